@@ -1,0 +1,98 @@
+import type { ReasonCode, Verdict } from './reasons.js';
+import { reject } from './reasons.js';
+import { validateRecord, type FleetRecord, type RecordKind } from './records.js';
+
+/** Bus topics. Telemetry is keyed by device id and events by subject id, so each entity stays in order. */
+export const BUS_TOPICS = {
+  vehicleTelemetry: 'fleetwire.telemetry.vehicle',
+  chargerTelemetry: 'fleetwire.telemetry.charger',
+  events: 'fleetwire.events',
+  deadLetters: 'fleetwire.dlq',
+} as const;
+export type BusTopic = (typeof BUS_TOPICS)[keyof typeof BUS_TOPICS];
+
+export const BUS_HEADERS = {
+  /** The MessageId: consumers dedupe on it and count gaps per (device, epoch). */
+  id: 'fw-id',
+  /** The record kind, or `dead_letter`. */
+  kind: 'fw-kind',
+  /** "{schema name}.v{version}", e.g. "vehicle_telemetry.v1", "TripEnded.v1". */
+  schema: 'fw-schema',
+  /** Dead letters only: the reason code, a short detail and who sent the bytes. */
+  reason: 'fw-reason',
+  detail: 'fw-detail',
+  source: 'fw-source',
+} as const;
+
+export interface BusMessage {
+  topic: BusTopic;
+  key: string;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+const TOPIC_BY_KIND: Record<RecordKind, BusTopic> = {
+  vehicle_telemetry: BUS_TOPICS.vehicleTelemetry,
+  charger_telemetry: BUS_TOPICS.chargerTelemetry,
+  event: BUS_TOPICS.events,
+};
+
+export function schemaName(record: FleetRecord): string {
+  return record.kind === 'event'
+    ? `${record.payload.type}.v${record.payload.schemaVersion}`
+    : `${record.kind}.v${record.payload.v}`;
+}
+
+/** The value is the whole record as JSON, so consumers see id, source and both timestamps. */
+export function toBusMessage(record: FleetRecord): BusMessage {
+  return {
+    topic: TOPIC_BY_KIND[record.kind],
+    key: record.kind === 'event' ? record.payload.subject.id : record.source.id,
+    value: Buffer.from(JSON.stringify(record)),
+    headers: {
+      [BUS_HEADERS.id]: record.id,
+      [BUS_HEADERS.kind]: record.kind,
+      [BUS_HEADERS.schema]: schemaName(record),
+    },
+  };
+}
+
+/** Headers are metadata, not a second copy of the payload: the detail is cut to this length. */
+export const DEAD_LETTER_DETAIL_MAX = 512;
+
+/**
+ * The original bytes, untouched, with why they were refused. Key: the sender, or `unknown`.
+ * `id` is the record id the bytes claimed, when one could be read (header `fw-id`).
+ */
+export function toDeadLetter(
+  raw: Uint8Array,
+  reason: ReasonCode,
+  detail: string,
+  sourceId?: string,
+  id?: string,
+): BusMessage {
+  const source = sourceId === undefined || sourceId === '' ? 'unknown' : sourceId;
+  return {
+    topic: BUS_TOPICS.deadLetters,
+    key: source,
+    value: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength),
+    headers: {
+      [BUS_HEADERS.kind]: 'dead_letter',
+      [BUS_HEADERS.reason]: reason,
+      [BUS_HEADERS.detail]: detail.slice(0, DEAD_LETTER_DETAIL_MAX),
+      [BUS_HEADERS.source]: source,
+      ...(id === undefined ? {} : { [BUS_HEADERS.id]: id }),
+    },
+  };
+}
+
+/** The consumer side of toBusMessage: parse and fully validate a bus value. */
+export function fromBusValue(value: Uint8Array): Verdict<FleetRecord> {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8'));
+  } catch (error) {
+    return reject('malformed_json', (error as Error).message);
+  }
+  return validateRecord(json);
+}

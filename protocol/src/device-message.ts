@@ -1,0 +1,115 @@
+import { isUtf8 } from 'node:buffer';
+import { formatMessageId, parseMessageId, type DeviceKind } from './ids.js';
+import { authorizePublish, type Identity, type TopicParts } from './topics.js';
+import { accept, reject, type Verdict } from './reasons.js';
+import { validateVehicleTelemetry } from './telemetry/vehicle.js';
+import { validateChargerTelemetry } from './telemetry/charger.js';
+import { DEVICE_EVENT_TYPES, validateEvent, type EventEnvelope } from './events/envelope.js';
+import { classifyPriority, type FleetRecord, type PendingRecord } from './records.js';
+
+export interface DeviceMessageInput {
+  /** The MQTT topic the message was published to. */
+  topic: string;
+  /** The raw MQTT payload. */
+  bytes: Uint8Array;
+  /** Who published, as established by authentication. */
+  identity: Identity;
+  /** Edge receive time, ms since the Unix epoch. */
+  receivedAt: number;
+  /** Payloads larger than this are refused with `payload_too_large`. */
+  maxBytes: number;
+  /** Device time further than this from `receivedAt` is flagged `clock.flag = 'skewed'`. */
+  maxClockSkewMs: number;
+}
+
+type DevicePayload = Pick<FleetRecord, 'kind' | 'payload'> & { deviceTime: number; id?: string; overridden: boolean };
+
+/**
+ * The intake hot path, pure: topic → authorisation → size → JSON → schema (telemetry or event
+ * by channel) → impossible values → device-id override → clock skew → record.
+ *
+ * The record has an `id` when the device supplied one (telemetry `epoch` + `seq`, or an event
+ * whose `eventId` belongs to the device). Otherwise the edge assigns one with
+ * `assignRecordId` after it decides to keep the record, so refused messages burn no sequence
+ * numbers.
+ */
+export function decodeDeviceMessage(input: DeviceMessageInput): Verdict<PendingRecord> {
+  const topic = authorizePublish(input.identity, input.topic);
+  if (!topic.ok) return topic;
+  if (input.bytes.byteLength > input.maxBytes) {
+    return reject('payload_too_large', `${input.bytes.byteLength} bytes exceeds the limit of ${input.maxBytes}`);
+  }
+  let json: unknown;
+  try {
+    if (!isUtf8(input.bytes)) return reject('malformed_json', 'payload is not valid UTF-8');
+    json = JSON.parse(Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength).toString('utf8'));
+  } catch (error) {
+    return reject('malformed_json', (error as Error).message);
+  }
+  const decoded = topic.value.channel === 'events' ? decodeEvent(json, topic.value) : decodeTelemetry(json, topic.value);
+  if (!decoded.ok) return decoded;
+  const { kind, payload, deviceTime, id, overridden } = decoded.value;
+  const skewMs = deviceTime - input.receivedAt;
+  // Built by assignment, not conditional spreads: this runs once per device message.
+  const record: Partial<Record<keyof FleetRecord, unknown>> = {};
+  if (id !== undefined) record.id = id;
+  record.kind = kind;
+  record.source = { kind: topic.value.kind, id: topic.value.deviceId };
+  record.priority = classifyPriority({ kind, payload } as FleetRecord);
+  record.deviceTime = deviceTime;
+  record.receivedAt = input.receivedAt;
+  if (Math.abs(skewMs) > input.maxClockSkewMs) record.clock = { skewMs, flag: 'skewed' };
+  if (overridden) record.deviceIdOverridden = true;
+  record.payload = payload;
+  return accept(record as PendingRecord);
+}
+
+function decodeTelemetry(json: unknown, topic: TopicParts): Verdict<DevicePayload> {
+  const verdict = topic.kind === 'vehicle' ? validateVehicleTelemetry(json) : validateChargerTelemetry(json);
+  if (!verdict.ok) return verdict;
+  const telemetry = verdict.value;
+  const overridden = telemetry.deviceId !== undefined && telemetry.deviceId !== topic.deviceId;
+  const payload = overridden ? { ...telemetry, deviceId: topic.deviceId } : telemetry;
+  const id =
+    telemetry.epoch !== undefined && telemetry.seq !== undefined
+      ? formatMessageId({ deviceId: topic.deviceId, epoch: telemetry.epoch, seq: telemetry.seq })
+      : undefined;
+  const kind = topic.kind === 'vehicle' ? 'vehicle_telemetry' : 'charger_telemetry';
+  return accept({ kind, payload, deviceTime: telemetry.ts, id, overridden } as DevicePayload);
+}
+
+function decodeEvent(json: unknown, topic: TopicParts): Verdict<DevicePayload> {
+  const verdict = validateEvent(json);
+  if (!verdict.ok) return verdict;
+  const event = verdict.value;
+  if (!DEVICE_EVENT_TYPES[topic.kind].includes(event.type)) {
+    return reject('topic_forbidden', `a ${topic.kind} may not publish ${event.type} events`);
+  }
+  const ownSource = deviceSource(topic.kind, topic.deviceId);
+  const ownsEventId = parseMessageId(event.eventId)?.deviceId === topic.deviceId;
+  const overridden = !ownsEventId || event.source !== ownSource;
+  const payload: EventEnvelope = event.source === ownSource ? event : { ...event, source: ownSource };
+  return accept({
+    kind: 'event',
+    payload,
+    deviceTime: Date.parse(event.occurredAt),
+    id: ownsEventId ? event.eventId : undefined,
+    overridden,
+  });
+}
+
+function deviceSource(kind: DeviceKind, deviceId: string): string {
+  return `${kind}:${deviceId}`;
+}
+
+/**
+ * Completes a pending record with the edge-assigned id. An event that arrived without an id of
+ * its own (its `eventId` named another device) gets the same id as its `eventId`, so the id
+ * travelling to every consumer is one the edge vouches for.
+ */
+export function assignRecordId(pending: PendingRecord, id: string): FleetRecord {
+  if (pending.kind === 'event' && pending.id === undefined) {
+    return { ...pending, id, payload: { ...pending.payload, eventId: id } };
+  }
+  return { ...pending, id } as FleetRecord;
+}

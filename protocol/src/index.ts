@@ -1,0 +1,16 @@
+export * from './reasons.js';
+export * from './errors.js';
+export * from './ids.js';
+export * from './topics.js';
+export { compileValidator, type Validator } from './validation.js';
+export { GeoPointSchema, TELEMETRY_VERSIONS } from './telemetry/common.js';
+export * from './telemetry/vehicle.js';
+export * from './telemetry/charger.js';
+export * from './events/types.js';
+export * from './events/envelope.js';
+export * from './records.js';
+export * from './device-message.js';
+export * from './batch.js';
+export * from './bus-mapping.js';
+export * from './line-protocol.js';
+export * from './fixtures.js';
