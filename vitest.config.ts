@@ -20,7 +20,9 @@ export default defineConfig({
           globalSetup: ['deploy/src/test-servers/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
-          fileParallelism: false,
+          // The servers are shared: one integration file at a time keeps their load predictable.
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],

@@ -1,0 +1,177 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { findProgram } from './debian-packages.js';
+import { TestServerError } from './errors.js';
+import { fetchKafkaJars, kafkaLibsDir, kafkaVersion } from './kafka-jars.js';
+import { isPortOpen } from './process.js';
+import type { ServerContext, ServerDefinition } from './server.js';
+import type { TestServerSettings } from './settings.js';
+
+/**
+ * Apache Kafka, one node in KRaft combined mode (broker and controller in one JVM), on
+ * loopback. Its data folder is wiped and formatted with a new cluster id on every fresh
+ * start: test topics never leak from one server life into the next.
+ */
+const run = promisify(execFile);
+
+export interface KafkaPropertiesOptions {
+  host: string;
+  port: number;
+  controllerPort: number;
+  dataDir: string;
+}
+
+/** server.properties for a single-node test cluster: replication 1 everywhere, quick group joins. */
+export function kafkaServerProperties(options: KafkaPropertiesOptions): string {
+  const { host, port, controllerPort, dataDir } = options;
+  const properties: Record<string, string | number | boolean> = {
+    'process.roles': 'broker,controller',
+    'node.id': 1,
+    'controller.quorum.voters': `1@${host}:${controllerPort}`,
+    listeners: `PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://${host}:${port}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'log.dirs': dataDir,
+    'num.partitions': 1,
+    'default.replication.factor': 1,
+    'min.insync.replicas': 1,
+    'auto.create.topics.enable': true,
+    'offsets.topic.replication.factor': 1,
+    // Fewer internal partitions than the default 50 make the first consumer group join fast.
+    'offsets.topic.num.partitions': 5,
+    'transaction.state.log.replication.factor': 1,
+    'transaction.state.log.min.isr': 1,
+    'transaction.state.log.num.partitions': 5,
+    // Consumers in tests join alone; the default 3 s wait for more members only slows them.
+    'group.initial.rebalance.delay.ms': 0,
+    'num.network.threads': 2,
+    'num.io.threads': 4,
+    'log.retention.hours': 24,
+  };
+  return `${Object.entries(properties)
+    .map(([key, value]) => `${key}=${value}`)
+    .join('\n')}\n`;
+}
+
+// `fleetwire.log.level` lets the storage tool run quietly with the same file.
+const LOG4J_PROPERTIES = `log4j.rootLogger=\${fleetwire.log.level}, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.org.apache.kafka.clients=WARN
+`;
+
+/** A Kafka cluster id: 16 random bytes, base64url; Kafka's own generator also avoids a leading '-'. */
+export function randomClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+function javaCommand(): string {
+  const fromHome = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : undefined;
+  return fromHome ?? findProgram('java') ?? 'java';
+}
+
+function brokerAddress(settings: TestServerSettings): string {
+  return `${settings.host}:${settings.kafkaPort}`;
+}
+
+async function prepare(context: ServerContext) {
+  const { settings, dir } = context;
+  const libs = kafkaLibsDir(settings.cacheDir, kafkaVersion());
+  const dataDir = join(dir, 'data');
+  const config = join(dir, 'server.properties');
+  const log4j = join(dir, 'log4j.properties');
+  await rm(dataDir, { recursive: true, force: true });
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(
+    config,
+    kafkaServerProperties({ host: settings.host, port: settings.kafkaPort, controllerPort: settings.kafkaControllerPort, dataDir }),
+  );
+  await writeFile(log4j, LOG4J_PROPERTIES);
+  const classpath = ['-cp', join(libs, '*')];
+  const java = javaCommand();
+  try {
+    await run(
+      java,
+      [`-Dlog4j.configuration=file:${log4j}`, '-Dfleetwire.log.level=WARN', '-Xmx256m', ...classpath,
+        'kafka.tools.StorageTool', 'format', '-t', randomClusterId(), '-c', config],
+      { timeout: 60_000 },
+    );
+  } catch (error) {
+    const failed = error as { stdout?: string; stderr?: string };
+    throw new TestServerError(
+      'FW_TEST_SERVER_START_FAILED',
+      `kafka: formatting the storage in ${dataDir} failed:\n${(failed.stderr || failed.stdout || String(error)).trim()}`,
+      { cause: error },
+    );
+  }
+  return {
+    command: java,
+    args: [
+      '-Xms128m',
+      '-Xmx512m',
+      '-XX:+ExitOnOutOfMemoryError',
+      '-Djava.awt.headless=true',
+      `-Dlog4j.configuration=file:${log4j}`,
+      '-Dfleetwire.log.level=INFO',
+      ...classpath,
+      'kafka.Kafka',
+      config,
+    ],
+    cwd: dir,
+  };
+}
+
+/** Ready once the broker answers metadata requests and lists itself — what every client needs first. */
+async function probe(settings: TestServerSettings): Promise<boolean> {
+  if (!(await isPortOpen(settings.host, settings.kafkaPort))) return false;
+  const kafka = new Kafka({
+    clientId: 'fleetwire-test-servers',
+    brokers: [brokerAddress(settings)],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2_000,
+    requestTimeout: 5_000,
+    retry: { retries: 0 },
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    await admin.listTopics();
+    return cluster.brokers.length > 0;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+export const kafkaServer: ServerDefinition = {
+  name: 'kafka',
+  debianPrograms: [
+    { program: 'java', debianPackage: 'openjdk-17-jre-headless' },
+    { program: 'mvn', debianPackage: 'maven' },
+  ],
+  async fetch(context) {
+    await fetchKafkaJars(context.settings.cacheDir, kafkaVersion(), context.progress);
+  },
+  ports: (settings) => [settings.kafkaPort, settings.kafkaControllerPort],
+  address: brokerAddress,
+  prepare,
+  probe,
+  // A cold JVM on a 2-core machine shared with other test runs has taken 20 s; leave ample room.
+  readyTimeoutMs: 120_000,
+  stopGraceMs: 30_000,
+  hint:
+    'Java 17 (`java -version`), the jars in FLEETWIRE_CACHE_DIR (~/.cache/fleetwire/kafka-<version>/libs; ' +
+    'delete the folder to fetch them again), free ports (FLEETWIRE_KAFKA_PORT, FLEETWIRE_KAFKA_CONTROLLER_PORT) ' +
+    'and free memory for a 512 MB heap',
+};
