@@ -1,0 +1,112 @@
+/**
+ * The two Kafka clients under comparison, behind one small shape, each configured the way the
+ * bus needs: acks=all, idempotent producer, bounded retries and a bounded produce, a consumer
+ * group that commits only after its handler resolved. kafkajs is measured through the bus itself
+ * (cloud/src/bus/kafka); @platformatic/kafka through an adapter with the same policy.
+ */
+import { Admin, Consumer, ProduceAcks, Producer, stringDeserializers, type Message } from '@platformatic/kafka';
+import { Kafka, logLevel } from 'kafkajs';
+import { createKafkaBus } from '../src/bus/kafka/index.js';
+
+export interface BenchRecord { key: string; value: Buffer; id: string }
+
+export interface ClientUnderTest {
+  readonly name: string;
+  createTopic(topic: string, partitions: number): Promise<void>;
+  /** Resolves once the broker acknowledged every record (acks=all); rejects within a bounded time. */
+  send(topic: string, records: readonly BenchRecord[]): Promise<void>;
+  /** A group member that hands each delivered batch's ids to `handle` and commits after it resolved. */
+  join(groupId: string, topic: string, handle: (ids: string[]) => Promise<void>): Promise<{ close(): Promise<void> }>;
+  close(): Promise<void>;
+}
+
+const PRODUCE_TIMEOUT_MS = 5000;
+
+export function kafkajsThroughBus(brokers: string[]): ClientUnderTest {
+  const bus = createKafkaBus({ kind: 'kafka', brokers, clientId: 'bench-kafkajs', produceTimeoutMs: PRODUCE_TIMEOUT_MS, replicationFactor: 1 });
+  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+  let connected: Promise<void> | undefined;
+  return {
+    name: 'kafkajs 2.2.4 (via the bus)',
+    async createTopic(topic, partitions) {
+      await (connected ??= admin.connect());
+      await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+    },
+    send: (topic, records) => bus.produce(records.map((r) => ({ topic, key: r.key, value: r.value, headers: { 'fw-id': r.id } }))),
+    async join(groupId, topic, handle) {
+      return bus.subscribe({ groupId, topics: [topic], fromBeginning: true, handle: (batch) => handle(batch.map((m) => m.headers['fw-id'] ?? '')) });
+    },
+    async close() {
+      await bus.close();
+      if (connected !== undefined) await admin.disconnect();
+    },
+  };
+}
+
+export function platformaticKafka(brokers: string[]): ClientUnderTest {
+  const base = { clientId: 'bench-platformatic', bootstrapBrokers: brokers, retries: 3, retryDelay: 100, timeout: 4000 };
+  const admin = new Admin(base);
+  let producer: Producer<string, Buffer, string, string> | undefined;
+  const members = new Set<{ close(): Promise<void> }>();
+  const newProducer = () => new Producer<string, Buffer, string, string>({
+    ...base, idempotent: true, acks: ProduceAcks.ALL, autocreateTopics: false,
+    serializers: { key: (k) => (k === undefined ? undefined : Buffer.from(k)), value: (v) => v, headerKey: (k) => (k === undefined ? undefined : Buffer.from(k)), headerValue: (v) => (v === undefined ? undefined : Buffer.from(v)) },
+  });
+  return {
+    name: '@platformatic/kafka 1.35.0',
+    async createTopic(topic, partitions) {
+      await admin.createTopics({ topics: [topic], partitions, replicas: 1 });
+    },
+    async send(topic, records) {
+      const current = (producer ??= newProducer());
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          current.send({ messages: records.map((r) => ({ topic, key: r.key, value: r.value, headers: { 'fw-id': r.id } })) }),
+          new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('produce timeout')), PRODUCE_TIMEOUT_MS))),
+        ]);
+      } catch (error) {
+        // Same policy as the bus: a producer that gave up is replaced (fresh producer id and sequences).
+        if (producer === current) producer = undefined;
+        Promise.resolve().then(() => current.close(true)).catch(() => undefined);
+        throw error;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async join(groupId, topic, handle) {
+      const consumer = new Consumer({ ...base, groupId, deserializers: stringDeserializers, sessionTimeout: 10_000, heartbeatInterval: 1000 });
+      const stream = await consumer.consume({ topics: [topic], mode: 'committed', fallbackMode: 'earliest', autocommit: false });
+      let pending: Array<Message<string, string, string, string>> = [];
+      // Batches of what one fetch delivered: handle, then commit the last message of each partition.
+      const flush = async (): Promise<void> => {
+        const batch = pending;
+        pending = [];
+        if (batch.length === 0) return;
+        await handle(batch.map((m) => m.headers.get('fw-id') ?? ''));
+        const last = new Map(batch.map((m) => [m.partition, m]));
+        await Promise.all([...last.values()].map((m) => m.commit()));
+      };
+      let flushing: Promise<void> = Promise.resolve();
+      stream.on('data', (message: Message<string, string, string, string>) => {
+        pending.push(message);
+        if (pending.length === 1) flushing = flushing.then(() => new Promise((r) => setImmediate(r))).then(flush).catch(() => undefined);
+      });
+      const member = {
+        async close() {
+          await flushing;
+          await stream.close();
+          await consumer.close(true);
+          members.delete(member);
+        },
+      };
+      members.add(member);
+      return member;
+    },
+    async close() {
+      await Promise.all([...members].map((m) => m.close()));
+      await producer?.close(true);
+      await admin.close();
+    },
+  };
+}

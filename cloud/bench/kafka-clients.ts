@@ -1,0 +1,164 @@
+/**
+ * kafkajs vs @platformatic/kafka on a real broker, for the bus's choice of client (docs/bus.md).
+ *
+ *   npx tsx cloud/bench/kafka-clients.ts [--records 200000] [--skip-restart] [--skip-rebalance]
+ *
+ * Starts a private single-node Kafka (bench-broker.ts), then for each client:
+ * 1. throughput — keyed produce, acks=all, idempotent, ~300-byte records in batches of 500,
+ *    one batch in flight and four in flight; the topic's offsets are checked against what was sent;
+ * 2. broker restart — produce continuously (batches of 100, each re-sent until acknowledged, as
+ *    the edge does), restart the broker, then read the topic back: errors, lost, duplicated;
+ * 3. rebalance — two group members join and leave while consuming; lost and re-delivered records.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { startBenchBroker, type BenchBroker } from './bench-broker.js';
+import { kafkajsThroughBus, platformaticKafka, type BenchRecord, type ClientUnderTest } from './kafka-bench-clients.js';
+
+const { values: args } = parseArgs({
+  options: {
+    records: { type: 'string', default: '200000' },
+    'skip-restart': { type: 'boolean', default: false },
+    'skip-rebalance': { type: 'boolean', default: false },
+  },
+});
+const RECORDS = Number(args.records);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function makeRecords(prefix: string, from: number, count: number): BenchRecord[] {
+  return Array.from({ length: count }, (_, i) => {
+    const n = from + i;
+    const key = `VH-${String(n % 1000).padStart(4, '0')}`;
+    const id = `${prefix}:${key}:${n}`;
+    const body = JSON.stringify({ id, key, ts: 1_700_000_000_000 + n, socPct: 50 + (n % 50), speedKph: n % 120 });
+    return { key, id, value: Buffer.from(body.padEnd(300, ' ')) };
+  });
+}
+
+/** Every fw-id in the topic, read with a plain kafkajs consumer (neutral to the producing client). */
+async function readBack(brokers: string[], topic: string, expectedAtLeast: number): Promise<string[]> {
+  const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const total = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  const consumer = kafka.consumer({ groupId: `readback-${topic}` });
+  const ids: string[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({ eachBatch: async ({ batch }) => { for (const m of batch.messages) ids.push(m.headers?.['fw-id']?.toString() ?? ''); } });
+  const deadline = Date.now() + 60_000;
+  while (ids.length < Math.max(total, expectedAtLeast) && Date.now() < deadline) await sleep(100);
+  await consumer.disconnect();
+  return ids;
+}
+
+async function throughput(client: ClientUnderTest, brokers: string[], inFlight: number): Promise<void> {
+  const topic = `bench-tp-${inFlight}-${Date.now()}`;
+  await client.createTopic(topic, 6);
+  const records = makeRecords(topic, 0, RECORDS);
+  const batches: BenchRecord[][] = [];
+  for (let i = 0; i < records.length; i += 500) batches.push(records.slice(i, i + 500));
+  await client.send(topic, makeRecords('warmup', 0, 10));
+  const started = process.hrtime.bigint();
+  let next = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    for (let b = next++; b < batches.length; b = next++) {
+      await client.send(topic, batches[b] as BenchRecord[]).catch((error: unknown) => {
+        errors += 1;
+        firstError ??= error instanceof Error ? error.message : String(error);
+      });
+    }
+  }));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const ids = await readBack(brokers, topic, RECORDS);
+  const unique = new Set(ids.filter((id) => id.startsWith(topic)));
+  console.log(`  throughput, ${inFlight} batch(es) in flight: ${Math.round(RECORDS / seconds).toLocaleString('en')} records/s ` +
+    `(${(RECORDS * 300 / seconds / 1e6).toFixed(1)} MB/s, ${seconds.toFixed(2)} s); errors ${errors}; ` +
+    `in topic ${unique.size}/${RECORDS} unique, ${ids.length - 10 - unique.size} duplicates` +
+    (firstError === undefined ? '' : `; first error: ${firstError}`));
+}
+
+async function restart(client: ClientUnderTest, broker: BenchBroker): Promise<void> {
+  const topic = `bench-restart-${Date.now()}`;
+  await client.createTopic(topic, 6);
+  const acked = new Set<string>();
+  let stop = false;
+  let errors = 0;
+  let slowestFailureMs = 0;
+  let seq = 0;
+  const producing = (async () => {
+    while (!stop) {
+      const batch = makeRecords(topic, seq, 100);
+      seq += 100;
+      for (;;) {
+        const t0 = Date.now();
+        try {
+          await client.send(topic, batch);
+          batch.forEach((r) => acked.add(r.id));
+          break;
+        } catch {
+          errors += 1;
+          slowestFailureMs = Math.max(slowestFailureMs, Date.now() - t0);
+          await sleep(200);
+        }
+      }
+    }
+  })();
+  await sleep(3000);
+  const { downMs } = await broker.restart();
+  await sleep(3000);
+  stop = true;
+  await producing;
+  const ids = await readBack([broker.address], topic, acked.size);
+  const seen = new Set(ids);
+  const lost = [...acked].filter((id) => !seen.has(id)).length;
+  console.log(`  broker restart (${(downMs / 1000).toFixed(1)} s down): acked ${acked.size}, failed sends ${errors} ` +
+    `(slowest failure ${slowestFailureMs} ms), lost ${lost}, duplicated ${ids.length - seen.size}`);
+}
+
+async function rebalance(client: ClientUnderTest): Promise<void> {
+  const topic = `bench-rebalance-${Date.now()}`;
+  const total = 30_000;
+  await client.createTopic(topic, 6);
+  for (let i = 0; i < total; i += 500) await client.send(topic, makeRecords(topic, i, 500));
+  const deliveries: string[] = [];
+  const handle = async (ids: string[]) => {
+    await sleep(5);
+    deliveries.push(...ids);
+  };
+  const groupId = `bench-group-${Date.now()}`;
+  const a = await client.join(groupId, topic, handle);
+  while (new Set(deliveries).size < total / 3) await sleep(20);
+  const b = await client.join(groupId, topic, handle);
+  while (new Set(deliveries).size < (2 * total) / 3) await sleep(20);
+  await a.close();
+  const deadline = Date.now() + 60_000;
+  while (new Set(deliveries).size < total && Date.now() < deadline) await sleep(50);
+  await b.close();
+  const unique = new Set(deliveries).size;
+  console.log(`  rebalance (join, then leave, ${total} records): lost ${total - unique}, re-delivered ${deliveries.length - unique}`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'fw-kafka-bench-'));
+const broker = await startBenchBroker(dir);
+try {
+  for (const make of [kafkajsThroughBus, platformaticKafka]) {
+    const client = make([broker.address]);
+    console.log(client.name);
+    await throughput(client, [broker.address], 1);
+    await throughput(client, [broker.address], 4);
+    if (!args['skip-restart']) await restart(client, broker);
+    if (!args['skip-rebalance']) await rebalance(client);
+    await client.close();
+  }
+} finally {
+  await broker.stop();
+  rmSync(dir, { recursive: true, force: true });
+}

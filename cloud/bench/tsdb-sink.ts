@@ -1,0 +1,81 @@
+/**
+ * The time-series sink's throughput against a bare @influxdata/influxdb-client write of the same
+ * points, on the same TSDB in the same run.
+ *
+ *   npx tsx deploy/src/test-servers/cli.ts start      # VictoriaMetrics at 127.0.0.1:18428
+ *   npx tsx cloud/bench/tsdb-sink.ts [--records 100000] [--url http://127.0.0.1:18428]
+ *
+ * bare: line protocol formatted beforehand, written in batches of 500, one write in flight.
+ * sink: the records sit on an embedded bus first; timed from start() until every point is
+ *       acknowledged — bus reads, decoding and validation, de-duplication, mapping, formatting,
+ *       writes and offset commits included.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { InfluxDB } from '@influxdata/influxdb-client';
+import { formatLineProtocol, toPoints, type FleetRecord } from '@fleetwire/protocol';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { createEmbeddedBus } from '../src/bus/embedded/index.js';
+import { createTsdbSink } from '../src/sinks/tsdb/index.js';
+import { onTopic, vehicleSample } from '../src/sinks/tsdb/test-records.js';
+
+const { values: args } = parseArgs({
+  options: { records: { type: 'string', default: '100000' }, url: { type: 'string', default: 'http://127.0.0.1:18428' } },
+});
+const RECORDS = Number(args.records);
+const BATCH = 500;
+const url = args.url as string;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function records(run: string): FleetRecord[] {
+  const start = Date.now() - 3600_000;
+  return Array.from({ length: RECORDS }, (_, n) => vehicleSample(`VH-${run}-${n % 1000}`, n, start + n));
+}
+
+async function bare(run: string): Promise<number> {
+  const bodies: string[] = [];
+  const all = records(run);
+  for (let i = 0; i < all.length; i += BATCH) bodies.push(formatLineProtocol(all.slice(i, i + BATCH).flatMap(toPoints)));
+  const client = new InfluxDB({ url, token: '' });
+  const started = performance.now();
+  for (const body of bodies) {
+    const api = client.getWriteApi('fleet', 'telemetry', 'ms', { flushInterval: 0, maxRetries: 0, gzipThreshold: 64 * 1024 });
+    api.writeRecord(body);
+    await api.close();
+  }
+  return RECORDS / ((performance.now() - started) / 1000);
+}
+
+async function sink(run: string): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'fw-tsdb-bench-'));
+  const bus = createEmbeddedBus({ kind: 'embedded', path: join(dir, 'bus.sqlite'), maxBatchMessages: BATCH });
+  try {
+    const all = records(run);
+    for (let i = 0; i < all.length; i += 5000) await bus.produce(all.slice(i, i + 5000).map((r) => onTopic('telemetry', r)));
+    const metrics = new Registry();
+    const tsdbSink = createTsdbSink({
+      bus, url, org: 'fleet', bucket: 'telemetry', token: '', metrics, logger: pino({ level: 'warn' }), topics: ['telemetry'],
+    });
+    const written = async () => (await metrics.getSingleMetric('fleetwire_tsdb_points_written_total')?.get())?.values[0]?.value ?? 0;
+    const started = performance.now();
+    await tsdbSink.start();
+    while ((await written()) < RECORDS) await sleep(5);
+    const seconds = (performance.now() - started) / 1000;
+    await tsdbSink.stop();
+    return RECORDS / seconds;
+  } finally {
+    await bus.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const stamp = Date.now().toString(36);
+await bare(`warm${stamp}`);
+const barePerSecond = await bare(`bare${stamp}`);
+const sinkPerSecond = await sink(`sink${stamp}`);
+console.log(`bare influxdb-client write: ${Math.round(barePerSecond).toLocaleString('en')} points/s`);
+console.log(`tsdb sink (embedded bus):   ${Math.round(sinkPerSecond).toLocaleString('en')} points/s`);
+console.log(`ratio sink / bare:          ${(sinkPerSecond / barePerSecond).toFixed(2)}`);

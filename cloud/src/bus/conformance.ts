@@ -1,0 +1,171 @@
+/**
+ * The conformance suite every Bus implementation runs (embedded: unit project; Kafka:
+ * integration project). `makeBus` opens a bus over the implementation's storage; the suite
+ * calls it again after `close()` to check what survives a restart, and uses topic and group
+ * names unique to each test so a shared broker needs no cleanup.
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { Bus, BusMessage, DeliveredMessage, Subscription } from './bus.js';
+
+export interface ConformanceOptions {
+  /** Upper bound for a group to receive what it is owed (Kafka group joins take seconds). */
+  deliveryTimeoutMs?: number;
+  /** How long to watch for records that must not arrive. */
+  quietMs?: number;
+}
+
+interface Collector {
+  readonly received: DeliveredMessage[];
+  readonly subscription: Subscription;
+  waitFor(count: number): Promise<void>;
+}
+
+function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+function messages(topic: string, keys: readonly string[], perKey: number, from = 0): BusMessage[] {
+  const out: BusMessage[] = [];
+  for (let i = from; i < from + perKey; i++) {
+    for (const key of keys) {
+      out.push({ topic, key, value: Buffer.from(JSON.stringify({ key, seq: i })), headers: { 'fw-id': `${key}:e1:${i}`, 'fw-kind': 'test' } });
+    }
+  }
+  return out;
+}
+
+const sequence = (batch: readonly DeliveredMessage[], key: string): number[] =>
+  batch.filter((m) => m.key === key).map((m) => (JSON.parse(m.value.toString()) as { seq: number }).seq);
+
+export function describeBusConformance(name: string, makeBus: () => Bus | Promise<Bus>, options: ConformanceOptions = {}): void {
+  const deliveryTimeoutMs = options.deliveryTimeoutMs ?? 10_000;
+  const quietMs = options.quietMs ?? 300;
+
+  async function collect(bus: Bus, groupId: string, topics: string[], handle?: (batch: DeliveredMessage[]) => void): Promise<Collector> {
+    const received: DeliveredMessage[] = [];
+    const subscription = await bus.subscribe({
+      groupId, topics, fromBeginning: true,
+      async handle(batch) {
+        handle?.(batch);
+        received.push(...batch);
+      },
+    });
+    return {
+      received, subscription,
+      async waitFor(count) {
+        await expect.poll(() => received.length, { timeout: deliveryTimeoutMs, interval: 20 }).toBeGreaterThanOrEqual(count);
+      },
+    };
+  }
+
+  const quiet = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, quietMs));
+
+  describe(`bus conformance: ${name}`, () => {
+    it('delivers keyed messages with their keys, values and headers, in order per key', async () => {
+      const bus = await makeBus();
+      const topic = uniqueName('conf-order');
+      const keys = ['VH-0001', 'VH-0002', 'CH-0003', 'VH-0004'];
+      await bus.produce(messages(topic, keys, 10));
+      await bus.produce(messages(topic, keys, 10, 10));
+      const consumer = await collect(bus, uniqueName('g'), [topic]);
+      await consumer.waitFor(80);
+      await quiet();
+      expect(consumer.received).toHaveLength(80);
+      for (const key of keys) {
+        expect(sequence(consumer.received, key)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+        expect(new Set(consumer.received.filter((m) => m.key === key).map((m) => m.partition)).size).toBe(1);
+      }
+      const first = consumer.received.find((m) => m.key === 'CH-0003');
+      expect(first?.topic).toBe(topic);
+      expect(first?.headers).toEqual({ 'fw-id': 'CH-0003:e1:0', 'fw-kind': 'test' });
+      expect(JSON.parse(first?.value.toString() ?? '')).toEqual({ key: 'CH-0003', seq: 0 });
+      await consumer.subscription.close();
+      await bus.close();
+    });
+
+    it('resumes a group after its committed offset when the bus is reopened', async () => {
+      const topic = uniqueName('conf-resume');
+      const groupId = uniqueName('g');
+      let bus = await makeBus();
+      await bus.produce(messages(topic, ['VH-1', 'VH-2'], 5));
+      const before = await collect(bus, groupId, [topic]);
+      await before.waitFor(10);
+      await before.subscription.close();
+      await bus.close();
+
+      bus = await makeBus();
+      await bus.produce(messages(topic, ['VH-1', 'VH-2'], 3, 5));
+      const after = await collect(bus, groupId, [topic]);
+      await after.waitFor(6);
+      await quiet();
+      expect(before.received).toHaveLength(10);
+      expect(after.received).toHaveLength(6);
+      expect(sequence(after.received, 'VH-1')).toEqual([5, 6, 7]);
+      expect(sequence(after.received, 'VH-2')).toEqual([5, 6, 7]);
+      await after.subscription.close();
+      await bus.close();
+    });
+
+    it('delivers a batch again when the handler rejected it, and commits it once handled', async () => {
+      const topic = uniqueName('conf-retry');
+      const groupId = uniqueName('g');
+      let bus = await makeBus();
+      await bus.produce(messages(topic, ['VH-9'], 6));
+      let failures = 0;
+      const attempts: number[][] = [];
+      const received: DeliveredMessage[] = [];
+      const subscription = await bus.subscribe({
+        groupId, topics: [topic], fromBeginning: true,
+        async handle(batch) {
+          attempts.push(sequence(batch, 'VH-9'));
+          if (failures < 2) {
+            failures += 1;
+            throw new Error('sink down');
+          }
+          received.push(...batch);
+        },
+      });
+      await expect.poll(() => received.length, { timeout: deliveryTimeoutMs, interval: 20 }).toBe(6);
+      await subscription.close();
+      expect(failures).toBe(2);
+      expect(attempts[0]?.[0]).toBe(0);
+      expect(attempts[2]?.[0]).toBe(0);
+      expect(sequence(received, 'VH-9')).toEqual([0, 1, 2, 3, 4, 5]);
+      await bus.close();
+
+      bus = await makeBus();
+      const again = await collect(bus, groupId, [topic]);
+      await quiet();
+      expect(again.received).toHaveLength(0);
+      await again.subscription.close();
+      await bus.close();
+    });
+
+    it('gives every group all the messages', async () => {
+      const bus = await makeBus();
+      const topic = uniqueName('conf-groups');
+      const other = uniqueName('conf-groups-b');
+      await bus.produce([...messages(topic, ['VH-1', 'CH-2'], 4), ...messages(other, ['VH-3'], 2)]);
+      const one = await collect(bus, uniqueName('g1'), [topic, other]);
+      const two = await collect(bus, uniqueName('g2'), [topic]);
+      await Promise.all([one.waitFor(10), two.waitFor(8)]);
+      await quiet();
+      expect(one.received).toHaveLength(10);
+      expect(two.received).toHaveLength(8);
+      expect(sequence(one.received, 'VH-3')).toEqual([0, 1]);
+      expect(sequence(two.received, 'CH-2')).toEqual([0, 1, 2, 3]);
+      await Promise.all([one.subscription.close(), two.subscription.close()]);
+      await bus.close();
+    });
+
+    it('is ready while open and rejects a produce after close with a coded error', async () => {
+      const bus = await makeBus();
+      expect(await bus.ready()).toBe(true);
+      await bus.close();
+      await expect(bus.produce(messages(uniqueName('conf-closed'), ['VH-1'], 1))).rejects.toMatchObject({
+        code: 'FW_BUS_CLOSED', canRetry: false,
+      });
+    });
+  });
+}

@@ -1,0 +1,128 @@
+/**
+ * Consumer groups over the embedded log. Members of one group (subscriptions in this process
+ * with the same group id) split each topic's partitions: partition p of a topic goes to the
+ * (p mod n)-th member subscribed to it, recomputed as members join and leave. A partition is
+ * handled by at most one member at a time (the group's `busy` set), so a rebalance never hands
+ * the same records to two members at once.
+ *
+ * Each member runs one loop: for every assigned partition, read a batch from the group's
+ * committed offset, await `handle`, then commit `last + 1`. A rejected handle commits nothing;
+ * the loop waits (exponential backoff) and reads the same records again.
+ */
+import type { Logger } from 'pino';
+import type { DeliveredMessage, SubscribeOptions, Subscription } from '../bus.js';
+import type { LogStore } from './log-store.js';
+import type { EmbeddedBusOptions } from './options.js';
+
+interface Member {
+  readonly topics: readonly string[];
+  readonly handle: SubscribeOptions['handle'];
+}
+
+interface Group {
+  readonly members: Member[];
+  readonly busy: Set<string>;
+}
+
+export interface GroupCoordinator {
+  join(options: SubscribeOptions, partitionsOf: (topic: string) => number): Subscription;
+  /** Wakes idle members after new records were committed. */
+  notify(): void;
+  closeAll(): Promise<void>;
+}
+
+export function createGroupCoordinator(store: LogStore, options: EmbeddedBusOptions, logger: Logger | undefined): GroupCoordinator {
+  const groups = new Map<string, Group>();
+  const waiters = new Set<() => void>();
+  const subscriptions = new Set<Subscription>();
+
+  const idle = (ms: number, closed: () => boolean): Promise<void> =>
+    new Promise((resolve) => {
+      if (closed()) return resolve();
+      const done = (): void => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      waiters.add(done);
+    });
+
+  const assigned = (group: Group, member: Member, topic: string, partitions: number): number[] => {
+    const peers = group.members.filter((m) => m.topics.includes(topic));
+    const index = peers.indexOf(member);
+    return Array.from({ length: partitions }, (_, p) => p).filter((p) => p % peers.length === index);
+  };
+
+  return {
+    join(subscribe, partitionsOf) {
+      const { groupId } = subscribe;
+      const group = groups.get(groupId) ?? { members: [], busy: new Set<string>() };
+      groups.set(groupId, group);
+      const member: Member = { topics: [...subscribe.topics], handle: subscribe.handle };
+      for (const topic of member.topics) {
+        for (let p = 0; p < partitionsOf(topic); p++) {
+          store.initOffset(groupId, topic, p, subscribe.fromBeginning === true ? 0 : store.endOffset(topic, p));
+        }
+      }
+      group.members.push(member);
+      let closed = false;
+      let failures = 0;
+
+      // One pass over the assigned partitions; true when there was a batch (handled or to retry).
+      const deliverOnce = async (): Promise<boolean> => {
+        let worked = false;
+        for (const topic of member.topics) {
+          for (const partition of assigned(group, member, topic, partitionsOf(topic))) {
+            const slot = `${topic}\u0000${partition}`;
+            if (closed || group.busy.has(slot)) continue;
+            const next = store.committedOffset(groupId, topic, partition) ?? 0;
+            const batch: DeliveredMessage[] = store.read(topic, partition, next, options.maxBatchMessages);
+            if (batch.length === 0) continue;
+            group.busy.add(slot);
+            worked = true;
+            try {
+              await member.handle(batch);
+              store.commitOffset(groupId, topic, partition, Number((batch[batch.length - 1] as DeliveredMessage).offset) + 1);
+              failures = 0;
+            } catch (error) {
+              failures += 1;
+              const delay = Math.min(options.retryMaxMs, options.retryInitialMs * 2 ** (failures - 1));
+              logger?.warn({ err: error, groupId, topic, partition, failures, delay }, 'bus_handler_failed');
+              await idle(delay, () => closed);
+            } finally {
+              group.busy.delete(slot);
+            }
+          }
+        }
+        return worked;
+      };
+
+      const loop = (async () => {
+        while (!closed) {
+          if (!(await deliverOnce())) await idle(options.pollIntervalMs, () => closed);
+        }
+      })();
+
+      const subscription: Subscription = {
+        async close() {
+          if (closed) return loop;
+          closed = true;
+          for (const wake of [...waiters]) wake();
+          await loop;
+          group.members.splice(group.members.indexOf(member), 1);
+          if (group.members.length === 0) groups.delete(groupId);
+          subscriptions.delete(subscription);
+        },
+      };
+      subscriptions.add(subscription);
+      return subscription;
+    },
+    notify() {
+      for (const wake of [...waiters]) wake();
+    },
+    async closeAll() {
+      await Promise.all([...subscriptions].map((s) => s.close()));
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { createEmbeddedBus } from './embedded-bus.js';
+export type { EmbeddedBusConfig } from './options.js';

@@ -1,0 +1,2 @@
+export { createKafkaBus } from './kafka-bus.js';
+export type { KafkaBusConfig } from './options.js';

@@ -1,0 +1,96 @@
+/**
+ * The cloud's error model: one base class carrying `code`, `cause` and `canRetry`, the codes in
+ * one const list (the type is derived from it), and the HTTP status of each code in one table.
+ * Retry logic everywhere asks the same question: `isRetryable(error)`.
+ */
+
+export const CLOUD_ERROR_CODES = [
+  // bus
+  'FW_BUS_UNAVAILABLE',
+  'FW_BUS_CLOSED',
+  'FW_BUS_CONFIG_INVALID',
+  'FW_BUS_MESSAGE_INVALID',
+  // sinks
+  'FW_TSDB_WRITE_FAILED',
+  'FW_SINK_CONFIG_INVALID',
+  // ingest: authentication and authorisation
+  'FW_AUTH_MISSING',
+  'FW_AUTH_INVALID',
+  'FW_AUTH_REVOKED',
+  'FW_NODE_MISMATCH',
+  'FW_DEVICE_NOT_ALLOWED',
+  // ingest: the request and the batch
+  'FW_REQUEST_INVALID',
+  'FW_UNSUPPORTED_MEDIA_TYPE',
+  'FW_NOT_FOUND',
+  'FW_BATCH_CORRUPT',
+  'FW_BATCH_TOO_LARGE',
+  'FW_BATCH_IN_PROGRESS',
+  // ingest: capacity
+  'FW_INGEST_OVERLOADED',
+  // service
+  'FW_CONFIG_INVALID',
+  'FW_AUTH_FILE_INVALID',
+  'FW_INTERNAL',
+] as const;
+
+export type CloudErrorCode = (typeof CLOUD_ERROR_CODES)[number];
+
+/** HTTP status answered when an error of this code reaches a route. */
+export const HTTP_STATUS: Record<CloudErrorCode, number> = {
+  FW_BUS_UNAVAILABLE: 503,
+  FW_BUS_CLOSED: 503,
+  FW_BUS_CONFIG_INVALID: 500,
+  FW_BUS_MESSAGE_INVALID: 500,
+  FW_TSDB_WRITE_FAILED: 503,
+  FW_SINK_CONFIG_INVALID: 500,
+  FW_AUTH_MISSING: 401,
+  FW_AUTH_INVALID: 401,
+  FW_AUTH_REVOKED: 401,
+  FW_NODE_MISMATCH: 403,
+  FW_DEVICE_NOT_ALLOWED: 403,
+  FW_REQUEST_INVALID: 400,
+  FW_UNSUPPORTED_MEDIA_TYPE: 415,
+  FW_NOT_FOUND: 404,
+  FW_BATCH_CORRUPT: 400,
+  FW_BATCH_TOO_LARGE: 413,
+  FW_BATCH_IN_PROGRESS: 409,
+  FW_INGEST_OVERLOADED: 429,
+  FW_CONFIG_INVALID: 500,
+  FW_AUTH_FILE_INVALID: 500,
+  FW_INTERNAL: 500,
+};
+
+/**
+ * The `reason` of an HTTP error body: the code without its prefix, in snake_case. For batch
+ * errors this is exactly the protocol's reason code (`batch_corrupt`, `batch_too_large`,
+ * `device_not_allowed`), so edge and cloud count the same words.
+ */
+export function reasonOf(code: CloudErrorCode): string {
+  return code.slice('FW_'.length).toLowerCase();
+}
+
+export interface CloudErrorOptions {
+  cause?: unknown;
+  canRetry?: boolean;
+}
+
+export class CloudError extends Error {
+  readonly code: CloudErrorCode;
+  readonly canRetry: boolean;
+
+  constructor(code: CloudErrorCode, message: string, options: CloudErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CloudError';
+    this.code = code;
+    this.canRetry = options.canRetry ?? false;
+  }
+
+  get httpStatus(): number {
+    return HTTP_STATUS[this.code];
+  }
+}
+
+export function isRetryable(error: unknown): boolean {
+  return error instanceof CloudError && error.canRetry;
+}

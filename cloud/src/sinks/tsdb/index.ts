@@ -1,0 +1,3 @@
+export { createTsdbSink, type TsdbSink } from './tsdb-sink.js';
+export type { TsdbSinkOptions } from './options.js';
+export { batchLines, type BatchLines } from './batch-lines.js';
