@@ -11,6 +11,31 @@ export interface Command {
 
 export const COMMANDS: readonly Command[] = [
   {
+    name: 'demo',
+    summary: 'run edge + cloud + a simulated fleet on this machine, no external servers needed',
+    run: async (argv) => (await import('../demo/command.js')).runDemoCommand(argv),
+  },
+  {
+    name: 'edge',
+    summary: 'run the edge agent: MQTT intake, SQLite buffer, uplink to the cloud',
+    run: async (argv) => (await import('@fleetwire/edge')).runEdgeCommand(argv),
+  },
+  {
+    name: 'cloud',
+    summary: 'run the cloud ingest: batch API into Kafka or the embedded log, time-series sink',
+    run: async (argv) => (await import('@fleetwire/cloud')).runCloudCommand(argv),
+  },
+  {
+    name: 'simulate',
+    summary: 'run a simulated fleet of vehicles and chargers against an MQTT broker',
+    run: async (argv) => (await import('@fleetwire/simulators')).runSimulateCommand(argv),
+  },
+  {
+    name: 'loadgen',
+    summary: 'publish a fixed MQTT load and report the achieved rate and ack latency',
+    run: async (argv) => (await import('@fleetwire/simulators')).runLoadCommand(argv),
+  },
+  {
     name: 'test-servers',
     summary: 'install, start, stop or inspect the real Kafka, VictoriaMetrics and Mosquitto used by tests',
     run: async (argv) => (await import('../test-servers/cli.js')).runTestServersCommand(argv),
