@@ -1,0 +1,95 @@
+/**
+ * The README's first command, as a user runs it: `fleetwire demo` in its own process, serving
+ * its URLs, moving records from the simulated fleet to the cloud, stopping cleanly on Ctrl-C
+ * (SIGINT), and reusing its data on a second run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fetchMetrics, sumMetric } from '../src/demo/metrics-text.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const PORTS = { mqtt: 21_983, edgeHttp: 21_980, cloud: 21_990 };
+const dataDir = mkdtempSync(join(tmpdir(), 'fleetwire-demo-'));
+
+interface DemoProcess {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function startDemo(): DemoProcess {
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
+      'deploy/src/cli/main.ts', 'demo',
+      '--data-dir', dataDir, '--vehicles', '8', '--chargers', '2', '--speed', '30',
+      '--edge-mqtt-port', String(PORTS.mqtt), '--edge-http-port', String(PORTS.edgeHttp), '--cloud-port', String(PORTS.cloud),
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let text = '';
+  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  return { child, output: () => text, exited };
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await Promise.resolve(probe()).catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function acceptedByCloud(): Promise<number> {
+  return sumMetric(await fetchMetrics(`http://127.0.0.1:${PORTS.cloud}/metrics`), 'fleetwire_ingest_records_total', { outcome: 'accepted' });
+}
+
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('fleetwire demo', () => {
+  it('serves its URLs, moves fleet records to the cloud, and stops cleanly on SIGINT', async () => {
+    const demo = startDemo();
+    try {
+      await waitFor('the ready banner', () => (demo.output().includes('press Ctrl-C to stop') ? true : undefined));
+      const out = demo.output();
+      for (const url of [`http://127.0.0.1:${PORTS.edgeHttp}/metrics`, `http://127.0.0.1:${PORTS.cloud}/metrics`, `mqtt://127.0.0.1:${PORTS.mqtt}`]) {
+        expect(out).toContain(url);
+      }
+      expect((await fetch(`http://127.0.0.1:${PORTS.edgeHttp}/healthz`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${PORTS.cloud}/readyz`)).status).toBe(200);
+      // Records travel device → edge → cloud: the cloud's accepted count grows past the fleet size.
+      await waitFor('records accepted by the cloud', async () => ((await acceptedByCloud()) >= 20 ? true : undefined));
+    } finally {
+      demo.child.kill('SIGINT');
+    }
+    expect(await demo.exited).toBe(0);
+    expect(demo.output()).toContain('stopped cleanly');
+    expect(demo.output()).not.toMatch(/Error|unhandled/i);
+  });
+
+  it('reuses the data of the first run: same secrets, device registry and buffer file', async () => {
+    const secrets = readFileSync(join(dataDir, 'secrets.json'), 'utf8');
+    const bufferFile = join(dataDir, 'edge', 'buffer.sqlite');
+    const createdBefore = statSync(bufferFile).birthtimeMs;
+    const registryWritten = statSync(join(dataDir, 'devices.json')).mtimeMs;
+    const demo = startDemo();
+    try {
+      await waitFor('the ready banner', () => (demo.output().includes('press Ctrl-C to stop') ? true : undefined));
+      await waitFor('records accepted by the cloud', async () => ((await acceptedByCloud()) >= 5 ? true : undefined));
+    } finally {
+      demo.child.kill('SIGINT');
+    }
+    expect(await demo.exited).toBe(0);
+    expect(statSync(join(dataDir, 'devices.json')).mtimeMs).toBe(registryWritten);
+    expect(readFileSync(join(dataDir, 'secrets.json'), 'utf8')).toBe(secrets);
+    expect(statSync(bufferFile).birthtimeMs).toBe(createdBefore);
+  });
+});
