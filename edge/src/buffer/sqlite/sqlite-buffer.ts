@@ -1,0 +1,231 @@
+/**
+ * The SQLite RecordBuffer: wires the group-commit writer, the send queue, the relief policy
+ * and the ledger around one database connection. See index.ts for the invariants.
+ */
+import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
+import type { FleetRecord } from '@fleetwire/protocol';
+import { EdgeError } from '../../errors.js';
+import { batchIds, type BacklogStats, type BatchLimits, type OutgoingBatch, type QuarantineEntry, type RecordBuffer } from '../buffer.js';
+import { BacklogCounters } from './counters.js';
+import { GroupCommit } from './group-commit.js';
+import { Ledger } from './ledger.js';
+import { LiveWindow } from './live-window.js';
+import type { ResolvedBufferOptions } from './options.js';
+import { RecordQueue } from './queue.js';
+import { toRecordRow, type RecordRow } from './records.js';
+import { Relief } from './relief.js';
+import { expiryCutoff, type PressureInput, type ReliefLimits } from './relief-policy.js';
+import { openDatabase } from './schema.js';
+
+export class SqliteBuffer implements RecordBuffer {
+  readonly #options: ResolvedBufferOptions;
+  readonly #db: Database.Database;
+  readonly #counters: BacklogCounters;
+  readonly #ledger: Ledger;
+  readonly #queue: RecordQueue;
+  readonly #relief: Relief;
+  readonly #writer: GroupCommit;
+  readonly #live: LiveWindow;
+  readonly #insert: Database.Statement<[string, number, string, string, number, number, number, string]>;
+  readonly #insertQuarantine: Database.Statement<[number, string, string, string | null, string | null, string | null, Buffer]>;
+  readonly #trimQuarantine: Database.Statement<[number]>;
+  readonly #pageSize: number;
+  readonly #maintenance: NodeJS.Timeout;
+  #groupFirstSeq: number | undefined;
+  #fsFreeBytes: number | null = null;
+  #refusing = false;
+  #closed = false;
+  #maintaining: Promise<void> = Promise.resolve();
+
+  constructor(options: ResolvedBufferOptions) {
+    this.#options = options;
+    this.#db = openDatabase(options);
+    this.#counters = new BacklogCounters(this.#db);
+    this.#ledger = new Ledger(this.#db);
+    this.#queue = new RecordQueue(this.#db, this.#counters);
+    this.#relief = new Relief(this.#db, this.#counters, this.#ledger, this.#reliefLimits(), options.logger);
+    this.#live = new LiveWindow(options.liveWindowMs);
+    this.#pageSize = this.#db.pragma('page_size', { simple: true }) as number;
+    this.#insert = this.#db.prepare(
+      `INSERT OR IGNORE INTO records (id, priority, kind, source_id, device_time, received_at, bytes, payload)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#insertQuarantine = this.#db.prepare(
+      `INSERT INTO quarantine (received_at, reason, detail, topic, source_kind, source_id, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#trimQuarantine = this.#db.prepare('DELETE FROM quarantine WHERE qid <= (SELECT max(qid) FROM quarantine) - ?');
+    this.#writer = new GroupCommit({
+      db: this.#db,
+      intervalMs: options.commitIntervalMs,
+      maxGroupRecords: options.maxGroupRecords,
+      onRollback: () => {
+        this.#groupFirstSeq = undefined;
+        this.#counters.reload();
+        this.#ledger.reload();
+      },
+      afterCommit: () => this.#afterCommit(),
+    });
+    // A slow statfs must not pile up runs: a tick that finds one still running is skipped.
+    let running = false;
+    const tick = (): void => {
+      if (running) return;
+      running = true;
+      this.#maintaining = this.#maintain().finally(() => {
+        running = false;
+      });
+    };
+    this.#maintenance = setInterval(tick, options.maintenanceIntervalMs).unref();
+    tick();
+  }
+
+  append(records: readonly FleetRecord[]): Promise<void> {
+    const refused = this.#refusal();
+    if (refused) return Promise.reject(refused);
+    let rows: RecordRow[];
+    try {
+      rows = records.map(toRecordRow);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (rows.length === 0) return Promise.resolve();
+    return this.#writer.submit(rows.length, () => {
+      let duplicates = 0;
+      for (const r of rows) {
+        const info = this.#insert.run(r.id, r.priority, r.kind, r.sourceId, r.deviceTime, r.receivedAt, r.bytes, r.payload);
+        if (info.changes === 0) {
+          duplicates += 1;
+          continue;
+        }
+        this.#counters.added(r.priority, r.bytes);
+        this.#groupFirstSeq ??= Number(info.lastInsertRowid);
+      }
+      this.#ledger.add('duplicate', duplicates);
+    });
+  }
+
+  quarantine(entry: QuarantineEntry): Promise<void> {
+    const refused = this.#refusal();
+    if (refused) return Promise.reject(refused);
+    const { receivedAt, reason, detail, topic, source, bytes } = entry;
+    return this.#writer.submit(1, () => {
+      this.#insertQuarantine.run(receivedAt, reason, detail, topic ?? null, source?.kind ?? null, source?.id ?? null, bytes);
+      this.#counters.quarantined += 1;
+      if (this.#counters.quarantined > this.#options.maxQuarantineRecords) {
+        const trimmed = this.#trimQuarantine.run(this.#options.maxQuarantineRecords).changes;
+        this.#counters.quarantined -= trimmed;
+        this.#ledger.add('quarantine_trimmed', trimmed);
+      }
+    });
+  }
+
+  takeBatch(limits: BatchLimits): OutgoingBatch | undefined {
+    this.#assertOpen();
+    const liveStart = this.#live.startSeq(this.#options.now());
+    return this.#queue.take(limits, liveStart, this.#options.liveShare);
+  }
+
+  acknowledge(batch: OutgoingBatch): void {
+    this.#assertOpen();
+    this.#queue.acknowledge(batchIds(batch));
+    if (this.#refusing) this.#runRelief();
+  }
+
+  release(batch: OutgoingBatch): void {
+    this.#assertOpen();
+    this.#queue.release(batchIds(batch));
+  }
+
+  stats(): BacklogStats {
+    const oldest = this.#closed ? null : this.#queue.oldestReceivedAt();
+    return {
+      records: this.#counters.totalRecords,
+      bytes: this.#counters.totalBytes,
+      byPriority: this.#counters.byPriority(),
+      oldestUnsentAgeMs: oldest === null ? null : Math.max(0, this.#options.now() - oldest),
+      quarantined: this.#counters.quarantined,
+      ledger: this.#ledger.counts(),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    clearInterval(this.#maintenance);
+    this.#writer.flush();
+    this.#closed = true;
+    await this.#maintaining;
+    this.#db.close();
+  }
+
+  #afterCommit(): void {
+    if (this.#groupFirstSeq !== undefined) this.#live.mark(this.#groupFirstSeq, this.#options.now());
+    this.#groupFirstSeq = undefined;
+    const overQuota = this.#counters.totalBytes > this.#options.maxBytes;
+    const lowDisk = this.#fsFreeBytes !== null && this.#fsFreeBytes < this.#options.minFreeDiskBytes;
+    if (overQuota || lowDisk) this.#runRelief();
+  }
+
+  async #maintain(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      const free = await this.#options.diskSpace.freeBytes(dirname(this.#options.path));
+      if (this.#closed) return;
+      this.#fsFreeBytes = free;
+      this.#relief.expire(expiryCutoff(this.#options.now(), this.#options.maxAgeMs));
+      this.#runRelief();
+    } catch (error) {
+      this.#options.logger?.error({ event: 'buffer_maintenance_failed', err: error }, 'buffer_maintenance_failed');
+    }
+  }
+
+  #runRelief(): void {
+    try {
+      const liveStart = this.#live.startSeq(this.#options.now());
+      const { refuse } = this.#relief.relieve(() => this.#pressure(), liveStart);
+      if (refuse !== this.#refusing) {
+        this.#options.logger?.[refuse ? 'error' : 'info']({ event: refuse ? 'buffer_full' : 'buffer_accepting' }, refuse ? 'buffer_full' : 'buffer_accepting');
+      }
+      this.#refusing = refuse;
+    } catch (error) {
+      this.#counters.reload();
+      this.#ledger.reload();
+      this.#options.logger?.error({ event: 'buffer_relief_failed', err: error }, 'buffer_relief_failed');
+    }
+  }
+
+  #pressure(): PressureInput {
+    const freelist = this.#db.pragma('freelist_count', { simple: true }) as number;
+    return {
+      storedBytes: this.#counters.totalBytes,
+      freeDiskBytes: this.#fsFreeBytes === null ? null : this.#fsFreeBytes + freelist * this.#pageSize,
+      telemetryRecords: this.#counters.records[2]!,
+      compactableRecords: this.#counters.compactable,
+      alertRecords: this.#counters.records[1]!,
+    };
+  }
+
+  #reliefLimits(): ReliefLimits {
+    const o = this.#options;
+    return {
+      maxBytes: o.maxBytes,
+      minFreeDiskBytes: o.minFreeDiskBytes,
+      margin: o.reliefMargin,
+      compactKeepEvery: o.compactKeepEvery,
+      stepRecords: o.reliefStepRecords,
+    };
+  }
+
+  #refusal(): EdgeError | undefined {
+    if (this.#closed) return new EdgeError('FW_BUFFER_CLOSED', 'buffer is closed');
+    if (this.#refusing) {
+      return new EdgeError('FW_BUFFER_FULL', 'free-disk floor reached and only critical events are left; retry later', {
+        canRetry: true,
+      });
+    }
+    return undefined;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new EdgeError('FW_BUFFER_CLOSED', 'buffer is closed');
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Temp-folder buffers for the tests: each gets a fresh database file, a controllable clock and,
+ * when asked, a controllable free-disk figure. Removed again by `cleanup()`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { RecordBuffer } from '../buffer.js';
+import { createSqliteBuffer, type SqliteBufferOptions } from './index.js';
+
+export interface TestStore {
+  path: string;
+  clock: { t: number };
+  disk: { free: number };
+  open(options?: Partial<SqliteBufferOptions>): RecordBuffer;
+  /** A second, read-only connection: sees only what was committed. */
+  peek<T>(sql: string): T;
+  cleanup(): Promise<void>;
+}
+
+export function createTestStore(): TestStore {
+  const folder = mkdtempSync(join(tmpdir(), 'fleetwire-buffer-'));
+  const path = join(folder, 'buffer.db');
+  const clock = { t: Date.now() };
+  const disk = { free: Number.MAX_SAFE_INTEGER };
+  const opened: RecordBuffer[] = [];
+  return {
+    path,
+    clock,
+    disk,
+    open(options = {}) {
+      const buffer = createSqliteBuffer({
+        path,
+        now: () => clock.t,
+        diskSpace: { freeBytes: async () => disk.free },
+        maintenanceIntervalMs: 60_000,
+        ...options,
+      });
+      opened.push(buffer);
+      return buffer;
+    },
+    peek<T>(sql: string): T {
+      const db = new Database(path, { readonly: true });
+      try {
+        return db.prepare(sql).all() as T;
+      } finally {
+        db.close();
+      }
+    },
+    async cleanup() {
+      for (const buffer of opened) await buffer.close();
+      rmSync(folder, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Takes batches until the buffer is empty, acknowledging each; returns the ids in send order. */
+export function drainIds(buffer: RecordBuffer, maxRecords = 1000): string[] {
+  const ids: string[] = [];
+  for (let batch = buffer.takeBatch({ maxRecords, maxBytes: 1 << 30 }); batch; batch = buffer.takeBatch({ maxRecords, maxBytes: 1 << 30 })) {
+    ids.push(...batch.records.map((r) => r.id));
+    buffer.acknowledge(batch);
+  }
+  return ids;
+}

@@ -1,0 +1,55 @@
+/**
+ * The edge agent's error model: one base class carrying `code`, `cause` and `canRetry`, the
+ * codes in one const list (the type is derived from it). Retry logic everywhere asks the same
+ * question: `isRetryable(error)`.
+ */
+
+export const EDGE_ERROR_CODES = [
+  // buffer
+  'FW_BUFFER_OPTIONS_INVALID',
+  'FW_BUFFER_RECORD_INVALID',
+  'FW_BUFFER_WRITE_FAILED',
+  'FW_BUFFER_FULL',
+  'FW_BUFFER_CLOSED',
+  // uplink
+  'FW_UPLINK_OPTIONS_INVALID',
+  // config and device registry
+  'FW_CONFIG_INVALID',
+  'FW_CONFIG_UNREADABLE',
+  'FW_CREDENTIALS_INVALID',
+  // intake (embedded broker and bridge)
+  'FW_INTAKE_LISTEN_FAILED',
+  'FW_INTAKE_AUTH_REFUSED',
+  'FW_INTAKE_PUBLISH_REFUSED',
+  'FW_INTAKE_COMMIT_FAILED',
+  'FW_INTAKE_BRIDGE_FAILED',
+  // vision (return photos)
+  'FW_VISION_OPTIONS_INVALID',
+  'FW_VISION_IMAGE_INVALID',
+  'FW_VISION_MODEL_LOAD_FAILED',
+  'FW_VISION_MODEL_CONTRACT',
+  'FW_VISION_INFERENCE_FAILED',
+] as const;
+
+export type EdgeErrorCode = (typeof EDGE_ERROR_CODES)[number];
+
+export interface EdgeErrorOptions {
+  cause?: unknown;
+  canRetry?: boolean;
+}
+
+export class EdgeError extends Error {
+  readonly code: EdgeErrorCode;
+  readonly canRetry: boolean;
+
+  constructor(code: EdgeErrorCode, message: string, options: EdgeErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'EdgeError';
+    this.code = code;
+    this.canRetry = options.canRetry ?? false;
+  }
+}
+
+export function isRetryable(error: unknown): boolean {
+  return error instanceof EdgeError && error.canRetry;
+}

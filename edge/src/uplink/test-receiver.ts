@@ -1,0 +1,143 @@
+/**
+ * A real HTTP receiver of uplink batches for tests: decodes with the protocol's decodeBatch,
+ * records what it accepted, and can be told to misbehave (answer an error, hang up, hang,
+ * refuse a batch holding a "poison" record, or be down altogether). Loopback only.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BATCH_PATH, decodeBatch } from '@fleetwire/protocol';
+
+export type ReceiverFault =
+  | { kind: 'status'; status: number; retryAfter?: string; body?: string }
+  /** Reads the request, then destroys the socket without answering. */
+  | { kind: 'hang-up' }
+  /** Reads the request and never answers (until the receiver closes). */
+  | { kind: 'stall' };
+
+export interface ReceivedBatch {
+  batchId: string;
+  idempotencyKey: string | undefined;
+  authorization: string | undefined;
+  ids: string[];
+  at: number;
+}
+
+export interface TestReceiver {
+  url: string;
+  /** Ids of every record accepted, in arrival order (duplicates included). */
+  ids: string[];
+  /** Accepted batches. */
+  batches: ReceivedBatch[];
+  /** Every request, answered or not, by status ('hang-up' / 'stall' for faults). */
+  attempts: Array<{ at: number; outcome: number | 'hang-up' | 'stall'; count: number }>;
+  /** The next `times` requests get this fault. */
+  fail(fault: ReceiverFault, times?: number): void;
+  /** Any batch containing one of these ids is refused whole with 400. */
+  poison: Set<string>;
+  /** When set, requests without `Bearer {token}` get 401. */
+  token: string | undefined;
+  /** Stops listening (connections are refused) until `up()`. */
+  down(): Promise<void>;
+  up(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createTestReceiver(options: { token?: string } = {}): Promise<TestReceiver> {
+  const faults: ReceiverFault[] = [];
+  const seen = new Set<string>();
+  let server: Server | undefined;
+  let port = 0;
+
+  const receiver: TestReceiver = {
+    url: '',
+    ids: [],
+    batches: [],
+    attempts: [],
+    poison: new Set(),
+    token: options.token,
+    fail(fault, times = 1) {
+      for (let i = 0; i < times; i += 1) faults.push(fault);
+    },
+    async down() {
+      const current = server;
+      server = undefined;
+      if (!current) return;
+      current.closeAllConnections();
+      await new Promise<void>((resolve) => current.close(() => resolve()));
+    },
+    async up() {
+      if (server) return;
+      server = createServer((req, res) => void handle(req, res));
+      const listening = server;
+      await new Promise<void>((resolve, reject) => {
+        listening.once('error', reject);
+        listening.listen(port, '127.0.0.1', () => resolve());
+      });
+      port = (listening.address() as AddressInfo).port;
+      receiver.url = `http://127.0.0.1:${port}`;
+    },
+    async close() {
+      await receiver.down();
+    },
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const at = Date.now();
+    const fault = faults.shift();
+    if (fault?.kind === 'hang-up' || fault?.kind === 'stall') {
+      receiver.attempts.push({ at, outcome: fault.kind, count: 0 });
+      if (fault.kind === 'hang-up') req.socket.destroy();
+      return;
+    }
+    const answer = (status: number, payload: unknown, headers: Record<string, string> = {}, count = 0): void => {
+      receiver.attempts.push({ at, outcome: status, count });
+      res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(payload));
+    };
+    if (fault?.kind === 'status') {
+      answer(fault.status, fault.body ?? { error: 'injected' }, fault.retryAfter ? { 'retry-after': fault.retryAfter } : {});
+      return;
+    }
+    if (req.method !== 'POST' || req.url !== BATCH_PATH) return answer(404, { error: 'not found' });
+    if (receiver.token !== undefined && req.headers.authorization !== `Bearer ${receiver.token}`) {
+      return answer(401, { error: 'bad token' });
+    }
+    const decoded = decodeBatch(body, {
+      contentEncoding: req.headers['content-encoding'],
+      maxBytes: 8 * 1024 * 1024,
+      maxDecompressedBytes: 64 * 1024 * 1024,
+    });
+    if (!decoded.ok) return answer(decoded.reason === 'batch_too_large' ? 413 : 400, { reason: decoded.reason, detail: decoded.detail });
+    const entries = decoded.value.entries;
+    const claimed = entries.map((e) => (e.ok ? e.record.id : e.id));
+    if (claimed.some((id) => id !== undefined && receiver.poison.has(id))) {
+      return answer(400, { reason: 'batch_corrupt', detail: 'poison record' }, {}, entries.length);
+    }
+    const ids: string[] = [];
+    const rejected: Array<{ id: string; reason: string; detail: string }> = [];
+    let duplicates = 0;
+    for (const entry of entries) {
+      if (!entry.ok) {
+        rejected.push({ id: entry.id ?? 'unknown', reason: entry.reason, detail: entry.detail });
+        continue;
+      }
+      if (seen.has(entry.record.id)) duplicates += 1;
+      seen.add(entry.record.id);
+      ids.push(entry.record.id);
+    }
+    receiver.ids.push(...ids);
+    receiver.batches.push({
+      batchId: decoded.value.header.batchId,
+      idempotencyKey: req.headers['idempotency-key'] as string | undefined,
+      authorization: req.headers.authorization,
+      ids,
+      at,
+    });
+    answer(200, { accepted: ids.length - duplicates, duplicates, rejected }, {}, entries.length);
+  }
+
+  await receiver.up();
+  return receiver;
+}
