@@ -1,0 +1,64 @@
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runEdgeCommand } from './cli.js';
+import { verifyPassword } from './intake/auth/password-hash.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+});
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  vi.spyOn(console, 'log').mockImplementation((line: string) => void out.push(line));
+  vi.spyOn(console, 'error').mockImplementation((line: string) => void err.push(line));
+  return { out, err };
+}
+
+describe('fleetwire edge', () => {
+  it('prints its usage with every option and environment override', async () => {
+    const { out } = capture();
+    expect(await runEdgeCommand(['--help'])).toBe(0);
+    for (const fragment of ['--config <file>', '--print-config', 'hash-password', 'FLEETWIRE_EDGE_CLOUD_URL', 'FLEETWIRE_EDGE_MQTT_PORT']) expect(out.join('\n')).toContain(fragment);
+  });
+
+  it('prints the resolved configuration with the token redacted', async () => {
+    vi.stubEnv('FLEETWIRE_EDGE_DEVICES_FILE', '/etc/fw/devices.json');
+    vi.stubEnv('FLEETWIRE_EDGE_CLOUD_URL', 'https://cloud.example');
+    vi.stubEnv('FLEETWIRE_EDGE_NODE_TOKEN', 'very-secret');
+    vi.stubEnv('FLEETWIRE_EDGE_MQTT_PORT', '2883');
+    const { out } = capture();
+    expect(await runEdgeCommand(['--print-config'])).toBe(0);
+    const printed = JSON.parse(out.join('\n')) as { cloud: { token: string; url: string }; mqtt: { port: number } };
+    expect(printed.cloud).toEqual({ url: 'https://cloud.example', token: '[redacted]' });
+    expect(printed.mqtt.port).toBe(2883);
+    expect(out.join('\n')).not.toContain('very-secret');
+  });
+
+  it('exits 2 with the problems listed on an invalid configuration or an unknown flag', async () => {
+    vi.stubEnv('FLEETWIRE_EDGE_MQTT_PORT', 'not-a-port');
+    const { err } = capture();
+    expect(await runEdgeCommand(['--print-config'])).toBe(2);
+    expect(err.join('\n')).toContain('FLEETWIRE_EDGE_MQTT_PORT: must be an integer');
+    expect(await runEdgeCommand(['--frobnicate'])).toBe(2);
+    expect(await runEdgeCommand(['hash-password', '--id', 'VH-1'])).toBe(2);
+  });
+
+  it('hash-password reads the password from stdin and prints a registry entry', async () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'edge/test/support/run-agent.ts', 'hash-password', '--id', 'VH-0001', '--kind', 'vehicle'], {
+      cwd: ROOT,
+      input: 'correct horse\n',
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(0);
+    const entry = JSON.parse(result.stdout) as { id: string; kind: string; passwordHash: string };
+    expect(entry).toMatchObject({ id: 'VH-0001', kind: 'vehicle' });
+    expect(await verifyPassword('correct horse', entry.passwordHash)).toBe(true);
+    expect(result.stdout).not.toContain('correct horse');
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * `fleetwire edge`: runs the agent until SIGTERM/SIGINT, prints the resolved configuration,
+ * or produces a device registry entry with a hashed password.
+ */
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { isDeviceId, isDeviceKind } from '@fleetwire/protocol';
+import { ENV_OVERRIDES, loadEdgeConfig, redactConfig } from './config.js';
+import { EdgeError } from './errors.js';
+import { hashPassword } from './intake/auth/password-hash.js';
+import { startEdgeAgent } from './main.js';
+
+const USAGE = `Usage:
+  fleetwire edge [--config <file>]          run the edge agent until SIGTERM or SIGINT
+  fleetwire edge --print-config [--config <file>]
+                                            print the resolved configuration (secrets redacted)
+  fleetwire edge hash-password [--id <deviceId> --kind <vehicle|charger>]
+                                            read a password from stdin and print its scrypt hash,
+                                            or with --id/--kind a device registry entry
+
+Options:
+  --config <file>   JSON config file (see docs/edge.md and edge/fleetwire-edge.example.json)
+  --print-config    print the configuration after defaults and environment overrides, then exit
+  -h, --help        this text
+
+Environment overrides:
+${Object.entries(ENV_OVERRIDES)
+  .map(([name, path]) => `  ${name.padEnd(30)} ${path}`)
+  .join('\n')}`;
+
+export async function runEdgeCommand(argv: string[]): Promise<number> {
+  if (argv[0] === 'hash-password') return runHashPassword(argv.slice(1));
+  let values: { config?: string; 'print-config'?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { config: { type: 'string' }, 'print-config': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    }));
+  } catch (error) {
+    console.error(`fleetwire edge: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  let config;
+  try {
+    config = loadEdgeConfig({ ...(values.config ? { file: values.config } : {}), env: process.env });
+  } catch (error) {
+    if (!(error instanceof EdgeError)) throw error;
+    console.error(`fleetwire edge: ${error.message}`);
+    return 2;
+  }
+  if (values['print-config']) {
+    console.log(JSON.stringify(redactConfig(config), null, 2));
+    return 0;
+  }
+  const agent = await startEdgeAgent(config);
+  const signal = await new Promise<NodeJS.Signals>((resolvePromise) => {
+    process.once('SIGTERM', () => resolvePromise('SIGTERM'));
+    process.once('SIGINT', () => resolvePromise('SIGINT'));
+  });
+  agent.logger.info({ event: 'edge_agent_stopping', signal }, 'edge_agent_stopping');
+  await agent.stop();
+  return 0;
+}
+
+async function runHashPassword(argv: string[]): Promise<number> {
+  let values: { id?: string; kind?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({ args: argv, options: { id: { type: 'string' }, kind: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+  } catch (error) {
+    console.error(`fleetwire edge hash-password: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if ((values.id === undefined) !== (values.kind === undefined) || (values.id !== undefined && (!isDeviceId(values.id) || !isDeviceKind(values.kind)))) {
+    console.error('fleetwire edge hash-password: --id (1–64 of [A-Za-z0-9_-]) and --kind (vehicle or charger) go together');
+    return 2;
+  }
+  // The password comes from stdin so that it stays out of shell history and process lists.
+  const password = await readFirstLine();
+  if (!password) {
+    console.error('fleetwire edge hash-password: no password on stdin');
+    return 2;
+  }
+  const passwordHash = await hashPassword(password);
+  console.log(values.id ? JSON.stringify({ id: values.id, kind: values.kind, passwordHash }) : passwordHash);
+  return 0;
+}
+
+async function readFirstLine(): Promise<string | undefined> {
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  for await (const line of lines) {
+    lines.close();
+    return line;
+  }
+  return undefined;
+}

@@ -1,0 +1,98 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadEdgeConfig, redactConfig } from './config.js';
+import { EdgeError } from './errors.js';
+
+const REGISTRY = { devices: { registryFile: '/etc/fleetwire/devices.json' } };
+
+function configError(run: () => unknown): EdgeError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof EdgeError) return error;
+    throw error;
+  }
+  throw new Error('expected a config error');
+}
+
+describe('edge config', () => {
+  it('fills documented defaults', () => {
+    const config = loadEdgeConfig({ overrides: REGISTRY, cwd: '/srv' });
+    expect(config.mqtt).toMatchObject({ enabled: true, host: '0.0.0.0', port: 1883, maxPacketBytes: 262_144, tls: { enabled: false, port: 8883 }, websocket: { enabled: false, port: 8083, path: '/mqtt' } });
+    expect(config.http).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(config.intake).toEqual({ maxPayloadBytes: 65_536, maxClockSkewMs: 300_000 });
+    expect(config.rules.batteryLow).toEqual({ enabled: true, thresholdPct: 20, hysteresisPct: 5 });
+    expect(config.dataDir).toBe('/srv/.fleetwire/edge');
+    expect(config.nodeId).toMatch(/^edge-[A-Za-z0-9_-]+$/);
+    expect(config.bridge.topics).toEqual(['fleetwire/v1/+/+/telemetry', 'fleetwire/v1/+/+/events']);
+    expect(config.bridge.clientId).toBe(`fleetwire-edge-${config.nodeId}`);
+  });
+
+  it('reads a JSON file, resolving its relative paths against the file, and lets the environment override it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fw-config-'));
+    const file = join(dir, 'edge.json');
+    writeFileSync(file, JSON.stringify({ nodeId: 'node-7', dataDir: 'data', devices: { registryFile: 'devices.json' }, mqtt: { port: 1884 }, cloud: { url: 'https://cloud.example', token: 'from-file' }, buffer: { maxBytes: 1000 } }));
+    const config = loadEdgeConfig({
+      file,
+      env: { FLEETWIRE_EDGE_MQTT_PORT: '2883', FLEETWIRE_EDGE_HTTP_PORT: '9090', FLEETWIRE_EDGE_NODE_TOKEN: 'from-env', FLEETWIRE_EDGE_DATA_DIR: '/var/lib/fw' },
+    });
+    expect(config.nodeId).toBe('node-7');
+    expect(config.devices.registryFile).toBe(join(dir, 'devices.json'));
+    expect(config.dataDir).toBe('/var/lib/fw');
+    expect(config.mqtt.port).toBe(2883);
+    expect(config.http.port).toBe(9090);
+    expect(config.cloud).toEqual({ url: 'https://cloud.example', token: 'from-env' });
+    expect(config.buffer).toEqual({ maxBytes: 1000 });
+    expect(redactConfig(config).cloud.token).toBe('[redacted]');
+    expect(config.cloud.token).toBe('from-env');
+  });
+
+  it('reports every invalid option at once, with its path', () => {
+    const error = configError(() =>
+      loadEdgeConfig({
+        overrides: { ...REGISTRY, nodeId: 'has space', mqtt: { port: 70_000, tls: { enabled: true } }, http: { port: 'eighty' }, logLevel: 'loud', cloud: { url: 'ftp://x' }, mqtt2: {} },
+        env: { FLEETWIRE_EDGE_HTTP_PORT: 'abc' },
+      }),
+    );
+    expect(error.code).toBe('FW_CONFIG_INVALID');
+    for (const fragment of [
+      'config.nodeId: must match',
+      'config.mqtt.port: must be between 0 and 65535 (got 70000)',
+      'config.http.port: must be an integer (got "eighty")',
+      'config.logLevel: must be one of',
+      'config.mqtt2: unknown option',
+      'config.mqtt.tls: keyFile and certFile are required',
+      'config.cloud.url: must start with http',
+      'config.cloud.token: required when cloud.url is set',
+      'FLEETWIRE_EDGE_HTTP_PORT: must be an integer (got "abc")',
+    ]) {
+      expect(error.message).toContain(fragment);
+    }
+  });
+
+  it('needs a device registry for the embedded broker, and a URL for the bridge', () => {
+    expect(configError(() => loadEdgeConfig({})).message).toContain('config.devices.registryFile: required when mqtt.enabled');
+    const bridge = configError(() => loadEdgeConfig({ overrides: { mqtt: { enabled: false }, bridge: { enabled: true } } }));
+    expect(bridge.message).toContain('config.bridge.url: required when bridge.enabled');
+    const viaEnv = loadEdgeConfig({ overrides: { mqtt: { enabled: false } }, env: { FLEETWIRE_EDGE_BRIDGE_URL: 'mqtt://127.0.0.1:11883' } });
+    expect(viaEnv.bridge).toMatchObject({ enabled: true, url: 'mqtt://127.0.0.1:11883' });
+  });
+
+  it('accepts the example file shipped beside the package', () => {
+    const example = join(import.meta.dirname, '..', 'fleetwire-edge.example.json');
+    const config = loadEdgeConfig({ file: example });
+    expect(config.nodeId).toBe('edge-depot-1');
+    expect(config.devices.registryFile).toBe(join(import.meta.dirname, '..', 'devices.json'));
+    expect(config.mqtt.tls.caFile).toBe(join(import.meta.dirname, '..', 'tls', 'devices-ca.crt'));
+  });
+
+  it('refuses an unreadable or non-JSON file with a clear code', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fw-config-'));
+    const file = join(dir, 'broken.json');
+    writeFileSync(file, '{ "nodeId": ');
+    expect(configError(() => loadEdgeConfig({ file })).code).toBe('FW_CONFIG_INVALID');
+    expect(configError(() => loadEdgeConfig({ file: join(dir, 'missing.json') })).code).toBe('FW_CONFIG_UNREADABLE');
+  });
+});

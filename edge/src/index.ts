@@ -1,0 +1,7 @@
+/** @fleetwire/edge — the edge agent: MQTT intake, SQLite store-and-forward, uplink. */
+export { runEdgeCommand } from './cli.js';
+export { startEdgeAgent, createEdgeLogger, type EdgeAgent, type StartOptions } from './main.js';
+export { loadEdgeConfig, redactConfig, ENV_OVERRIDES, type EdgeConfig, type LoadConfigOptions } from './config.js';
+export { EdgeError, EDGE_ERROR_CODES, isRetryable, type EdgeErrorCode } from './errors.js';
+export { hashPassword, verifyPassword } from './intake/auth/password-hash.js';
+export type { RecordBuffer, QuarantineEntry, OutgoingBatch, BacklogStats } from './buffer/buffer.js';

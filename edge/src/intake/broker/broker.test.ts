@@ -1,0 +1,166 @@
+import { toPayloadBytes, vehicleTelemetryFixture, type FleetRecord } from '@fleetwire/protocol';
+import mqtt, { type MqttClient } from 'mqtt';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { QuarantineEntry, RecordBuffer } from '../../buffer/buffer.js';
+import { createLocalRules } from '../../rules/local-rules.js';
+import { createDeviceRegistry, type DeviceRegistry } from '../auth/device-registry.js';
+import { hashPassword } from '../auth/password-hash.js';
+import type { IntakeSource } from '../intake.js';
+import { createMessageIds } from '../message-ids.js';
+import { createIntakeMetrics } from '../metrics.js';
+import { createIntakePipeline } from '../pipeline.js';
+import { createEmbeddedBroker } from './broker.js';
+
+/** A buffer whose appends stay pending until the test releases them. */
+function gatedBuffer() {
+  const committed: FleetRecord[] = [];
+  const quarantined: QuarantineEntry[] = [];
+  const gates: Array<() => void> = [];
+  const buffer = {
+    append: (records: readonly FleetRecord[]) =>
+      new Promise<void>((resolve) => {
+        gates.push(() => {
+          committed.push(...records);
+          resolve();
+        });
+      }),
+    quarantine: async (entry: QuarantineEntry) => {
+      quarantined.push(entry);
+    },
+  } as unknown as RecordBuffer;
+  return { buffer, committed, quarantined, gates };
+}
+
+let devices: DeviceRegistry;
+beforeAll(async () => {
+  const cheap = { N: 1024, r: 8, p: 1 };
+  devices = createDeviceRegistry({ devices: [{ id: 'VH-0001', kind: 'vehicle', passwordHash: await hashPassword('pw-1', cheap) }] });
+});
+
+const started: Array<{ broker: IntakeSource; clients: MqttClient[] }> = [];
+afterEach(async () => {
+  for (const { broker, clients } of started.splice(0)) {
+    await Promise.all(clients.map((client) => client.endAsync(true)));
+    await broker.stop();
+  }
+});
+
+async function startBroker(maxPacketBytes = 64 * 1024) {
+  const gated = gatedBuffer();
+  const registry = new Registry();
+  const metrics = createIntakeMetrics(registry);
+  const ids = createMessageIds('test');
+  const logger = pino({ level: 'silent' });
+  const rules = createLocalRules({ nodeId: 'node-1', nextEventId: () => ids.next('node-1'), batteryLow: { enabled: true, thresholdPct: 20, hysteresisPct: 5 }, chargerFaulted: { enabled: true } });
+  const pipeline = createIntakePipeline({ buffer: gated.buffer, rules, ids, metrics, logger, maxPayloadBytes: 4096, maxClockSkewMs: 60_000 });
+  const broker = createEmbeddedBroker({
+    listeners: { host: '127.0.0.1', port: 0, maxPacketBytes, tls: { enabled: false, port: 0, keyFile: '', certFile: '', caFile: '', requestCert: false }, websocket: { enabled: false, port: 0, path: '/mqtt' } },
+    registry: devices,
+    pipeline,
+    metrics,
+    logger,
+  });
+  await broker.start();
+  const entry = { broker, clients: [] as MqttClient[] };
+  started.push(entry);
+  const connect = (options: mqtt.IClientOptions) => {
+    const client = mqtt.connect(broker.addresses().mqtt as string, { reconnectPeriod: 0, ...options });
+    entry.clients.push(client);
+    return client;
+  };
+  const metric = async (name: string, labels: Record<string, string>) => {
+    const found = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
+    return (found?.values as Array<{ labels: Record<string, string>; value: number }> | undefined)?.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value ?? 0;
+  };
+  return { ...gated, connect, metric };
+}
+
+const connected = (client: MqttClient) =>
+  new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', reject);
+  });
+const tick = (ms = 50) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('embedded broker', () => {
+  it('sends the QoS 1 PUBACK only after the record is committed', async () => {
+    const { connect, gates, committed } = await startBroker();
+    const client = connect({ clientId: 'VH-0001', username: 'VH-0001', password: 'pw-1' });
+    await connected(client);
+    let acked = false;
+    const publish = client.publishAsync('fleetwire/v1/vehicle/VH-0001/telemetry', toPayloadBytes(vehicleTelemetryFixture({ ts: Date.now(), seq: 1 })), { qos: 1 }).then(() => {
+      acked = true;
+    });
+    while (gates.length === 0) await tick(10);
+    await tick(100);
+    expect(acked).toBe(false);
+    expect(committed).toEqual([]);
+    gates.shift()?.();
+    await publish;
+    expect(acked).toBe(true);
+    expect(committed.map((r) => r.id)).toEqual(['VH-0001:b00t1:1']);
+  });
+
+  it('refuses unknown devices and bad passwords with CONNACK not authorized, counted by reason', async () => {
+    const { connect, metric } = await startBroker();
+    for (const [options, reason] of [
+      [{ clientId: 'VH-9', username: 'VH-9', password: 'pw-1' }, 'unknown_device'],
+      [{ clientId: 'VH-0001', username: 'VH-0001', password: 'wrong' }, 'bad_password'],
+      [{ clientId: 'VH-0001' }, 'missing_credentials'],
+    ] as const) {
+      const error = await connected(connect(options)).then(() => undefined, (caught: Error & { code?: number }) => caught);
+      expect(error?.code).toBe(5);
+      expect(await metric('fleetwire_intake_auth_refused_total', { reason })).toBe(1);
+    }
+  });
+
+  it("closes the connection of a device publishing to another device's topic, without an ack", async () => {
+    const { connect, committed, quarantined, metric } = await startBroker();
+    const client = connect({ clientId: 'VH-0001', username: 'VH-0001', password: 'pw-1' });
+    await connected(client);
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    let acked = false;
+    client.publish('fleetwire/v1/vehicle/VH-0002/telemetry', toPayloadBytes(vehicleTelemetryFixture()), { qos: 1 }, () => {
+      acked = true;
+    });
+    await closed;
+    expect(acked).toBe(false);
+    expect(committed).toEqual([]);
+    expect(quarantined.map((q) => q.reason)).toEqual(['topic_forbidden']);
+    expect(await metric('fleetwire_intake_rejected_total', { reason: 'topic_forbidden' })).toBe(1);
+  });
+
+  it('acknowledges and quarantines bad content, keeping the connection', async () => {
+    const { connect, quarantined } = await startBroker();
+    const client = connect({ clientId: 'VH-0001', username: 'VH-0001', password: 'pw-1' });
+    await connected(client);
+    await client.publishAsync('fleetwire/v1/vehicle/VH-0001/telemetry', Buffer.from('not json'), { qos: 1 });
+    expect(quarantined.map((q) => q.reason)).toEqual(['malformed_json']);
+    expect(client.connected).toBe(true);
+  });
+
+  it('drops a connection that announces a packet over the frame limit', async () => {
+    const { connect, metric, quarantined } = await startBroker(2048);
+    const client = connect({ clientId: 'VH-0001', username: 'VH-0001', password: 'pw-1' });
+    await connected(client);
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    client.publish('fleetwire/v1/vehicle/VH-0001/telemetry', Buffer.alloc(100_000, 0x20), { qos: 1 });
+    await closed;
+    expect(await metric('fleetwire_intake_rejected_total', { reason: 'payload_too_large' })).toBe(1);
+    expect(quarantined).toEqual([]);
+  });
+
+  it('lets a device subscribe to its own commands only', async () => {
+    const { connect } = await startBroker();
+    const client = connect({ clientId: 'VH-0001', username: 'VH-0001', password: 'pw-1' });
+    await connected(client);
+    const granted = await client.subscribeAsync('fleetwire/v1/vehicle/VH-0001/commands/#', { qos: 1 });
+    expect(granted.map((g) => g.qos)).toEqual([1]);
+    // mqtt.js turns a SUBACK 0x80 into an error; the connection stays up.
+    await expect(client.subscribeAsync('fleetwire/v1/vehicle/VH-0002/commands/#', { qos: 1 })).rejects.toThrow(/Subscribe error/);
+    await expect(client.subscribeAsync('fleetwire/v1/+/+/telemetry', { qos: 1 })).rejects.toThrow(/Subscribe error/);
+    expect(client.connected).toBe(true);
+  });
+});

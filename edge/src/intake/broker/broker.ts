@@ -1,0 +1,90 @@
+/**
+ * The embedded MQTT broker (aedes) as an intake source. Devices connect over TCP, TLS or
+ * WebSocket; the hooks authenticate them and push every publish through the durable pipeline
+ * before aedes acknowledges it. aedes keeps only its in-memory session state: nothing is
+ * retained (the hooks clear the retain flag) — the SQLite buffer is the persistence.
+ * Nothing a client sends may crash the agent: transport, parser and hook errors are logged
+ * and end that one connection.
+ */
+import type { Duplex } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import { Aedes } from 'aedes';
+import type { Logger } from 'pino';
+import type { DeviceRegistry } from '../auth/device-registry.js';
+import type { IntakePipeline, IntakeSource } from '../intake.js';
+import type { IntakeMetrics } from '../metrics.js';
+import { skipRoutingOfUplinkTopics } from './forwarding.js';
+import { guardFrameSizes } from './frame-guard.js';
+import { createBrokerHooks } from './hooks.js';
+import { createListeners, type Listener, type ListenerConfig } from './listeners.js';
+
+export interface EmbeddedBrokerOptions {
+  listeners: ListenerConfig;
+  registry: DeviceRegistry;
+  pipeline: IntakePipeline;
+  metrics: IntakeMetrics;
+  logger: Logger;
+}
+
+export function createEmbeddedBroker(options: EmbeddedBrokerOptions): IntakeSource {
+  const logger = options.logger.child({ stage: 'intake', source: 'broker' });
+  const { metrics } = options;
+  const hooks = createBrokerHooks({ registry: options.registry, pipeline: options.pipeline, metrics, logger });
+  let aedes: Aedes | undefined;
+  let listeners: Listener[] = [];
+  let addresses: Record<string, string> = {};
+  let listening = false;
+
+  const onConnection = (connection: Duplex, request?: IncomingMessage): void => {
+    if (!aedes || aedes.closed) {
+      connection.destroy();
+      return;
+    }
+    connection.on('error', (error) => logger.debug({ event: 'connection_error', err: error }, 'connection_error'));
+    aedes.handle(connection, request);
+    guardFrameSizes(connection, options.listeners.maxPacketBytes, (declaredBytes) => {
+      metrics.rejected.inc({ reason: 'payload_too_large' });
+      logger.warn({ event: 'packet_refused', reason: 'payload_too_large', declaredBytes, limit: options.listeners.maxPacketBytes }, 'packet_refused');
+    });
+  };
+
+  return {
+    name: 'broker',
+    async start() {
+      aedes = await Aedes.createBroker({
+        preConnect: hooks.preConnect,
+        authenticate: hooks.authenticate,
+        authorizePublish: hooks.authorizePublish,
+        authorizeSubscribe: hooks.authorizeSubscribe,
+      });
+      skipRoutingOfUplinkTopics(aedes);
+      aedes.on('clientReady', (client) => {
+        if (hooks.identities.has(client)) metrics.connectedDevices.inc();
+      });
+      aedes.on('clientDisconnect', (client) => {
+        if (hooks.identities.has(client)) metrics.connectedDevices.dec();
+      });
+      aedes.on('clientError', (client, error) => logger.info({ event: 'client_error', clientId: client.id, err: error }, 'client_error'));
+      aedes.on('connectionError', (_client, error) => logger.debug({ event: 'connection_error', err: error }, 'connection_error'));
+      // aedes emits 'error' for failures of its own session store; without a listener they would crash the agent.
+      (aedes as unknown as NodeJS.EventEmitter).on('error', (error: Error) => logger.error({ event: 'broker_error', err: error }, 'broker_error'));
+      listeners = createListeners(options.listeners, onConnection, (role, error) =>
+        logger.debug({ event: 'transport_error', role, err: error }, 'transport_error'),
+      );
+      const bound = await Promise.all(listeners.map(async (listener) => [listener.role, await listener.listen()] as const));
+      addresses = Object.fromEntries(bound);
+      listening = true;
+      logger.info({ event: 'broker_listening', addresses }, 'broker_listening');
+    },
+    async stop() {
+      listening = false;
+      const closing = listeners.map((listener) => listener.close());
+      const broker = aedes;
+      if (broker) await new Promise<void>((resolvePromise) => broker.close(() => resolvePromise()));
+      await Promise.all(closing);
+      logger.info({ event: 'broker_stopped' }, 'broker_stopped');
+    },
+    ready: () => listening,
+    addresses: () => ({ ...addresses }),
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * aedes hooks: the embedded broker's whole policy.
+ *
+ * - `authenticate` establishes the device identity (password or client certificate) and keeps
+ *   it in `identities`, keyed by the aedes client.
+ * - `authorizePublish` is where durability happens: aedes runs it before it writes the QoS 1
+ *   PUBACK (lib/handlers/publish.js: authorizePublish, then enqueuePublish writes the PUBACK),
+ *   so the callback is called only after the pipeline committed the record to SQLite.
+ *   Quarantined content is acknowledged (a device must not resend a bad payload forever);
+ *   a refused topic fails the callback, and aedes closes the connection without an ack
+ *   (MQTT-3.3.5-2 — a misbehaving device, not bad data).
+ * - `authorizeSubscribe` asks protocol's authorizeSubscribe; a refusal negates the one
+ *   subscription (SUBACK 0x80) instead of dropping the connection.
+ */
+import type { TLSSocket } from 'node:tls';
+import { authorizeSubscribe as decideSubscribe, type DeviceIdentity } from '@fleetwire/protocol';
+import type { AedesOptions, Client } from 'aedes';
+import type { Logger } from 'pino';
+import { EdgeError } from '../../errors.js';
+import { authenticateDevice, type ConnectAttempt } from '../auth/authenticate.js';
+import type { DeviceRegistry } from '../auth/device-registry.js';
+import type { IntakePipeline } from '../intake.js';
+import type { IntakeMetrics } from '../metrics.js';
+
+export interface HookOptions {
+  registry: DeviceRegistry;
+  pipeline: IntakePipeline;
+  metrics: IntakeMetrics;
+  logger: Logger;
+}
+
+export type BrokerHooks = Required<Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'>> & {
+  identities: WeakMap<Client, DeviceIdentity>;
+};
+
+export function createBrokerHooks(options: HookOptions): BrokerHooks {
+  const { registry, pipeline, metrics, logger } = options;
+  const identities = new WeakMap<Client, DeviceIdentity>();
+  // aedes replaces an empty client id with a random one; such a session cannot collide with a device's.
+  const generatedIds = new WeakSet<Client>();
+
+  const preConnect: BrokerHooks['preConnect'] = (client, packet, callback) => {
+    if (!packet.clientId) generatedIds.add(client);
+    callback(null, true);
+  };
+
+  const authenticate: BrokerHooks['authenticate'] = (client, username, password, done) => {
+    const attempt = (): ConnectAttempt => ({
+      clientId: client.id,
+      clientIdGenerated: generatedIds.has(client),
+      username,
+      password,
+      certificate: peerCertificate(client),
+    });
+    // Through a promise, so that even a synchronous throw ends as a refusal, not a crash.
+    Promise.resolve().then(() => authenticateDevice(registry, attempt())).then(
+      (decision) => {
+        if (decision.ok) {
+          identities.set(client, decision.identity);
+          logger.debug({ event: 'device_authenticated', deviceId: decision.identity.deviceId, method: decision.method }, 'device_authenticated');
+          return done(null, true);
+        }
+        metrics.authRefused.inc({ reason: decision.reason });
+        logger.info({ event: 'device_refused', clientId: client.id, username, reason: decision.reason }, 'device_refused');
+        const error = Object.assign(new EdgeError('FW_INTAKE_AUTH_REFUSED', `connection refused: ${decision.reason}`), { returnCode: decision.returnCode });
+        return done(error as never, false);
+      },
+      (cause: unknown) => {
+        logger.error({ event: 'authenticate_failed', err: cause }, 'authenticate_failed');
+        done(Object.assign(new EdgeError('FW_INTAKE_AUTH_REFUSED', 'authentication failed', { cause }), { returnCode: 3 }) as never, false);
+      },
+    );
+  };
+
+  const authorizePublish: BrokerHooks['authorizePublish'] = (client, packet, callback) => {
+    // We are the persistence: nothing is retained in broker memory.
+    packet.retain = false;
+    let outcome: ReturnType<IntakePipeline['accept']>;
+    try {
+      const identity = client ? identities.get(client) : undefined;
+      const bytes = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(String(packet.payload));
+      outcome = pipeline.accept({ topic: String(packet.topic), bytes, identity, receivedAt: Date.now() });
+    } catch (cause) {
+      outcome = Promise.reject(cause);
+    }
+    outcome.then(
+      (outcome) => {
+        if (outcome.status !== 'refused') {
+          if (client) coalesceWrites(client.conn);
+          return callback(null);
+        }
+        callback(new EdgeError('FW_INTAKE_PUBLISH_REFUSED', `publish to ${packet.topic} refused: ${outcome.reason}`));
+      },
+      (cause: unknown) => {
+        logger.error({ event: 'intake_commit_failed', clientId: client?.id, topic: packet.topic, err: cause }, 'intake_commit_failed');
+        callback(new EdgeError('FW_INTAKE_COMMIT_FAILED', 'message not committed; not acknowledged', { cause, canRetry: true }));
+      },
+    );
+  };
+
+  const authorizeSubscribe: BrokerHooks['authorizeSubscribe'] = (client, subscription, callback) => {
+    const identity = identities.get(client);
+    const verdict = identity ? decideSubscribe(identity, subscription.topic) : undefined;
+    if (verdict?.ok) return callback(null, subscription);
+    logger.info({ event: 'subscribe_refused', clientId: client.id, filter: subscription.topic, reason: verdict?.reason }, 'subscribe_refused');
+    return callback(null, null);
+  };
+
+  return { preConnect, authenticate, authorizePublish, authorizeSubscribe, identities };
+}
+
+/**
+ * One group commit settles the appends of many messages in the same microtask run, and aedes
+ * writes each PUBACK as three small socket writes. Corking the connection until the next tick
+ * sends all of a connection's PUBACKs of that commit in one writev instead of 3 × n syscalls.
+ */
+const corked = new WeakSet<Client['conn']>();
+function coalesceWrites(connection: Client['conn']): void {
+  if (corked.has(connection) || connection.destroyed) return;
+  corked.add(connection);
+  connection.cork();
+  process.nextTick(() => {
+    corked.delete(connection);
+    connection.uncork();
+  });
+}
+
+function peerCertificate(client: Client): ConnectAttempt['certificate'] {
+  const socket = client.conn as Partial<TLSSocket>;
+  if (typeof socket.getPeerCertificate !== 'function') return undefined;
+  const certificate = socket.getPeerCertificate();
+  if (!certificate || Object.keys(certificate).length === 0) return undefined;
+  const commonName = certificate.subject?.CN;
+  return { trusted: socket.authorized === true, commonName: Array.isArray(commonName) ? undefined : commonName };
+}
