@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { kafkaServer } from '../../deploy/src/test-servers/kafka.js';
-import { isOurProcess, spawnDetached, stopProcess, waitUntilReady, type LaunchPlan } from '../../deploy/src/test-servers/process.js';
+import { isOurProcess, isPortOpen, spawnDetached, stopProcess, waitUntilReady, type LaunchPlan } from '../../deploy/src/test-servers/process.js';
 import { readTestServerSettings } from '../../deploy/src/test-servers/settings.js';
 
 export interface BenchBroker {
@@ -32,6 +32,8 @@ export async function startBenchBroker(runDir: string, port = 29092): Promise<Be
   let pid = 0;
 
   const launch = async (): Promise<void> => {
+    // Another bench's broker on the port would pass the readiness probe and be measured instead.
+    if (await isPortOpen('127.0.0.1', port)) throw new Error(`bench broker: port ${port} is in use (another bench running?)`);
     pid = await spawnDetached(plan, logFile);
     const failure = await waitUntilReady({
       probe: () => kafkaServer.probe(settings),

@@ -1,11 +1,14 @@
 /**
- * The two Kafka clients under comparison, behind one small shape, each configured the way the
- * bus needs: acks=all, idempotent producer, bounded retries and a bounded produce, a consumer
- * group that commits only after its handler resolved. kafkajs is measured through the bus itself
- * (cloud/src/bus/kafka); @platformatic/kafka through an adapter with the same policy.
+ * The Kafka clients under comparison, behind one small shape, each configured the way the bus
+ * needs: acks=all, idempotent producer, bounded retries and a bounded produce, a consumer group
+ * that commits only after its handler resolved.
+ * - the bus itself (cloud/src/bus/kafka: @platformatic/kafka producer with group commit, kafkajs
+ *   consumer);
+ * - kafkajs 2.2.4's producer configured as the bus used it before (one `sendBatch` per call);
+ * - @platformatic/kafka used plainly (one `send` per call, so several may be in flight).
  */
 import { Admin, Consumer, ProduceAcks, Producer, stringDeserializers, type Message } from '@platformatic/kafka';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Producer as KafkajsProducer } from 'kafkajs';
 import { createKafkaBus } from '../src/bus/kafka/index.js';
 
 export interface BenchRecord { key: string; value: Buffer; id: string }
@@ -15,30 +18,86 @@ export interface ClientUnderTest {
   createTopic(topic: string, partitions: number): Promise<void>;
   /** Resolves once the broker acknowledged every record (acks=all); rejects within a bounded time. */
   send(topic: string, records: readonly BenchRecord[]): Promise<void>;
-  /** A group member that hands each delivered batch's ids to `handle` and commits after it resolved. */
-  join(groupId: string, topic: string, handle: (ids: string[]) => Promise<void>): Promise<{ close(): Promise<void> }>;
+  /** A group member that hands each delivered batch's ids to `handle` and commits after it resolved; absent when it would only repeat another client's consumer. */
+  join?(groupId: string, topic: string, handle: (ids: string[]) => Promise<void>): Promise<{ close(): Promise<void> }>;
   close(): Promise<void>;
 }
 
 const PRODUCE_TIMEOUT_MS = 5000;
 
-export function kafkajsThroughBus(brokers: string[]): ClientUnderTest {
-  const bus = createKafkaBus({ kind: 'kafka', brokers, clientId: 'bench-kafkajs', produceTimeoutMs: PRODUCE_TIMEOUT_MS, replicationFactor: 1 });
+function kafkajsAdmin(brokers: string[]) {
   const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
   let connected: Promise<void> | undefined;
   return {
-    name: 'kafkajs 2.2.4 (via the bus)',
-    async createTopic(topic, partitions) {
+    async createTopic(topic: string, partitions: number) {
       await (connected ??= admin.connect());
       await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
     },
+    async close() {
+      if (connected !== undefined) await admin.disconnect();
+    },
+  };
+}
+
+export function theBus(brokers: string[]): ClientUnderTest {
+  const bus = createKafkaBus({ kind: 'kafka', brokers, clientId: 'bench-bus', produceTimeoutMs: PRODUCE_TIMEOUT_MS, replicationFactor: 1 });
+  const admin = kafkajsAdmin(brokers);
+  return {
+    name: 'the bus (produce: @platformatic/kafka 1.35.0 + group commit; consume: kafkajs 2.2.4)',
+    createTopic: admin.createTopic,
     send: (topic, records) => bus.produce(records.map((r) => ({ topic, key: r.key, value: r.value, headers: { 'fw-id': r.id } }))),
     async join(groupId, topic, handle) {
       return bus.subscribe({ groupId, topics: [topic], fromBeginning: true, handle: (batch) => handle(batch.map((m) => m.headers['fw-id'] ?? '')) });
     },
     async close() {
       await bus.close();
-      if (connected !== undefined) await admin.disconnect();
+      await admin.close();
+    },
+  };
+}
+
+/** The bus's producer before it moved to @platformatic/kafka, kept as the reference figure. */
+export function kafkajsProducer(brokers: string[]): ClientUnderTest {
+  const kafka = new Kafka({
+    clientId: 'bench-kafkajs', brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1000, requestTimeout: 4000,
+    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+  });
+  const admin = kafkajsAdmin(brokers);
+  let producer: Promise<KafkajsProducer> | undefined;
+  const connect = async (): Promise<KafkajsProducer> => {
+    const fresh = kafka.producer({
+      idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false,
+      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+    });
+    await fresh.connect();
+    return fresh;
+  };
+  return {
+    name: 'kafkajs 2.2.4 producer (the bus before)',
+    createTopic: admin.createTopic,
+    async send(topic, records) {
+      const session = (producer ??= connect());
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          session.then((p) => p.sendBatch({
+            topicMessages: [{ topic, messages: records.map((r) => ({ key: r.key, value: r.value, headers: { 'fw-id': r.id } })) }],
+            acks: -1, timeout: 4000,
+          })),
+          new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('produce timeout')), PRODUCE_TIMEOUT_MS))),
+        ]);
+      } catch (error) {
+        // A producer that gave up is replaced (fresh producer id and sequences), as the bus did.
+        if (producer === session) producer = undefined;
+        session.then((p) => p.disconnect()).catch(() => undefined);
+        throw error;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async close() {
+      await producer?.then((p) => p.disconnect()).catch(() => undefined);
+      await admin.close();
     },
   };
 }
@@ -53,7 +112,7 @@ export function platformaticKafka(brokers: string[]): ClientUnderTest {
     serializers: { key: (k) => (k === undefined ? undefined : Buffer.from(k)), value: (v) => v, headerKey: (k) => (k === undefined ? undefined : Buffer.from(k)), headerValue: (v) => (v === undefined ? undefined : Buffer.from(v)) },
   });
   return {
-    name: '@platformatic/kafka 1.35.0',
+    name: '@platformatic/kafka 1.35.0 (plain: one send per call)',
     async createTopic(topic, partitions) {
       await admin.createTopics({ topics: [topic], partitions, replicas: 1 });
     },

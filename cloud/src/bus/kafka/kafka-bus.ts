@@ -1,5 +1,6 @@
 /**
- * The Kafka bus (kafkajs; why this client: docs/bus.md). Topics are created on first use with
+ * The Kafka bus: produces with @platformatic/kafka (`producer.ts`), consumes and administers
+ * topics with kafkajs (`consumer.ts`; why two clients: docs/bus.md). Topics are created on first use with
  * the configured partitions and replication factor; keys are partitioned with Kafka's murmur2
  * (the Java client's default), so per-key order holds across producers written in any language.
  */
@@ -34,11 +35,8 @@ export function createKafkaBus(config: KafkaBusConfig, dependencies: BusDependen
     logLevel: logLevel.WARN,
     logCreator: kafkaLog(logger),
   });
-  const producer = createKafkaProducer({
-    kafka, timeoutMs: options.produceTimeoutMs, requestTimeoutMs: options.requestTimeoutMs, logger,
-  });
+  const producer = createKafkaProducer(options, logger);
   const subscriptions = new Set<Subscription>();
-  const knownTopics = new Set<string>();
   let admin: Promise<Admin> | undefined;
   let closed = false;
 
@@ -51,19 +49,35 @@ export function createKafkaBus(config: KafkaBusConfig, dependencies: BusDependen
     return admin;
   };
 
-  const ensureTopics = async (topics: Iterable<string>): Promise<void> => {
-    const missing = [...new Set(topics)].filter((t) => !knownTopics.has(t));
-    if (missing.length === 0) return;
+  // One creation per topic, shared by the calls that need it meanwhile; a failed one is tried again next time.
+  const topicsReady = new Map<string, Promise<void>>();
+  const createMissing = async (topics: string[]): Promise<void> => {
     try {
-      await (await connectedAdmin()).createTopics({
+      const client = await connectedAdmin();
+      // Asking first keeps a restart quiet: kafkajs logs TOPIC_ALREADY_EXISTS as an error.
+      const existing = new Set(await client.listTopics());
+      const missing = topics.filter((t) => !existing.has(t));
+      if (missing.length === 0) return;
+      await client.createTopics({
         topics: missing.map((topic) => ({ topic, numPartitions: options.partitions, replicationFactor: options.replicationFactor })),
         waitForLeaders: true,
         timeout: options.produceTimeoutMs,
       });
     } catch (cause) {
-      throw busUnavailable(`could not create topics ${missing.join(', ')}`, cause);
+      throw busUnavailable(`could not create topics ${topics.join(', ')}`, cause);
     }
-    for (const t of missing) knownTopics.add(t);
+  };
+  const ensureTopics = async (topics: Iterable<string>): Promise<void> => {
+    const unique = [...new Set(topics)];
+    const missing = unique.filter((t) => !topicsReady.has(t));
+    if (missing.length > 0) {
+      const creation = createMissing(missing);
+      for (const t of missing) topicsReady.set(t, creation);
+      creation.catch(() => {
+        for (const t of missing) if (topicsReady.get(t) === creation) topicsReady.delete(t);
+      });
+    }
+    await Promise.all(unique.map((t) => topicsReady.get(t)));
   };
 
   const closedError = (): CloudError => new CloudError('FW_BUS_CLOSED', 'kafka bus is closed');

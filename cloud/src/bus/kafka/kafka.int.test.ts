@@ -1,6 +1,11 @@
+import { randomUUID } from 'node:crypto';
+import { Partitioners, type PartitionerArgs } from 'kafkajs';
 import { describe, expect, inject, it } from 'vitest';
+import type { BusMessage, DeliveredMessage } from '../bus.js';
 import { describeBusConformance } from '../conformance.js';
 import { createKafkaBus } from './kafka-bus.js';
+import { resolveKafkaOptions } from './options.js';
+import { createKafkaProducer } from './producer.js';
 
 // The suite names every topic and group uniquely, so runs share the test broker safely.
 describeBusConformance(
@@ -8,6 +13,44 @@ describeBusConformance(
   () => createKafkaBus({ kind: 'kafka', brokers: inject('kafkaBrokers'), partitions: 3, replicationFactor: 1, retryInitialMs: 50 }),
   { deliveryTimeoutMs: 30_000, quietMs: 1500 },
 );
+
+/** The partition Kafka's Java client (and kafkajs' default partitioner) picks for a key. */
+function javaPartition(key: string, partitions: number): number {
+  const partitioner = Partitioners.DefaultPartitioner();
+  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 1 }));
+  return partitioner({ topic: 't', partitionMetadata, message: { key, value: null } } as unknown as PartitionerArgs);
+}
+
+describe('kafka bus producer', () => {
+  it('coalesces concurrent produce calls and splits large ones, keeping per-key order and the Java partitioner', async () => {
+    const bus = createKafkaBus({
+      kind: 'kafka', brokers: inject('kafkaBrokers'), partitions: 3, replicationFactor: 1, maxRequestBytes: 2000,
+    });
+    const topic = `fw-producer-${randomUUID().slice(0, 8)}`;
+    const keys = Array.from({ length: 12 }, (_, i) => `VH-${String(i).padStart(4, '0')}`);
+    const call = (round: number): BusMessage[] =>
+      keys.map((key) => ({ topic, key, value: Buffer.from(JSON.stringify({ key, round }).padEnd(100)), headers: { 'fw-id': `${key}:e:${round}` } }));
+    // Ten calls at once, each ~1.7 kB: more than one request's worth in flight together.
+    await Promise.all(Array.from({ length: 10 }, (_, round) => bus.produce(call(round))));
+    const received: DeliveredMessage[] = [];
+    const subscription = await bus.subscribe({
+      groupId: `fw-producer-${randomUUID().slice(0, 8)}`, topics: [topic], fromBeginning: true,
+      async handle(batch) {
+        received.push(...batch);
+      },
+    });
+    await expect.poll(() => received.length, { timeout: 30_000, interval: 50 }).toBeGreaterThanOrEqual(120);
+    await subscription.close();
+    await bus.close();
+
+    expect(new Set(received.map((m) => m.headers['fw-id'])).size).toBe(120);
+    for (const key of keys) {
+      const mine = received.filter((m) => m.key === key);
+      expect(mine.map((m) => (JSON.parse(m.value.toString()) as { round: number }).round)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(new Set(mine.map((m) => m.partition))).toEqual(new Set([javaPartition(key, 3)]));
+    }
+  });
+});
 
 describe('kafka bus without a broker', () => {
   it('answers not ready and rejects a produce with FW_BUS_UNAVAILABLE within the produce timeout', async () => {
@@ -19,5 +62,15 @@ describe('kafka bus without a broker', () => {
     });
     expect(Date.now() - started).toBeLessThan(5000);
     await bus.close();
+  });
+
+  it('rejects sends of the producer itself, concurrent ones too, with FW_BUS_UNAVAILABLE within the produce timeout', async () => {
+    const options = resolveKafkaOptions({ kind: 'kafka', brokers: ['127.0.0.1:1'], produceTimeoutMs: 1500, connectionTimeoutMs: 200 });
+    const producer = createKafkaProducer(options, undefined);
+    const started = Date.now();
+    const sends = ['VH-1', 'VH-2', 'VH-3'].map((key) => producer.send([{ topic: 'fw-nowhere', key, value: Buffer.from('x'), headers: {} }]));
+    for (const send of sends) await expect(send).rejects.toMatchObject({ code: 'FW_BUS_UNAVAILABLE', canRetry: true });
+    expect(Date.now() - started).toBeLessThan(2500);
+    await producer.close();
   });
 });

@@ -14,6 +14,12 @@ export interface KafkaBusConfig {
   produceTimeoutMs?: number;
   /** Per request (produce waits for acks=all within it). Default 4 s. */
   requestTimeoutMs?: number;
+  /**
+   * Upper bound of one produce request (keys, values, headers and per-record overhead):
+   * concurrent produce calls are coalesced up to it, a larger call goes out in several. Keep it
+   * under the broker's `message.max.bytes` (1 MiB by default). Default 1,000,000.
+   */
+  maxRequestBytes?: number;
   /** TCP connect timeout. Default 1 s. */
   connectionTimeoutMs?: number;
   /** Consumer group session timeout. Default 10 s. */
@@ -36,6 +42,7 @@ export function resolveKafkaOptions(config: KafkaBusConfig): KafkaBusOptions {
     replicationFactor: check.integer('replicationFactor', config.replicationFactor, -1, -1),
     produceTimeoutMs: check.integer('produceTimeoutMs', config.produceTimeoutMs, 5000, 1),
     requestTimeoutMs: check.integer('requestTimeoutMs', config.requestTimeoutMs, 4000, 1),
+    maxRequestBytes: check.integer('maxRequestBytes', config.maxRequestBytes, 1_000_000, 1),
     connectionTimeoutMs: check.integer('connectionTimeoutMs', config.connectionTimeoutMs, 1000, 1),
     sessionTimeoutMs: check.integer('sessionTimeoutMs', config.sessionTimeoutMs, 10_000, 1),
     heartbeatIntervalMs: check.integer('heartbeatIntervalMs', config.heartbeatIntervalMs, 1000, 1),

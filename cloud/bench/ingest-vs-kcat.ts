@@ -1,0 +1,179 @@
+/**
+ * Edge → cloud → Kafka end to end vs kcat producing the same records straight to Kafka (the
+ * DESIGN.md target: ratio ≥ 0.5).
+ *
+ *   npx tsx cloud/bench/ingest-vs-kcat.ts [--records 100000] [--rounds 3] [--nodes 8] [--devices 1000]
+ *     [--batch 500] [--warmup 20000] [--kcat /usr/bin/kcat] [--cpu-profile file.cpuprofile]
+ *
+ * Starts a private single-node Kafka (bench-broker.ts) and, in this process, the cloud
+ * (`startCloud`, Kafka bus, one inline node entry per simulated edge node with a fresh token).
+ * Each round, alternating which goes first:
+ * (a) ingest — N vehicle telemetry records, pre-encoded as edge batches (gzip NDJSON), POSTed by
+ *     `--nodes` edge nodes each with one batch in flight, until every batch was answered 2xx;
+ * (b) kcat — the same bus values with the same keys, from a file, `-P -K <tab> -l` with acks=all
+ *     and the idempotent producer (and the Java murmur2 partitioner, as the bus uses), timed from
+ *     spawn to exit;
+ * and after each, the topic's offsets must have grown by exactly N. kcat writes no per-record
+ * headers (it can only set the same headers on every message), so it carries slightly less.
+ * The edge senders share this process (and its event loop) with the cloud: their bodies are
+ * encoded before the clock starts, so what they cost during the run is the HTTP client only.
+ */
+import { spawn } from 'node:child_process';
+import { Session } from 'node:inspector/promises';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BUS_TOPICS, toBusMessage, type VehicleTelemetryRecord } from '@fleetwire/protocol';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { resolveCloudConfig } from '../src/config.js';
+import { issueToken } from '../src/ingest/auth/tokens.js';
+import { startCloud } from '../src/main.js';
+import { startBenchBroker } from './bench-broker.js';
+import { edgeBatches, sendFleet, vehicleRecords, type BenchNode } from './ingest-bench-fleet.js';
+
+const { values: args } = parseArgs({
+  options: {
+    records: { type: 'string', default: '100000' },
+    rounds: { type: 'string', default: '3' },
+    nodes: { type: 'string', default: '8' },
+    devices: { type: 'string', default: '1000' },
+    batch: { type: 'string', default: '500' },
+    warmup: { type: 'string', default: '20000' },
+    kcat: { type: 'string', default: '/usr/bin/kcat' },
+    port: { type: 'string', default: '29192' },
+    /** Writes a V8 CPU profile of the first round's ingest run (cloud and edge senders) to this file. */
+    'cpu-profile': { type: 'string' },
+  },
+});
+const RECORDS = Number(args.records);
+const DEVICES = Number(args.devices);
+const BATCH = Number(args.batch);
+const PARTITIONS = 6;
+const KCAT_TOPIC = 'bench.kcat.telemetry.vehicle';
+
+async function topicTotal(admin: Admin, topic: string): Promise<number> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets.reduce((sum, p) => sum + Number(p.high), 0);
+}
+
+/** Runs `measure`, then checks that `topic` grew by exactly `expected` records. */
+async function timed(admin: Admin, topic: string, expected: number, measure: () => Promise<void>): Promise<number> {
+  const before = await topicTotal(admin, topic);
+  const started = process.hrtime.bigint();
+  await measure();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const grown = (await topicTotal(admin, topic)) - before;
+  if (grown !== expected) throw new Error(`${topic} grew by ${grown} records, expected ${expected}`);
+  return seconds;
+}
+
+function runKcat(brokerAddress: string, file: string): Promise<void> {
+  const kcatArgs = [
+    '-P', '-b', brokerAddress, '-t', KCAT_TOPIC, '-K', '\\t', '-l', file,
+    '-X', 'acks=all', '-X', 'enable.idempotence=true', '-X', 'partitioner=murmur2_random',
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(args.kcat, kcatArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kcat exited ${String(code)}: ${stderr.slice(0, 500)}`))));
+  });
+}
+
+/** kcat's input: `key<TAB>value` per line; JSON escapes tabs and newlines, so neither occurs inside a value. */
+function kcatInput(records: readonly VehicleTelemetryRecord[]): string {
+  return records.map((record) => {
+    const message = toBusMessage(record);
+    return `${message.key}\t${message.value.toString('utf8')}\n`;
+  }).join('');
+}
+
+/** Runs `work` under the V8 profiler when a file is given; the profile opens in Chrome DevTools. */
+async function profiled<T>(file: string | undefined, work: () => Promise<T>): Promise<T> {
+  if (file === undefined) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+const perSecond = (records: number, seconds: number): string => `${Math.round(records / seconds).toLocaleString('en')} records/s`;
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+
+const dir = mkdtempSync(join(tmpdir(), 'fw-ingest-bench-'));
+const broker = await startBenchBroker(join(dir, 'servers'), Number(args.port));
+const admin = new Kafka({ brokers: [broker.address], logLevel: logLevel.NOTHING }).admin();
+await admin.connect();
+const nodes: Array<BenchNode & { entry: ReturnType<typeof issueToken>['entry'] }> = Array.from({ length: Number(args.nodes) }, (_, i) => {
+  const { token, entry } = issueToken(`bench-node-${i}`);
+  return { id: `bench-node-${i}`, token, entry };
+});
+const cloud = await startCloud(resolveCloudConfig({
+  dataDir: join(dir, 'cloud'),
+  logLevel: 'warn',
+  http: { host: '127.0.0.1', port: 0 },
+  bus: { kind: 'kafka', brokers: [broker.address] },
+  auth: { nodes: nodes.map(({ id, entry }) => ({ id, devices: ['VH-*'], tokens: [entry] })) },
+}));
+try {
+  await admin.createTopics({
+    topics: [BUS_TOPICS.vehicleTelemetry, KCAT_TOPIC].map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })),
+    waitForLeaders: true,
+  });
+  const warmup = vehicleRecords(Number(args.warmup), DEVICES, 'warm');
+  await sendFleet(cloud.address, edgeBatches(warmup, nodes, BATCH));
+  const warmFile = join(dir, 'warmup.txt');
+  writeFileSync(warmFile, kcatInput(warmup));
+  await runKcat(broker.address, warmFile);
+  console.log(`${RECORDS.toLocaleString('en')} vehicle records per round, ${DEVICES} vehicles, ${nodes.length} edge nodes ` +
+    `× 1 batch of ${BATCH} in flight, ${PARTITIONS} partitions; warm-up ${warmup.length.toLocaleString('en')} records each way`);
+
+  const ratios: number[] = [];
+  for (let round = 0; round < Number(args.rounds); round++) {
+    const records = vehicleRecords(RECORDS, DEVICES, `r${round}`);
+    const batches = edgeBatches(records, nodes, BATCH);
+    const file = join(dir, `round-${round}.txt`);
+    writeFileSync(file, kcatInput(records));
+    let retries = 0;
+    let cpuSeconds = 0;
+    const ingest = async (): Promise<number> => timed(admin, BUS_TOPICS.vehicleTelemetry, RECORDS, async () => {
+      const cpu = process.cpuUsage();
+      const result = await profiled(round === 0 ? args['cpu-profile'] : undefined, () => sendFleet(cloud.address, batches));
+      const used = process.cpuUsage(cpu);
+      cpuSeconds = (used.user + used.system) / 1e6;
+      if (result.accepted !== RECORDS) throw new Error(`ingest accepted ${result.accepted} of ${RECORDS}`);
+      retries = result.retries;
+    });
+    const kcat = async (): Promise<number> => timed(admin, KCAT_TOPIC, RECORDS, () => runKcat(broker.address, file));
+    // Alternate the order so neither side always runs on the warmer (or busier) machine.
+    let ingestSeconds: number;
+    let kcatSeconds: number;
+    if (round % 2 === 0) {
+      ingestSeconds = await ingest();
+      kcatSeconds = await kcat();
+    } else {
+      kcatSeconds = await kcat();
+      ingestSeconds = await ingest();
+    }
+    const ratio = kcatSeconds / ingestSeconds;
+    ratios.push(ratio);
+    console.log(`round ${round + 1}: ingest ${perSecond(RECORDS, ingestSeconds)} (${ingestSeconds.toFixed(2)} s, ` +
+      `this process's CPU ${cpuSeconds.toFixed(2)} s, ${retries} re-sends), ` +
+      `kcat ${perSecond(RECORDS, kcatSeconds)} (${kcatSeconds.toFixed(2)} s), ratio ${ratio.toFixed(2)}; topics grew by ${RECORDS} each`);
+  }
+  console.log(`median ratio ingest/kcat ${median(ratios).toFixed(2)} (target ≥ 0.5)`);
+} finally {
+  await cloud.stop();
+  await admin.disconnect();
+  await broker.stop();
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,50 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runCloudCommand } from './cli.js';
+import { readAuthFile } from './ingest/auth/auth-file.js';
+import { createNodeRegistry } from './ingest/auth/node-registry.js';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+function captureOutput(): () => string {
+  const lines: string[] = [];
+  vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')));
+  vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')));
+  return () => lines.join('\n');
+}
+
+describe('fleetwire cloud', () => {
+  it('prints its usage with --help', async () => {
+    const output = captureOutput();
+    expect(await runCloudCommand(['--help'])).toBe(0);
+    expect(output()).toContain('issue-token --node <id>');
+  });
+
+  it('issue-token --write prints a working token once and stores only its hash', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'fw-cli-'));
+    const config = join(dataDir, 'cloud.json');
+    writeFileSync(config, JSON.stringify({ dataDir }));
+    const output = captureOutput();
+
+    const code = await runCloudCommand(['issue-token', '--node', 'node-7', '--devices', 'VH-*,CH-0001', '--write', '--config', config]);
+
+    expect(code).toBe(0);
+    const token = /^(fw1\.node-7\.\S+)$/m.exec(output())?.[1];
+    expect(token).toBeDefined();
+    const file = join(dataDir, 'auth.json');
+    expect(readFileSync(file, 'utf8')).not.toContain(token!.split('.')[2]);
+    const node = createNodeRegistry(readAuthFile(file).nodes).authenticateToken(token!);
+    expect(node.nodeId).toBe('node-7');
+    expect(node.servesDevice('CH-0001')).toBe(true);
+  });
+
+  it('refuses issue-token without --node and an unknown subcommand', async () => {
+    captureOutput();
+    expect(await runCloudCommand(['issue-token'])).toBe(2);
+    expect(await runCloudCommand(['launch'])).toBe(2);
+  });
+});

@@ -1,0 +1,157 @@
+/**
+ * The cloud's configuration: one validated object, read from an optional JSON file, then
+ * overridden by `FLEETWIRE_CLOUD_*` environment variables, then filled with the documented
+ * defaults below. With no file and no environment the cloud runs on one machine: embedded bus
+ * under `.fleetwire/cloud`, no time-series sink, HTTP on port 8080. See docs/cloud.md.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import type { BusConfig } from './bus/bus.js';
+import { CloudError } from './errors.js';
+import { NodeEntrySchema } from './ingest/auth/auth-file.js';
+import { IngestSettingsSchema } from './ingest/settings.js';
+
+export const CloudConfigSchema = Type.Object(
+  {
+    /** Where the embedded bus and the default auth file live. */
+    dataDir: Type.String({ minLength: 1, default: '.fleetwire/cloud' }),
+    logLevel: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+      { default: 'info' },
+    ),
+    http: Type.Object(
+      {
+        host: Type.String({ default: '0.0.0.0' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+        /** HTTPS; with `requestClientCert` a node may authenticate by a client certificate (CN = node id). */
+        tls: Type.Optional(
+          Type.Object({
+            certFile: Type.String({ minLength: 1 }),
+            keyFile: Type.String({ minLength: 1 }),
+            /** CA that signs node certificates; required for client certificates. */
+            caFile: Type.Optional(Type.String({ minLength: 1 })),
+            requestClientCert: Type.Boolean({ default: false }),
+          }),
+        ),
+      },
+      { default: {} },
+    ),
+    /** `{ kind: 'embedded', path? }` or `{ kind: 'kafka', brokers, … }`; other keys go to the bus factory. */
+    bus: Type.Union(
+      [
+        Type.Object({ kind: Type.Literal('embedded'), path: Type.Optional(Type.String({ minLength: 1 })) }),
+        Type.Object({ kind: Type.Literal('kafka'), brokers: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }) }),
+      ],
+      { default: { kind: 'embedded' } },
+    ),
+    /** The time-series sink (InfluxDB v2 write API, e.g. VictoriaMetrics); absent = not run. */
+    tsdb: Type.Optional(
+      Type.Object({
+        url: Type.String({ minLength: 1 }),
+        org: Type.String({ default: 'fleetwire' }),
+        bucket: Type.String({ default: 'fleetwire' }),
+        token: Type.Optional(Type.String()),
+      }),
+    ),
+    auth: Type.Object(
+      {
+        /** JSON auth file (see ingest/auth/auth-file.ts); default `{dataDir}/auth.json`. */
+        file: Type.Optional(Type.String({ minLength: 1 })),
+        /** Nodes given inline, in addition to the file's. */
+        nodes: Type.Array(NodeEntrySchema, { default: [] }),
+        /** How often the file's mtime is checked for a reload (SIGHUP reloads at once). */
+        reloadIntervalMs: Type.Integer({ minimum: 1, default: 5000 }),
+      },
+      { default: {} },
+    ),
+    ingest: IngestSettingsSchema,
+  },
+  { additionalProperties: false },
+);
+
+export type CloudConfig = Static<typeof CloudConfigSchema>;
+
+/** Environment overrides: variable → where it goes and how its text is read. */
+const ENV_OVERRIDES: ReadonlyArray<{ name: string; path: string[]; parse?: (text: string) => unknown }> = [
+  { name: 'FLEETWIRE_CLOUD_DATA_DIR', path: ['dataDir'] },
+  { name: 'FLEETWIRE_CLOUD_LOG_LEVEL', path: ['logLevel'] },
+  { name: 'FLEETWIRE_CLOUD_HOST', path: ['http', 'host'] },
+  { name: 'FLEETWIRE_CLOUD_PORT', path: ['http', 'port'], parse: Number },
+  { name: 'FLEETWIRE_CLOUD_TLS_CERT', path: ['http', 'tls', 'certFile'] },
+  { name: 'FLEETWIRE_CLOUD_TLS_KEY', path: ['http', 'tls', 'keyFile'] },
+  { name: 'FLEETWIRE_CLOUD_TLS_CA', path: ['http', 'tls', 'caFile'] },
+  { name: 'FLEETWIRE_CLOUD_TLS_CLIENT_CERT', path: ['http', 'tls', 'requestClientCert'], parse: (t) => t === 'true' },
+  {
+    name: 'FLEETWIRE_CLOUD_KAFKA_BROKERS',
+    path: ['bus'],
+    parse: (text) => ({ kind: 'kafka', brokers: text.split(',').map((b) => b.trim()).filter(Boolean) }),
+  },
+  { name: 'FLEETWIRE_CLOUD_TSDB_URL', path: ['tsdb', 'url'] },
+  { name: 'FLEETWIRE_CLOUD_TSDB_ORG', path: ['tsdb', 'org'] },
+  { name: 'FLEETWIRE_CLOUD_TSDB_BUCKET', path: ['tsdb', 'bucket'] },
+  { name: 'FLEETWIRE_CLOUD_TSDB_TOKEN', path: ['tsdb', 'token'] },
+  { name: 'FLEETWIRE_CLOUD_AUTH_FILE', path: ['auth', 'file'] },
+];
+
+export const ENV_VARIABLES: readonly string[] = ENV_OVERRIDES.map((entry) => entry.name);
+
+/** Fills defaults and validates; throws FW_CONFIG_INVALID naming the first wrong field. */
+export function resolveCloudConfig(input: unknown): CloudConfig {
+  const value = Value.Default(CloudConfigSchema, structuredClone(input ?? {}));
+  if (!Value.Check(CloudConfigSchema, value)) {
+    const first = Value.Errors(CloudConfigSchema, value).First();
+    throw new CloudError('FW_CONFIG_INVALID', `cloud config ${first?.path || '/'}: ${first?.message ?? 'invalid'}`);
+  }
+  return value;
+}
+
+export interface LoadCloudConfigOptions {
+  file?: string;
+  env?: Record<string, string | undefined>;
+}
+
+export function loadCloudConfig(options: LoadCloudConfigOptions = {}): CloudConfig {
+  const input = options.file === undefined ? {} : readJson(options.file);
+  for (const { name, path, parse } of ENV_OVERRIDES) {
+    const text = (options.env ?? process.env)[name];
+    if (text !== undefined && text !== '') setPath(input, path, parse === undefined ? text : parse(text));
+  }
+  return resolveCloudConfig(input);
+}
+
+/** The bus factory's config: the embedded log lives in the data dir unless given a path. */
+export function busConfigOf(config: CloudConfig): BusConfig {
+  const bus = config.bus as BusConfig | { kind: 'embedded'; path?: string };
+  if (bus.kind === 'embedded') return { ...bus, path: bus.path ?? join(config.dataDir, 'bus.sqlite') };
+  return bus;
+}
+
+export function authFileOf(config: CloudConfig): string {
+  return config.auth.file ?? join(config.dataDir, 'auth.json');
+}
+
+function readJson(file: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (cause) {
+    throw new CloudError('FW_CONFIG_INVALID', `cannot read config file ${file}`, { cause });
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  const key = path[path.length - 1] as string;
+  const current = node[key];
+  // An override of an object section (the Kafka brokers) keeps the file's other keys there.
+  node[key] = isPlainObject(value) && isPlainObject(current) ? { ...current, ...value } : value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,71 @@
+/**
+ * The cloud's HTTP server: fastify with the process logger, optional TLS (and client
+ * certificates for mTLS), the coded error replies and the OpenAPI document that @fastify/swagger
+ * builds from every route's schema (`GET /openapi.json`). Feature routes are plugins registered
+ * on the instance this returns.
+ */
+import swagger from '@fastify/swagger';
+import fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { installErrorReplies, type RetryAfterSeconds } from './error-reply.js';
+
+export interface HttpTls {
+  cert: Buffer;
+  key: Buffer;
+  /** CA that signs node certificates; with `requestClientCert` the server asks for one. */
+  ca?: Buffer;
+  requestClientCert: boolean;
+}
+
+export interface HttpServerOptions {
+  logger: Logger;
+  /** Largest request body read at all; bigger ones answer 413 before being read. */
+  bodyLimit: number;
+  retryAfterSeconds: RetryAfterSeconds;
+  tls?: HttpTls;
+}
+
+export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
+  const { tls } = options;
+  const app = fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.bodyLimit,
+    ...(tls === undefined
+      ? {}
+      : {
+          https: {
+            cert: tls.cert,
+            key: tls.key,
+            ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+            requestCert: tls.requestClientCert,
+            // A node without a certificate may still use a bearer token; `socket.authorized`
+            // tells the auth hook whether a presented certificate was verified.
+            rejectUnauthorized: false,
+          },
+        }),
+  }) as unknown as FastifyInstance;
+  installErrorReplies(app, options.retryAfterSeconds);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'fleetwire cloud',
+        version: '1',
+        description: 'Edge → cloud batch ingest, health and metrics. See docs/cloud.md and docs/uplink.md.',
+      },
+      components: {
+        securitySchemes: {
+          nodeToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'Edge node token `fw1.{nodeId}.{secret}`. With TLS client certificates enabled, a node may ' +
+              'instead present a certificate signed by the configured CA whose CN is its node id (mTLS).',
+          },
+        },
+      },
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,51 @@
+/**
+ * A bounded memory of recent keys: it forgets the oldest entry past `maxEntries` and any entry
+ * older than `ttlMs`, so it never grows without bound however many batches arrive. Memory is
+ * per process and lost on restart; that is acceptable because consumers dedupe by record id.
+ */
+export interface RecentMemoryOptions {
+  maxEntries: number;
+  ttlMs: number;
+  now?: () => number;
+}
+
+export interface RecentMemory<V> {
+  get(key: string): V | undefined;
+  has(key: string): boolean;
+  set(key: string, value: V): void;
+  readonly size: number;
+}
+
+export function createRecentMemory<V>(options: RecentMemoryOptions): RecentMemory<V> {
+  const { maxEntries, ttlMs } = options;
+  const now = options.now ?? Date.now;
+  // A Map iterates in insertion order, so its first entry is always the oldest.
+  const entries = new Map<string, { value: V; storedAt: number }>();
+
+  const get = (key: string): V | undefined => {
+    const entry = entries.get(key);
+    if (entry === undefined) return undefined;
+    if (now() - entry.storedAt > ttlMs) {
+      entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  };
+
+  return {
+    get,
+    has: (key) => get(key) !== undefined,
+    set(key, value) {
+      entries.delete(key);
+      entries.set(key, { value, storedAt: now() });
+      while (entries.size > maxEntries) {
+        const oldest = entries.keys().next();
+        if (oldest.done === true) break;
+        entries.delete(oldest.value);
+      }
+    },
+    get size() {
+      return entries.size;
+    },
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * The decision for one decoded batch, as a plain function over data: which records go to their
+ * topics, which are duplicates, and which go to the dead-letter topic with their original bytes
+ * and why. Nothing valid is refused because of a bad neighbour.
+ *
+ * A node may send only for the devices its auth entry lists (and as itself, for events the edge
+ * produced). A record that names any other device — as its source, in its id (which consumers
+ * dedupe on, so a foreign id could shadow a real record) or as an event's vehicle/charger
+ * subject — is `device_not_allowed`.
+ */
+import {
+  parseMessageId,
+  toBusMessage,
+  toDeadLetter,
+  type BusMessage,
+  type DecodedBatch,
+  type FleetRecord,
+  type ReasonCode,
+} from '@fleetwire/protocol';
+import type { DeviceAcl } from './device-acl.js';
+import type { RejectedRecord } from './schemas.js';
+
+/** Set on a dead letter whose bytes were cut to the limit: the original length. */
+export const TRUNCATED_HEADER = 'fw-original-bytes';
+
+export interface TriageContext {
+  nodeId: string;
+  servesDevice: DeviceAcl;
+  /** Whether a record with this id was stored by an earlier batch. */
+  alreadyStored(id: string): boolean;
+  maxDeadLetterBytes: number;
+}
+
+export interface BatchTriage {
+  /** Accepted records and dead letters, to be produced together. */
+  messages: BusMessage[];
+  acceptedIds: string[];
+  duplicates: number;
+  rejected: RejectedRecord[];
+  /** Every record is for a device the node does not serve: refuse the batch (403) instead. */
+  allForeign: boolean;
+}
+
+export function triageBatch(batch: DecodedBatch, context: TriageContext): BatchTriage {
+  const messages: BusMessage[] = [];
+  const acceptedIds: string[] = [];
+  const rejected: RejectedRecord[] = [];
+  const seen = new Set<string>();
+  let duplicates = 0;
+  let foreign = 0;
+
+  const deadLetter = (raw: Buffer, reason: ReasonCode, detail: string, id: string | undefined, line: number): void => {
+    rejected.push({ id: id ?? `line:${line}`, reason, detail });
+    messages.push(deadLetterMessage(raw, reason, detail, context, id));
+  };
+
+  batch.entries.forEach((entry, index) => {
+    // Line 1 is the header, so record n is on line n + 2.
+    const line = index + 2;
+    if (!entry.ok) {
+      deadLetter(entry.raw, entry.reason, entry.detail, entry.id, line);
+      return;
+    }
+    const { record } = entry;
+    const stranger = foreignDevice(record, context);
+    if (stranger !== undefined) {
+      foreign += 1;
+      deadLetter(entry.raw, 'device_not_allowed', `node ${context.nodeId} does not serve ${stranger}`, record.id, line);
+      return;
+    }
+    if (seen.has(record.id) || context.alreadyStored(record.id)) {
+      duplicates += 1;
+      return;
+    }
+    seen.add(record.id);
+    acceptedIds.push(record.id);
+    messages.push(toBusMessage(record));
+  });
+
+  return { messages, acceptedIds, duplicates, rejected, allForeign: foreign > 0 && foreign === batch.entries.length };
+}
+
+/** The first device the record names that the node may not speak for, described; undefined when all are fine. */
+export function foreignDevice(record: FleetRecord, context: Pick<TriageContext, 'nodeId' | 'servesDevice'>): string | undefined {
+  const { nodeId, servesDevice } = context;
+  const mayName = (deviceId: string): boolean => deviceId === nodeId || servesDevice(deviceId);
+  const { source } = record;
+  if (source.kind === 'vehicle' || source.kind === 'charger') {
+    if (!servesDevice(source.id)) return `${source.kind} ${source.id}`;
+  } else if (source.kind !== 'edge' || source.id !== nodeId) {
+    return `source ${source.kind}:${source.id}`;
+  }
+  const idDevice = parseMessageId(record.id)?.deviceId;
+  if (idDevice === undefined || !mayName(idDevice)) return `record id ${record.id}`;
+  if (record.kind === 'event') {
+    const { subject } = record.payload;
+    if ((subject.kind === 'vehicle' || subject.kind === 'charger') && !servesDevice(subject.id)) {
+      return `subject ${subject.kind} ${subject.id}`;
+    }
+  }
+  return undefined;
+}
+
+/** A dead letter keyed by the authenticated node; bytes beyond the limit are cut and the cut is flagged. */
+export function deadLetterMessage(
+  raw: Buffer,
+  reason: ReasonCode,
+  detail: string,
+  context: Pick<TriageContext, 'nodeId' | 'maxDeadLetterBytes'>,
+  id?: string,
+): BusMessage {
+  const cut = raw.length > context.maxDeadLetterBytes;
+  const message = toDeadLetter(cut ? raw.subarray(0, context.maxDeadLetterBytes) : raw, reason, detail, context.nodeId, id);
+  if (cut) message.headers[TRUNCATED_HEADER] = String(raw.length);
+  return message;
+}

@@ -1,0 +1,136 @@
+/**
+ * Composes the cloud: bus (embedded or Kafka) → ingest HTTP API → time-series sink (when
+ * configured), with health, metrics and the node auth file that reloads itself.
+ *
+ * Shutdown order keeps the chain of custody: the HTTP server stops accepting and finishes the
+ * batches in flight (each answered only after the bus stored it), then the sink stops consuming
+ * (its offsets are committed only for written points), then the bus closes.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createBus } from './bus/bus.js';
+import { authFileOf, busConfigOf, type CloudConfig } from './config.js';
+import { healthRoutes, type ReadinessCheck } from './http/health.js';
+import { metricsRoutes } from './http/metrics.js';
+import { createHttpServer, type HttpTls } from './http/server.js';
+import { readAuthFile, watchAuthFile, type NodeEntry } from './ingest/auth/auth-file.js';
+import { createNodeRegistry, type NodeRegistry } from './ingest/auth/node-registry.js';
+import { ingestRoutes } from './ingest/ingest.js';
+import { createTsdbSink } from './sinks/tsdb/index.js';
+
+export interface CloudDependencies {
+  logger?: Logger;
+  /** Metrics of every stage; a fresh registry (with process metrics) when absent. */
+  metrics?: Registry;
+}
+
+export interface RunningCloud {
+  /** e.g. `http://127.0.0.1:8080`. */
+  address: string;
+  stop(): Promise<void>;
+}
+
+export function createCloudLogger(level: string, destination?: DestinationStream): Logger {
+  // Tokens must never reach a log line, whichever serializer prints the headers.
+  const options = {
+    level,
+    redact: { paths: ['req.headers.authorization', 'headers.authorization', 'authorization', 'token'], censor: '[redacted]' },
+  };
+  return destination === undefined ? pino(options) : pino(options, destination);
+}
+
+export async function startCloud(config: CloudConfig, dependencies: CloudDependencies = {}): Promise<RunningCloud> {
+  const logger = dependencies.logger ?? createCloudLogger(config.logLevel);
+  const metrics = dependencies.metrics ?? defaultRegistry();
+  mkdirSync(config.dataDir, { recursive: true });
+
+  const bus = createBus(busConfigOf(config), { logger });
+  const stops: Array<() => Promise<void> | void> = [() => bus.close()];
+  const stopAll = async (): Promise<void> => {
+    // Last started, first stopped; one failing step must not keep the others from running.
+    for (let stop = stops.pop(); stop !== undefined; stop = stops.pop()) {
+      try {
+        await stop();
+      } catch (error) {
+        logger.error({ err: error }, 'cloud_stop_step_failed');
+      }
+    }
+  };
+  try {
+    const checks: Record<string, ReadinessCheck> = { bus: () => bus.ready() };
+    if (config.tsdb !== undefined) {
+      const { url, org, bucket, token = '' } = config.tsdb;
+      const sink = createTsdbSink({ bus, url, org, bucket, token, metrics, logger });
+      await sink.start();
+      stops.push(() => sink.stop());
+      checks.tsdb = () => sink.ready();
+    }
+    const nodes = loadNodes(config, logger);
+    stops.push(nodes.stop);
+
+    const app = await createHttpServer({
+      logger: logger.child({ stage: 'http' }),
+      bodyLimit: config.ingest.maxBodyBytes,
+      retryAfterSeconds: config.ingest.retryAfterSeconds,
+      ...(config.http.tls === undefined ? {} : { tls: readTls(config.http.tls) }),
+    });
+    stops.push(() => app.close());
+    await app.register(healthRoutes, { checks });
+    await app.register(metricsRoutes, { registry: metrics });
+    await app.register(ingestRoutes, { bus, nodes: nodes.registry, metrics, settings: config.ingest });
+    const address = await app.listen({ host: config.http.host, port: config.http.port });
+    logger.info({ address, bus: config.bus.kind, tsdb: config.tsdb !== undefined }, 'cloud_started');
+    return {
+      address,
+      async stop() {
+        await stopAll();
+        logger.info('cloud_stopped');
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+function defaultRegistry(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** The node registry from inline nodes plus the auth file, reloaded on SIGHUP and on change. */
+function loadNodes(config: CloudConfig, logger: Logger): { registry: NodeRegistry; stop(): void } {
+  const file = authFileOf(config);
+  const read = (): NodeEntry[] => [...config.auth.nodes, ...(existsSync(file) ? readAuthFile(file).nodes : [])];
+  const registry = createNodeRegistry(read());
+  if (registry.nodeCount === 0) logger.warn({ file }, 'ingest_no_nodes_configured');
+  const reload = (): void => {
+    try {
+      registry.replace(read());
+      logger.info({ file, nodes: registry.nodeCount }, 'ingest_auth_reloaded');
+    } catch (error) {
+      // The previous nodes stay in force: a typo in the file must not lock every node out.
+      logger.error({ err: error, file }, 'ingest_auth_reload_failed');
+    }
+  };
+  const watch = watchAuthFile(file, config.auth.reloadIntervalMs, reload);
+  process.on('SIGHUP', reload);
+  return {
+    registry,
+    stop() {
+      watch.stop();
+      process.off('SIGHUP', reload);
+    },
+  };
+}
+
+function readTls(tls: NonNullable<CloudConfig['http']['tls']>): HttpTls {
+  return {
+    cert: readFileSync(tls.certFile),
+    key: readFileSync(tls.keyFile),
+    ...(tls.caFile === undefined ? {} : { ca: readFileSync(tls.caFile) }),
+    requestClientCert: tls.requestClientCert,
+  };
+}
