@@ -1,0 +1,90 @@
+/**
+ * pHash: a 64-bit perceptual hash of a photo, robust to re-compression, resizing and brightness
+ * or contrast changes, so a photo re-used from an earlier return is found by Hamming distance.
+ * The input is a 32x32 greyscale thumbnail (the caller resizes with sharp). Its 2-D DCT-II is
+ * taken, the 8x8 lowest frequencies kept (the DC term replaced by the next one, as it only carries
+ * brightness), and bit i is set when coefficient i lies above their median.
+ * (dHash on a 9x8 thumbnail was tried first: flat backgrounds made its bits flip under JPEG
+ * re-encoding, 6–19 bits apart for copies against 10+ for different cars.)
+ */
+
+export const PHASH_SIZE = 32;
+const KEEP = 8;
+
+/** 16 hex digits. */
+export type PerceptualHash = string;
+
+/** cos((2x + 1) u π / 2N) for u < KEEP, x < N: the only DCT rows the hash needs. */
+const COSINES: Float64Array = (() => {
+  const table = new Float64Array(KEEP * PHASH_SIZE);
+  for (let u = 0; u < KEEP; u++) {
+    for (let x = 0; x < PHASH_SIZE; x++) table[u * PHASH_SIZE + x] = Math.cos(((2 * x + 1) * u * Math.PI) / (2 * PHASH_SIZE));
+  }
+  return table;
+})();
+
+export function pHash(grey: Uint8Array): PerceptualHash {
+  const n = PHASH_SIZE;
+  if (grey.length !== n * n) throw new RangeError(`pHash needs ${n}x${n} grey pixels, got ${grey.length}`);
+  // Separable DCT: rows first (keeping KEEP frequencies), then columns.
+  const rows = new Float64Array(n * KEEP);
+  for (let y = 0; y < n; y++) {
+    for (let u = 0; u < KEEP; u++) {
+      let sum = 0;
+      for (let x = 0; x < n; x++) sum += (grey[y * n + x] as number) * (COSINES[u * n + x] as number);
+      rows[y * KEEP + u] = sum;
+    }
+  }
+  const coefficients = new Float64Array(KEEP * KEEP);
+  for (let v = 0; v < KEEP; v++) {
+    for (let u = 0; u < KEEP; u++) {
+      let sum = 0;
+      for (let y = 0; y < n; y++) sum += (rows[y * KEEP + u] as number) * (COSINES[v * n + y] as number);
+      coefficients[v * KEEP + u] = sum;
+    }
+  }
+  coefficients[0] = coefficients[1] as number;
+  // The tolerance keeps rounding noise of a flat image from setting bits.
+  const median = ([...coefficients].sort((a, b) => a - b)[KEEP * KEEP / 2] as number) + 1e-6;
+  let hex = '';
+  for (let byte = 0; byte < 8; byte++) {
+    let value = 0;
+    for (let bit = 0; bit < 8; bit++) value = (value << 1) | ((coefficients[byte * 8 + bit] as number) > median ? 1 : 0);
+    hex += value.toString(16).padStart(2, '0');
+  }
+  return hex;
+}
+
+export function hammingDistance(a: PerceptualHash, b: PerceptualHash): number {
+  if (a.length !== b.length || !/^[0-9a-f]*$/.test(a) || !/^[0-9a-f]*$/.test(b)) {
+    throw new RangeError('perceptual hashes must be hex strings of equal length');
+  }
+  let distance = 0;
+  for (let i = 0; i < a.length; i += 2) {
+    let x = Number.parseInt(a.slice(i, i + 2), 16) ^ Number.parseInt(b.slice(i, i + 2), 16);
+    while (x !== 0) {
+      distance += x & 1;
+      x >>= 1;
+    }
+  }
+  return distance;
+}
+
+export interface HashMatch {
+  photoId: string;
+  distance: number;
+}
+
+/** The closest known hash within `maxDistance` bits, or undefined. */
+export function closestHash(
+  hash: PerceptualHash,
+  known: ReadonlyArray<{ photoId: string; hash: PerceptualHash }>,
+  maxDistance: number,
+): HashMatch | undefined {
+  let best: HashMatch | undefined;
+  for (const entry of known) {
+    const distance = hammingDistance(hash, entry.hash);
+    if (distance <= maxDistance && (best === undefined || distance < best.distance)) best = { photoId: entry.photoId, distance };
+  }
+  return best;
+}

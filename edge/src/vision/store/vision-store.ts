@@ -1,0 +1,61 @@
+/**
+ * What the vision stage remembers between returns and across restarts, behind one small
+ * interface: the perceptual hashes of every photo seen (re-use is found across returns), each
+ * verified return with the answer it got (a repeated upload is answered the same, not verified
+ * twice) and the size of its stored photos (retention), and each vehicle's last reported
+ * position (parking and GPS checks). No EXIF and no photo bytes are kept here.
+ * Implementation: sqlite-vision-store.ts.
+ */
+import type { PerceptualHash } from '../perceptual-hash.js';
+
+export interface KnownPhotoHash {
+  /** `{returnId}/{index}`. */
+  photoId: string;
+  returnId: string;
+  hash: PerceptualHash;
+  /** ms since epoch. */
+  seenAt: number;
+}
+
+export interface VerifiedReturn {
+  returnId: string;
+  bookingId: string;
+  vehicleId: string;
+  verifiedAt: number;
+  /** The answer the app got, replayed verbatim when the same return is uploaded again. */
+  answer: unknown;
+  /** Bytes of the return's stored photos on disk (0 once pruned). */
+  photoBytes: number;
+}
+
+export interface StoredPosition {
+  vehicleId: string;
+  lat: number;
+  lon: number;
+  /** Device time of the telemetry that carried it. */
+  reportedAt: number;
+  receivedAt: number;
+}
+
+export interface StoredPhotoSet {
+  returnId: string;
+  verifiedAt: number;
+  photoBytes: number;
+}
+
+export interface VisionStore {
+  /** Every known photo hash, oldest first. */
+  photoHashes(): KnownPhotoHash[];
+  findReturn(returnId: string): VerifiedReturn | undefined;
+  /** Commits the return and its photos' hashes in one transaction. */
+  saveReturn(entry: VerifiedReturn, hashes: readonly KnownPhotoHash[]): void;
+  positions(): StoredPosition[];
+  /** Upserts; a position older (by device time) than the stored one is ignored. */
+  savePositions(positions: readonly StoredPosition[]): void;
+  /** Returns whose photos are still on disk, oldest first. */
+  storedPhotoSets(): StoredPhotoSet[];
+  markPhotosPruned(returnIds: readonly string[], at: number): void;
+  /** Forgets returns and hashes verified / seen before `cutoff`; returns how many of each. */
+  forgetBefore(cutoff: number): { returns: number; hashes: number };
+  close(): void;
+}
