@@ -63,7 +63,8 @@ export type StopOutcome = 'not_running' | 'stopped' | 'killed';
 
 /** SIGTERM for a clean shutdown (Kafka flushes its logs), SIGKILL when it overstays `graceMs`. */
 export async function stopProcess(pid: number, graceMs: number): Promise<StopOutcome> {
-  if (!isProcessAlive(pid)) return 'not_running';
+  // A zombie (exited, not yet reaped by its parent) counts as gone.
+  if (!isOurProcess(pid, '')) return 'not_running';
   process.kill(pid, 'SIGTERM');
   // A stopped (SIGSTOP, debugger) server would hold the SIGTERM until the grace period ends.
   process.kill(pid, 'SIGCONT');

@@ -8,6 +8,8 @@ describe('simulation clock', () => {
     expect(clock.now()).toBe(5_000);
     wall += 1_500;
     expect(clock.now()).toBe(20_000);
+    expect(clock.wallTimeOf(20_000)).toBe(1_001_500);
+    expect(clock.wallTimeOf(21_000)).toBe(1_001_600);
     expect(() => createRealTimeClock({ speed: 0 })).toThrow(/speed must be > 0/);
   });
 });

@@ -8,6 +8,8 @@ import { SimulatorError } from '../errors.js';
 export interface SimClock {
   /** Simulated time now, ms since the Unix epoch. */
   now(): number;
+  /** The wall-clock time at which simulated time `simTime` is (or was) reached. */
+  wallTimeOf(simTime: number): number;
   readonly speed: number;
 }
 
@@ -26,5 +28,9 @@ export function createRealTimeClock(options: RealTimeClockOptions = {}): SimCloc
   const wallNow = options.wallNow ?? Date.now;
   const wallStart = wallNow();
   const simStart = options.startTime ?? wallStart;
-  return { speed, now: () => simStart + (wallNow() - wallStart) * speed };
+  return {
+    speed,
+    now: () => simStart + (wallNow() - wallStart) * speed,
+    wallTimeOf: (simTime) => wallStart + (simTime - simStart) / speed,
+  };
 }

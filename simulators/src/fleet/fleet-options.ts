@@ -28,8 +28,10 @@ export interface FleetSimulationOptions {
   /** Simulated start, ms since the Unix epoch. Default: now. */
   startTime?: number;
   /**
-   * What devices stamp into `ts` / `occurredAt`: 'wall' (the real clock at publish time, so an
-   * accelerated run still looks current to the edge's skew check) or 'simulated'. Default 'wall'.
+   * What devices stamp into `ts` / `occurredAt`: 'wall' (the wall-clock moment the reading's
+   * simulated time was reached, so an accelerated run still looks current to the edge's skew
+   * check; one simulated second is 1000/speed wall ms, so keep speed ≤ 1000 for distinct
+   * stamps) or 'simulated'. Default 'wall'.
    */
   timestamps?: 'wall' | 'simulated';
   /** Deliberate faults, as settings or as the CLI's text (`drops,dupes=0.05`). Default none. */

@@ -87,7 +87,9 @@ export function createFleetSimulation(options: FleetSimulationOptions): FleetSim
 
   const startClock = (): void => {
     const clock = createRealTimeClock({ speed: o.speed, startTime: model.world.time });
-    const stamp = o.timestamps === 'wall' ? () => Date.now() : (t: number) => t;
+    // Wall stamps map each reading's simulated time onto the wall clock, so that the readings
+    // of one multi-second step keep distinct, increasing device times (a series' point identity).
+    const stamp = o.timestamps === 'wall' ? (t: number) => clock.wallTimeOf(t) : (t: number) => t;
     // A stalled event loop must not turn into one giant step: fall behind instead, and say so once.
     const maxStepMs = STEP_MS * Math.max(1, Math.ceil((o.tickMs * o.speed * 10) / STEP_MS));
     let warnedBehind = false;
