@@ -13,7 +13,7 @@ import { resolveCloudConfig } from '../src/config.js';
 import { issueToken } from '../src/ingest/auth/tokens.js';
 import { batchOf, batchOfLines, chargerRecord, tripEndedRecord, vehicleRecord } from '../src/ingest/testing/batches.js';
 import { startCloud, type RunningCloud } from '../src/main.js';
-import { readTopics, waitForGroupCoordinator, type ReadMessage } from './support/kafka.js';
+import { readTopics, type ReadMessage } from './support/kafka.js';
 import { sendBatch } from './support/sender.js';
 import { pointCount, waitForSeries } from './support/victoria-metrics.js';
 
@@ -53,8 +53,6 @@ const countById = (messages: ReadMessage[]) =>
   }, {});
 
 beforeAll(async () => {
-  // See the report on the Kafka bus: a consumer that meets a still-loading coordinator crashes for good.
-  await waitForGroupCoordinator(inject('kafkaBrokers'), ['fleetwire-tsdb-sink']);
   cloud = await startCloud(cloudConfig());
 });
 

@@ -1,7 +1,7 @@
 /**
  * Kafka goes away while batches arrive: ingest must answer 503 with retry-after (never 2xx for
- * a batch the bus did not store), and a sender that retries like the edge gets every batch in
- * once Kafka is back.
+ * a batch the bus did not store), a sender that retries like the edge gets every batch in
+ * once Kafka is back, and the time-series sink's consumer group outlives the outage.
  *
  * The test servers start Kafka with a freshly formatted data folder, so records stored before
  * the stop do not survive the restart here (and the topics are put back by hand); the test
@@ -20,6 +20,7 @@ import { batchOf, vehicleRecord } from '../src/ingest/testing/batches.js';
 import { startCloud, type RunningCloud } from '../src/main.js';
 import { readTopics, restoreTopics } from './support/kafka.js';
 import { sendBatch, sendWithRetry, type SendResult } from './support/sender.js';
+import { pointCount, waitForSeries } from './support/victoria-metrics.js';
 
 const run = randomBytes(3).toString('hex');
 const NODE = `outage-${run}`;
@@ -34,6 +35,7 @@ beforeAll(async () => {
       logLevel: 'silent',
       http: { host: '127.0.0.1', port: 0 },
       bus: { kind: 'kafka', brokers: inject('kafkaBrokers'), produceTimeoutMs: 2000 },
+      tsdb: { url: inject('victoriaMetricsUrl') },
       auth: { nodes: [{ id: NODE, devices: [`VH-${run}-*`], tokens: [token.entry] }] },
       ingest: { retryAfterSeconds: { busUnavailable: 1 } },
     }),
@@ -48,8 +50,10 @@ describe('Kafka outage during ingest', () => {
   it('answers 503 with retry-after while Kafka is down, and a retrying sender gets everything in', async () => {
     expect(kafka).toBeDefined();
     const before = await kafka!.status();
+    // Recent device times: VictoriaMetrics drops samples older than its retention.
+    const now = Date.now() - 60_000;
     const batches = Array.from({ length: 6 }, (_, b) =>
-      batchOf(NODE, [vehicleRecord(`VH-${run}-${b}`, 1), vehicleRecord(`VH-${run}-${b}`, 2)]),
+      batchOf(NODE, [vehicleRecord(`VH-${run}-${b}`, 1, now + 1000), vehicleRecord(`VH-${run}-${b}`, 2, now + 2000)]),
     );
     expect((await sendBatch(cloud.address, token.token, batches[0]!)).status).toBe(200);
 
@@ -81,5 +85,9 @@ describe('Kafka outage during ingest', () => {
     );
     const ids = new Set(messages.map((m) => m.headers['fw-id']));
     expect(expected.filter((id) => !ids.has(id))).toEqual([]);
+
+    const selector = `vehicle_soc_pct{vehicle_id=~"VH-${run}-[1-5]"}`;
+    const written = await waitForSeries(inject('victoriaMetricsUrl'), selector, (s) => pointCount(s) >= expected.length, 90_000);
+    expect(pointCount(written)).toBe(expected.length);
   }, 240_000);
 });

@@ -21,7 +21,7 @@ import { createFleetSimulation, deviceRegistry, type FleetStats, type LedgerEntr
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fetchMetrics, sumMetric } from '../src/demo/metrics-text.js';
 import { accountFleet, type FleetAccounting } from './fleet-accounting.js';
-import { exportSeries, readBetween, readEdgeBuffer, topicEnds, waitForGroupCoordinator, type ExportedSeries, type QuarantineRow } from './fleet-readback.js';
+import { exportSeries, readBetween, readEdgeBuffer, topicEnds, type ExportedSeries, type QuarantineRow } from './fleet-readback.js';
 
 const FLEET = { vehicles: 6, chargers: 2, seed: 7301, speed: 60 };
 // Rates far above the defaults so that a 20 s run meets every fault several times.
@@ -29,7 +29,6 @@ const FAULTS = { drops: 12, skew: 0.25, dupes: 0.05, reorder: 0.04, malformed: 0
 const RUN_MS = 20_000;
 // BatteryLow at 99 %, re-armed only above 149 %: exactly one alert per vehicle seen below 99 %.
 const BATTERY_LOW = { thresholdPct: 99, hysteresisPct: 50 };
-const TSDB_GROUP = 'fleetwire-tsdb-sink';
 
 interface RunFacts {
   nodeId: string;
@@ -70,7 +69,6 @@ let facts: RunFacts;
 beforeAll(async () => {
   const brokers = inject('kafkaBrokers');
   const nodeId = `e2e-${randomUUID().slice(0, 8)}`;
-  await waitForGroupCoordinator(brokers, [TSDB_GROUP]);
   const before = await topicEnds(brokers, Object.values(BUS_TOPICS));
   const startedAt = Date.now();
 

@@ -30,25 +30,6 @@ async function withAdmin<T>(brokers: string[], work: (admin: Admin) => Promise<T
   }
 }
 
-/**
- * Waits until the broker coordinates consumer groups: a freshly started broker answers metadata
- * before its group coordinator has loaded, and a consumer meeting that state gives up for good.
- */
-export function waitForGroupCoordinator(brokers: string[], groupIds: string[], timeoutMs = 60_000): Promise<void> {
-  return withAdmin(brokers, async (admin) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        await admin.describeGroups(groupIds);
-        return;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-    }
-  });
-}
-
 /** The high watermark of every partition of the topics that exist (absent topics are left out). */
 export function topicEnds(brokers: string[], topics: readonly string[]): Promise<TopicOffsets> {
   return withAdmin(brokers, async (admin) => {

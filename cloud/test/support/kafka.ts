@@ -45,29 +45,6 @@ export async function readTopics(
 }
 
 /**
- * Waits until the broker can coordinate these consumer groups. A freshly started broker answers
- * metadata (the test servers' readiness probe) before its group coordinator has loaded.
- */
-export async function waitForGroupCoordinator(brokers: string[], groupIds: string[], timeoutMs = 60_000): Promise<void> {
-  const admin = new Kafka({ clientId: 'fleetwire-cloud-test-admin', brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  const deadline = Date.now() + timeoutMs;
-  try {
-    for (;;) {
-      try {
-        await admin.describeGroups(groupIds);
-        return;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/**
  * The test servers start Kafka with a freshly formatted data folder, so a restarted test broker
  * has lost its topics, which a production broker keeps. This puts them back, so that a restart
  * looks like a real one as far as topics go.

@@ -132,7 +132,11 @@ async function prepare(context: ServerContext) {
   };
 }
 
-/** Ready once the broker answers metadata requests and lists itself — what every client needs first. */
+/**
+ * Ready once the broker answers metadata requests, lists itself and coordinates consumer groups:
+ * a fresh broker answers metadata before its group coordinator has loaded, and a consumer that
+ * meets that state gives up for good.
+ */
 async function probe(settings: TestServerSettings): Promise<boolean> {
   if (!(await isPortOpen(settings.host, settings.kafkaPort))) return false;
   const kafka = new Kafka({
@@ -148,6 +152,7 @@ async function probe(settings: TestServerSettings): Promise<boolean> {
     await admin.connect();
     const cluster = await admin.describeCluster();
     await admin.listTopics();
+    await admin.describeGroups(['fleetwire-test-servers-probe']);
     return cluster.brokers.length > 0;
   } finally {
     await admin.disconnect().catch(() => undefined);

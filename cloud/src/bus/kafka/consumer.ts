@@ -4,7 +4,8 @@
  * resolved. A rejected `handle` is retried here, in place, with exponential backoff while the
  * member keeps heartbeating — so a sink outage stalls the partition instead of crashing and
  * rejoining the group. If the member stops or loses the partition meanwhile, nothing is
- * committed and whoever owns the partition next reads the batch again.
+ * committed and whoever owns the partition next reads the batch again. A member that kafkajs
+ * gives up on (a crash it will not restart) is replaced by a fresh one after a backoff.
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -28,13 +29,6 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export async function startKafkaConsumer(
   kafka: Kafka, options: KafkaBusOptions, subscribe: SubscribeOptions, logger: Logger | undefined,
 ): Promise<Subscription> {
-  const consumer: Consumer = kafka.consumer({
-    groupId: subscribe.groupId,
-    sessionTimeout: options.sessionTimeoutMs,
-    heartbeatInterval: options.heartbeatIntervalMs,
-    allowAutoTopicCreation: false,
-  });
-
   const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
     const batch = toDelivered(payload);
     const last = batch.at(-1);
@@ -61,19 +55,53 @@ export async function startKafkaConsumer(
     });
   };
 
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topics: subscribe.topics, fromBeginning: subscribe.fromBeginning === true });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
-  } catch (cause) {
-    await consumer.disconnect().catch(() => undefined);
-    throw busUnavailable(`could not join group ${subscribe.groupId}`, cause);
-  }
+  const join = async (): Promise<Consumer> => {
+    const consumer = kafka.consumer({
+      groupId: subscribe.groupId,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: options.heartbeatIntervalMs,
+      allowAutoTopicCreation: false,
+    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: subscribe.topics, fromBeginning: subscribe.fromBeginning === true });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+    } catch (cause) {
+      await consumer.disconnect().catch(() => undefined);
+      throw busUnavailable(`could not join group ${subscribe.groupId}`, cause);
+    }
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      // kafkajs restarts a member after a retriable error by itself; after any other (a broker
+      // that came back without the group's coordinator loaded, say) the member stays stopped
+      // for good, and a sink would silently stop consuming. Replace it instead.
+      if (payload.restart || closing !== undefined) return;
+      logger?.error({ err: payload.error, groupId: subscribe.groupId }, 'bus_consumer_crashed');
+      void rejoin();
+    });
+    return consumer;
+  };
+
+  const rejoin = async (): Promise<void> => {
+    for (let failures = 0; closing === undefined; failures++) {
+      await sleep(Math.min(options.retryMaxMs, options.retryInitialMs * 2 ** failures));
+      if (closing !== undefined) return;
+      try {
+        current = await join();
+        logger?.info({ groupId: subscribe.groupId, failures }, 'bus_consumer_rejoined');
+        if (closing !== undefined) await current.disconnect();
+        return;
+      } catch (error) {
+        logger?.warn({ err: error, groupId: subscribe.groupId, failures: failures + 1 }, 'bus_consumer_rejoin_failed');
+      }
+    }
+  };
+
   let closing: Promise<void> | undefined;
+  let current = await join();
   return {
     close() {
       // disconnect() waits for the batch in hand, so its commit lands before the member leaves.
-      closing ??= consumer.disconnect();
+      closing ??= current.disconnect();
       return closing;
     },
   };
