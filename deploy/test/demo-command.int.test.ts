@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fetchMetrics, sumMetric } from '../src/demo/metrics-text.js';
 
@@ -24,7 +25,9 @@ function startDemo(): DemoProcess {
   const child = spawn(
     process.execPath,
     [
-      join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
+      // Not the tsx CLI: its wrapper process SIGKILLs a child that does not answer a relayed
+      // SIGINT within 30 ms, which a busy machine turns into an unclean stop.
+      '--import', 'tsx',
       'deploy/src/cli/main.ts', 'demo',
       '--data-dir', dataDir, '--vehicles', '8', '--chargers', '2', '--speed', '30',
       '--edge-mqtt-port', String(PORTS.mqtt), '--edge-http-port', String(PORTS.edgeHttp), '--cloud-port', String(PORTS.cloud),
@@ -52,6 +55,17 @@ async function acceptedByCloud(): Promise<number> {
   return sumMetric(await fetchMetrics(`http://127.0.0.1:${PORTS.cloud}/metrics`), 'fleetwire_ingest_records_total', { outcome: 'accepted' });
 }
 
+/** Every record id in the cloud's embedded log (read-only; the demo must be stopped). */
+function idsInCloudLog(): string[] {
+  const db = new Database(join(dataDir, 'cloud', 'bus.sqlite'), { readonly: true });
+  try {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'log_%'").pluck().all() as string[];
+    return tables.flatMap((table) => (db.prepare(`SELECT headers FROM "${table}"`).pluck().all() as string[]).map((h) => (JSON.parse(h) as Record<string, string>)['fw-id'] ?? ''));
+  } finally {
+    db.close();
+  }
+}
+
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe('fleetwire demo', () => {
@@ -75,7 +89,9 @@ describe('fleetwire demo', () => {
     expect(demo.output()).not.toMatch(/Error|unhandled/i);
   });
 
-  it('reuses the data of the first run: same secrets, device registry and buffer file', async () => {
+  it('reuses the data of the first run (same secrets, device registry and buffer file) and never reuses its message ids', async () => {
+    const firstRun = new Set(idsInCloudLog());
+    expect(firstRun.size).toBeGreaterThanOrEqual(20);
     const secrets = readFileSync(join(dataDir, 'secrets.json'), 'utf8');
     const bufferFile = join(dataDir, 'edge', 'buffer.sqlite');
     const createdBefore = statSync(bufferFile).birthtimeMs;
@@ -91,5 +107,10 @@ describe('fleetwire demo', () => {
     expect(statSync(join(dataDir, 'devices.json')).mtimeMs).toBe(registryWritten);
     expect(readFileSync(join(dataDir, 'secrets.json'), 'utf8')).toBe(secrets);
     expect(statSync(bufferFile).birthtimeMs).toBe(createdBefore);
+    // Every run is a new boot of every simulated device: the same seed must not repeat an id,
+    // or a consumer deduplicating by id would drop the second run's records.
+    const secondRun = idsInCloudLog().filter((id) => !firstRun.has(id));
+    expect(secondRun.length).toBeGreaterThanOrEqual(5);
+    expect(idsInCloudLog().length).toBe(firstRun.size + secondRun.length);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The whole data path with real servers: a simulated fleet with network drops, duplicates,
- * reordering, skewed clocks and bad messages → the edge agent (embedded MQTT broker, SQLite
- * buffer, uplink) → cloud ingest → Kafka → the time-series sink → VictoriaMetrics.
+ * reordering, skewed clocks and bad messages → the edge agent as its own process (embedded MQTT
+ * broker, SQLite buffer, uplink) → cloud ingest → Kafka → the time-series sink → VictoriaMetrics.
  *
  * The simulators' publish ledger is the reference: every id the fleet published and the edge
  * acknowledged must be on the bus (exactly once after dedupe by id), or sit in the edge's
@@ -15,10 +15,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueToken, resolveCloudConfig, startCloud } from '@fleetwire/cloud';
-import { hashPassword, loadEdgeConfig, startEdgeAgent } from '@fleetwire/edge';
+import { hashPassword } from '@fleetwire/edge';
 import { BUS_TOPICS } from '@fleetwire/protocol';
 import { createFleetSimulation, deviceRegistry, type FleetStats, type LedgerEntry } from '@fleetwire/simulators';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startAgentProcess } from '../../edge/test/support/agent-process.js';
 import { fetchMetrics, sumMetric } from '../src/demo/metrics-text.js';
 import { accountFleet, type FleetAccounting } from './fleet-accounting.js';
 import { exportSeries, readBetween, readEdgeBuffer, topicEnds, type ExportedSeries, type QuarantineRow } from './fleet-readback.js';
@@ -90,21 +91,19 @@ beforeAll(async () => {
   const registryFile = join(dir, 'devices.json');
   writeFileSync(registryFile, JSON.stringify(await deviceRegistry(fleet.credentials(), (password) => hashPassword(password))));
   const edgeDir = join(dir, 'edge');
-  const edge = await startEdgeAgent(
-    loadEdgeConfig({
-      overrides: {
-        nodeId,
-        dataDir: edgeDir,
-        logLevel: 'error',
-        cloud: { url: cloud.address, token },
-        devices: { registryFile },
-        mqtt: { host: '127.0.0.1', port: mqttPort },
-        http: { host: '127.0.0.1', port: 0 },
-        rules: { batteryLow: BATTERY_LOW },
-      },
-    }),
+  const edge = await startAgentProcess(
+    {
+      nodeId,
+      dataDir: edgeDir,
+      cloud: { url: cloud.address, token },
+      devices: { registryFile },
+      mqtt: { host: '127.0.0.1', port: mqttPort },
+      http: { host: '127.0.0.1', port: 0 },
+      rules: { batteryLow: BATTERY_LOW },
+    },
+    dir,
   );
-  stops.push(() => edge.stop());
+  stops.push(async () => void (await edge.kill('SIGTERM')));
 
   await fleet.start();
   stops.push(() => fleet.stop({ drainMs: 0 }));
@@ -117,7 +116,7 @@ beforeAll(async () => {
   const cloudText = await fetchMetrics(`${cloud.address}/metrics`);
   const after = await topicEnds(brokers, Object.values(BUS_TOPICS));
   const bus = await readBetween(brokers, before, after);
-  await edge.stop();
+  expect(await edge.kill('SIGTERM')).toBe(0);
 
   const ledger = fleet.ledger.entries();
   const { quarantine, lossLedger } = readEdgeBuffer(join(edgeDir, 'buffer.sqlite'));

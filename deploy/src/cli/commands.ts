@@ -36,6 +36,11 @@ export const COMMANDS: readonly Command[] = [
     run: async (argv) => (await import('@fleetwire/simulators')).runLoadCommand(argv),
   },
   {
+    name: 'bench',
+    summary: 'run a benchmark: its figure and the ratio against a peer measured in the same run',
+    run: async (argv) => (await import('../bench/command.js')).runBenchCommand(argv),
+  },
+  {
     name: 'test-servers',
     summary: 'install, start, stop or inspect the real Kafka, VictoriaMetrics and Mosquitto used by tests',
     run: async (argv) => (await import('../test-servers/cli.js')).runTestServersCommand(argv),

@@ -1,0 +1,28 @@
+/**
+ * The benchmarks `fleetwire bench` knows: each is a script that prints its own figure and the
+ * ratio against a peer measured in the same run (DESIGN.md, "Targets"). Paths are relative to
+ * the repository root; each script documents its options in its header and `--help`.
+ */
+export interface Benchmark {
+  name: string;
+  script: string;
+  /** What it measures, and against which peer. */
+  summary: string;
+  /** Node flags the script needs (e.g. --expose-gc for memory figures). */
+  nodeFlags?: readonly string[];
+}
+
+export const BENCHMARKS: readonly Benchmark[] = [
+  { name: 'intake', script: 'edge/bench/intake.ts', summary: 'edge durable QoS 1 intake (MQTT → SQLite → PUBACK) vs Mosquitto passing the same load to a subscriber' },
+  { name: 'buffer-backlog', script: 'edge/bench/buffer-backlog.ts', summary: 'buffer memory from 0 to 1 M records, and drain rate vs append rate', nodeFlags: ['--expose-gc'] },
+  { name: 'buffer-durability', script: 'edge/bench/buffer-durability.ts', summary: 'committed appends per synchronous setting and group-commit tick vs one transaction per record' },
+  { name: 'photo-verdict', script: 'edge/bench/photo-verdict.ts', summary: 'return photo upload → verdict latency vs a bare session.run of the same models' },
+  { name: 'ingest-vs-kcat', script: 'cloud/bench/ingest-vs-kcat.ts', summary: 'cloud ingest → Kafka records/s vs kcat producing the same records straight to Kafka' },
+  { name: 'kafka-clients', script: 'cloud/bench/kafka-clients.ts', summary: 'kafkajs vs @platformatic/kafka: keyed produce, broker restart, rebalance (docs/bus.md)' },
+  { name: 'tsdb-sink', script: 'cloud/bench/tsdb-sink.ts', summary: 'time-series sink points/s vs a bare InfluxDB client write' },
+  { name: 'validate', script: 'protocol/bench/validate.bench.ts', summary: 'device message validation/s vs bare JSON.parse of the same bytes' },
+];
+
+export function findBenchmark(name: string): Benchmark | undefined {
+  return BENCHMARKS.find((benchmark) => benchmark.name === name);
+}
