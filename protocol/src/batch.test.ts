@@ -15,7 +15,7 @@ describe('encodeBatch / decodeBatch', () => {
     const records = [vehicleRecordFixture(), chargerRecordFixture(), eventRecordFixture()];
     const batch = encodeBatch({ nodeId: FIXTURE_NODE_ID, createdAt: 1_700_000_000_000, records });
     expect(batch.count).toBe(3);
-    expect(batch.batchId).toBe(deriveBatchId(FIXTURE_NODE_ID, records[0]!.id, records[2]!.id));
+    expect(batch.batchId).toBe(deriveBatchId(FIXTURE_NODE_ID, records.map((r) => r.id)));
     expect(batch.headers).toEqual({
       'content-type': 'application/x-ndjson',
       'content-encoding': 'gzip',
@@ -37,12 +37,15 @@ describe('encodeBatch / decodeBatch', () => {
     expect(decoded.ok && decoded.value.entries[0]!.raw.toString()).toBe(json);
   });
 
-  it('derives a stable batch id from node, first and last record id only', () => {
+  it('derives a batch id that is stable across re-sends and differs for any other set of records', () => {
     const a = [vehicleRecordFixture(), chargerRecordFixture(), eventRecordFixture()];
     const first = encodeBatch({ nodeId: 'node-1', createdAt: 1, records: a });
-    const resent = encodeBatch({ nodeId: 'node-1', createdAt: 999, records: [a[0]!, a[2]!] });
+    const resent = encodeBatch({ nodeId: 'node-1', createdAt: 999, records: a });
+    // Same first and last record, one record fewer between them: another batch, another key.
+    const sameEnds = encodeBatch({ nodeId: 'node-1', createdAt: 1, records: [a[0]!, a[2]!] });
     const otherNode = encodeBatch({ nodeId: 'node-2', createdAt: 1, records: a });
     expect(resent.batchId).toBe(first.batchId);
+    expect(sameEnds.batchId).not.toBe(first.batchId);
     expect(otherNode.batchId).not.toBe(first.batchId);
     expect(first.batchId).toMatch(/^[0-9a-f]{32}$/);
   });

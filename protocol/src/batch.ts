@@ -48,9 +48,16 @@ export interface EncodedBatch {
   headers: Record<string, string>;
 }
 
-/** Stable across re-sends: the same node and the same first and last record give the same id. */
-export function deriveBatchId(nodeId: string, firstRecordId: string, lastRecordId: string): string {
-  return createHash('sha256').update(`${nodeId}\n${firstRecordId}\n${lastRecordId}`).digest('hex').slice(0, 32);
+/**
+ * Stable across re-sends of the same records, and different for any other set: the cloud answers
+ * a known id from memory, so an id shared by two different batches (say, the same first and
+ * last record with a critical event queued between them) would make the edge delete records the
+ * cloud never stored.
+ */
+export function deriveBatchId(nodeId: string, recordIds: readonly string[]): string {
+  const hash = createHash('sha256').update(nodeId);
+  for (const id of recordIds) hash.update(`\n${id}`);
+  return hash.digest('hex').slice(0, 32);
 }
 
 function recordLine(record: FleetRecord | SerializedRecord): string {
@@ -62,10 +69,8 @@ function recordLine(record: FleetRecord | SerializedRecord): string {
 /** Throws ProtocolError on an empty batch or an invalid node id. */
 export function encodeBatch(batch: BatchInput): EncodedBatch {
   if (!isNodeId(batch.nodeId)) throw invalidArgument(`invalid nodeId: ${JSON.stringify(batch.nodeId)}`);
-  const first = batch.records[0];
-  const last = batch.records[batch.records.length - 1];
-  if (!first || !last) throw invalidArgument('a batch needs at least one record');
-  const batchId = deriveBatchId(batch.nodeId, first.id, last.id);
+  if (batch.records.length === 0) throw invalidArgument('a batch needs at least one record');
+  const batchId = deriveBatchId(batch.nodeId, batch.records.map((record) => record.id));
   const header: BatchHeader = { batchId, nodeId: batch.nodeId, createdAt: batch.createdAt, count: batch.records.length };
   const lines = [JSON.stringify(header)];
   for (const record of batch.records) lines.push(recordLine(record));

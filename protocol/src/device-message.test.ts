@@ -154,6 +154,18 @@ describe('decodeDeviceMessage: events', () => {
     expect(reasonOf({ topic: EVENTS, bytes: toPayloadBytes(fraud) })).toBe('topic_forbidden');
   });
 
+  it('refuses an event that speaks for another device, by subject or by the ids in its data', () => {
+    const trip = tripEndedEventFixture();
+    const otherVehicleData = { ...trip, data: { ...trip.data, vehicleId: 'VH-0002' } };
+    const otherSubject = { ...trip, type: 'BatteryLow', subject: { kind: 'vehicle', id: 'VH-0002' }, data: { ...eventDataFixture('BatteryLow'), vehicleId: 'VH-0001' } };
+    const chargerSubject = { ...otherSubject, subject: { kind: 'charger', id: 'VH-0001' } };
+    expect(reasonOf({ topic: EVENTS, bytes: toPayloadBytes(otherVehicleData) })).toBe('device_id_mismatch');
+    expect(reasonOf({ topic: EVENTS, bytes: toPayloadBytes(otherSubject) })).toBe('device_id_mismatch');
+    expect(reasonOf({ topic: EVENTS, bytes: toPayloadBytes(chargerSubject) })).toBe('device_id_mismatch');
+    const own = { ...otherSubject, subject: { kind: 'vehicle', id: 'VH-0001' } };
+    expect(reasonOf({ topic: EVENTS, bytes: toPayloadBytes(own) })).toBe('ok');
+  });
+
   it('passes event validation reasons through', () => {
     const unknown = { ...tripEndedEventFixture(), type: 'Teleported' };
     expect(reasonOf({ topic: EVENTS, bytes: toPayloadBytes(unknown) })).toBe('unknown_event_type');

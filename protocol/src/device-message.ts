@@ -85,6 +85,8 @@ function decodeEvent(json: unknown, topic: TopicParts): Verdict<DevicePayload> {
   if (!DEVICE_EVENT_TYPES[topic.kind].includes(event.type)) {
     return reject('topic_forbidden', `a ${topic.kind} may not publish ${event.type} events`);
   }
+  const foreign = foreignDeviceIn(event, topic);
+  if (foreign !== undefined) return reject('device_id_mismatch', `${topic.deviceId} may not publish an event about ${foreign}`);
   const ownSource = deviceSource(topic.kind, topic.deviceId);
   const ownsEventId = parseMessageId(event.eventId)?.deviceId === topic.deviceId;
   const overridden = !ownsEventId || event.source !== ownSource;
@@ -96,6 +98,22 @@ function decodeEvent(json: unknown, topic: TopicParts): Verdict<DevicePayload> {
     id: ownsEventId ? event.eventId : undefined,
     overridden,
   });
+}
+
+/**
+ * The other device an event speaks about, if any. The source and event id can be rewritten to
+ * the authenticated device, but the subject and the ids in the data decide which entity the
+ * event is keyed by and whose history it changes — a device may only speak for itself.
+ */
+function foreignDeviceIn(event: EventEnvelope, topic: TopicParts): string | undefined {
+  const { subject } = event;
+  if ((subject.kind === 'vehicle' || subject.kind === 'charger') && (subject.kind !== topic.kind || subject.id !== topic.deviceId)) {
+    return `${subject.kind} ${subject.id}`;
+  }
+  const data = event.data as { vehicleId?: unknown; chargerId?: unknown };
+  const own = topic.kind === 'vehicle' ? data.vehicleId : data.chargerId;
+  if (own !== undefined && own !== topic.deviceId) return `${topic.kind} ${String(own)}`;
+  return undefined;
 }
 
 function deviceSource(kind: DeviceKind, deviceId: string): string {

@@ -13,4 +13,5 @@ export * from './device-message.js';
 export * from './batch.js';
 export * from './bus-mapping.js';
 export * from './line-protocol.js';
+export * from './redact-url.js';
 export * from './fixtures.js';

@@ -18,6 +18,12 @@ describe('reason codes', () => {
         'batch_too_large',
         'record_corrupt',
         'device_not_allowed',
+        'device_id_mismatch',
+        'image_unsupported',
+        'image_truncated',
+        'image_corrupt',
+        'image_too_large',
+        'tsdb_rejected',
       ].sort(),
     );
   });

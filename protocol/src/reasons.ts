@@ -16,6 +16,14 @@ export const REASON_CODES = [
   'batch_too_large',
   'record_corrupt',
   'device_not_allowed',
+  'device_id_mismatch',
+  // return photos (edge vision): refused by magic bytes, structure, decoder or dimensions
+  'image_unsupported',
+  'image_truncated',
+  'image_corrupt',
+  'image_too_large',
+  // cloud time-series sink: the TSDB refused a point of this record (HTTP 400/422)
+  'tsdb_rejected',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

@@ -7,8 +7,8 @@
  *
  * Per-device state (last odometer, rule state, id counters) is updated synchronously, before
  * the commit is awaited, so concurrent messages of one device see it in arrival order. The
- * last odometer lives in memory and is seeded by the first message after a start: a reading
- * lower than one seen before a restart passes once.
+ * newest odometer reading (by device time) lives in memory and is seeded by the first message
+ * after a start: a reading lower than one seen before a restart passes once.
  */
 import {
   assignRecordId,
@@ -18,6 +18,7 @@ import {
   parseTopic,
   type DeviceIdentity,
   type FleetRecord,
+  type OdometerReading,
   type ReasonCode,
 } from '@fleetwire/protocol';
 import type { Logger } from 'pino';
@@ -39,6 +40,8 @@ export interface IntakePipelineOptions {
   maxClockSkewMs: number;
   /** Bridge mode: is this (topic-derived) device one this node serves? Default: every device. */
   servesDevice?: (identity: DeviceIdentity) => boolean;
+  /** Sees every device record once it is committed (vision keeps vehicles' last positions). */
+  observe?: (record: FleetRecord) => void;
 }
 
 const TOPIC_REASONS: ReadonlySet<ReasonCode> = new Set(['topic_forbidden', 'topic_unknown']);
@@ -46,7 +49,7 @@ const TOPIC_REASONS: ReadonlySet<ReasonCode> = new Set(['topic_forbidden', 'topi
 export function createIntakePipeline(options: IntakePipelineOptions): IntakePipeline {
   const { buffer, rules, ids, metrics } = options;
   const logger = options.logger.child({ stage: 'intake' });
-  const lastOdometerKm = new Map<string, number>();
+  const latestOdometer = new Map<string, OdometerReading>();
   // Label children bound once: the hot path then skips prom-client's per-call label hashing.
   const committedByKind = {
     vehicle_telemetry: metrics.messages.labels('vehicle_telemetry'),
@@ -101,16 +104,17 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
     }
     const pending = decoded.value;
     if (pending.kind === 'vehicle_telemetry') {
-      const odometer = checkOdometer(lastOdometerKm.get(identity.deviceId), pending.payload.odometerKm);
+      const odometer = checkOdometer(latestOdometer.get(identity.deviceId), { km: pending.payload.odometerKm, at: pending.deviceTime });
       if (!odometer.ok) {
         await quarantine(message, odometer.reason, odometer.detail);
         return { status: 'quarantined', reason: odometer.reason };
       }
-      lastOdometerKm.set(identity.deviceId, odometer.value);
+      latestOdometer.set(identity.deviceId, odometer.value);
     }
     const record: FleetRecord = pending.id === undefined ? assignRecordId(pending, ids.next(identity.deviceId)) : (pending as FleetRecord);
     const events = rules.evaluate(record);
     await buffer.append(events.length === 0 ? [record] : [record, ...events]);
+    options.observe?.(record);
     committedByKind[record.kind].inc();
     for (const event of events) metrics.ruleEvents.inc({ type: event.payload.type });
     metrics.commitLatency.observe((performance.now() - started) / 1000);

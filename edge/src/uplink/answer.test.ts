@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { classifyStatus, parseAcceptedAnswer } from './answer.js';
+import { classifyAnswer, parseAcceptedAnswer } from './answer.js';
 
-describe('classifyStatus', () => {
+const CORRUPT = JSON.stringify({ error: { code: 'FW_BATCH_CORRUPT', reason: 'batch_corrupt', detail: 'not gzip' } });
+
+describe('classifyAnswer', () => {
   it('maps every answer of docs/uplink.md to its action', () => {
-    const table = Object.fromEntries([200, 202, 400, 413, 422, 401, 403, 404, 408, 409, 429, 500, 502, 503].map((s) => [s, classifyStatus(s)]));
+    const table = Object.fromEntries([200, 202, 400, 413, 422, 401, 403, 404, 408, 409, 429, 500, 502, 503].map((s) => [s, classifyAnswer(s, CORRUPT)]));
     expect(table).toEqual({
       200: { type: 'accepted' },
       202: { type: 'accepted' },
@@ -20,6 +22,14 @@ describe('classifyStatus', () => {
       502: { type: 'retry', failureClass: 'server' },
       503: { type: 'retry', failureClass: 'throttled' },
     });
+  });
+
+  it('keeps the batch on a 400 or 422 that is not the cloud saying the batch is corrupt', () => {
+    const config = { type: 'retry', failureClass: 'config' };
+    expect(classifyAnswer(400, '<html>400 The plain HTTP request was sent to HTTPS port</html>')).toEqual(config);
+    expect(classifyAnswer(400, JSON.stringify({ error: { code: 'FW_REQUEST_INVALID', reason: 'request_invalid' } }))).toEqual(config);
+    expect(classifyAnswer(422, '')).toEqual(config);
+    expect(classifyAnswer(413, '<html>413 Request Entity Too Large</html>')).toEqual({ type: 'split', reason: 'batch_too_large' });
   });
 });
 

@@ -12,14 +12,32 @@ export type AnswerAction =
   | { type: 'split'; reason: Extract<ReasonCode, 'batch_corrupt' | 'batch_too_large'> }
   | { type: 'retry'; failureClass: FailureClass };
 
-export function classifyStatus(status: number): AnswerAction {
+/**
+ * A 400/422 splits the batch only when the cloud itself says the batch is corrupt. Any other
+ * 400 (a proxy in the way, plain HTTP on an HTTPS port, a WAF) is a configuration problem that
+ * would otherwise split every batch down to single records and quarantine the whole backlog.
+ * A 413 splits whoever sent it: smaller batches are the cure for a body limit anywhere on the path.
+ */
+export function classifyAnswer(status: number, body: string): AnswerAction {
   if (status >= 200 && status < 300) return { type: 'accepted' };
-  if (status === 400 || status === 422) return { type: 'split', reason: 'batch_corrupt' };
+  if (status === 400 || status === 422) {
+    return cloudReason(body) === 'batch_corrupt' ? { type: 'split', reason: 'batch_corrupt' } : { type: 'retry', failureClass: 'config' };
+  }
   if (status === 413) return { type: 'split', reason: 'batch_too_large' };
   if (status === 429 || status === 503) return { type: 'retry', failureClass: 'throttled' };
   if (status === 401 || status === 403) return { type: 'retry', failureClass: 'auth' };
   if (status >= 500 || status === 408 || status === 409 || status === 425) return { type: 'retry', failureClass: 'server' };
   return { type: 'retry', failureClass: 'config' };
+}
+
+/** The `error.reason` of a fleetwire error answer (docs/cloud.md, "Error table"), if the body is one. */
+function cloudReason(body: string): string | undefined {
+  try {
+    const reason = (JSON.parse(body) as { error?: { reason?: unknown } } | null)?.error?.reason;
+    return typeof reason === 'string' ? reason : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface RejectedRecord {

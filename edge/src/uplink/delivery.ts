@@ -5,7 +5,7 @@
  */
 import { encodeBatch, type FleetRecord } from '@fleetwire/protocol';
 import { serializedBatch, type OutgoingBatch } from '../buffer/buffer.js';
-import { classifyStatus, parseAcceptedAnswer, type FailureClass } from './answer.js';
+import { classifyAnswer, parseAcceptedAnswer, type FailureClass } from './answer.js';
 import { parseRetryAfter } from './backoff.js';
 import type { UplinkMetrics } from './metrics.js';
 import type { ResolvedUplinkOptions } from './options.js';
@@ -37,7 +37,7 @@ export class BatchDelivery {
       return this.#fail(batch, result.timedOut ? 'timeout' : 'network', undefined, { ...log, error: result.message });
     }
     this.#metrics.duration.observe({ status_class: `${Math.floor(result.status / 100)}xx` }, seconds);
-    const action = classifyStatus(result.status);
+    const action = classifyAnswer(result.status, result.body);
     if (action.type === 'accepted') {
       buffer.acknowledge(batch);
       this.#countAccepted(result.body, records.length, log);

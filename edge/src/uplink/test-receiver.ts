@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BATCH_PATH, decodeBatch } from '@fleetwire/protocol';
+import { BATCH_PATH, decodeBatch, type FleetRecord } from '@fleetwire/protocol';
 
 export type ReceiverFault =
   | { kind: 'status'; status: number; retryAfter?: string; body?: string }
@@ -26,6 +26,8 @@ export interface TestReceiver {
   url: string;
   /** Ids of every record accepted, in arrival order (duplicates included). */
   ids: string[];
+  /** The records behind `ids`, same order. */
+  records: FleetRecord[];
   /** Accepted batches. */
   batches: ReceivedBatch[];
   /** Every request, answered or not, by status ('hang-up' / 'stall' for faults). */
@@ -51,6 +53,7 @@ export async function createTestReceiver(options: { token?: string } = {}): Prom
   const receiver: TestReceiver = {
     url: '',
     ids: [],
+    records: [],
     batches: [],
     attempts: [],
     poison: new Set(),
@@ -81,6 +84,9 @@ export async function createTestReceiver(options: { token?: string } = {}): Prom
     },
   };
 
+  /** Errors in the cloud ingest's shape (docs/cloud.md, "Error table"), which the uplink reads. */
+  const refusal = (reason: string, detail: string) => ({ error: { code: `FW_${reason.toUpperCase()}`, reason, detail } });
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -100,22 +106,23 @@ export async function createTestReceiver(options: { token?: string } = {}): Prom
       answer(fault.status, fault.body ?? { error: 'injected' }, fault.retryAfter ? { 'retry-after': fault.retryAfter } : {});
       return;
     }
-    if (req.method !== 'POST' || req.url !== BATCH_PATH) return answer(404, { error: 'not found' });
+    if (req.method !== 'POST' || req.url !== BATCH_PATH) return answer(404, refusal('not_found', 'no such route'));
     if (receiver.token !== undefined && req.headers.authorization !== `Bearer ${receiver.token}`) {
-      return answer(401, { error: 'bad token' });
+      return answer(401, refusal('auth_invalid', 'bad token'));
     }
     const decoded = decodeBatch(body, {
       contentEncoding: req.headers['content-encoding'],
       maxBytes: 8 * 1024 * 1024,
       maxDecompressedBytes: 64 * 1024 * 1024,
     });
-    if (!decoded.ok) return answer(decoded.reason === 'batch_too_large' ? 413 : 400, { reason: decoded.reason, detail: decoded.detail });
+    if (!decoded.ok) return answer(decoded.reason === 'batch_too_large' ? 413 : 400, refusal(decoded.reason, decoded.detail));
     const entries = decoded.value.entries;
     const claimed = entries.map((e) => (e.ok ? e.record.id : e.id));
     if (claimed.some((id) => id !== undefined && receiver.poison.has(id))) {
-      return answer(400, { reason: 'batch_corrupt', detail: 'poison record' }, {}, entries.length);
+      return answer(400, refusal('batch_corrupt', 'poison record'), {}, entries.length);
     }
     const ids: string[] = [];
+    const records: FleetRecord[] = [];
     const rejected: Array<{ id: string; reason: string; detail: string }> = [];
     let duplicates = 0;
     for (const entry of entries) {
@@ -126,8 +133,10 @@ export async function createTestReceiver(options: { token?: string } = {}): Prom
       if (seen.has(entry.record.id)) duplicates += 1;
       seen.add(entry.record.id);
       ids.push(entry.record.id);
+      records.push(entry.record);
     }
     receiver.ids.push(...ids);
+    receiver.records.push(...records);
     receiver.batches.push({
       batchId: decoded.value.header.batchId,
       idempotencyKey: req.headers['idempotency-key'] as string | undefined,

@@ -70,15 +70,21 @@ describe('validateVehicleTelemetry', () => {
 });
 
 describe('checkOdometer', () => {
-  it('accepts the first reading and readings that stay or grow', () => {
-    expect(checkOdometer(undefined, 10)).toEqual({ ok: true, value: 10 });
-    expect(checkOdometer(10, 10)).toEqual({ ok: true, value: 10 });
-    expect(checkOdometer(10, 10.1)).toEqual({ ok: true, value: 10.1 });
+  const at = (km: number, t: number) => ({ km, at: t });
+
+  it('accepts the first reading and later readings that stay or grow, keeping the newest', () => {
+    expect(checkOdometer(undefined, at(10, 1))).toEqual({ ok: true, value: at(10, 1) });
+    expect(checkOdometer(at(10, 1), at(10, 2))).toEqual({ ok: true, value: at(10, 2) });
+    expect(checkOdometer(at(10, 1), at(10.1, 2))).toEqual({ ok: true, value: at(10.1, 2) });
   });
 
-  it('refuses a reading lower than the last → odometer_backwards', () => {
-    const verdict = checkOdometer(12_345.6, 12_000);
+  it('refuses a later reading lower than the newest → odometer_backwards', () => {
+    const verdict = checkOdometer(at(12_345.6, 1), at(12_000, 2));
     expect(verdict).toMatchObject({ ok: false, reason: 'odometer_backwards' });
     expect(!verdict.ok && verdict.detail).toContain('12345.6');
+  });
+
+  it('lets a reading that arrives after newer ones pass, and keeps the newest', () => {
+    expect(checkOdometer(at(20, 10), at(19, 5))).toEqual({ ok: true, value: at(20, 10) });
   });
 });

@@ -44,13 +44,23 @@ export function validateVehicleTelemetry(value: unknown): Verdict<VehicleTelemet
   return validateVehicleShape(value);
 }
 
+export interface OdometerReading {
+  km: number;
+  /** Device time of the reading, ms. */
+  at: number;
+}
+
 /**
- * An odometer never runs backwards. `prevKm` is the last value seen for the device (undefined
- * when none); the caller keeps that state.
+ * An odometer never runs backwards in device time. `latest` is the device's newest reading by
+ * device time (undefined when none); the caller keeps that state and stores what this returns.
+ * A reading older than `latest` (a backlog sent after live data, a QoS 1 resend) is not judged:
+ * arrival order is not reading order, and a valid late reading must not be quarantined.
  */
-export function checkOdometer(prevKm: number | undefined, nextKm: number): Verdict<number> {
-  if (prevKm !== undefined && nextKm < prevKm) {
-    return reject('odometer_backwards', `odometer went from ${prevKm} km to ${nextKm} km`);
+export function checkOdometer(latest: OdometerReading | undefined, next: OdometerReading): Verdict<OdometerReading> {
+  if (latest === undefined) return accept(next);
+  if (next.at < latest.at) return accept(latest);
+  if (next.km < latest.km) {
+    return reject('odometer_backwards', `odometer went from ${latest.km} km to ${next.km} km`);
   }
-  return accept(nextKm);
+  return accept(next);
 }

@@ -1,4 +1,4 @@
-import { checkOdometer, decodeDeviceMessage, parseMessageId, validateEvent } from '@fleetwire/protocol';
+import { checkOdometer, decodeDeviceMessage, parseMessageId, validateEvent, type OdometerReading } from '@fleetwire/protocol';
 import { describe, expect, it } from 'vitest';
 import { createFleetModel, type FleetModelOptions } from './fleet-model.js';
 import type { OutgoingMessage } from './outgoing.js';
@@ -40,6 +40,13 @@ describe('fleet model', () => {
     expect(a.messages.length).toBeGreaterThan(300);
     expect(b.messages.map((m) => [m.id, m.topic, m.bytes.toString('base64')])).toEqual(a.messages.map((m) => [m.id, m.topic, m.bytes.toString('base64')]));
     expect(c.messages.map((m) => m.bytes.toString('base64'))).not.toEqual(a.messages.map((m) => m.bytes.toString('base64')));
+  });
+
+  it('boots every device with a new epoch when the same seed starts at another time, so no id repeats', () => {
+    const first = run(options(), 0.25).messages.map((m) => m.id);
+    const rerun = new Set(run(options({ startTime: START + HOUR }), 0.25).messages.map((m) => m.id));
+    expect(first.length).toBeGreaterThan(50);
+    expect(first.filter((id) => rerun.has(id))).toEqual([]);
   });
 
   it('emits trips, charging sessions and telemetry that all pass protocol validation', () => {
@@ -89,7 +96,7 @@ describe('fleet model', () => {
   it('marks deliberately bad messages with the reason the edge must give them', () => {
     const faults = { dupes: 0.05, reorder: 0.05, malformed: 0.05, impossible: 0.08, impersonate: 0.08, skew: 0.4 };
     const { messages } = run(options({ faults }), 1);
-    const lastOdometer = new Map<string, number>();
+    const lastOdometer = new Map<string, OdometerReading>();
     const outcomes = new Map<string, number>();
     for (const m of messages) {
       const verdict = decodeDeviceMessage({
@@ -103,7 +110,7 @@ describe('fleet model', () => {
       let reason = verdict.ok ? undefined : verdict.reason;
       if (verdict.ok && verdict.value.kind === 'vehicle_telemetry') {
         // The edge's stateful check: accepted readings move the last odometer seen.
-        const odometer = checkOdometer(lastOdometer.get(m.device.id), verdict.value.payload.odometerKm);
+        const odometer = checkOdometer(lastOdometer.get(m.device.id), { km: verdict.value.payload.odometerKm, at: verdict.value.deviceTime });
         if (odometer.ok) lastOdometer.set(m.device.id, odometer.value);
         else reason = odometer.reason;
       }

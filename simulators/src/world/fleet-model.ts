@@ -67,7 +67,9 @@ export function createFleetModel(options: FleetModelOptions): FleetModel {
   const messageRng = randomFor(options.seed, 'fault:messages');
   const dropRng = randomFor(options.seed, 'fault:drops');
   const skewed = devices.map((d) => ({ ...d, clockSkewMs: clockSkew(skewRng, faults.skew ?? 0) }));
-  let framing: FramingState = createFramingState(skewed, randomFor(options.seed, 'epochs'));
+  // Boot epochs depend on the start time too: every run is a new boot of every device, so a
+  // second run of the same seed (the demo's restart) must not reuse the message ids of the first.
+  let framing: FramingState = createFramingState(skewed, randomFor(options.seed, `epochs:${options.startTime}`));
   let faultState: FaultState = createFaultState();
   const peers: FaultPeers = { vehicles: world.vehicles.map((v) => v.id), chargers: world.chargers.map((c) => c.id) };
   const dropRate = faults.drops ?? 0;

@@ -64,7 +64,7 @@ export function batchOf(nodeId: string, records: readonly FleetRecord[]): RawBat
 }
 
 /** A batch whose record lines are given as text, so a test can slip in broken or invalid ones. */
-export function batchOfLines(nodeId: string, lines: readonly string[], batchId = deriveBatchId(nodeId, 'a', String(lines.length))): RawBatch {
+export function batchOfLines(nodeId: string, lines: readonly string[], batchId = deriveBatchId(nodeId, [String(lines.length)])): RawBatch {
   const header = JSON.stringify({ batchId, nodeId, createdAt: FIXTURE_TIME, count: lines.length });
   const body = gzipSync(`${[header, ...lines].join('\n')}\n`);
   return {
