@@ -70,13 +70,14 @@ function drawFault(rng: Random, settings: FaultSettings): MessageFault | undefin
 }
 
 /**
- * Swapping is harmless only when it cannot fake a different fault: two events, or readings
- * whose monotonic register did not move (a parked vehicle, an idle connector).
+ * Swapping is harmless only when it cannot fake a different fault: two events, vehicle readings
+ * in device-time order (the edge judges the odometer in device time, so the late one passes),
+ * or charger readings whose energy register did not move (an idle connector).
  */
 function canSwap(a: OutgoingMessage, b: OutgoingMessage): boolean {
   if (a.channel === 'events' && b.channel === 'events') return true;
   if (a.recordKind !== b.recordKind || a.channel !== 'telemetry') return false;
-  if (a.recordKind === 'vehicle_telemetry') return a.payload['odometerKm'] === b.payload['odometerKm'];
+  if (a.recordKind === 'vehicle_telemetry') return a.deviceTime < b.deviceTime || a.payload['odometerKm'] === b.payload['odometerKm'];
   return a.payload['connectorId'] !== b.payload['connectorId'] || a.payload['energyWh'] === b.payload['energyWh'];
 }
 
