@@ -2,7 +2,7 @@
  * kafkajs vs @platformatic/kafka on a real broker, for the bus's choice of client (docs/bus.md).
  *
  *   npx tsx cloud/bench/kafka-clients.ts [--records 200000] [--warmup 30000] [--batch 500] [--in-flight 1,4,8]
- *     [--clients bus,kafkajs,platformatic] [--skip-restart] [--skip-rebalance]
+ *     [--clients bus,kafkajs,platformatic] [--skip-restart] [--skip-rebalance] [--port 29092]
  *
  * Starts a private single-node Kafka (bench-broker.ts), then for each client (kafka-bench-clients.ts),
  * after `--warmup` untimed records (a fresh JVM and a cold client would penalise whoever goes first):
@@ -30,8 +30,26 @@ const { values: args } = parseArgs({
     clients: { type: 'string', default: 'bus,kafkajs,platformatic' },
     'skip-restart': { type: 'boolean', default: false },
     'skip-rebalance': { type: 'boolean', default: false },
+    port: { type: 'string', default: '29092' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+if (args.help) {
+  console.log(`Usage: npx tsx cloud/bench/kafka-clients.ts [options]
+
+kafkajs vs @platformatic/kafka vs the bus's own producer on a private single-node Kafka
+(bench-broker.ts; never the shared test broker). Prints figures; not a test.
+
+  --records N          records per throughput run (default 200000; 30000 takes a few minutes on 2 cores)
+  --warmup N           untimed records per client first (default 30000)
+  --batch N            records per send (default 500)
+  --in-flight 1,4,8    sends in flight, one throughput run each (default 1,4,8)
+  --clients LIST       any of bus,kafkajs,platformatic (default all three)
+  --skip-restart       skip the broker-restart run
+  --skip-rebalance     skip the consumer-group rebalance run
+  --port P             private broker's port; the controller takes P+1 (default 29092)`);
+  process.exit(0);
+}
 const RECORDS = Number(args.records);
 const BATCH = Number(args.batch);
 const IN_FLIGHT = args['in-flight'].split(',').map(Number);
@@ -164,7 +182,7 @@ async function rebalance(client: ClientUnderTest, join: NonNullable<ClientUnderT
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'fw-kafka-bench-'));
-const broker = await startBenchBroker(dir);
+const broker = await startBenchBroker(dir, Number(args.port));
 try {
   for (const name of args.clients.split(',')) {
     const make = CLIENTS[name];

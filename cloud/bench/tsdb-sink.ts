@@ -2,8 +2,11 @@
  * The time-series sink's throughput against a bare @influxdata/influxdb-client write of the same
  * points, on the same TSDB in the same run.
  *
- *   npx tsx deploy/src/test-servers/cli.ts start      # VictoriaMetrics at 127.0.0.1:18428
- *   npx tsx cloud/bench/tsdb-sink.ts [--records 100000] [--url http://127.0.0.1:18428]
+ *   npx tsx cloud/bench/tsdb-sink.ts [--records 100000] [--port 28428 | --url http://host:8428]
+ *
+ * Without --url it starts a private VictoriaMetrics (bench-broker.ts: the test server's flags, its
+ * own folder and port) and stops it at the end, so the shared test server is neither loaded nor
+ * filled with bench series.
  *
  * bare: line protocol formatted beforehand, written in batches of 500, one write in flight.
  * sink: the records sit on an embedded bus first; timed from start() until every point is
@@ -21,13 +24,30 @@ import { Registry } from 'prom-client';
 import { createEmbeddedBus } from '../src/bus/embedded/index.js';
 import { createTsdbSink } from '../src/sinks/tsdb/index.js';
 import { onTopic, vehicleSample } from '../src/sinks/tsdb/test-records.js';
+import { startBenchVictoriaMetrics, type BenchServer } from './bench-broker.js';
 
 const { values: args } = parseArgs({
-  options: { records: { type: 'string', default: '100000' }, url: { type: 'string', default: 'http://127.0.0.1:18428' } },
+  options: {
+    records: { type: 'string', default: '100000' },
+    url: { type: 'string' },
+    port: { type: 'string', default: '28428' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
 });
+if (args.help) {
+  console.log(`Usage: npx tsx cloud/bench/tsdb-sink.ts [options]
+
+The time-series sink (embedded bus → decode, dedupe, map, format → InfluxDB v2 write API) vs a
+bare @influxdata/influxdb-client write of the same points, pre-formatted. Prints points/s and
+the ratio; not a test.
+
+  --records N   points per side (default 100000)
+  --port P      port of the private VictoriaMetrics this starts (default 28428)
+  --url URL     use this InfluxDB v2 write API instead of starting a private VictoriaMetrics`);
+  process.exit(0);
+}
 const RECORDS = Number(args.records);
 const BATCH = 500;
-const url = args.url as string;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function records(run: string): FleetRecord[] {
@@ -72,10 +92,19 @@ async function sink(run: string): Promise<number> {
   }
 }
 
-const stamp = Date.now().toString(36);
-await bare(`warm${stamp}`);
-const barePerSecond = await bare(`bare${stamp}`);
-const sinkPerSecond = await sink(`sink${stamp}`);
-console.log(`bare influxdb-client write: ${Math.round(barePerSecond).toLocaleString('en')} points/s`);
-console.log(`tsdb sink (embedded bus):   ${Math.round(sinkPerSecond).toLocaleString('en')} points/s`);
-console.log(`ratio sink / bare:          ${(sinkPerSecond / barePerSecond).toFixed(2)}`);
+const serversDir = args.url === undefined ? mkdtempSync(join(tmpdir(), 'fw-tsdb-bench-servers-')) : undefined;
+const server = serversDir === undefined ? undefined : await startBenchVictoriaMetrics(serversDir, Number(args.port));
+const url = args.url ?? (server as BenchServer).address;
+try {
+  const stamp = Date.now().toString(36);
+  await bare(`warm${stamp}`);
+  const barePerSecond = await bare(`bare${stamp}`);
+  const sinkPerSecond = await sink(`sink${stamp}`);
+  console.log(`${RECORDS.toLocaleString('en')} points each, ${url}${server === undefined ? '' : ' (private VictoriaMetrics)'}`);
+  console.log(`bare influxdb-client write: ${Math.round(barePerSecond).toLocaleString('en')} points/s`);
+  console.log(`tsdb sink (embedded bus):   ${Math.round(sinkPerSecond).toLocaleString('en')} points/s`);
+  console.log(`ratio sink / bare:          ${(sinkPerSecond / barePerSecond).toFixed(2)}`);
+} finally {
+  await server?.stop();
+  if (serversDir !== undefined) rmSync(serversDir, { recursive: true, force: true });
+}

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { authFileOf, busConfigOf, loadCloudConfig, resolveCloudConfig } from './config.js';
+import { CloudError } from './errors.js';
 
 describe('cloud config', () => {
   it('runs on one machine by default: embedded bus under .fleetwire/cloud, no tsdb, port 8080', () => {
@@ -39,10 +40,74 @@ describe('cloud config', () => {
 
   it.each([
     [{ http: { port: 'eighty' } }, '/http/port'],
-    [{ bus: { kind: 'kafka', brokers: [] } }, '/bus'],
+    [{ bus: { kind: 'kafka', brokers: [] } }, '/bus/brokers'],
+    [{ bus: { kind: 'rabbit' } }, '/bus/kind'],
     [{ ingest: { maxBodyBytes: 0 } }, '/ingest/maxBodyBytes'],
-    [{ colour: 'blue' }, '/colour'],
+    [{ colour: 'blue' }, '/colour: unknown key'],
   ])('refuses %j with FW_CONFIG_INVALID naming %s', (input, path) => {
     expect(() => resolveCloudConfig(input)).toThrow(expect.objectContaining({ code: 'FW_CONFIG_INVALID', message: expect.stringContaining(path) }));
   });
+
+  it('refuses unknown keys at every level, and lists every problem at once', () => {
+    const error = configError({
+      http: { port: 8443, hots: '127.0.0.1', tls: { certFile: 'c', keyFile: 'k', caFile: 'ca', requestClientCert: true, verify: false } },
+      bus: { kind: 'kafka', brokers: ['a:9092'], clientID: 'x', partitions: 0 },
+      tsdb: { url: 'http://victoria:8428', tokn: 'secret' },
+      auth: { file: '/etc/fleetwire/auth.json', reloadInterval: 1000 },
+      ingest: { maxInFlight: 2, retryAfterSeconds: { busUnavailable: 5, overload: 1 } },
+      colour: 'blue',
+    });
+    expect(error.code).toBe('FW_CONFIG_INVALID');
+    expect(error.message.split('\n').slice(1).map((line) => line.replace(/^ {2}- /, '')).sort()).toEqual([
+      '/auth/reloadInterval: unknown key',
+      '/bus/clientID: unknown key',
+      '/bus/partitions: Expected integer to be greater or equal to 1',
+      '/colour: unknown key',
+      '/http/hots: unknown key',
+      '/http/tls/verify: unknown key',
+      '/ingest/retryAfterSeconds/overload: unknown key',
+      '/tsdb/tokn: unknown key',
+    ]);
+  });
+
+  it('refuses the options of the other bus kind: an embedded bus’s path is no Kafka option', () => {
+    expect(configError({ bus: { kind: 'kafka', brokers: ['a:9092'], path: '/var/lib/bus.sqlite' } }).message).toContain('/bus/path: unknown key');
+    expect(configError({ bus: { kind: 'embedded', brokers: ['a:9092'] } }).message).toContain('/bus/brokers: unknown key');
+    // Every documented option of either kind is accepted.
+    expect(resolveCloudConfig({ bus: { kind: 'embedded', path: 'x', partitions: 2, retentionMs: 1, retentionBytes: 1, retentionIntervalMs: 1, maxBatchMessages: 1, pollIntervalMs: 1, retryInitialMs: 0, retryMaxMs: 0 } }).bus.kind).toBe('embedded');
+    expect(resolveCloudConfig({
+      bus: {
+        kind: 'kafka', brokers: ['a:9092'], clientId: 'c', partitions: 1, replicationFactor: -1, produceTimeoutMs: 1, requestTimeoutMs: 1,
+        maxRequestBytes: 1, connectionTimeoutMs: 1, sessionTimeoutMs: 1, heartbeatIntervalMs: 1, retryInitialMs: 0, retryMaxMs: 0,
+      },
+    }).bus.kind).toBe('kafka');
+  });
+
+  it('switching the bus to Kafka by environment drops the file’s embedded options instead of failing on them', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'fw-config-')), 'cloud.json');
+    writeFileSync(file, JSON.stringify({ bus: { kind: 'embedded', path: '/var/lib/bus.sqlite' } }));
+    const config = loadCloudConfig({ file, env: { FLEETWIRE_CLOUD_KAFKA_BROKERS: 'b:9092' } });
+    expect(config.bus).toEqual({ kind: 'kafka', brokers: ['b:9092'] });
+  });
+
+  it('refuses client certificates without a CA of our own, whether from the file or the environment', () => {
+    const tls = { certFile: 'server.crt', keyFile: 'server.key' };
+    expect(configError({ http: { tls: { ...tls, requestClientCert: true } } }).message).toContain('/http/tls/caFile: required with requestClientCert');
+    const file = join(mkdtempSync(join(tmpdir(), 'fw-config-')), 'cloud.json');
+    writeFileSync(file, JSON.stringify({ http: { tls } }));
+    expect(() => loadCloudConfig({ file, env: { FLEETWIRE_CLOUD_TLS_CLIENT_CERT: 'true' } })).toThrow(/caFile: required/);
+    // With a CA, or without client certificates, TLS is fine.
+    expect(resolveCloudConfig({ http: { tls: { ...tls, caFile: 'ca.crt', requestClientCert: true } } }).http.tls?.requestClientCert).toBe(true);
+    expect(resolveCloudConfig({ http: { tls } }).http.tls?.requestClientCert).toBe(false);
+  });
 });
+
+function configError(input: unknown): CloudError {
+  try {
+    resolveCloudConfig(input);
+  } catch (error) {
+    if (error instanceof CloudError) return error;
+    throw error;
+  }
+  throw new Error('the config was accepted');
+}

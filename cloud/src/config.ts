@@ -7,8 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import type { BusConfig } from './bus/bus.js';
+import { BUS_CONFIG_SCHEMAS, BusConfigSchema } from './bus/config-schema.js';
+import { problemList, schemaProblems, type ProblemRefiner } from './config-problems.js';
 import { CloudError } from './errors.js';
 import { NodeEntrySchema } from './ingest/auth/auth-file.js';
 import { IngestSettingsSchema } from './ingest/settings.js';
@@ -27,33 +29,34 @@ export const CloudConfigSchema = Type.Object(
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
         /** HTTPS; with `requestClientCert` a node may authenticate by a client certificate (CN = node id). */
         tls: Type.Optional(
-          Type.Object({
-            certFile: Type.String({ minLength: 1 }),
-            keyFile: Type.String({ minLength: 1 }),
-            /** CA that signs node certificates; required for client certificates. */
-            caFile: Type.Optional(Type.String({ minLength: 1 })),
-            requestClientCert: Type.Boolean({ default: false }),
-          }),
+          Type.Object(
+            {
+              certFile: Type.String({ minLength: 1 }),
+              keyFile: Type.String({ minLength: 1 }),
+              /** CA that signs node certificates; required with `requestClientCert` (see below). */
+              caFile: Type.Optional(Type.String({ minLength: 1 })),
+              requestClientCert: Type.Boolean({ default: false }),
+            },
+            { additionalProperties: false },
+          ),
         ),
       },
-      { default: {} },
+      { additionalProperties: false, default: {} },
     ),
-    /** `{ kind: 'embedded', path? }` or `{ kind: 'kafka', brokers, … }`; other keys go to the bus factory. */
-    bus: Type.Union(
-      [
-        Type.Object({ kind: Type.Literal('embedded'), path: Type.Optional(Type.String({ minLength: 1 })) }),
-        Type.Object({ kind: Type.Literal('kafka'), brokers: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }) }),
-      ],
-      { default: { kind: 'embedded' } },
-    ),
+    /** `{ kind: 'embedded', path?, … }` or `{ kind: 'kafka', brokers, … }`: the bus factory's options (bus/config-schema.ts). */
+    bus: BusConfigSchema,
     /** The time-series sink (InfluxDB v2 write API, e.g. VictoriaMetrics); absent = not run. */
     tsdb: Type.Optional(
-      Type.Object({
-        url: Type.String({ minLength: 1 }),
-        org: Type.String({ default: 'fleetwire' }),
-        bucket: Type.String({ default: 'fleetwire' }),
-        token: Type.Optional(Type.String()),
-      }),
+      Type.Object(
+        {
+          /** May carry `user:password@` (sent as basic auth); logged only redacted. */
+          url: Type.String({ minLength: 1 }),
+          org: Type.String({ default: 'fleetwire' }),
+          bucket: Type.String({ default: 'fleetwire' }),
+          token: Type.Optional(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
     ),
     auth: Type.Object(
       {
@@ -64,7 +67,7 @@ export const CloudConfigSchema = Type.Object(
         /** How often the file's mtime is checked for a reload (SIGHUP reloads at once). */
         reloadIntervalMs: Type.Integer({ minimum: 1, default: 5000 }),
       },
-      { default: {} },
+      { additionalProperties: false, default: {} },
     ),
     ingest: IngestSettingsSchema,
   },
@@ -97,14 +100,37 @@ const ENV_OVERRIDES: ReadonlyArray<{ name: string; path: string[]; parse?: (text
 
 export const ENV_VARIABLES: readonly string[] = ENV_OVERRIDES.map((entry) => entry.name);
 
-/** Fills defaults and validates; throws FW_CONFIG_INVALID naming the first wrong field. */
+/**
+ * Fills defaults and validates; throws FW_CONFIG_INVALID listing every problem at once: wrong
+ * values, unknown keys at any level (a typo must not silently fall back to a default), and
+ * settings that are unsafe together.
+ */
 export function resolveCloudConfig(input: unknown): CloudConfig {
   const value = Value.Default(CloudConfigSchema, structuredClone(input ?? {}));
-  if (!Value.Check(CloudConfigSchema, value)) {
-    const first = Value.Errors(CloudConfigSchema, value).First();
-    throw new CloudError('FW_CONFIG_INVALID', `cloud config ${first?.path || '/'}: ${first?.message ?? 'invalid'}`);
+  const problems = [...schemaProblems(CloudConfigSchema, value, busProblems), ...combinationProblems(value)];
+  if (problems.length > 0 || !Value.Check(CloudConfigSchema, value)) {
+    throw new CloudError('FW_CONFIG_INVALID', problemList('cloud configuration', problems.length > 0 ? problems : ['/: invalid']));
   }
   return value;
+}
+
+/** A `bus` matching neither kind: name the problems of the kind it says it is. */
+const busProblems: ProblemRefiner = (error) => {
+  if (error.path !== '/bus' || error.type !== ValueErrorType.Union) return undefined;
+  const kind: unknown = isPlainObject(error.value) ? error.value.kind : undefined;
+  const schema = typeof kind === 'string' ? BUS_CONFIG_SCHEMAS[kind as keyof typeof BUS_CONFIG_SCHEMAS] : undefined;
+  if (schema === undefined) return [`/bus/kind: must be one of ${Object.keys(BUS_CONFIG_SCHEMAS).join(', ')}`];
+  return schemaProblems(schema, error.value, undefined, '/bus');
+};
+
+function combinationProblems(value: unknown): string[] {
+  const tls = isPlainObject(value) && isPlainObject(value.http) && isPlainObject(value.http.tls) ? value.http.tls : undefined;
+  // Without a CA of our own, Node would verify client certificates against its public root CAs:
+  // anyone with a certificate from a public CA and a node id as CN could authenticate as that node.
+  if (tls?.requestClientCert === true && tls.caFile === undefined) {
+    return ['/http/tls/caFile: required with requestClientCert (the CA that signs node certificates); without it every public CA would be trusted'];
+  }
+  return [];
 }
 
 export interface LoadCloudConfigOptions {
@@ -123,7 +149,7 @@ export function loadCloudConfig(options: LoadCloudConfigOptions = {}): CloudConf
 
 /** The bus factory's config: the embedded log lives in the data dir unless given a path. */
 export function busConfigOf(config: CloudConfig): BusConfig {
-  const bus = config.bus as BusConfig | { kind: 'embedded'; path?: string };
+  const { bus } = config;
   if (bus.kind === 'embedded') return { ...bus, path: bus.path ?? join(config.dataDir, 'bus.sqlite') };
   return bus;
 }
@@ -148,8 +174,10 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
   }
   const key = path[path.length - 1] as string;
   const current = node[key];
-  // An override of an object section (the Kafka brokers) keeps the file's other keys there.
-  node[key] = isPlainObject(value) && isPlainObject(current) ? { ...current, ...value } : value;
+  // An override of an object section (the Kafka brokers) keeps the file's other keys there —
+  // unless it switches the section's kind: an embedded bus's options mean nothing to Kafka.
+  const sameKind = isPlainObject(current) && isPlainObject(value) && (current.kind === undefined || current.kind === value.kind);
+  node[key] = sameKind ? { ...current, ...value } : value;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

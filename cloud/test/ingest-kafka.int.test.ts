@@ -146,7 +146,7 @@ describe('ingest → Kafka → VictoriaMetrics', () => {
     const mixed = await sendBatch(cloud.address, token.token, batchOfLines(NODE, [JSON.stringify(good), '{"id":', JSON.stringify({ ...good, id: `${vehicle(4)}:b00t1:2`, kind: 'boat' })], `${run}1`.padEnd(32, '0')));
 
     expect([unauthorised.status, (unauthorised.body as { error: { code: string } }).error.code]).toEqual([401, 'FW_AUTH_INVALID']);
-    expect([allForeign.status, (allForeign.body as { error: { code: string } }).error.code]).toEqual([403, 'FW_DEVICE_NOT_ALLOWED']);
+    expect([allForeign.status, (allForeign.body as { rejected: Array<{ reason: string }> }).rejected[0]?.reason]).toEqual([200, 'device_not_allowed']);
     expect([corrupt.status, (corrupt.body as { error: { reason: string } }).error.reason]).toEqual([400, 'batch_corrupt']);
     expect([oversized.status, (oversized.body as { error: { reason: string } }).error.reason]).toEqual([413, 'batch_too_large']);
     expect(mixed.status).toBe(200);
@@ -156,6 +156,9 @@ describe('ingest → Kafka → VictoriaMetrics', () => {
     expect(messages.filter((m) => m.headers['fw-id'] === good.id).map((m) => m.topic)).toEqual([BUS_TOPICS.vehicleTelemetry]);
     const corruptLetters = messages.filter((m) => m.headers['fw-reason'] === 'batch_corrupt');
     expect(corruptLetters.map((m) => m.value.toString())).toEqual([corruptBody.toString()]);
-    expect(messages.filter((m) => m.headers['fw-id'] === `VH-x${run}:b00t1:1`)).toEqual([]);
+    // The foreign record is only in the DLQ, never on a telemetry topic.
+    expect(messages.filter((m) => m.headers['fw-id'] === `VH-x${run}:b00t1:1`).map((m) => [m.topic, m.headers['fw-reason']])).toEqual([
+      [BUS_TOPICS.deadLetters, 'device_not_allowed'],
+    ]);
   });
 });

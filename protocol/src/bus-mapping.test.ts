@@ -28,6 +28,12 @@ describe('toBusMessage', () => {
     expect(message.headers).toEqual({ 'fw-id': record.id, 'fw-kind': 'event', 'fw-schema': 'TripEnded.v1' });
   });
 
+  it('carries the JSON the caller already holds, byte for byte', () => {
+    const record = vehicleRecordFixture();
+    const line = Buffer.from(JSON.stringify(record, null, 0).replace('{', '{ '));
+    expect(toBusMessage(record, line).value).toBe(line);
+  });
+
   it('fromBusValue reads back what toBusMessage wrote', () => {
     for (const record of [vehicleRecordFixture(), chargerRecordFixture(), eventRecordFixture()]) {
       expect(fromBusValue(toBusMessage(record).value)).toEqual({ ok: true, value: record });

@@ -44,11 +44,15 @@ export function schemaName(record: FleetRecord): string {
 }
 
 /** The value is the whole record as JSON, so consumers see id, source and both timestamps. */
-export function toBusMessage(record: FleetRecord): BusMessage {
+/**
+ * `serialized` is the record's JSON when the caller already holds it (the cloud forwards the
+ * validated line of the edge batch as it came, instead of encoding the parsed record again).
+ */
+export function toBusMessage(record: FleetRecord, serialized?: Buffer): BusMessage {
   return {
     topic: TOPIC_BY_KIND[record.kind],
     key: record.kind === 'event' ? record.payload.subject.id : record.source.id,
-    value: Buffer.from(JSON.stringify(record)),
+    value: serialized ?? Buffer.from(JSON.stringify(record)),
     headers: {
       [BUS_HEADERS.id]: record.id,
       [BUS_HEADERS.kind]: record.kind,

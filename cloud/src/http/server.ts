@@ -7,12 +7,13 @@
 import swagger from '@fastify/swagger';
 import fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { CloudError } from '../errors.js';
 import { installErrorReplies, type RetryAfterSeconds } from './error-reply.js';
 
 export interface HttpTls {
   cert: Buffer;
   key: Buffer;
-  /** CA that signs node certificates; with `requestClientCert` the server asks for one. */
+  /** CA that signs node certificates; required with `requestClientCert`. */
   ca?: Buffer;
   requestClientCert: boolean;
 }
@@ -27,6 +28,11 @@ export interface HttpServerOptions {
 
 export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
   const { tls } = options;
+  // Without a CA of our own Node verifies client certificates against its public root CAs, and
+  // a verified certificate's CN is a node identity: refuse rather than trust every public CA.
+  if (tls?.requestClientCert === true && (tls.ca === undefined || tls.ca.length === 0)) {
+    throw new CloudError('FW_CONFIG_INVALID', 'http tls: requestClientCert needs the CA that signs node certificates (http.tls.caFile)');
+  }
   const app = fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit,

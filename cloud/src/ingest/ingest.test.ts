@@ -122,13 +122,13 @@ describe('POST /v1/batches: devices a node does not serve', () => {
     expect(response.json()).toMatchObject({ accepted: 1, rejected: [{ id: 'CH-0009:x1:1', reason: 'device_not_allowed' }] });
   });
 
-  it('refuses the whole batch with 403 when every record is foreign, producing nothing', async () => {
+  it('dead-letters a batch whose every record is foreign, so it cannot block the node\'s queue', async () => {
     ingest = await createIngestApp();
     const response = await ingest.send(batchOf(NODE_ID, [chargerRecord('CH-0002', 1), chargerRecord('CH-0003', 1)]));
 
-    expect(response.statusCode).toBe(403);
-    expect(errorOf(response.body)).toMatchObject({ code: 'FW_DEVICE_NOT_ALLOWED', reason: 'device_not_allowed' });
-    expect(ingest.bus.produced).toHaveLength(0);
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ accepted: 0, rejected: [{ id: 'CH-0002:c4arg3:1', reason: 'device_not_allowed' }, { id: 'CH-0003:c4arg3:1', reason: 'device_not_allowed' }] });
+    expect(ingest.bus.produced.map((m) => m.topic)).toEqual([BUS_TOPICS.deadLetters, BUS_TOPICS.deadLetters]);
   });
 });
 

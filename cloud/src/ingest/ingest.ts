@@ -128,9 +128,6 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, optio
       alreadyStored: (id) => storedIds.has(id),
       maxDeadLetterBytes: settings.maxDeadLetterBytes,
     });
-    if (triage.allForeign) {
-      throw new CloudError('FW_DEVICE_NOT_ALLOWED', `node ${node.nodeId} serves none of the devices in this batch`);
-    }
     if (triage.messages.length > 0) await produce(triage.messages);
     for (const id of triage.acceptedIds) storedIds.set(id, true);
 

@@ -15,6 +15,17 @@ describe('recent memory', () => {
     now = 101;
     expect([memory.has('b'), memory.has('c')]).toEqual([false, false]);
   });
+
+  it('keeps evicting in insertion order through long churn, a re-set key counting as new', () => {
+    const memory = createRecentMemory<number>({ maxEntries: 3, ttlMs: 1e9 });
+    for (const key of ['a', 'b', 'c', 'd']) memory.set(key, 0);
+    memory.set('b', 1);
+    memory.set('e', 0);
+    const present = (keys: string[]) => keys.filter((key) => memory.has(key));
+    expect(present(['a', 'b', 'c', 'd', 'e'])).toEqual(['b', 'd', 'e']);
+    for (let i = 0; i < 10_000; i += 1) memory.set(`k${i}`, i);
+    expect([memory.size, present(['k9996', 'k9997', 'k9998', 'k9999'])]).toEqual([3, ['k9997', 'k9998', 'k9999']]);
+  });
 });
 
 describe('idempotency memory', () => {

@@ -4,6 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { problemList, schemaProblems } from '../config-problems.js';
 import { CloudError } from '../errors.js';
 
 const KIB = 1024;
@@ -28,7 +29,7 @@ export const IngestSettingsSchema = Type.Object(
     recentRecordIdsTtlMs: Positive(30 * 60_000, 'how long a produced record id is remembered'),
     retryAfterSeconds: Type.Object(
       { busUnavailable: Seconds(5), overloaded: Seconds(1), inProgress: Seconds(1) },
-      { default: {} },
+      { additionalProperties: false, default: {} },
     ),
   },
   { additionalProperties: false, default: {} },
@@ -43,8 +44,7 @@ export type IngestSettingsInput = Partial<Omit<IngestSettings, 'retryAfterSecond
 export function resolveIngestSettings(input: IngestSettingsInput = {}): IngestSettings {
   const value = Value.Default(IngestSettingsSchema, structuredClone(input));
   if (!Value.Check(IngestSettingsSchema, value)) {
-    const first = Value.Errors(IngestSettingsSchema, value).First();
-    throw new CloudError('FW_CONFIG_INVALID', `ingest settings ${first?.path || '/'}: ${first?.message ?? 'invalid'}`);
+    throw new CloudError('FW_CONFIG_INVALID', problemList('ingest settings', schemaProblems(IngestSettingsSchema, value)));
   }
   return value;
 }

@@ -37,8 +37,6 @@ export interface BatchTriage {
   acceptedIds: string[];
   duplicates: number;
   rejected: RejectedRecord[];
-  /** Every record is for a device the node does not serve: refuse the batch (403) instead. */
-  allForeign: boolean;
 }
 
 export function triageBatch(batch: DecodedBatch, context: TriageContext): BatchTriage {
@@ -47,7 +45,6 @@ export function triageBatch(batch: DecodedBatch, context: TriageContext): BatchT
   const rejected: RejectedRecord[] = [];
   const seen = new Set<string>();
   let duplicates = 0;
-  let foreign = 0;
 
   const deadLetter = (raw: Buffer, reason: ReasonCode, detail: string, id: string | undefined, line: number): void => {
     rejected.push({ id: id ?? `line:${line}`, reason, detail });
@@ -64,7 +61,6 @@ export function triageBatch(batch: DecodedBatch, context: TriageContext): BatchT
     const { record } = entry;
     const stranger = foreignDevice(record, context);
     if (stranger !== undefined) {
-      foreign += 1;
       deadLetter(entry.raw, 'device_not_allowed', `node ${context.nodeId} does not serve ${stranger}`, record.id, line);
       return;
     }
@@ -74,10 +70,10 @@ export function triageBatch(batch: DecodedBatch, context: TriageContext): BatchT
     }
     seen.add(record.id);
     acceptedIds.push(record.id);
-    messages.push(toBusMessage(record));
+    messages.push(toBusMessage(record, entry.raw));
   });
 
-  return { messages, acceptedIds, duplicates, rejected, allForeign: foreign > 0 && foreign === batch.entries.length };
+  return { messages, acceptedIds, duplicates, rejected };
 }
 
 /** The first device the record names that the node may not speak for, described; undefined when all are fine. */

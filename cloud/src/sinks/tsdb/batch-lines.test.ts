@@ -20,6 +20,14 @@ describe('batchLines', () => {
     expect(lines.skipped).toEqual([]);
   });
 
+  it('keeps each record’s lines and message apart, so that a refused write can be narrowed down to records', () => {
+    const messages = delivered([toBusMessage(vehicleSample('VH-7', 1, T)), toBusMessage(eventRecordFixture()), toBusMessage(chargerSample('CH-3', 2, T))]);
+    const lines = batchLines(messages);
+    expect(lines.records.map((r) => [r.message.offset, r.points])).toEqual([['0', 1], ['2', 1]]);
+    expect(lines.records[1]?.record.source).toEqual({ kind: 'charger', id: 'CH-3' });
+    expect(lines.body).toBe(lines.records.map((r) => r.lines).join('\n'));
+  });
+
   it('keeps one copy of a record delivered twice in the same batch', () => {
     const record = toBusMessage(vehicleSample('VH-7', 1, T));
     const lines = batchLines(delivered([record, toBusMessage(vehicleSample('VH-7', 2, T + 1)), record]));
@@ -35,5 +43,6 @@ describe('batchLines', () => {
     ]));
     expect(lines.points).toBe(1);
     expect(lines.skipped.map((s) => [s.offset, s.reason])).toEqual([['0', 'malformed_json'], ['2', 'schema_violation']]);
+    expect(lines.skipped[0]?.message.value.toString()).toBe('{not json');
   });
 });

@@ -3,11 +3,13 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 
 export interface TsdbSinkMetrics {
   pointsWritten: Counter;
-  /** kind: `retryable` (batch re-delivered) or `rejected` (the TSDB refused the data: skipped). */
+  /** kind: `retryable` (batch re-delivered) or `rejected` (the TSDB refused the data: narrowed down, refused records dead-lettered). */
   writeErrors: Counter<'kind'>;
   writeSeconds: Histogram;
   /** reason: a protocol reason code. */
   recordsSkipped: Counter<'reason'>;
+  /** reason: `tsdb_rejected`, or the protocol reason a value did not decode for. */
+  recordsDeadLettered: Counter<'reason'>;
   duplicatesDropped: Counter;
 }
 
@@ -24,6 +26,9 @@ export function createTsdbSinkMetrics(registry: Registry): TsdbSinkMetrics {
     }),
     recordsSkipped: new Counter({
       name: 'fleetwire_tsdb_records_skipped_total', help: 'Bus records that could not be decoded, by reason', labelNames: ['reason'], registers,
+    }),
+    recordsDeadLettered: new Counter({
+      name: 'fleetwire_tsdb_records_dead_lettered_total', help: 'Bus records the sink sent to the dead-letter topic, by reason', labelNames: ['reason'], registers,
     }),
     duplicatesDropped: new Counter({
       name: 'fleetwire_tsdb_duplicates_dropped_total', help: 'Records dropped as duplicates (same message id) within a batch', registers,

@@ -13,7 +13,7 @@
  * (`device_not_allowed`).
  */
 import { readFileSync } from 'node:fs';
-import { parseTopic, type DeviceIdentity } from '@fleetwire/protocol';
+import { parseTopic, redactUrl, type DeviceIdentity } from '@fleetwire/protocol';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { EdgeError } from '../../errors.js';
@@ -102,8 +102,4 @@ export function createBridge(options: BridgeOptions): IntakeSource {
     ready: () => subscribed,
     addresses: () => ({ bridge: redactUrl(options.url) }),
   };
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//[redacted]@');
 }
