@@ -1,0 +1,161 @@
+/**
+ * Memory of the edge agent serving a fleet (not a test): `--devices` MQTT clients (default
+ * 1,000) connect to a real agent process and each publishes one QoS 1 vehicle reading per
+ * second for `--seconds`, uplink off (the buffer fills, as during an outage). The agent's
+ * resident memory is sampled from /proc every second: idle, all devices connected, peak and
+ * end of load. The peer is Mosquitto carrying the same clients and load to one subscriber, in
+ * the same run: what a minimal C broker holding the same connections needs.
+ *
+ *   node --import tsx edge/bench/fleet-memory.ts [--devices 1000] [--seconds 60] [--connects-per-second 200]
+ *
+ * The registry's password hashes use a low scrypt cost (N=1024) so that 1,000 connects take
+ * seconds, not a minute of CPU; hashing cost does not change what the agent keeps in memory.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import mqtt, { type MqttClient } from 'mqtt';
+import { hashPassword } from '../src/intake/auth/password-hash.js';
+import { startAgentProcess } from '../test/support/agent-process.js';
+
+const { values } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '60' },
+    'connects-per-second': { type: 'string', default: '200' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  console.log('usage: node --import tsx edge/bench/fleet-memory.ts [--devices 1000] [--seconds 60] [--connects-per-second 200]');
+  process.exit(0);
+}
+const DEVICES = Number(values.devices);
+const SECONDS = Number(values.seconds);
+const CONNECTS_PER_SECOND = Number(values['connects-per-second']);
+const PASSWORD = 'bench-fleet';
+const ids = Array.from({ length: DEVICES }, (_, i) => `VH-M${String(i).padStart(5, '0')}`);
+
+function reading(deviceId: string, epoch: string, seq: number): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      v: 1, ts: Date.now(), epoch, seq, deviceId,
+      position: { lat: 52.52 + seq * 1e-5, lon: 13.405 }, speedKph: 30, headingDeg: 90, odometerKm: 10_000 + seq * 0.01,
+      socPct: 70, battery: { tempC: 24, voltageV: 398, currentA: -20 }, aux12vV: 12.6,
+      tyresKpa: { fl: 240, fr: 240, rl: 238, rr: 238 }, locked: false, ignition: true, dtcs: [],
+    }),
+  );
+}
+
+/** Resident and peak resident memory of a process, MB, from /proc. */
+function residentMb(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+async function connectFleet(url: string, options: (id: string) => mqtt.IClientOptions): Promise<MqttClient[]> {
+  const clients: MqttClient[] = [];
+  for (const id of ids) {
+    clients.push(await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 30_000, ...options(id) }));
+    await sleep(1000 / CONNECTS_PER_SECOND);
+  }
+  return clients;
+}
+
+interface LoadFigures { idle: number; connected: number; peak: number; end: number; published: number }
+
+/** Connects the fleet, publishes at 1 Hz per device for SECONDS, sampling `pid` every second. */
+async function runLoad(url: string, pid: number, options: (id: string) => mqtt.IClientOptions, label: string): Promise<LoadFigures> {
+  const idle = residentMb(pid).rss;
+  const clients = await connectFleet(url, options);
+  const connected = residentMb(pid).rss;
+  const epoch = `${label[0]}${Date.now().toString(36)}`;
+  let published = 0;
+  let peak = connected;
+  for (let second = 0; second < SECONDS; second++) {
+    const tick = Date.now();
+    await Promise.all(
+      clients.map((client, i) => client.publishAsync(`fleetwire/v1/vehicle/${ids[i]}/telemetry`, reading(ids[i] as string, epoch, second), { qos: 1 })),
+    );
+    published += clients.length;
+    peak = Math.max(peak, residentMb(pid).rss);
+    if ((second + 1) % 10 === 0) console.log(`  ${label}: ${second + 1}/${SECONDS} s, ${published} acknowledged, rss ${residentMb(pid).rss.toFixed(1)} MB`);
+    await sleep(Math.max(0, 1000 - (Date.now() - tick)));
+  }
+  const end = residentMb(pid).rss;
+  await Promise.all(clients.map((c) => c.endAsync()));
+  return { idle, connected, peak, end, published };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function spawnMosquitto(dir: string): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_queued_messages 0', 'log_type error', ''].join('\n'));
+  const child = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+  const url = `mqtt://127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const probe = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 500 }).catch(() => undefined);
+    if (probe) {
+      await probe.endAsync();
+      return { url, child };
+    }
+    await sleep(100);
+  }
+  child.kill('SIGTERM');
+  throw new Error('mosquitto did not start');
+}
+
+const row = (name: string, f: LoadFigures): string =>
+  `${name.padEnd(24)} idle ${f.idle.toFixed(1).padStart(6)} MB | ${DEVICES} connected ${f.connected.toFixed(1).padStart(6)} MB | peak under load ${f.peak.toFixed(1).padStart(6)} MB | end ${f.end.toFixed(1).padStart(6)} MB | ${f.published} msgs`;
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'fw-bench-fleet-memory-'));
+  const passwordHash = await hashPassword(PASSWORD, { N: 1024, r: 8, p: 1 });
+  writeFileSync(join(dir, 'devices.json'), JSON.stringify({ devices: ids.map((id) => ({ id, kind: 'vehicle', passwordHash })) }));
+  const agent = await startAgentProcess(
+    {
+      nodeId: 'bench-fleet',
+      dataDir: join(dir, 'data'),
+      devices: { registryFile: join(dir, 'devices.json') },
+      mqtt: { host: '127.0.0.1', port: 0 },
+      http: { host: '127.0.0.1', port: 0 },
+    },
+    dir,
+  );
+  const mosquitto = await spawnMosquitto(dir);
+  const subscriber = await mqtt.connectAsync(mosquitto.url, { reconnectPeriod: 0, clientId: `bench-sub-${process.pid}` });
+  await subscriber.subscribeAsync('fleetwire/v1/+/+/telemetry', { qos: 1 });
+  try {
+    console.log(`load: ${DEVICES} devices, one QoS 1 reading (~${reading(ids[0] as string, 'x', 0).length} B) per device per second for ${SECONDS} s`);
+    const viaAgent = await runLoad(agent.addresses.mqtt as string, agent.child.pid as number, (id) => ({ clientId: id, username: id, password: PASSWORD }), 'edge agent');
+    const viaMosquitto = await runLoad(mosquitto.url, mosquitto.child.pid as number, (id) => ({ clientId: `m-${id}` }), 'mosquitto');
+    console.log(row('edge agent (durable)', viaAgent));
+    console.log(row('mosquitto → subscriber', viaMosquitto));
+    const held = (f: LoadFigures) => f.peak - f.idle;
+    console.log(
+      `memory for ${DEVICES} devices under load (peak − idle): edge agent ${held(viaAgent).toFixed(1)} MB, mosquitto ${held(viaMosquitto).toFixed(1)} MB; ` +
+        `agent peak ${viaAgent.peak.toFixed(1)} MB, ${(viaAgent.peak / viaMosquitto.peak).toFixed(1)}× mosquitto's peak`,
+    );
+  } finally {
+    await subscriber.endAsync();
+    await agent.kill('SIGTERM');
+    mosquitto.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
