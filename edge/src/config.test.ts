@@ -80,12 +80,33 @@ describe('edge config', () => {
     expect(viaEnv.bridge).toMatchObject({ enabled: true, url: 'mqtt://127.0.0.1:11883' });
   });
 
+  it('keeps vision off by default and, when on, needs a long secret and return areas', () => {
+    const off = loadEdgeConfig({ overrides: REGISTRY, cwd: '/srv' });
+    expect(off.vision).toMatchObject({ enabled: false, returnTokenSecret: '', models: { damage: '', screen: '', card: '', threads: 1 } });
+    expect(off.vision.limits).toEqual({ maxPhotos: 8, maxPhotoBytes: 8 * 1024 * 1024, maxPixels: 40_000_000, maxActiveReturns: 2, maxWaitingReturns: 8, quarantineMaxBytes: 1024 * 1024 });
+    expect(off.vision.retention).toEqual({ photoDays: 30, photoMaxBytes: 2 * 1024 ** 3, hashDays: 365, intervalMs: 3_600_000 });
+    const error = configError(() => loadEdgeConfig({ overrides: { ...REGISTRY, vision: { enabled: true, returnTokenSecret: 'short', retention: { photoDays: 90, hashDays: 30 } } } }));
+    for (const fragment of ['config.vision.returnTokenSecret: at least 32 characters', 'config.vision.returnAreasFile: required', 'config.vision.retention.hashDays: must be at least photoDays']) {
+      expect(error.message).toContain(fragment);
+    }
+    const secret = 'a-return-token-secret-of-32-chars-or-more';
+    const on = loadEdgeConfig({
+      overrides: REGISTRY, cwd: '/srv',
+      env: { FLEETWIRE_EDGE_VISION_ENABLED: 'true', FLEETWIRE_EDGE_RETURN_TOKEN_SECRET: secret, FLEETWIRE_EDGE_RETURN_AREAS_FILE: 'areas.json' },
+    });
+    expect(on.vision).toMatchObject({ enabled: true, returnTokenSecret: secret, returnAreasFile: '/srv/areas.json' });
+    expect(redactConfig(on).vision.returnTokenSecret).toBe('[redacted]');
+    expect(configError(() => loadEdgeConfig({ overrides: REGISTRY, env: { FLEETWIRE_EDGE_VISION_ENABLED: 'yes' } })).message)
+      .toContain('FLEETWIRE_EDGE_VISION_ENABLED: must be true or false (got "yes")');
+  });
+
   it('accepts the example file shipped beside the package', () => {
     const example = join(import.meta.dirname, '..', 'fleetwire-edge.example.json');
     const config = loadEdgeConfig({ file: example });
     expect(config.nodeId).toBe('edge-depot-1');
     expect(config.devices.registryFile).toBe(join(import.meta.dirname, '..', 'devices.json'));
     expect(config.mqtt.tls.caFile).toBe(join(import.meta.dirname, '..', 'tls', 'devices-ca.crt'));
+    expect(config.vision.returnAreasFile).toBe(join(import.meta.dirname, '..', 'return-areas.json'));
   });
 
   it('refuses an unreadable or non-JSON file with a clear code', () => {

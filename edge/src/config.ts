@@ -35,6 +35,20 @@ export interface EdgeConfig {
     chargerFaulted: { enabled: boolean };
   };
   http: { host: string; port: number };
+  vision: VisionConfig;
+}
+
+/** Return-photo verification (docs/edge.md, "Return photos"). */
+export interface VisionConfig {
+  enabled: boolean;
+  /** Shared with the booking system, which signs return tokens (HS256) with it. */
+  returnTokenSecret: string;
+  returnAreasFile: string;
+  /** '' = the bundled model / card. */
+  models: { damage: string; screen: string; card: string; threads: number };
+  limits: { maxPhotos: number; maxPhotoBytes: number; maxPixels: number; maxActiveReturns: number; maxWaitingReturns: number; quarantineMaxBytes: number };
+  checks: { maxPositionAgeMs: number; maxGpsDistanceM: number; maxExifAgeMs: number; maxFutureSkewMs: number; reuseMaxDistance: number };
+  retention: { photoDays: number; photoMaxBytes: number; hashDays: number; intervalMs: number };
 }
 
 type Leaf =
@@ -52,6 +66,9 @@ const bool = (value: boolean): Leaf => ({ type: 'boolean', default: value });
 const group = (fields: Record<string, Node>): Group => ({ type: 'group', fields });
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const PORT_MAX = 65_535;
+const MIB = 1024 * 1024;
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
 
 const SCHEMA = group({
   nodeId: str(defaultNodeId(), { pattern: ID }),
@@ -91,9 +108,31 @@ const SCHEMA = group({
     chargerFaulted: group({ enabled: bool(true) }),
   }),
   http: group({ host: str('0.0.0.0'), port: int(8080, 0, PORT_MAX) }),
+  vision: group({
+    enabled: bool(false),
+    returnTokenSecret: str(),
+    returnAreasFile: str('', { path: true }),
+    models: group({ damage: str('', { path: true }), screen: str('', { path: true }), card: str('', { path: true }), threads: int(1, 0, 16) }),
+    limits: group({
+      maxPhotos: int(8, 1, 32),
+      maxPhotoBytes: int(8 * MIB, 1_024, 64 * MIB),
+      maxPixels: int(40_000_000, 10_000, 268_402_689),
+      maxActiveReturns: int(2, 1, 16),
+      maxWaitingReturns: int(8, 0, 256),
+      quarantineMaxBytes: int(MIB, 0, 16 * MIB),
+    }),
+    checks: group({
+      maxPositionAgeMs: int(30 * MINUTE_MS, 1_000, 7 * DAY_MS),
+      maxGpsDistanceM: int(150, 1, 100_000),
+      maxExifAgeMs: int(30 * MINUTE_MS, 60_000, 7 * DAY_MS),
+      maxFutureSkewMs: int(5 * MINUTE_MS, 0, DAY_MS),
+      reuseMaxDistance: int(24, 0, 128),
+    }),
+    retention: group({ photoDays: int(30, 1, 3650), photoMaxBytes: int(2 * 1024 * MIB, MIB, 1024 ** 4), hashDays: int(365, 1, 3650), intervalMs: int(3_600_000, 1_000, DAY_MS) }),
+  }),
 });
 
-/** Environment overrides: variable → dotted option path. Ports are parsed as integers. */
+/** Environment overrides: variable → dotted option path. Integers and booleans (true | false) are parsed. */
 export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   FLEETWIRE_EDGE_NODE_ID: 'nodeId',
   FLEETWIRE_EDGE_DATA_DIR: 'dataDir',
@@ -107,10 +146,13 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   FLEETWIRE_EDGE_HTTP_PORT: 'http.port',
   FLEETWIRE_EDGE_BRIDGE_URL: 'bridge.url',
   FLEETWIRE_EDGE_BRIDGE_PASSWORD: 'bridge.password',
+  FLEETWIRE_EDGE_VISION_ENABLED: 'vision.enabled',
+  FLEETWIRE_EDGE_RETURN_TOKEN_SECRET: 'vision.returnTokenSecret',
+  FLEETWIRE_EDGE_RETURN_AREAS_FILE: 'vision.returnAreasFile',
 };
 
 /** Option paths that hold secrets: redacted when printed or logged. */
-export const SECRET_PATHS = ['cloud.token', 'bridge.password'] as const;
+export const SECRET_PATHS = ['cloud.token', 'bridge.password', 'vision.returnTokenSecret'] as const;
 
 export interface LoadConfigOptions {
   /** JSON config file; relative paths inside it resolve against its folder. */
@@ -149,6 +191,7 @@ export function redactConfig(config: EdgeConfig): EdgeConfig {
   const copy = structuredClone(config);
   if (copy.cloud.token !== '') copy.cloud.token = '[redacted]';
   if (copy.bridge.password !== '') copy.bridge.password = '[redacted]';
+  if (copy.vision.returnTokenSecret !== '') copy.vision.returnTokenSecret = '[redacted]';
   return copy;
 }
 
@@ -170,6 +213,16 @@ function crossChecks(config: EdgeConfig): string[] {
   if (config.cloud.url !== '') {
     if (!/^https?:\/\//.test(config.cloud.url)) problems.push(`config.cloud.url: must start with http:// or https:// (got "${config.cloud.url}")`);
     if (config.cloud.token === '') problems.push('config.cloud.token: required when cloud.url is set (FLEETWIRE_EDGE_NODE_TOKEN)');
+  }
+  const { vision } = config;
+  if (vision.enabled) {
+    if (vision.returnTokenSecret.length < 32) {
+      problems.push('config.vision.returnTokenSecret: at least 32 characters required when vision.enabled (FLEETWIRE_EDGE_RETURN_TOKEN_SECRET)');
+    }
+    if (vision.returnAreasFile === '') problems.push('config.vision.returnAreasFile: required when vision.enabled (where returned cars may be parked)');
+  }
+  if (vision.retention.hashDays < vision.retention.photoDays) {
+    problems.push('config.vision.retention.hashDays: must be at least photoDays (re-use of a stored photo must stay detectable)');
   }
   return problems;
 }
@@ -199,6 +252,10 @@ function envToInput(env: NodeJS.ProcessEnv, cwd: string): { values: Record<strin
     if (leaf.type === 'integer') {
       value = /^\d+$/.test(raw) ? Number(raw) : raw;
       if (typeof value === 'string') problems.push(`${name}: must be an integer (got "${raw}")`);
+    }
+    if (leaf.type === 'boolean') {
+      value = raw === 'true' ? true : raw === 'false' ? false : raw;
+      if (typeof value === 'string') problems.push(`${name}: must be true or false (got "${raw}")`);
     }
     // Paths from the environment are relative to the working directory, not the config file.
     if (leaf.type === 'string' && leaf.path) value = resolve(cwd, raw);

@@ -1,6 +1,7 @@
 /**
  * Composes the edge agent: buffer (SQLite) ← intake (embedded broker and/or bridge, through
- * the durable pipeline and local rules) → uplink → cloud, with the HTTP surface beside it.
+ * the durable pipeline and local rules) → uplink → cloud, with the HTTP surface beside it and,
+ * when enabled, return-photo verification (vision) feeding its events into the same buffer.
  * Start order puts the buffer first and the device-facing listeners last; stop runs the
  * reverse: stop accepting, let commits under way finish (group commit), stop the uplink,
  * close the HTTP server, close the database.
@@ -13,6 +14,7 @@ import type { RecordBuffer } from './buffer/buffer.js';
 import { createSqliteBuffer } from './buffer/sqlite/index.js';
 import type { EdgeConfig } from './config.js';
 import type { CheckState, ReadinessReport } from './http/health.js';
+import { photoRoutes } from './http/photos/photo-routes.js';
 import { createHttpApp } from './http/server.js';
 import { loadDeviceRegistry, type DeviceRegistry } from './intake/auth/device-registry.js';
 import { createBridge } from './intake/bridge/bridge.js';
@@ -23,6 +25,7 @@ import { createIntakeMetrics } from './intake/metrics.js';
 import { createIntakePipeline } from './intake/pipeline.js';
 import { createLocalRules } from './rules/local-rules.js';
 import { createUplink, type Uplink } from './uplink/uplink.js';
+import { startVision, type VisionStage } from './vision/vision.js';
 
 export interface EdgeAgent {
   /** Where the agent listens, by role: http, mqtt, mqtts, ws, bridge. */
@@ -37,7 +40,7 @@ export interface StartOptions {
 }
 
 /** Log paths that may carry secrets; pino replaces their values. */
-const REDACT_PATHS = ['token', 'password', '*.token', '*.password', 'config.cloud.token', 'config.bridge.password', 'headers.authorization', 'req.headers.authorization'];
+const REDACT_PATHS = ['token', 'password', '*.token', '*.password', 'config.cloud.token', 'config.bridge.password', 'config.vision.returnTokenSecret', 'headers.authorization', 'req.headers.authorization'];
 
 export function createEdgeLogger(config: Pick<EdgeConfig, 'logLevel' | 'nodeId'>): Logger {
   return pino({ level: config.logLevel, base: { service: 'fleetwire-edge', nodeId: config.nodeId }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
@@ -72,10 +75,19 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
       await buffer.close();
     });
 
+    // Models load once, here, before any device or app can reach the agent.
+    let vision: VisionStage | undefined;
+    if (config.vision.enabled) {
+      const started = await startVision({ nodeId: config.nodeId, dataDir: config.dataDir, config: config.vision, buffer, registry, logger: logger.child({ stage: 'vision' }) });
+      vision = started;
+      cleanup.push(() => started.close());
+    }
+
     const deviceRegistry: DeviceRegistry | undefined = config.devices.registryFile ? loadDeviceRegistry(config.devices.registryFile) : undefined;
     const ids = createMessageIds();
     const rules = createLocalRules({ nodeId: config.nodeId, nextEventId: () => ids.next(config.nodeId), ...config.rules });
     const metrics = createIntakeMetrics(registry);
+    const positions = vision?.positions;
     const pipeline = createIntakePipeline({
       buffer,
       rules,
@@ -85,6 +97,7 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
       maxPayloadBytes: config.intake.maxPayloadBytes,
       maxClockSkewMs: config.intake.maxClockSkewMs,
       ...(deviceRegistry ? { servesDevice: (identity) => deviceRegistry.get(identity.deviceId)?.kind === identity.kind } : {}),
+      ...(positions ? { observe: (record) => positions.observe(record) } : {}),
     });
 
     let uplink: Uplink | undefined;
@@ -113,10 +126,17 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
       const checks: ReadinessReport['checks'] = { buffer: { state: bufferState(buffer, bufferOpen) } };
       for (const source of sources) checks[source.name] = { state: source.ready() ? 'ok' : 'failing' };
       checks.uplink = uplink ? { state: 'ok', detail: uplinkRunning ? 'running' : 'stopped' } : { state: 'disabled', detail: 'no cloud.url configured' };
+      checks.vision = vision
+        ? { state: vision.isOpen() ? 'ok' : 'failing', detail: `models ${vision.modelVersions.damage}, ${vision.modelVersions.screen}` }
+        : { state: 'disabled', detail: 'vision.enabled is false' };
       const ready = Object.entries(checks).every(([name, check]) => name === 'uplink' || check.state !== 'failing');
       return { ready, checks };
     };
     const http = createHttpApp({ registry, readiness, logger: logger.child({ stage: 'http' }) });
+    if (vision) {
+      const { maxPhotos, maxPhotoBytes } = config.vision.limits;
+      await http.register(photoRoutes, { vision, returnTokenSecret: config.vision.returnTokenSecret, limits: { maxPhotos, maxPhotoBytes } });
+    }
     const httpAddress = await http.listen({ host: config.http.host, port: config.http.port });
     cleanup.push(() => http.close());
 

@@ -2,13 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { assessPhotoFraud, combinePhotoAssessments, DEFAULT_FRAUD_THRESHOLDS, type PhotoFraudInput } from './fraud-features.js';
 
 const returnAt = Date.parse('2026-01-15T12:00:00Z');
+const HASH = '0123456789abcdef'.repeat(4);
+/** HASH with its last `n` bits flipped. */
+const flipped = (n: number): string => (BigInt(`0x${HASH}`) ^ ((1n << BigInt(n)) - 1n)).toString(16).padStart(64, '0');
 const vehicle = { lat: 52.52, lon: 13.405 };
 const northOf = (metres: number) => ({ lat: vehicle.lat + metres / 111_195, lon: vehicle.lon });
 
 const genuine: PhotoFraudInput = {
   screenScore: 0.05,
-  hash: '0123456789abcdef',
-  knownHashes: [{ photoId: 'old-1', hash: 'fedcba9876543210' }],
+  hash: HASH,
+  knownHashes: [{ photoId: 'old-1', hash: 'fedcba9876543210'.repeat(4) }],
   takenAt: new Date(returnAt - 2 * 60_000),
   gps: northOf(20),
   returnAt,
@@ -48,12 +51,12 @@ describe('assessPhotoFraud', () => {
   });
 
   it('flags a re-used photo within the Hamming limit and names the original', () => {
-    const a = assessPhotoFraud({ ...genuine, knownHashes: [...genuine.knownHashes, { photoId: 'old-2', hash: '0123456789abcd60' }] });
+    const a = assessPhotoFraud({ ...genuine, knownHashes: [...genuine.knownHashes, { photoId: 'old-2', hash: flipped(20) }] });
     expect(a.reasons).toEqual(['photo_reused']);
-    expect(a.features).toMatchObject({ reuseOf: 'old-2', reuseDistance: 5 });
+    expect(a.features).toMatchObject({ reuseOf: 'old-2', reuseDistance: 20 });
     expect(a.score).toBe(1);
-    // 7 bits away is past the default limit of 6.
-    expect(assessPhotoFraud({ ...genuine, knownHashes: [{ photoId: 'x', hash: '0123456789abcd90' }] }).reasons).toEqual([]);
+    // 25 bits away is past the default limit of 24 (of 256).
+    expect(assessPhotoFraud({ ...genuine, knownHashes: [{ photoId: 'x', hash: flipped(25) }] }).reasons).toEqual([]);
   });
 
   it('scores GPS distance: clear at 150 m, 0.5 just past, 1 at 600 m and beyond', () => {

@@ -23,7 +23,7 @@ import { haversineM, type GeoPoint } from './geofence.js';
 export interface FraudThresholds {
   /** Probability from the screen model above which a photo is a screen recapture. Default 0.5 (see models/model-card.json). */
   screenThreshold: number;
-  /** Hamming distance (of 64 bits) at or under which two photos are the same. Default 6. */
+  /** Hamming distance (of the pHash's 256 bits) at or under which two photos are the same. Default 24. */
   reuseMaxDistance: number;
   /** Photo GPS further than this from the vehicle's reported position is suspicious. Default 150 m. */
   maxGpsDistanceM: number;
@@ -39,7 +39,7 @@ export interface FraudThresholds {
 
 export const DEFAULT_FRAUD_THRESHOLDS: Readonly<FraudThresholds> = Object.freeze({
   screenThreshold: 0.5,
-  reuseMaxDistance: 6,
+  reuseMaxDistance: 24,
   maxGpsDistanceM: 150,
   maxExifAgeMs: 30 * 60_000,
   maxFutureSkewMs: 5 * 60_000,

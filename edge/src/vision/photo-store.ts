@@ -14,7 +14,6 @@ import { EdgeError } from '../errors.js';
 const STAGING = '.staging-';
 
 export interface PhotoStore {
-  readonly dir: string;
   /** Stores the photos of a return (replacing an earlier set); resolves with the bytes written. */
   save(returnId: string, photos: readonly Buffer[]): Promise<number>;
   remove(returnId: string): Promise<void>;
@@ -29,7 +28,6 @@ export function createFolderPhotoStore(options: { dir: string }): PhotoStore {
     return join(dir, returnId);
   };
   return {
-    dir,
     async save(returnId, photos) {
       const target = folder(returnId);
       const staging = join(dir, `${STAGING}${returnId}-${randomBytes(4).toString('hex')}`);

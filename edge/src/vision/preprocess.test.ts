@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { generatePhoto } from '@fleetwire/simulators';
+import { DEFAULT_FRAUD_THRESHOLDS } from './fraud-features.js';
 import { hammingDistance } from './perceptual-hash.js';
 import { decodePhoto, photoTensor, preparePhoto } from './preprocess.js';
 
@@ -75,8 +76,9 @@ describe('preparePhoto', () => {
     const copy = await sharp(original.jpeg).modulate({ brightness: 1.06 }).resize(200, 150).jpeg({ quality: 70 }).toBuffer();
     const other = await generatePhoto({ seed: 16 });
     const [h1, h2, h3] = await Promise.all([original.jpeg, copy, other.jpeg].map(async (b) => (await preparePhoto(b, size)).hash));
-    expect(hammingDistance(h1 as string, h2 as string)).toBeLessThanOrEqual(6);
-    expect(hammingDistance(h1 as string, h3 as string)).toBeGreaterThan(12);
+    const limit = DEFAULT_FRAUD_THRESHOLDS.reuseMaxDistance;
+    expect(hammingDistance(h1 as string, h2 as string)).toBeLessThanOrEqual(limit);
+    expect(hammingDistance(h1 as string, h3 as string)).toBeGreaterThan(limit + 10);
   });
 
   it('refuses truncated, undecodable and oversized images with FW_VISION_IMAGE_INVALID', async () => {

@@ -8,7 +8,7 @@
  * Tables (schema version in PRAGMA user_version):
  *   returns            return_id PK, booking_id, vehicle_id, verified_at, answer (JSON),
  *                      photo_bytes, photos_pruned_at (NULL while the photos are on disk)
- *   photo_hashes       photo_id PK, return_id, hash (16 hex), seen_at
+ *   photo_hashes       photo_id PK, return_id, hash (64 hex), seen_at
  *   vehicle_positions  vehicle_id PK, lat, lon, reported_at (device time), received_at
  */
 import { mkdirSync } from 'node:fs';
@@ -74,10 +74,13 @@ export function createSqliteVisionStore(options: { path: string }): VisionStore 
     for (const id of returnIds) markPruned.run(at, id);
   });
 
+  // Every return compares its photos with all known hashes: they are mirrored in memory
+  // (64 hex digits and two ids each: ~10 MB for a year of a busy site).
+  let hashes: KnownPhotoHash[] = (db.prepare('SELECT photo_id, return_id, hash, seen_at FROM photo_hashes ORDER BY seen_at, photo_id').all() as HashRow[])
+    .map((r) => ({ photoId: r.photo_id, returnId: r.return_id, hash: r.hash, seenAt: r.seen_at }));
+
   return {
-    photoHashes: () =>
-      (db.prepare('SELECT photo_id, return_id, hash, seen_at FROM photo_hashes ORDER BY seen_at, photo_id').all() as HashRow[])
-        .map((r) => ({ photoId: r.photo_id, returnId: r.return_id, hash: r.hash, seenAt: r.seen_at })),
+    photoHashes: () => hashes,
     findReturn(returnId) {
       const row = db.prepare('SELECT return_id, booking_id, vehicle_id, verified_at, answer, photo_bytes FROM returns WHERE return_id = ?').get(returnId) as ReturnRow | undefined;
       if (row === undefined) return undefined;
@@ -86,7 +89,11 @@ export function createSqliteVisionStore(options: { path: string }): VisionStore 
         verifiedAt: row.verified_at, answer: JSON.parse(row.answer) as unknown, photoBytes: row.photo_bytes,
       };
     },
-    saveReturn: (entry, hashes) => saveReturn(entry, hashes),
+    saveReturn(entry, added) {
+      saveReturn(entry, added);
+      const replaced = new Set(added.map((h) => h.photoId));
+      hashes = [...hashes.filter((h) => !replaced.has(h.photoId)), ...added];
+    },
     positions: () =>
       (db.prepare('SELECT vehicle_id, lat, lon, reported_at, received_at FROM vehicle_positions').all() as PositionRow[])
         .map((r) => ({ vehicleId: r.vehicle_id, lat: r.lat, lon: r.lon, reportedAt: r.reported_at, receivedAt: r.received_at })),
@@ -98,8 +105,9 @@ export function createSqliteVisionStore(options: { path: string }): VisionStore 
     forgetBefore(cutoff) {
       // A return whose photos are still on disk stays: retention must find them to delete them.
       const returns = db.prepare('DELETE FROM returns WHERE verified_at < ? AND photos_pruned_at IS NOT NULL').run(cutoff).changes;
-      const hashes = db.prepare('DELETE FROM photo_hashes WHERE seen_at < ?').run(cutoff).changes;
-      return { returns, hashes };
+      const forgotten = db.prepare('DELETE FROM photo_hashes WHERE seen_at < ?').run(cutoff).changes;
+      if (forgotten > 0) hashes = hashes.filter((h) => h.seenAt >= cutoff);
+      return { returns, hashes: forgotten };
     },
     close: () => db.close(),
   };

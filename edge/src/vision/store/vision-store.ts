@@ -45,7 +45,7 @@ export interface StoredPhotoSet {
 
 export interface VisionStore {
   /** Every known photo hash, oldest first. */
-  photoHashes(): KnownPhotoHash[];
+  photoHashes(): readonly KnownPhotoHash[];
   findReturn(returnId: string): VerifiedReturn | undefined;
   /** Commits the return and its photos' hashes in one transaction. */
   saveReturn(entry: VerifiedReturn, hashes: readonly KnownPhotoHash[]): void;

@@ -1,0 +1,173 @@
+/**
+ * Photo verdict benchmark (not a test): upload → verdict through the real HTTP route of a real
+ * agent process, against a bare `run` of the same two ONNX models on the same tensors in this
+ * process. Same photos, same machine, same run, rounds alternating.
+ * Usage: see USAGE below (`--help`). Results and their reading: docs/edge.md, "Benchmark: photo
+ * verdict vs bare session.run".
+ *
+ * Each return is `--photos` distinct simulator photos (JPEG with EXIF) under a fresh return id,
+ * so every upload is verified in full (no replay, no re-use fraud). The agent runs as in
+ * production: buffer synchronous=full (the events' commit is fsynced), photos fsynced to disk,
+ * uplink off. Latency is per return (all its photos), sequential uploads; throughput runs
+ * `--concurrency` uploads at once (the agent's default maxActiveReturns is 2). The bare side
+ * runs both models per photo at once, as the agent does, one return after another.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { issueReturnToken } from '../src/http/photos/return-token.js';
+import { loadReturnModels, type ReturnModels } from '../src/vision/models.js';
+import { preparePhoto } from '../src/vision/preprocess.js';
+import { returnPhotos, SITE } from '../src/vision/test-photos.js';
+import { startAgentProcess } from '../test/support/agent-process.js';
+import { connectDevice, readMetric, telemetryTopic, tempDir, vehiclePayload, vehicles, writeRegistry } from '../test/support/fleet.js';
+
+const USAGE = `node --import tsx edge/bench/photo-verdict.ts [--returns 20] [--photos 4] [--width 1024]
+     [--height 768] [--rounds 3] [--concurrency 2]
+  --returns      returns per round (each of --photos distinct photos)
+  --width/height size of the generated photos (the models take 256x192)
+  --rounds       alternating rounds of bare session.run and HTTP uploads
+  --concurrency  uploads (and bare workers) at once in the throughput part`;
+
+const { values } = parseArgs({
+  options: {
+    help: { type: 'boolean', short: 'h' },
+    returns: { type: 'string', default: '20' },
+    photos: { type: 'string', default: '4' },
+    width: { type: 'string', default: '1024' },
+    height: { type: 'string', default: '768' },
+    rounds: { type: 'string', default: '3' },
+    concurrency: { type: 'string', default: '2' },
+  },
+});
+const RETURNS = Number(values.returns);
+const PHOTOS = Number(values.photos);
+const ROUNDS = Number(values.rounds);
+const CONCURRENCY = Number(values.concurrency);
+const SIZE = { width: Number(values.width), height: Number(values.height) };
+const SECRET = 'bench-return-token-secret-0123456789abcdef';
+
+const percentile = (xs: number[], p: number): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+};
+const ms = (x: number): string => `${x.toFixed(1)} ms`;
+
+interface Side { latencies: number[]; photosPerS: number }
+
+/** Verdicts and their reasons over all uploads: the workload should be the ordinary path. */
+const verdicts = new Map<string, number>();
+const count = (key: string): void => void verdicts.set(key, (verdicts.get(key) ?? 0) + 1);
+
+async function uploadAll(url: string, returns: Buffer[][], round: string, vehicleId: string, concurrency: number): Promise<Side> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  const worker = async (): Promise<void> => {
+    while (next < returns.length) {
+      const i = next++;
+      const returnId = `RT-${round}-${i}`;
+      const form = new FormData();
+      for (const [p, bytes] of (returns[i] as Buffer[]).entries()) form.append('photo', new Blob([bytes], { type: 'image/jpeg' }), `side-${p}.jpg`);
+      const token = issueReturnToken(SECRET, { returnId, bookingId: `BK-${returnId}`, vehicleId, exp: Math.floor(Date.now() / 1000) + 3600 });
+      const t0 = performance.now();
+      const response = await fetch(`${url}/v1/returns/${returnId}/photos`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+      const answer = (await response.json()) as { verdict?: string; reasons?: string[]; reason?: string };
+      latencies.push(performance.now() - t0);
+      if (response.status !== 200) throw new Error(`upload ${returnId}: ${response.status} ${JSON.stringify(answer)}`);
+      count(answer.verdict as string);
+      for (const reason of answer.reasons ?? []) count(`  ${reason}`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { latencies, photosPerS: (returns.length * PHOTOS) / ((performance.now() - started) / 1000) };
+}
+
+async function bareAll(models: ReturnModels, tensors: Float32Array[][], concurrency: number): Promise<Side> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  const worker = async (): Promise<void> => {
+    while (next < tensors.length) {
+      const photos = tensors[next++] as Float32Array[];
+      const t0 = performance.now();
+      for (const tensor of photos) await Promise.all([models.damage.run(tensor), models.screen.run(tensor)]);
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { latencies, photosPerS: (tensors.length * PHOTOS) / ((performance.now() - started) / 1000) };
+}
+
+async function stageMeans(url: string): Promise<string> {
+  const parts: string[] = [];
+  for (const stage of ['prepare', 'infer', 'commit']) {
+    const sum = await readMetric(url, 'fleetwire_vision_stage_seconds_sum', { stage });
+    const count = await readMetric(url, 'fleetwire_vision_stage_seconds_count', { stage });
+    parts.push(`${stage} ${ms((sum / Math.max(1, count)) * 1000)}`);
+  }
+  return parts.join(', ');
+}
+
+async function main(): Promise<void> {
+  const dir = tempDir('photo-bench');
+  const [vehicle] = vehicles(1, 'VH-BENCH');
+  const returnAreasFile = join(dir, 'return-areas.json');
+  writeFileSync(returnAreasFile, JSON.stringify({ areas: [{ id: 'depot', kind: 'circle', center: SITE, radiusM: 100 }] }));
+  console.log(`generating ${RETURNS * ROUNDS} returns x ${PHOTOS} photos at ${SIZE.width}x${SIZE.height} ...`);
+  const rounds: Buffer[][][] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    rounds.push(await Promise.all(Array.from({ length: RETURNS }, (_, i) => returnPhotos(10_000 + (r * RETURNS + i) * PHOTOS, PHOTOS, Date.now(), SIZE))));
+  }
+  const models = await loadReturnModels();
+  const tensors = await Promise.all(rounds.map((round) => Promise.all(round.map((photos) => Promise.all(photos.map(async (b) => (await preparePhoto(b, models.damage.inputSize)).tensor))))));
+  const bytes = rounds.flat(2).reduce((sum, b) => sum + b.length, 0) / (RETURNS * ROUNDS * PHOTOS);
+  console.log(`mean photo ${(bytes / 1024).toFixed(0)} KiB; model input ${models.damage.inputSize.width}x${models.damage.inputSize.height}`);
+
+  const agent = await startAgentProcess({
+    nodeId: 'node-bench', dataDir: 'data', logLevel: 'warn',
+    devices: { registryFile: await writeRegistry(dir, [vehicle!]) },
+    mqtt: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 },
+    vision: { enabled: true, returnTokenSecret: SECRET, returnAreasFile },
+  }, dir);
+  try {
+    const url = agent.addresses.http as string;
+    const client = await connectDevice(agent.addresses.mqtt as string, vehicle!);
+    await client.publishAsync(telemetryTopic(vehicle!), vehiclePayload(vehicle!.id, 'bench', 1, { position: SITE }), { qos: 1 });
+    await client.endAsync();
+    // Warm-up, on photos of its own (re-using the rounds' photos would make them fraud cases):
+    // first runs allocate arenas and JIT the route.
+    await bareAll(models, tensors[0]!.slice(0, 3), 1);
+    const warmUp = await Promise.all(Array.from({ length: 3 }, (_, i) => returnPhotos(80_000 + i * PHOTOS, PHOTOS, Date.now(), SIZE)));
+    await uploadAll(url, warmUp, 'warm', vehicle!.id, 1);
+
+    const ratios: number[] = [];
+    const all = { http: [] as number[], bare: [] as number[] };
+    for (let r = 0; r < ROUNDS; r++) {
+      const bare = await bareAll(models, tensors[r]!, 1);
+      const http = await uploadAll(url, rounds[r]!, `r${r}`, vehicle!.id, 1);
+      all.http.push(...http.latencies);
+      all.bare.push(...bare.latencies);
+      const ratio = percentile(http.latencies, 50) / percentile(bare.latencies, 50);
+      ratios.push(ratio);
+      console.log(`round ${r}: per return of ${PHOTOS} photos — upload→verdict p50 ${ms(percentile(http.latencies, 50))} p95 ${ms(percentile(http.latencies, 95))}; `
+        + `bare session.run p50 ${ms(percentile(bare.latencies, 50))} p95 ${ms(percentile(bare.latencies, 95))}; p50 ratio ${ratio.toFixed(2)}`);
+    }
+    console.log(`sequential, all rounds: upload→verdict p50 ${ms(percentile(all.http, 50))} p95 ${ms(percentile(all.http, 95))}; bare p50 ${ms(percentile(all.bare, 50))} p95 ${ms(percentile(all.bare, 95))}`);
+    console.log(`  ratio p50 ${(percentile(all.http, 50) / percentile(all.bare, 50)).toFixed(2)}, p95 ${(percentile(all.http, 95) / percentile(all.bare, 95)).toFixed(2)} (target ≤ 1.3)`);
+    console.log(`  agent stage means per return: ${await stageMeans(url)}`);
+
+    const fresh = await Promise.all(Array.from({ length: RETURNS }, (_, i) => returnPhotos(90_000 + i * PHOTOS, PHOTOS, Date.now(), SIZE)));
+    const freshTensors = await Promise.all(fresh.map((photos) => Promise.all(photos.map(async (b) => (await preparePhoto(b, models.damage.inputSize)).tensor))));
+    const bareRate = await bareAll(models, freshTensors, CONCURRENCY);
+    const httpRate = await uploadAll(url, fresh, 'tput', vehicle!.id, CONCURRENCY);
+    console.log(`verdicts (and reasons): ${[...verdicts].map(([key, n]) => `${key.trim()} ${n}`).join(', ')}`);
+    console.log(`throughput, ${CONCURRENCY} at once: upload→verdict ${httpRate.photosPerS.toFixed(1)} photos/s, bare session.run ${bareRate.photosPerS.toFixed(1)} photos/s, ratio ${(bareRate.photosPerS / httpRate.photosPerS).toFixed(2)}x`);
+  } finally {
+    await agent.kill('SIGTERM');
+    await models.close();
+  }
+}
+
+if (values.help) console.log(USAGE);
+else await main();

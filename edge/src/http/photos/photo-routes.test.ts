@@ -1,0 +1,163 @@
+/**
+ * The photo API through fastify inject(), on a real SQLite buffer and the real models, with
+ * photos from the simulator: verdicts, the events they leave in the buffer, fraud cases, and
+ * what is stored (no EXIF anywhere).
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { EventRecord, FleetRecord } from '@fleetwire/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { returnPhoto, returnPhotos, SITE, vehicleAt } from '../../vision/test-photos.js';
+import { multipartBody, photoParts, returnToken, startPhotoApi, type PhotoApi, type UploadPart } from './test-upload.js';
+
+let api: PhotoApi;
+const VEHICLE = 'VH-0001';
+
+beforeAll(async () => {
+  api = await startPhotoApi();
+  api.vision.positions.observe(vehicleAt(VEHICLE, SITE, Date.now() - 30_000));
+  api.vision.positions.observe(vehicleAt('VH-AWAY', { lat: 52.53, lon: 13.405 }, Date.now() - 30_000));
+});
+
+afterAll(async () => {
+  await api?.close();
+});
+
+async function upload(returnId: string, parts: UploadPart[], claims: Record<string, string> = {}) {
+  const { payload, contentType } = multipartBody(parts);
+  return api.app.inject({
+    method: 'POST',
+    url: `/v1/returns/${returnId}/photos`,
+    headers: { authorization: `Bearer ${returnToken(returnId, claims)}`, 'content-type': contentType },
+    payload,
+  });
+}
+
+/** Every record in the buffer (a batch is taken and released again). */
+function buffered(): FleetRecord[] {
+  const batch = api.buffer.takeBatch({ maxRecords: 10_000, maxBytes: 1 << 30 });
+  if (batch === undefined) return [];
+  api.buffer.release(batch);
+  return batch.records;
+}
+
+const eventsOf = (returnId: string): EventRecord[] =>
+  buffered().filter((r): r is EventRecord => r.kind === 'event' && (r.payload.data as { returnId?: string }).returnId === returnId);
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+describe('POST /v1/returns/{returnId}/photos', () => {
+  let firstReturn: Buffer[];
+
+  it('accepts four genuine photos of a car parked in the return area and commits ReturnVerified as critical', async () => {
+    firstReturn = await returnPhotos(500, 4, Date.now());
+    const response = await upload('RT-GOOD', photoParts(firstReturn), { tripId: 'TR-1' });
+    expect(response.statusCode).toBe(200);
+    const answer = response.json();
+    expect(answer).toMatchObject({
+      returnId: 'RT-GOOD', bookingId: 'BK-RT-GOOD', vehicleId: VEHICLE, tripId: 'TR-1', verdict: 'accepted', reasons: [],
+      parking: { state: 'inside', areaId: 'depot' }, fraud: { suspected: false }, replayed: false,
+    });
+    expect(answer.photos).toHaveLength(4);
+    expect(answer.modelVersions.damage).toMatch(/^damage-v1@[0-9a-f]{8}$/);
+
+    const events = eventsOf('RT-GOOD');
+    expect(events.map((e) => e.payload.type)).toEqual(['ReturnVerified']);
+    const [verified] = events as [EventRecord];
+    expect(verified.priority).toBe('critical');
+    expect(verified.id).toBe(answer.events[0]);
+    expect(verified.payload).toMatchObject({
+      subject: { kind: 'vehicle', id: VEHICLE }, source: 'edge:node-photos', correlationId: 'BK-RT-GOOD',
+      data: { verdict: 'accepted', photoCount: 4, parkedInGeofence: true, geofenceId: 'depot', tripId: 'TR-1', modelVersions: answer.modelVersions },
+    });
+  });
+
+  it('stores the photos upright without EXIF, and nothing under dataDir holds EXIF', async () => {
+    const folder = join(api.dataDir, 'photos', 'RT-GOOD');
+    expect(readdirSync(folder).sort()).toEqual(['0.jpg', '1.jpg', '2.jpg', '3.jpg']);
+    for (const name of readdirSync(folder)) {
+      const meta = await sharp(join(folder, name)).metadata();
+      expect(meta.format).toBe('jpeg');
+      expect(meta.exif).toBeUndefined();
+      expect(meta.icc).toBeUndefined();
+      expect(meta.xmp).toBeUndefined();
+    }
+    expect(firstReturn[0]?.includes('photo-simulator')).toBe(true);
+    for (const file of filesUnder(api.dataDir)) {
+      const bytes = readFileSync(file);
+      expect({ file, exif: bytes.includes('Exif\0\0') || bytes.includes('photo-simulator') }).toEqual({ file, exif: false });
+    }
+  });
+
+  it('answers a repeated upload of a verified return from the store, without new events', async () => {
+    const before = buffered().length;
+    const response = await upload('RT-GOOD', photoParts(firstReturn), { tripId: 'TR-1' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ returnId: 'RT-GOOD', verdict: 'accepted', replayed: true });
+    expect(buffered()).toHaveLength(before);
+  });
+
+  it('rejects a return re-using an earlier photo, naming it, and raises FraudDetected', async () => {
+    const reused = await sharp(firstReturn[2]).modulate({ brightness: 1.05 }).jpeg({ quality: 80 }).withExif({
+      IFD2: { DateTimeOriginal: exifDate(new Date(Date.now() - 60_000)), OffsetTimeOriginal: '+00:00' },
+    }).toBuffer();
+    const fresh = await returnPhotos(520, 3, Date.now());
+    const response = await upload('RT-REUSE', photoParts([...fresh, reused]));
+    expect(response.statusCode).toBe(200);
+    const answer = response.json();
+    expect(answer).toMatchObject({ verdict: 'rejected', fraud: { suspected: true } });
+    expect(answer.reasons).toContain('photo_reused');
+    expect(answer.photos[3]).toMatchObject({ reuseOf: 'RT-GOOD/2' });
+    const events = eventsOf('RT-REUSE');
+    expect(events.map((e) => [e.payload.type, e.priority])).toEqual([['ReturnVerified', 'critical'], ['FraudDetected', 'critical']]);
+    expect(events[1]?.payload.data).toMatchObject({ returnId: 'RT-REUSE', vehicleId: VEHICLE, scores: { photoReuse: 1 } });
+    expect((events[1]?.payload.data as { reasons: string[] }).reasons).toContain('photo_reused');
+  });
+
+  it.each([
+    ['a photo of a screen', 'RT-SCREEN', 540, { screen: true }, 'screen_recapture'],
+    ['GPS 5 km from the car', 'RT-FAR', 550, { gps: { lat: SITE.lat + 0.045, lon: SITE.lon } }, 'gps_far_from_vehicle'],
+    ['EXIF time three hours before the return', 'RT-STALE', 560, { takenAt: new Date(Date.now() - 3 * 3_600_000) }, 'exif_stale'],
+  ] as const)('flags %s as fraud with FraudDetected in the buffer', async (_name, returnId, seed, spec, reason) => {
+    const genuine = await returnPhotos(seed, 3, Date.now());
+    const suspicious = await returnPhoto({ seed: seed + 5, takenAt: new Date(Date.now() - 60_000), ...spec });
+    const response = await upload(returnId, photoParts([...genuine, suspicious]));
+    expect(response.statusCode).toBe(200);
+    const answer = response.json();
+    expect(answer.fraud.reasons).toEqual([reason]);
+    expect(answer.photos.map((p: { fraudReasons: string[] }) => p.fraudReasons)).toEqual([[], [], [], [reason]]);
+    expect(['review', 'rejected']).toContain(answer.verdict);
+    const events = eventsOf(returnId);
+    expect(events.map((e) => e.payload.type)).toEqual(['ReturnVerified', 'FraudDetected']);
+    expect(events.every((e) => e.priority === 'critical')).toBe(true);
+    expect((events[1]?.payload.data as { reasons: string[] }).reasons).toContain(reason);
+  });
+
+  it('sends a car parked outside every return area, or one without a known position, to review', async () => {
+    const away = await upload('RT-AWAY', photoParts(await returnPhotos(580, 2, Date.now(), { gps: { lat: 52.53, lon: 13.405 } })), { vehicleId: 'VH-AWAY' });
+    expect(away.json()).toMatchObject({ verdict: 'review', reasons: ['parked_outside_return_area'], parking: { state: 'outside', areaId: null } });
+    expect(eventsOf('RT-AWAY')[0]?.payload.data).toMatchObject({ parkedInGeofence: false });
+    const unknown = await upload('RT-NOPOS', photoParts(await returnPhotos(590, 2, Date.now())), { vehicleId: 'VH-NEVER-SEEN' });
+    expect(unknown.json()).toMatchObject({ verdict: 'review', reasons: ['vehicle_position_unknown'] });
+  });
+
+  it('counts verdicts and photos in the registry', async () => {
+    const text = await api.registry.metrics();
+    expect(text).toMatch(/fleetwire_vision_returns_total\{verdict="accepted"\} 1/);
+    expect(text).toMatch(/fleetwire_vision_returns_replayed_total 1/);
+    expect(text).toMatch(/fleetwire_vision_fraud_suspected_total\{reason="photo_reused"\} 1/);
+    expect(text).toMatch(/fleetwire_vision_verdict_seconds_count \d+/);
+    expect(text).toMatch(/fleetwire_vision_stored_photo_bytes [1-9]/);
+  });
+});
+
+function exifDate(date: Date): string {
+  const iso = date.toISOString();
+  return `${iso.slice(0, 4)}:${iso.slice(5, 7)}:${iso.slice(8, 10)} ${iso.slice(11, 19)}`;
+}

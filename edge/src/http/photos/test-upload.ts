@@ -1,0 +1,90 @@
+/**
+ * For the photo API's tests: multipart bodies built byte by byte (so a test controls exactly
+ * what is sent), and the API assembled in-process on a real SQLite buffer and the real models.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import type { RecordBuffer } from '../../buffer/buffer.js';
+import { createSqliteBuffer } from '../../buffer/sqlite/index.js';
+import { loadEdgeConfig, type VisionConfig } from '../../config.js';
+import { SITE } from '../../vision/test-photos.js';
+import { startVision, type VisionStage } from '../../vision/vision.js';
+import { createHttpApp } from '../server.js';
+import { photoRoutes } from './photo-routes.js';
+import { issueReturnToken, type ReturnClaims } from './return-token.js';
+
+export interface UploadPart {
+  name: string;
+  data: Buffer | string;
+  filename?: string;
+  contentType?: string;
+}
+
+export function multipartBody(parts: readonly UploadPart[]): { payload: Buffer; contentType: string } {
+  const boundary = `----fleetwire${Math.random().toString(16).slice(2)}`;
+  const chunks: Buffer[] = [];
+  for (const part of parts) {
+    const disposition = `form-data; name="${part.name}"${part.filename === undefined ? '' : `; filename="${part.filename}"`}`;
+    const type = part.contentType ?? (part.filename === undefined ? undefined : 'image/jpeg');
+    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${type ? `Content-Type: ${type}\r\n` : ''}\r\n`));
+    chunks.push(Buffer.isBuffer(part.data) ? part.data : Buffer.from(part.data));
+    chunks.push(Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { payload: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+export const photoParts = (photos: readonly Buffer[]): UploadPart[] => photos.map((data, i) => ({ name: 'photo', filename: `side-${i}.jpg`, data }));
+
+export const TEST_SECRET = 'test-return-token-secret-0123456789abcdef';
+
+export function returnToken(returnId: string, claims: Partial<ReturnClaims> = {}, secret = TEST_SECRET): string {
+  return issueReturnToken(secret, { returnId, bookingId: `BK-${returnId}`, vehicleId: 'VH-0001', exp: Math.floor(Date.now() / 1000) + 600, ...claims });
+}
+
+/** The return areas file the tests use: one 100 m circle around SITE. */
+export function writeReturnAreas(dir: string): string {
+  const file = join(dir, 'return-areas.json');
+  writeFileSync(file, JSON.stringify({ areas: [{ id: 'depot', kind: 'circle', center: SITE, radiusM: 100 }] }));
+  return file;
+}
+
+export interface PhotoApi {
+  app: FastifyInstance;
+  buffer: RecordBuffer;
+  vision: VisionStage;
+  registry: Registry;
+  dataDir: string;
+  config: VisionConfig;
+  close(): Promise<void>;
+}
+
+export async function startPhotoApi(vision: Record<string, unknown> = {}): Promise<PhotoApi> {
+  const dir = mkdtempSync(join(tmpdir(), 'fw-photos-'));
+  const dataDir = join(dir, 'data');
+  const config = loadEdgeConfig({
+    cwd: dir,
+    overrides: { nodeId: 'node-photos', dataDir, mqtt: { enabled: false }, bridge: { enabled: true, url: 'mqtt://127.0.0.1:1' },
+      vision: { enabled: true, returnTokenSecret: TEST_SECRET, returnAreasFile: writeReturnAreas(dir), ...vision } },
+  });
+  const logger = pino({ level: 'silent' });
+  const registry = new Registry();
+  const buffer = createSqliteBuffer({ path: join(dataDir, 'buffer.sqlite'), commitIntervalMs: 0, logger });
+  const stage = await startVision({ nodeId: config.nodeId, dataDir, config: config.vision, buffer, registry, logger });
+  const app = createHttpApp({ registry, readiness: () => ({ ready: true, checks: {} }), logger });
+  const { maxPhotos, maxPhotoBytes } = config.vision.limits;
+  await app.register(photoRoutes, { vision: stage, returnTokenSecret: TEST_SECRET, limits: { maxPhotos, maxPhotoBytes } });
+  await app.ready();
+  return {
+    app, buffer, vision: stage, registry, dataDir, config: config.vision,
+    async close() {
+      await app.close();
+      await stage.close();
+      await buffer.close();
+    },
+  };
+}

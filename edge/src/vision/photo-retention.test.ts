@@ -1,0 +1,62 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { choosePhotosToPrune, createPhotoRetention } from './photo-retention.js';
+import { createFolderPhotoStore } from './photo-store.js';
+import { createSqliteVisionStore } from './store/sqlite-vision-store.js';
+
+const DAY = 86_400_000;
+const set = (returnId: string, verifiedAt: number, photoBytes: number) => ({ returnId, verifiedAt, photoBytes });
+
+describe('choosePhotosToPrune', () => {
+  it('prunes returns past the age limit, then the oldest while over the byte limit', () => {
+    const sets = [set('A', 0, 10), set('B', 5 * DAY, 10), set('C', 9 * DAY, 10), set('D', 10 * DAY, 10)];
+    expect(choosePhotosToPrune(sets, 10 * DAY, { photoMaxAgeMs: 7 * DAY, photoMaxBytes: 1000 })).toEqual([{ returnId: 'A', reason: 'age', photoBytes: 10 }]);
+    expect(choosePhotosToPrune(sets, 10 * DAY, { photoMaxAgeMs: 7 * DAY, photoMaxBytes: 15 }).map((c) => [c.returnId, c.reason])).toEqual([['A', 'age'], ['B', 'bytes'], ['C', 'bytes']]);
+    expect(choosePhotosToPrune(sets, 10 * DAY, { photoMaxAgeMs: 30 * DAY, photoMaxBytes: 40 })).toEqual([]);
+    expect(choosePhotosToPrune([], 0, { photoMaxAgeMs: 1, photoMaxBytes: 0 })).toEqual([]);
+  });
+});
+
+describe('photo retention', () => {
+  it('deletes pruned folders, marks them in the store and reports the bytes left', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fw-retention-'));
+    const store = createSqliteVisionStore({ path: join(dir, 'vision.sqlite') });
+    const photos = createFolderPhotoStore({ dir: join(dir, 'photos') });
+    await photos.sweep();
+    let now = 0;
+    for (const [returnId, at] of [['RT-OLD', 0], ['RT-NEW', 5 * DAY]] as const) {
+      const bytes = await photos.save(returnId, [Buffer.alloc(100, 1), Buffer.alloc(50, 2)]);
+      store.saveReturn({ returnId, bookingId: 'BK', vehicleId: 'VH', verifiedAt: at, answer: {}, photoBytes: bytes }, []);
+    }
+    const passes: number[] = [];
+    const retention = createPhotoRetention({
+      store, photos, intervalMs: 60_000, now: () => now,
+      policy: { photoMaxAgeMs: 3 * DAY, photoMaxBytes: 1 << 20, hashMaxAgeMs: 30 * DAY },
+      onPass: ({ storedBytes }) => passes.push(storedBytes),
+    });
+    now = 1 * DAY;
+    expect(await retention.run()).toBe(300);
+    now = 6 * DAY;
+    expect(await retention.run()).toBe(150);
+    expect(existsSync(join(dir, 'photos', 'RT-OLD'))).toBe(false);
+    expect(existsSync(join(dir, 'photos', 'RT-NEW', '1.jpg'))).toBe(true);
+    expect(store.storedPhotoSets().map((s) => s.returnId)).toEqual(['RT-NEW']);
+    expect(passes).toEqual([300, 150]);
+    await retention.close();
+    store.close();
+  });
+
+  it('replaces a return folder whole and sweeps staging left by a crash', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fw-photo-store-'));
+    const photos = createFolderPhotoStore({ dir });
+    await photos.save('RT-1', [Buffer.alloc(10), Buffer.alloc(10), Buffer.alloc(10)]);
+    await photos.save('RT-1', [Buffer.alloc(10)]);
+    expect(existsSync(join(dir, 'RT-1', '0.jpg')) && !existsSync(join(dir, 'RT-1', '1.jpg'))).toBe(true);
+    await expect(photos.save('../escape', [Buffer.alloc(1)])).rejects.toMatchObject({ code: 'FW_VISION_STORE_FAILED' });
+    mkdirSync(join(dir, '.staging-RT-2-deadbeef'));
+    await photos.sweep();
+    expect(readdirSync(dir)).toEqual(['RT-1']);
+  });
+});

@@ -1,0 +1,177 @@
+/**
+ * The return-verification stage: photos in, verdict and events out.
+ *
+ *   prepare (per photo, as it arrives)  header by magic bytes → pixel limit → sharp decode,
+ *       EXIF read, tensor, pHash, EXIF-free JPEG. A refused photo is quarantined (metadata cut,
+ *       quarantine-bytes.ts) and fails with a coded EdgeError.
+ *   verify (per return)  both models on every photo (loaded once, shared) → fraud features
+ *       against the known hashes and the vehicle's last position → parking check → assessment
+ *       and verdict (pure, return-assessment.ts) → ReturnVerified (+ FraudDetected) → the
+ *       stripped photos to disk and the events to the buffer, side by side → the return and its
+ *       hashes to the vision store → the answer.
+ * The answer is given only after the events are committed: a verdict the app saw is never lost.
+ * If storing photos or events fails, nothing is recorded as verified and the upload can be
+ * retried; the event ids are the same on the retry (return-events.ts).
+ */
+import type { Logger } from 'pino';
+import type { RecordBuffer } from '../buffer/buffer.js';
+import { EdgeError, type EdgeErrorCode } from '../errors.js';
+import { assessPhotoFraud, type FraudThresholds } from './fraud-features.js';
+import type { ReturnArea } from './geofence.js';
+import { readImageHeader } from './image-header.js';
+import type { VisionMetrics } from './metrics.js';
+import { scoreDamage, scoreScreen, type DamageScores, type ReturnModels } from './models.js';
+import type { PhotoStore } from './photo-store.js';
+import { preparePhoto, type PreparedPhoto } from './preprocess.js';
+import { quarantineBytes } from './quarantine-bytes.js';
+import { toReturnAnswer, type ReturnAnswer } from './return-answer.js';
+import { assessReturn, checkParking, usablePosition, type DamageThresholds, type PhotoScores } from './return-assessment.js';
+import { buildReturnEvents, type ModelVersions, type ReturnSubject } from './return-events.js';
+import type { KnownPhotoHash, VisionStore } from './store/vision-store.js';
+import type { VehiclePositions } from './vehicle-positions.js';
+import type { VerdictPolicy } from './verdict-policy.js';
+
+export interface ReturnRequest extends ReturnSubject {
+  /** When the return happened (the upload's receipt), ms since epoch: EXIF times are judged against it. */
+  returnAt: number;
+}
+
+export interface ReturnVerifier {
+  /** Checks and preprocesses one uploaded photo; a refused one is quarantined and throws. */
+  prepare(bytes: Uint8Array, context: { returnId: string; index: number; receivedAt: number }): Promise<PreparedPhoto>;
+  verify(request: ReturnRequest, photos: readonly PreparedPhoto[]): Promise<ReturnAnswer>;
+  /** The answer an already verified return got, marked as replayed. */
+  previousAnswer(returnId: string): ReturnAnswer | undefined;
+}
+
+export interface ReturnVerifierOptions {
+  nodeId: string;
+  models: ReturnModels;
+  modelVersions: ModelVersions;
+  thresholds: { fraud: FraudThresholds; damage: DamageThresholds; verdict: VerdictPolicy };
+  returnAreas: readonly ReturnArea[];
+  /** A vehicle position older than this at the return is stale. */
+  maxPositionAgeMs: number;
+  /** Photos declaring more pixels are refused before decoding. */
+  maxPixels: number;
+  /** A refused photo keeps at most this many bytes in quarantine. */
+  quarantineMaxBytes: number;
+  store: VisionStore;
+  positions: Pick<VehiclePositions, 'get'>;
+  photos: PhotoStore;
+  buffer: Pick<RecordBuffer, 'append' | 'quarantine'>;
+  metrics: VisionMetrics;
+  logger: Logger;
+  /** Called after a return's photos were stored (retention runs then). */
+  onStored?: () => void;
+  now?: () => number;
+}
+
+const REFUSAL_CODES = {
+  image_unsupported: 'FW_VISION_IMAGE_UNSUPPORTED',
+  image_truncated: 'FW_VISION_IMAGE_TRUNCATED',
+  image_corrupt: 'FW_VISION_IMAGE_INVALID',
+  image_too_large: 'FW_VISION_IMAGE_TOO_LARGE',
+} as const satisfies Record<string, EdgeErrorCode>;
+type PhotoRefusal = keyof typeof REFUSAL_CODES;
+
+export function createReturnVerifier(options: ReturnVerifierOptions): ReturnVerifier {
+  const { models, store, metrics, logger, thresholds } = options;
+  const now = options.now ?? Date.now;
+  const inputSize = models.damage.inputSize;
+
+  async function refuse(reason: PhotoRefusal, detail: string, bytes: Uint8Array, context: { returnId: string; index: number; receivedAt: number }): Promise<never> {
+    const kept = quarantineBytes(bytes, options.quarantineMaxBytes);
+    const where = `return ${context.returnId} photo ${context.index}`;
+    await options.buffer
+      .quarantine({ receivedAt: context.receivedAt, reason, detail: `${where}: ${detail}; ${kept.note}`, source: { kind: 'return', id: context.returnId }, bytes: kept.bytes })
+      .catch((error: unknown) => logger.error({ event: 'vision_quarantine_failed', err: error, returnId: context.returnId }, 'vision_quarantine_failed'));
+    logger.info({ event: 'vision_photo_refused', reason, detail, returnId: context.returnId, photo: context.index }, 'vision_photo_refused');
+    throw new EdgeError(REFUSAL_CODES[reason], `${where}: ${detail}`);
+  }
+
+  /** Both models at once: onnxruntime runs each session off the event loop. */
+  async function score(photo: PreparedPhoto): Promise<{ damage: DamageScores; screen: number }> {
+    const [damage, screen] = await Promise.all([scoreDamage(models.damage, photo.tensor), scoreScreen(models.screen, photo.tensor)]);
+    return { damage, screen };
+  }
+
+  return {
+    async prepare(bytes, context) {
+      const header = readImageHeader(bytes);
+      if (!header.ok) return refuse(header.reason, header.detail, bytes, context);
+      const { format, width, height } = header.value;
+      if (width * height > options.maxPixels) {
+        return refuse('image_too_large', `${format} declares ${width}x${height} = ${width * height} pixels, limit ${options.maxPixels}`, bytes, context);
+      }
+      try {
+        return await preparePhoto(bytes, inputSize, { maxInputPixels: options.maxPixels });
+      } catch (error) {
+        if (!(error instanceof EdgeError) || error.code !== 'FW_VISION_IMAGE_INVALID') throw error;
+        return refuse('image_corrupt', error.message, bytes, context);
+      }
+    },
+
+    async verify(request, photos) {
+      const started = performance.now();
+      const position = options.positions.get(request.vehicleId);
+      const usable = usablePosition(position, request.returnAt, options.maxPositionAgeMs);
+      const parking = checkParking(position, request.returnAt, options.returnAreas, options.maxPositionAgeMs);
+      // Earlier returns' photos, and earlier photos of this one (the same photo sent as two sides).
+      // A repeated upload of this return must not find its own first attempt.
+      const known: KnownPhotoHash[] = store.photoHashes().filter((h) => h.returnId !== request.returnId);
+      const seenAt = now();
+      const hashes: KnownPhotoHash[] = [];
+      const scored: PhotoScores[] = [];
+      for (const [index, photo] of photos.entries()) {
+        const { damage, screen } = await score(photo);
+        const fraud = assessPhotoFraud({
+          screenScore: screen,
+          hash: photo.hash,
+          knownHashes: known,
+          takenAt: photo.exif.takenAt,
+          gps: photo.exif.gps,
+          returnAt: request.returnAt,
+          vehiclePosition: usable?.point ?? null,
+        }, thresholds.fraud);
+        const own = { photoId: `${request.returnId}/${index}`, returnId: request.returnId, hash: photo.hash, seenAt };
+        known.push(own);
+        hashes.push(own);
+        scored.push({ damage, fraud });
+      }
+      const inferred = performance.now();
+      metrics.stageSeconds.observe({ stage: 'infer' }, (inferred - started) / 1000);
+
+      const assessment = assessReturn(scored, parking, thresholds);
+      const verifiedAt = now();
+      const events = buildReturnEvents({ nodeId: options.nodeId, subject: request, assessment, photoCount: photos.length, modelVersions: options.modelVersions, verifiedAt });
+      const [stored, committed] = await Promise.allSettled([
+        options.photos.save(request.returnId, photos.map((p) => p.storedJpeg)),
+        options.buffer.append(events),
+      ]);
+      if (committed.status === 'rejected') {
+        if (stored.status === 'fulfilled') await options.photos.remove(request.returnId).catch(() => undefined);
+        throw committed.reason;
+      }
+      if (stored.status === 'rejected') throw stored.reason;
+      metrics.stageSeconds.observe({ stage: 'commit' }, (performance.now() - inferred) / 1000);
+
+      const answer = toReturnAnswer({ request, assessment, photos, events, modelVersions: options.modelVersions, verifiedAt });
+      store.saveReturn({ returnId: request.returnId, bookingId: request.bookingId, vehicleId: request.vehicleId, verifiedAt, answer, photoBytes: stored.value }, hashes);
+      metrics.returns.inc({ verdict: assessment.verdict });
+      metrics.photos.inc(photos.length);
+      if (assessment.fraud.suspected) for (const reason of assessment.fraud.reasons) metrics.fraud.inc({ reason });
+      logger.info({
+        event: 'vision_return_verified', returnId: request.returnId, vehicleId: request.vehicleId, verdict: assessment.verdict,
+        reasons: assessment.reasons, photos: photos.length, ms: Math.round(performance.now() - started),
+      }, 'vision_return_verified');
+      options.onStored?.();
+      return answer;
+    },
+
+    previousAnswer(returnId) {
+      const previous = store.findReturn(returnId);
+      return previous === undefined ? undefined : { ...(previous.answer as ReturnAnswer), replayed: true };
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { vehicleAt } from '../test-photos.js';
+import { createVehiclePositions } from '../vehicle-positions.js';
+import { createSqliteVisionStore } from './sqlite-vision-store.js';
+
+const path = (): string => join(mkdtempSync(join(tmpdir(), 'fw-vision-store-')), 'vision.sqlite');
+const entry = (returnId: string, verifiedAt: number, photoBytes = 100) => ({ returnId, bookingId: 'BK-1', vehicleId: 'VH-1', verifiedAt, answer: { verdict: 'accepted', returnId }, photoBytes });
+const hash = (photoId: string, value: string, seenAt: number) => ({ photoId, returnId: photoId.split('/')[0] as string, hash: value, seenAt });
+
+describe('sqlite vision store', () => {
+  it('keeps returns and photo hashes across a reopen', () => {
+    const file = path();
+    const store = createSqliteVisionStore({ path: file });
+    store.saveReturn(entry('RT-1', 1000), [hash('RT-1/0', '00000000000000ff', 1000), hash('RT-1/1', '000000000000ff00', 1000)]);
+    expect(store.photoHashes()).toHaveLength(2);
+    store.close();
+    const reopened = createSqliteVisionStore({ path: file });
+    expect(reopened.photoHashes().map((h) => h.photoId)).toEqual(['RT-1/0', 'RT-1/1']);
+    expect(reopened.findReturn('RT-1')).toEqual(entry('RT-1', 1000));
+    expect(reopened.findReturn('RT-2')).toBeUndefined();
+    // Verifying the same return again replaces its hashes instead of doubling them.
+    reopened.saveReturn(entry('RT-1', 2000), [hash('RT-1/0', '00000000000000aa', 2000)]);
+    expect(reopened.photoHashes().map((h) => [h.photoId, h.hash])).toEqual([['RT-1/1', '000000000000ff00'], ['RT-1/0', '00000000000000aa']]);
+    reopened.close();
+  });
+
+  it('lists stored photo sets oldest first and forgets only pruned returns and old hashes', () => {
+    const store = createSqliteVisionStore({ path: path() });
+    store.saveReturn(entry('RT-B', 2000, 20), [hash('RT-B/0', '1111111111111111', 2000)]);
+    store.saveReturn(entry('RT-A', 1000, 10), [hash('RT-A/0', '2222222222222222', 1000)]);
+    expect(store.storedPhotoSets()).toEqual([{ returnId: 'RT-A', verifiedAt: 1000, photoBytes: 10 }, { returnId: 'RT-B', verifiedAt: 2000, photoBytes: 20 }]);
+    store.markPhotosPruned(['RT-A'], 3000);
+    expect(store.storedPhotoSets().map((s) => s.returnId)).toEqual(['RT-B']);
+    expect(store.forgetBefore(2500)).toEqual({ returns: 1, hashes: 2 });
+    expect(store.findReturn('RT-A')).toBeUndefined();
+    // RT-B's photos are still on disk: its row stays so retention can find them.
+    expect(store.findReturn('RT-B')).toBeDefined();
+    expect(store.photoHashes()).toEqual([]);
+    store.close();
+  });
+
+  it('keeps each vehicle at its newest position by device time, across a restart', () => {
+    const file = path();
+    const store = createSqliteVisionStore({ path: file });
+    const positions = createVehiclePositions({ store, flushIntervalMs: 60_000 });
+    positions.observe(vehicleAt('VH-1', { lat: 52.5, lon: 13.4 }, 2000, 2));
+    positions.observe(vehicleAt('VH-1', { lat: 10, lon: 10 }, 1000, 1));
+    expect(positions.get('VH-1')).toEqual({ point: { lat: 52.5, lon: 13.4 }, reportedAt: 2000 });
+    expect(positions.get('VH-2')).toBeUndefined();
+    positions.close();
+    store.close();
+
+    const reopened = createSqliteVisionStore({ path: file });
+    const again = createVehiclePositions({ store: reopened });
+    expect(again.get('VH-1')).toEqual({ point: { lat: 52.5, lon: 13.4 }, reportedAt: 2000 });
+    // An older position flushed late does not overwrite a newer stored one.
+    reopened.savePositions([{ vehicleId: 'VH-1', lat: 1, lon: 1, reportedAt: 1500, receivedAt: 1500 }]);
+    expect(reopened.positions()[0]).toMatchObject({ lat: 52.5, reportedAt: 2000 });
+    again.close();
+    reopened.close();
+  });
+});

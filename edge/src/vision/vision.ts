@@ -1,0 +1,154 @@
+/**
+ * Starts the vision stage from its config: the model card (thresholds), both models (loaded
+ * once, for the life of the agent), the return areas, the vision store, the vehicle positions
+ * the intake feeds, the photo folder with its retention, and the verifier the photo routes use.
+ * Files under dataDir: `vision.sqlite`, `photos/{returnId}/{n}.jpg`.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { RecordBuffer } from '../buffer/buffer.js';
+import type { VisionConfig } from '../config.js';
+import { EdgeError } from '../errors.js';
+import { DEFAULT_FRAUD_THRESHOLDS } from './fraud-features.js';
+import { createVisionMetrics, type VisionMetrics } from './metrics.js';
+import { readModelCard, type ModelCard } from './model-card.js';
+import { BUNDLED_MODELS, loadReturnModels } from './models.js';
+import { createPhotoRetention } from './photo-retention.js';
+import { createFolderPhotoStore } from './photo-store.js';
+import { readReturnAreas } from './return-areas.js';
+import type { ModelVersions } from './return-events.js';
+import { createReturnGate, type ReturnGate } from './return-gate.js';
+import { createReturnVerifier, type ReturnVerifier, type ReturnVerifierOptions } from './return-verification.js';
+import { createSqliteVisionStore } from './store/sqlite-vision-store.js';
+import { createVehiclePositions, type VehiclePositions } from './vehicle-positions.js';
+import { DEFAULT_VERDICT_POLICY } from './verdict-policy.js';
+
+export interface VisionStage {
+  readonly verifier: ReturnVerifier;
+  readonly gate: ReturnGate;
+  /** Feed with every committed record (intake pipeline `observe`). */
+  readonly positions: VehiclePositions;
+  readonly metrics: VisionMetrics;
+  readonly modelVersions: ModelVersions;
+  /** For readiness: false once closed. */
+  isOpen(): boolean;
+  close(): Promise<void>;
+}
+
+export interface StartVisionOptions {
+  nodeId: string;
+  dataDir: string;
+  config: VisionConfig;
+  buffer: Pick<RecordBuffer, 'append' | 'quarantine'>;
+  registry: Registry;
+  logger: Logger;
+}
+
+const DAY_MS = 86_400_000;
+/** A class score at or above this names the kind of damage (the card's per-class figures use it too). */
+const CLASS_THRESHOLD = 0.5;
+
+export async function startVision(options: StartVisionOptions): Promise<VisionStage> {
+  const { config, logger } = options;
+  const paths = {
+    damage: config.models.damage || BUNDLED_MODELS.damage,
+    screen: config.models.screen || BUNDLED_MODELS.screen,
+    card: config.models.card || BUNDLED_MODELS.card,
+  };
+  const card = readModelCard(paths.card);
+  const returnAreas = readReturnAreas(config.returnAreasFile);
+  const models = await loadReturnModels({ damagePath: paths.damage, screenPath: paths.screen, threads: config.models.threads });
+  // Closed in reverse on stop, or at once if a later step of the start fails.
+  const closers: Array<() => unknown> = [() => models.close()];
+  try {
+    const { damage, screen } = models;
+    if (damage.inputSize.width !== screen.inputSize.width || damage.inputSize.height !== screen.inputSize.height) {
+      throw new EdgeError('FW_VISION_MODEL_CONTRACT', `damage and screen models must take the same input size (${JSON.stringify(damage.inputSize)} vs ${JSON.stringify(screen.inputSize)})`);
+    }
+    const modelVersions = { damage: modelVersion(paths.damage), screen: modelVersion(paths.screen) };
+    const metrics = createVisionMetrics(options.registry);
+    const store = createSqliteVisionStore({ path: join(options.dataDir, 'vision.sqlite') });
+    closers.push(() => store.close());
+    const positions = createVehiclePositions({ store, logger });
+    closers.push(() => positions.close());
+    const photos = createFolderPhotoStore({ dir: join(options.dataDir, 'photos') });
+    await photos.sweep();
+    const retention = createPhotoRetention({
+      store,
+      photos,
+      policy: { photoMaxAgeMs: config.retention.photoDays * DAY_MS, photoMaxBytes: config.retention.photoMaxBytes, hashMaxAgeMs: config.retention.hashDays * DAY_MS },
+      intervalMs: config.retention.intervalMs,
+      logger,
+      onPass({ pruned, storedBytes }) {
+        metrics.storedBytes.set(storedBytes);
+        for (const choice of pruned) metrics.pruned.inc({ reason: choice.reason });
+      },
+    });
+    closers.push(() => retention.close());
+    await retention.run();
+
+    const verifier = createReturnVerifier({
+      nodeId: options.nodeId,
+      models,
+      modelVersions,
+      thresholds: thresholdsFrom(config.checks, card),
+      returnAreas,
+      maxPositionAgeMs: config.checks.maxPositionAgeMs,
+      maxPixels: config.limits.maxPixels,
+      quarantineMaxBytes: config.limits.quarantineMaxBytes,
+      store,
+      positions,
+      photos,
+      buffer: options.buffer,
+      metrics,
+      logger,
+      onStored: () => void retention.run().catch((error: unknown) => logger.error({ event: 'vision_retention_failed', err: error }, 'vision_retention_failed')),
+    });
+    logger.info({ event: 'vision_started', modelVersions, inputSize: damage.inputSize, returnAreas: returnAreas.length, knownPhotos: store.photoHashes().length }, 'vision_started');
+
+    let open = true;
+    return {
+      verifier,
+      gate: createReturnGate({ maxActive: config.limits.maxActiveReturns, maxWaiting: config.limits.maxWaitingReturns }),
+      positions,
+      metrics,
+      modelVersions,
+      isOpen: () => open,
+      async close() {
+        open = false;
+        await closeAll(closers);
+      },
+    };
+  } catch (error) {
+    await closeAll(closers);
+    throw error;
+  }
+}
+
+function thresholdsFrom(checks: VisionConfig['checks'], card: ModelCard): ReturnVerifierOptions['thresholds'] {
+  return {
+    fraud: {
+      ...DEFAULT_FRAUD_THRESHOLDS,
+      screenThreshold: card.models.screen.threshold,
+      reuseMaxDistance: checks.reuseMaxDistance,
+      maxGpsDistanceM: checks.maxGpsDistanceM,
+      maxExifAgeMs: checks.maxExifAgeMs,
+      maxFutureSkewMs: checks.maxFutureSkewMs,
+    },
+    damage: { photo: card.models.damage.threshold, class: CLASS_THRESHOLD },
+    verdict: DEFAULT_VERDICT_POLICY,
+  };
+}
+
+async function closeAll(closers: Array<() => unknown>): Promise<void> {
+  for (const close of closers.splice(0).reverse()) await close();
+}
+
+/** `{file name}@{first 8 hex of its sha256}`: a model swapped under the same name still shows. */
+export function modelVersion(path: string): string {
+  const digest = createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 8);
+  return `${basename(path, extname(path)).slice(0, 55)}@${digest}`;
+}
