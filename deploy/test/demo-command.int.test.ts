@@ -1,7 +1,8 @@
 /**
  * The README's first command, as a user runs it: `fleetwire demo` in its own process, serving
- * its URLs, moving records from the simulated fleet to the cloud, stopping cleanly on Ctrl-C
- * (SIGINT), and reusing its data on a second run.
+ * its URLs, moving records from the simulated fleet to the cloud, verifying the returns the
+ * simulated mobile app uploads, stopping cleanly on Ctrl-C (SIGINT), and reusing its data on a
+ * second run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -29,7 +30,7 @@ function startDemo(): DemoProcess {
       // SIGINT within 30 ms, which a busy machine turns into an unclean stop.
       '--import', 'tsx',
       'deploy/src/cli/main.ts', 'demo',
-      '--data-dir', dataDir, '--vehicles', '8', '--chargers', '2', '--speed', '30',
+      '--data-dir', dataDir, '--vehicles', '8', '--chargers', '2', '--speed', '120',
       '--edge-mqtt-port', String(PORTS.mqtt), '--edge-http-port', String(PORTS.edgeHttp), '--cloud-port', String(PORTS.cloud),
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -55,21 +56,27 @@ async function acceptedByCloud(): Promise<number> {
   return sumMetric(await fetchMetrics(`http://127.0.0.1:${PORTS.cloud}/metrics`), 'fleetwire_ingest_records_total', { outcome: 'accepted' });
 }
 
-/** Every record id in the cloud's embedded log (read-only; the demo must be stopped). */
-function idsInCloudLog(): string[] {
+/** The headers of every message in the cloud's embedded log (read-only; the demo must be stopped). */
+function cloudLogHeaders(): Array<Record<string, string>> {
   const db = new Database(join(dataDir, 'cloud', 'bus.sqlite'), { readonly: true });
   try {
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'log_%'").pluck().all() as string[];
-    return tables.flatMap((table) => (db.prepare(`SELECT headers FROM "${table}"`).pluck().all() as string[]).map((h) => (JSON.parse(h) as Record<string, string>)['fw-id'] ?? ''));
+    return tables.flatMap((table) => (db.prepare(`SELECT headers FROM "${table}"`).pluck().all() as string[]).map((h) => JSON.parse(h) as Record<string, string>));
   } finally {
     db.close();
   }
 }
 
+const idsInCloudLog = (): string[] => cloudLogHeaders().map((h) => h['fw-id'] ?? '');
+
+async function edgeMetric(name: string): Promise<number> {
+  return sumMetric(await fetchMetrics(`http://127.0.0.1:${PORTS.edgeHttp}/metrics`), name);
+}
+
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe('fleetwire demo', () => {
-  it('serves its URLs, moves fleet records to the cloud, and stops cleanly on SIGINT', async () => {
+  it('serves its URLs, moves fleet records to the cloud, verifies returns, and stops cleanly on SIGINT', async () => {
     const demo = startDemo();
     try {
       await waitFor('the ready banner', () => (demo.output().includes('press Ctrl-C to stop') ? true : undefined));
@@ -81,12 +88,16 @@ describe('fleetwire demo', () => {
       expect((await fetch(`http://127.0.0.1:${PORTS.cloud}/readyz`)).status).toBe(200);
       // Records travel device → edge → cloud: the cloud's accepted count grows past the fleet size.
       await waitFor('records accepted by the cloud', async () => ((await acceptedByCloud()) >= 20 ? true : undefined));
+      // Trips end, the simulated app uploads photos, the edge's models give verdicts.
+      await waitFor('a verified return', async () => ((await edgeMetric('fleetwire_vision_returns_total')) >= 1 ? true : undefined));
     } finally {
       demo.child.kill('SIGINT');
     }
     expect(await demo.exited).toBe(0);
     expect(demo.output()).toContain('stopped cleanly');
     expect(demo.output()).not.toMatch(/Error|unhandled/i);
+    // Each verdict reached the cloud as a ReturnVerified event (critical: it leaves the edge first).
+    expect(cloudLogHeaders().filter((h) => h['fw-schema'] === 'ReturnVerified.v1').length).toBeGreaterThanOrEqual(1);
   });
 
   it('reuses the data of the first run (same secrets, device registry and buffer file) and never reuses its message ids', async () => {

@@ -1,14 +1,15 @@
 /**
  * The demo's credentials, created on the first run and reused after: the fleet secret that
  * device passwords derive from, the edge node's uplink token (the cloud keeps only its hash),
- * and the edge's device registry with scrypt-hashed passwords. Kept in the data dir, mode 600.
+ * the return-token secret the simulated booking system signs photo uploads with, and the
+ * edge's device registry with scrypt-hashed passwords. Kept in the data dir, mode 600.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { issueToken, type TokenEntry } from '@fleetwire/cloud';
 import { hashPassword } from '@fleetwire/edge';
-import { deviceRegistry, type DeviceCredential } from '@fleetwire/simulators';
+import { deviceRegistry, type DeviceCredential, type Site } from '@fleetwire/simulators';
 
 export const DEMO_NODE_ID = 'demo-edge';
 
@@ -16,15 +17,31 @@ export interface DemoSecrets {
   fleetSecret: string;
   nodeToken: string;
   tokenEntry: TokenEntry;
+  returnTokenSecret: string;
 }
 
 export function loadOrCreateSecrets(dataDir: string): DemoSecrets {
   const file = join(dataDir, 'secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DemoSecrets;
-  const { token, entry } = issueToken(DEMO_NODE_ID);
-  const secrets: DemoSecrets = { fleetSecret: randomBytes(24).toString('base64url'), nodeToken: token, tokenEntry: entry };
+  const kept = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<DemoSecrets>) : {};
+  if (kept.fleetSecret && kept.nodeToken && kept.tokenEntry && kept.returnTokenSecret) return kept as DemoSecrets;
+  // Data of an older demo keeps what it has: its devices and the cloud's token entry stay valid.
+  const issued = kept.nodeToken && kept.tokenEntry ? { token: kept.nodeToken, entry: kept.tokenEntry } : issueToken(DEMO_NODE_ID);
+  const secrets: DemoSecrets = {
+    fleetSecret: kept.fleetSecret ?? randomBytes(24).toString('base64url'),
+    nodeToken: issued.token,
+    tokenEntry: issued.entry,
+    returnTokenSecret: kept.returnTokenSecret ?? randomBytes(32).toString('base64url'),
+  };
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
+}
+
+/** The simulated city's sites as the edge's return areas: a car parked on a site is returned. */
+export function writeReturnAreas(dataDir: string, sites: readonly Site[]): string {
+  const file = join(dataDir, 'return-areas.json');
+  const areas = sites.map((site) => ({ id: site.id, kind: 'polygon', points: site.geofence.map(({ lat, lon }) => ({ lat, lon })) }));
+  writeFileSync(file, JSON.stringify({ areas }, null, 2));
+  return file;
 }
 
 /**

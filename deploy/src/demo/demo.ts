@@ -2,15 +2,18 @@
  * `fleetwire demo`: the cloud, the edge agent and a simulated fleet in one process, wired the
  * way they are in production — devices authenticate to the edge's MQTT broker, the edge
  * buffers in SQLite and uplinks batches over HTTP with its node token, the cloud writes them to
- * its bus (embedded durable log, or Kafka) and, when given one, to a time-series DB.
+ * its bus (embedded durable log, or Kafka) and, when given one, to a time-series DB. At the end
+ * of every trip the simulated mobile app uploads return photos to the edge, whose verdicts
+ * (ReturnVerified, FraudDetected) travel to the cloud as critical events.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { resolveCloudConfig, startCloud, type RunningCloud } from '@fleetwire/cloud';
-import { loadEdgeConfig, startEdgeAgent, type EdgeAgent } from '@fleetwire/edge';
-import { createFleetSimulation, type FleetSimulation } from '@fleetwire/simulators';
+import { issueReturnToken, loadEdgeConfig, startEdgeAgent, type EdgeAgent } from '@fleetwire/edge';
+import type { EventData, EventEnvelope } from '@fleetwire/protocol';
+import { createFleetSimulation, createMobileApp, type FleetSimulation, type MobileApp } from '@fleetwire/simulators';
 import type { DemoOptions } from './demo-options.js';
-import { DEMO_NODE_ID, ensureDeviceRegistry, loadOrCreateSecrets } from './demo-secrets.js';
+import { DEMO_NODE_ID, ensureDeviceRegistry, loadOrCreateSecrets, writeReturnAreas } from './demo-secrets.js';
 import { fetchMetrics, sumMetric } from './metrics-text.js';
 
 export interface RunningDemo {
@@ -45,7 +48,15 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
     );
     stops.push(() => cloud.stop());
 
+    // The app needs the edge's address, the fleet (created first) needs somewhere to send trips.
+    const returns: { app?: MobileApp } = {};
+    const onTripEnded = (event: EventEnvelope): void => {
+      if (event.type !== 'TripEnded') return;
+      const trip = event.data as EventData['TripEnded'];
+      returns.app?.returnVehicle({ tripId: trip.tripId, bookingId: trip.bookingId, vehicleId: trip.vehicleId, endPosition: trip.endPosition });
+    };
     const fleet: FleetSimulation = createFleetSimulation({
+      onDeviceEvent: onTripEnded,
       mqttUrl: `mqtt://127.0.0.1:${options.edgeMqttPort}`,
       vehicles: options.vehicles,
       chargers: options.chargers,
@@ -65,22 +76,28 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
           logLevel: options.logLevel,
           cloud: { url: cloud.address, token: secrets.nodeToken },
           devices: { registryFile },
+          vision: { enabled: true, returnTokenSecret: secrets.returnTokenSecret, returnAreasFile: writeReturnAreas(dataDir, fleet.model.world.city.sites) },
           mqtt: { host: '127.0.0.1', port: options.edgeMqttPort },
           http: { host: '127.0.0.1', port: options.edgeHttpPort },
         },
       }),
     );
     stops.push(() => edge.stop());
+    const edgeHttp = edge.addresses.http ?? `http://127.0.0.1:${options.edgeHttpPort}`;
+    const app = createMobileApp({ edgeUrl: edgeHttp, seed: options.seed, returnToken: (claims) => issueReturnToken(secrets.returnTokenSecret, claims) });
+    returns.app = app;
+    // Returns under way get their verdicts before the edge stops (bounded: a stop must not hang).
+    stops.push(() => Promise.race([app.idle(), new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref())]));
 
     say('connecting the simulated fleet');
     await fleet.start();
     stops.push(() => fleet.stop({ drainMs: 2_000 }));
 
-    const edgeHttp = edge.addresses.http ?? `http://127.0.0.1:${options.edgeHttpPort}`;
     const urls: Record<string, string> = {
       'edge MQTT (devices)': edge.addresses.mqtt ?? `mqtt://127.0.0.1:${options.edgeMqttPort}`,
       'edge health': `${edgeHttp}/readyz`,
       'edge metrics': `${edgeHttp}/metrics`,
+      'edge return photos (mobile app)': `${edgeHttp}/v1/returns/{returnId}/photos`,
       'cloud ingest API': `${cloud.address}/v1/batches`,
       'cloud health': `${cloud.address}/readyz`,
       'cloud metrics': `${cloud.address}/metrics`,
@@ -90,10 +107,12 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
       async status() {
         const [edgeText, cloudText] = await Promise.all([fetchMetrics(urls['edge metrics']!), fetchMetrics(urls['cloud metrics']!)]);
         const sim = fleet.stats();
+        const returns = app.stats().outcomes;
         return [
           `devices ${sim.connected}/${sim.devices}`,
           `published ${sim.published} (PUBACKed ${sim.acked})`,
           `edge committed ${sumMetric(edgeText, 'fleetwire_intake_messages_total')}, quarantined ${sumMetric(edgeText, 'fleetwire_buffer_quarantined_records')}, backlog ${sumMetric(edgeText, 'fleetwire_buffer_backlog_records')}`,
+          `returns verified ${sumMetric(edgeText, 'fleetwire_vision_returns_total')} (accepted ${returns.accepted}, review ${returns.review}, rejected ${returns.rejected})`,
           `cloud accepted ${sumMetric(cloudText, 'fleetwire_ingest_records_total', { outcome: 'accepted' })}, dead-lettered ${sumMetric(cloudText, 'fleetwire_ingest_records_total', { outcome: 'rejected' })}`,
         ].join(' | ');
       },

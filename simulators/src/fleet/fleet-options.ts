@@ -52,11 +52,13 @@ export interface FleetSimulationOptions {
   maxInFlight?: number;
   /** Events from the booking backend (VehicleBooked), which devices do not publish. */
   onBackendEvent?: (event: EventEnvelope) => void;
+  /** Valid events the devices publish (TripEnded, …), as they are handed to MQTT. */
+  onDeviceEvent?: (event: EventEnvelope) => void;
   logger?: SimulationLogger;
 }
 
-export type ResolvedFleetOptions = Required<Omit<FleetSimulationOptions, 'credentials' | 'city' | 'onBackendEvent' | 'logger' | 'settings' | 'faults'>> &
-  Pick<FleetSimulationOptions, 'credentials' | 'city' | 'onBackendEvent'> & {
+export type ResolvedFleetOptions = Required<Omit<FleetSimulationOptions, 'credentials' | 'city' | 'onBackendEvent' | 'onDeviceEvent' | 'logger' | 'settings' | 'faults'>> &
+  Pick<FleetSimulationOptions, 'credentials' | 'city' | 'onBackendEvent' | 'onDeviceEvent'> & {
     settings: WorldSettings;
     faults: FaultSettings;
     logger: SimulationLogger;
@@ -87,6 +89,7 @@ export function resolveFleetOptions(options: FleetSimulationOptions): ResolvedFl
     connectTimeoutMs: options.connectTimeoutMs ?? 60_000,
     maxInFlight: options.maxInFlight ?? 20,
     onBackendEvent: options.onBackendEvent,
+    onDeviceEvent: options.onDeviceEvent,
     logger: options.logger ?? SILENT,
   };
   const count = (name: string, value: number, max: number): void => {

@@ -3,6 +3,7 @@
  * own credentials, publishing what the fleet model emits, QoS 1, on its own topics. A timer
  * steps the model at the chosen speed; the publish ledger records every id and its PUBACK.
  */
+import type { EventEnvelope } from '@fleetwire/protocol';
 import { createRealTimeClock } from '../clock/clock.js';
 import { SimulatorError } from '../errors.js';
 import type { PublishLedger } from '../ledger/ledger.js';
@@ -82,6 +83,7 @@ export function createFleetSimulation(options: FleetSimulationOptions): FleetSim
     for (const message of messages) {
       ledger.record(message, now);
       (links.get(message.device.id) as DeviceLink).send(message);
+      if (message.channel === 'events' && message.expect.outcome === 'accepted') o.onDeviceEvent?.(message.payload as unknown as EventEnvelope);
     }
   };
 
