@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runEdgeCommand } from './cli.js';
+import { verifyReturnToken } from './http/photos/return-token.js';
 import { verifyPassword } from './intake/auth/password-hash.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -46,6 +47,20 @@ describe('fleetwire edge', () => {
     expect(err.join('\n')).toContain('FLEETWIRE_EDGE_MQTT_PORT: must be an integer');
     expect(await runEdgeCommand(['--frobnicate'])).toBe(2);
     expect(await runEdgeCommand(['hash-password', '--id', 'VH-1'])).toBe(2);
+  });
+
+  it('issue-return-token signs a token the photo API accepts for that return only', async () => {
+    const secret = 'a-return-token-secret-of-32-characters!';
+    vi.stubEnv('FLEETWIRE_EDGE_DEVICES_FILE', '/etc/fw/devices.json');
+    vi.stubEnv('FLEETWIRE_EDGE_RETURN_TOKEN_SECRET', secret);
+    const { out, err } = capture();
+    expect(await runEdgeCommand(['issue-return-token', '--return', 'RT-1', '--booking', 'BK-1', '--vehicle', 'VH-0001', '--trip', 'TR-1', '--ttl', '600'])).toBe(0);
+    const claims = verifyReturnToken(secret, out[0]!, 'RT-1', Date.now());
+    expect(claims).toMatchObject({ returnId: 'RT-1', bookingId: 'BK-1', vehicleId: 'VH-0001', tripId: 'TR-1' });
+    expect(claims.exp - Date.now() / 1000).toBeGreaterThan(590);
+    expect(() => verifyReturnToken(secret, out[0]!, 'RT-2', Date.now())).toThrow(expect.objectContaining({ code: 'FW_UPLOAD_FORBIDDEN' }));
+    expect(await runEdgeCommand(['issue-return-token', '--return', 'RT 1', '--booking', 'BK-1', '--vehicle', 'VH-0001'])).toBe(2);
+    expect(err.join('\n')).toContain('returnId');
   });
 
   it('hash-password reads the password from stdin and prints a registry entry', async () => {

@@ -1,12 +1,14 @@
 /**
  * `fleetwire edge`: runs the agent until SIGTERM/SIGINT, prints the resolved configuration,
- * or produces a device registry entry with a hashed password.
+ * produces a device registry entry with a hashed password, or signs a return token (what the
+ * booking system does) to try the photo API by hand.
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { isDeviceId, isDeviceKind } from '@fleetwire/protocol';
 import { ENV_OVERRIDES, loadEdgeConfig, redactConfig } from './config.js';
 import { EdgeError } from './errors.js';
+import { issueReturnToken } from './http/photos/return-token.js';
 import { hashPassword } from './intake/auth/password-hash.js';
 import { startEdgeAgent } from './main.js';
 
@@ -17,6 +19,10 @@ const USAGE = `Usage:
   fleetwire edge hash-password [--id <deviceId> --kind <vehicle|charger>]
                                             read a password from stdin and print its scrypt hash,
                                             or with --id/--kind a device registry entry
+  fleetwire edge issue-return-token --return <id> --booking <id> --vehicle <id> [--trip <id>]
+                                    [--ttl <seconds>] [--config <file>]
+                                            sign a return token with vision.returnTokenSecret, as
+                                            the booking system does (default ttl 3600 s)
 
 Options:
   --config <file>   JSON config file (see docs/edge.md and edge/fleetwire-edge.example.json)
@@ -30,6 +36,7 @@ ${Object.entries(ENV_OVERRIDES)
 
 export async function runEdgeCommand(argv: string[]): Promise<number> {
   if (argv[0] === 'hash-password') return runHashPassword(argv.slice(1));
+  if (argv[0] === 'issue-return-token') return runIssueReturnToken(argv.slice(1));
   let values: { config?: string; 'print-config'?: boolean; help?: boolean };
   try {
     ({ values } = parseArgs({
@@ -90,6 +97,40 @@ async function runHashPassword(argv: string[]): Promise<number> {
   }
   const passwordHash = await hashPassword(password);
   console.log(values.id ? JSON.stringify({ id: values.id, kind: values.kind, passwordHash }) : passwordHash);
+  return 0;
+}
+
+async function runIssueReturnToken(argv: string[]): Promise<number> {
+  const fail = (message: string): number => {
+    console.error(`fleetwire edge issue-return-token: ${message}`);
+    return 2;
+  };
+  let values: { return?: string; booking?: string; vehicle?: string; trip?: string; ttl?: string; config?: string };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { return: { type: 'string' }, booking: { type: 'string' }, vehicle: { type: 'string' }, trip: { type: 'string' }, ttl: { type: 'string' }, config: { type: 'string' } },
+    }));
+  } catch (error) {
+    return fail(`${(error as Error).message}\n\n${USAGE}`);
+  }
+  const ids = { returnId: values.return, bookingId: values.booking, vehicleId: values.vehicle };
+  const missing = Object.entries(ids).filter(([, id]) => !isDeviceId(id)).map(([name]) => name);
+  if (missing.length > 0 || (values.trip !== undefined && !isDeviceId(values.trip))) {
+    return fail(`--return, --booking and --vehicle (and --trip when given) must be ids of 1–64 [A-Za-z0-9_-]; check ${[...missing, ...(values.trip === undefined ? [] : ['tripId'])].join(', ')}`);
+  }
+  const ttl = Number(values.ttl ?? 3600);
+  if (!Number.isInteger(ttl) || ttl <= 0) return fail('--ttl must be a positive number of seconds');
+  let secret: string;
+  try {
+    secret = loadEdgeConfig({ ...(values.config ? { file: values.config } : {}), env: process.env }).vision.returnTokenSecret;
+  } catch (error) {
+    if (!(error instanceof EdgeError)) throw error;
+    return fail(error.message);
+  }
+  if (secret === '') return fail('vision.returnTokenSecret is not set (config file or FLEETWIRE_EDGE_RETURN_TOKEN_SECRET)');
+  const exp = Math.floor(Date.now() / 1000) + ttl;
+  console.log(issueReturnToken(secret, { ...(ids as { returnId: string; bookingId: string; vehicleId: string }), ...(values.trip ? { tripId: values.trip } : {}), exp }));
   return 0;
 }
 
