@@ -45,8 +45,19 @@ export interface SqliteBufferOptions {
   reliefMargin?: number;
   /** Quarantine keeps at most this many entries, dropping the oldest (ledger `quarantine_trimmed`). Default 10000. */
   maxQuarantineRecords?: number;
+  /**
+   * Dedupe entries of deleted records are queued (table `stale`) and removed this many at a time,
+   * in one transaction: far cheaper than one by one. Bounds that table and the pause of one
+   * prune. Default 20000.
+   */
+  idPruneRecords?: number;
   /** Period of expiry and free-disk checks. Default 1000 ms. */
   maintenanceIntervalMs?: number;
+  /**
+   * SQLite page cache of the buffer's connection: a fixed bound, so memory stays flat as the
+   * backlog grows; large enough to keep the dedupe index of a big backlog in memory. Default 32 MiB.
+   */
+  cacheBytes?: number;
   /** Default: statfs on the database folder. */
   diskSpace?: DiskSpace;
   logger?: Logger;
@@ -74,7 +85,9 @@ export function resolveBufferOptions(options: SqliteBufferOptions): ResolvedBuff
     reliefStepRecords: check.number('reliefStepRecords', options.reliefStepRecords, 5000, { min: 1 }),
     reliefMargin: check.number('reliefMargin', options.reliefMargin, 0.05, { min: 0, max: 0.9, integer: false }),
     maxQuarantineRecords: check.number('maxQuarantineRecords', options.maxQuarantineRecords, 10_000, { min: 1 }),
+    idPruneRecords: check.number('idPruneRecords', options.idPruneRecords, 20_000, { min: 1 }),
     maintenanceIntervalMs: check.number('maintenanceIntervalMs', options.maintenanceIntervalMs, 1000, { min: 10 }),
+    cacheBytes: check.number('cacheBytes', options.cacheBytes, 32 * 1024 ** 2, { min: 64 * 1024 }),
     diskSpace: options.diskSpace ?? statfsDiskSpace,
     now: options.now ?? Date.now,
     ...(options.logger ? { logger: options.logger } : {}),

@@ -1,78 +1,95 @@
 /**
  * The send queue over the records table: picks candidates with index range scans on
- * (priority, seq), lets `composeBatch` decide, and marks the chosen rows in flight with a lease
- * so they are not taken twice. Acknowledged rows are deleted; released rows are re-queued.
+ * (priority, seq) over the ranges that hold no in-flight record (`LeaseBook.gaps`), lets
+ * `composeBatch` decide, and leases the chosen rows in memory. Acknowledged rows are deleted by
+ * seq; released rows simply stop being leased. Nothing but the delete writes to the database.
  */
 import type Database from 'better-sqlite3';
 import { serializedBatch, type OutgoingBatch } from '../buffer.js';
 import { composeBatch, type BatchRoom } from './batch-mix.js';
 import type { BacklogCounters, RemovedRow } from './counters.js';
+import { SEQ_END, type LeaseBook, type TakenRecord } from './leases.js';
+import type { MessageIds } from './message-ids.js';
 
-interface QueuedRow {
-  seq: number;
-  id: string;
-  priority: number;
+interface QueuedRow extends TakenRecord {
   bytes: number;
   payload: string;
+  /** Which scan of which free range returned the row (rows of one segment form one run). */
+  segment: number;
 }
 
 const COLUMNS = 'seq, id, priority, bytes, payload';
+const RETURNED = 'RETURNING priority, bytes, level';
 
 export class RecordQueue {
+  readonly #db: Database.Database;
   readonly #counters: BacklogCounters;
-  readonly #oldest: Database.Statement<[number, number]>;
-  readonly #live: Database.Statement<[number, number]>;
-  readonly #backlog: Database.Statement<[number, number]>;
-  readonly #lease: Database.Statement<[number, string]>;
-  readonly #delete: Database.Statement<[string]>;
-  readonly #release: Database.Statement<[string]>;
+  readonly #leases: LeaseBook;
+  readonly #ids: MessageIds;
+  readonly #ascending: Database.Statement<[number, number, number, number]>;
+  readonly #descending: Database.Statement<[number, number, number, number]>;
+  readonly #deleteSeqs: Database.Statement<[string]>;
+  readonly #deleteIds: Database.Statement<[string]>;
   readonly #oldestReceived: Database.Statement<[number]>;
   #nextLease = 1;
+  #segments = 0;
 
-  constructor(db: Database.Database, counters: BacklogCounters) {
+  constructor(db: Database.Database, counters: BacklogCounters, leases: LeaseBook, ids: MessageIds) {
+    this.#db = db;
     this.#counters = counters;
-    db.prepare('UPDATE records SET lease = NULL WHERE lease IS NOT NULL').run();
-    this.#oldest = db.prepare(`SELECT ${COLUMNS} FROM records WHERE priority = ? AND lease IS NULL ORDER BY seq LIMIT ?`);
-    this.#live = db.prepare(
-      `SELECT ${COLUMNS} FROM records WHERE priority = 2 AND seq >= ? AND lease IS NULL ORDER BY seq DESC LIMIT ?`,
-    );
-    this.#backlog = db.prepare(
-      `SELECT ${COLUMNS} FROM records WHERE priority = 2 AND seq < ? AND lease IS NULL ORDER BY seq LIMIT ?`,
-    );
+    this.#leases = leases;
+    this.#ids = ids;
+    const range = 'FROM records WHERE priority = ? AND seq >= ? AND seq < ?';
+    this.#ascending = db.prepare(`SELECT ${COLUMNS} ${range} ORDER BY seq LIMIT ?`);
+    this.#descending = db.prepare(`SELECT ${COLUMNS} ${range} ORDER BY seq DESC LIMIT ?`);
     // One statement per batch, the keys passed as a JSON array.
-    this.#lease = db.prepare('UPDATE records SET lease = ? WHERE seq IN (SELECT value FROM json_each(?))');
-    this.#delete = db.prepare('DELETE FROM records WHERE id IN (SELECT value FROM json_each(?)) RETURNING priority, bytes, level');
-    this.#release = db.prepare('UPDATE records SET lease = NULL WHERE id IN (SELECT value FROM json_each(?))');
+    this.#deleteSeqs = db.prepare(`DELETE FROM records WHERE seq IN (SELECT value FROM json_each(?)) ${RETURNED}`);
+    // Ids that are not in flight (acknowledged twice, or after a release): found through `ids`.
+    this.#deleteIds = db.prepare(
+      `DELETE FROM records WHERE seq IN (SELECT seq FROM ids WHERE id IN (SELECT value FROM json_each(?))) ${RETURNED}`,
+    );
     this.#oldestReceived = db.prepare('SELECT received_at AS at FROM records WHERE priority = ? ORDER BY seq LIMIT 1');
   }
 
   take(room: BatchRoom, liveStartSeq: number, liveShare: number): OutgoingBatch | undefined {
-    const critical = this.#oldest.all(0, room.maxRecords) as QueuedRow[];
-    const alert = critical.length < room.maxRecords ? (this.#oldest.all(1, room.maxRecords) as QueuedRow[]) : [];
+    const critical = this.#scan(0, 0, SEQ_END, room.maxRecords);
+    const alert = critical.length < room.maxRecords ? this.#scan(1, 0, SEQ_END, room.maxRecords) : [];
     const telemetryRoom = room.maxRecords - critical.length - alert.length;
-    const live = telemetryRoom > 0 ? (this.#live.all(liveStartSeq, telemetryRoom) as QueuedRow[]) : [];
-    const backlog = telemetryRoom > 0 ? (this.#backlog.all(liveStartSeq, telemetryRoom) as QueuedRow[]) : [];
+    const live = telemetryRoom > 0 ? this.#scan(2, liveStartSeq, SEQ_END, telemetryRoom, true) : [];
+    const backlog = telemetryRoom > 0 ? this.#scan(2, 0, liveStartSeq, telemetryRoom) : [];
     // Within the batch: class order, then insertion order (live rows were picked newest first).
     const chosen = composeBatch({ critical, alert, live, backlog }, room, liveShare).sort(
       (a, b) => a.priority - b.priority || a.seq - b.seq,
     );
     if (chosen.length === 0) return undefined;
-    const lease = this.#nextLease++;
-    this.#lease.run(lease, JSON.stringify(chosen.map((row) => row.seq)));
+    const runs = new Map<number, QueuedRow[]>();
+    for (const row of chosen) {
+      const run = runs.get(row.segment);
+      if (run === undefined) runs.set(row.segment, [row]);
+      else run.push(row);
+    }
+    this.#leases.lease(runs.values());
     return serializedBatch(
-      `lease-${lease}`,
+      `lease-${this.#nextLease++}`,
       chosen.map((row) => ({ id: row.id, json: row.payload })),
     );
   }
 
-  /** Deletes the records (by id: a split half of a batch is acknowledged the same way). */
+  /** Deletes the records (a split half of a batch is acknowledged the same way). */
   acknowledge(ids: readonly string[]): void {
-    const removed = this.#delete.all(JSON.stringify(ids)) as RemovedRow[];
+    const { seqs, unknown } = this.#leases.lookup(ids);
+    const removed = this.#db.transaction(() => {
+      const rows = this.#deleteSeqs.all(JSON.stringify(seqs)) as RemovedRow[];
+      if (unknown.length > 0) rows.push(...(this.#deleteIds.all(JSON.stringify(unknown)) as RemovedRow[]));
+      return rows;
+    })();
+    this.#leases.acknowledged(ids);
     this.#counters.removed(removed);
+    this.#ids.deleted(removed.length);
   }
 
   release(ids: readonly string[]): void {
-    this.#release.run(JSON.stringify(ids));
+    this.#leases.released(ids);
   }
 
   /** Edge receive time of the oldest stored record: three index lookups, no scan. */
@@ -84,5 +101,20 @@ export class RecordQueue {
       if (row && (oldest === null || row.at < oldest)) oldest = row.at;
     }
     return oldest;
+  }
+
+  /** Up to `limit` rows of `priority` with from <= seq < to that are not in flight, in scan order. */
+  #scan(priority: number, from: number, to: number, limit: number, newestFirst = false): QueuedRow[] {
+    const rows: QueuedRow[] = [];
+    const statement = newestFirst ? this.#descending : this.#ascending;
+    for (const [lo, hi] of this.#leases.gaps(priority, from, to, newestFirst)) {
+      const segment = this.#segments++;
+      for (const row of statement.all(priority, lo, hi, limit - rows.length) as QueuedRow[]) {
+        row.segment = segment;
+        rows.push(row);
+      }
+      if (rows.length >= limit) break;
+    }
+    return rows;
   }
 }

@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { BacklogCounters, RemovedRow } from './counters.js';
 import type { Ledger } from './ledger.js';
+import type { MessageIds } from './message-ids.js';
 import { planRelief, mustRefuseAppends, type PressureInput, type ReliefAction, type ReliefLimits } from './relief-policy.js';
 
 type CompactAction = Extract<ReliefAction, { type: 'compact' }>;
@@ -19,21 +20,36 @@ export interface ReliefOutcome {
   refuse: boolean;
 }
 
+export interface ReliefStores {
+  counters: BacklogCounters;
+  ledger: Ledger;
+  ids: MessageIds;
+}
+
+/**
+ * SQL condition "not in flight": `fw_leased(priority, seq)` is a function the buffer registers
+ * on its connection, answered from the in-memory lease book. Relief never deletes a record in
+ * flight, so a record is either delivered or counted in the ledger, never both.
+ */
+const FREE = (priority: string) => `fw_leased(${priority}, seq) = 0`;
+
 export class Relief {
   readonly #db: Database.Database;
   readonly #counters: BacklogCounters;
   readonly #ledger: Ledger;
+  readonly #ids: MessageIds;
   readonly #limits: ReliefLimits;
   readonly #logger: Logger | undefined;
   readonly #statements;
 
-  constructor(db: Database.Database, counters: BacklogCounters, ledger: Ledger, limits: ReliefLimits, logger?: Logger) {
+  constructor(db: Database.Database, { counters, ledger, ids }: ReliefStores, limits: ReliefLimits, logger?: Logger) {
     this.#db = db;
     this.#counters = counters;
     this.#ledger = ledger;
+    this.#ids = ids;
     this.#limits = limits;
     this.#logger = logger;
-    const compactable = 'priority = 2 AND level = 0 AND lease IS NULL';
+    const compactable = `priority = 2 AND level = 0 AND ${FREE('2')}`;
     // Pinned to the partial index: without it the planner walks (priority, seq) and steps over
     // every already-compacted row at the head of the backlog on each pass.
     const fromCompactable = 'FROM records INDEXED BY records_compactable';
@@ -49,10 +65,10 @@ export class Relief {
       ),
       compactMark: db.prepare<[number]>(`UPDATE records INDEXED BY records_compactable SET level = 1 WHERE ${compactable} AND seq <= ?`),
       oldest: db.prepare<[number, number]>(
-        'SELECT seq, bytes, received_at AS receivedAt FROM records WHERE priority = ? AND lease IS NULL ORDER BY seq LIMIT ?',
+        `SELECT seq, bytes, received_at AS receivedAt FROM records WHERE priority = ? AND ${FREE('priority')} ORDER BY seq LIMIT ?`,
       ),
       deleteUpTo: db.prepare<[number, number]>(
-        'DELETE FROM records WHERE priority = ? AND lease IS NULL AND seq <= ? RETURNING priority, bytes, level',
+        `DELETE FROM records WHERE priority = ? AND ${FREE('priority')} AND seq <= ? RETURNING priority, bytes, level`,
       ),
     };
   }
@@ -113,6 +129,7 @@ export class Relief {
       return rows;
     })();
     const freed = this.#counters.removed(removed);
+    this.#ids.deleted(removed.length);
     this.#logger?.warn({ event: 'buffer_telemetry_compacted', cause: action.cause, records: removed.length, bytes: freed }, 'buffer_telemetry_compacted');
     return true;
   }
@@ -145,6 +162,7 @@ export class Relief {
       return rows;
     })();
     this.#counters.removed(removed);
+    this.#ids.deleted(removed.length);
     return removed;
   }
 }

@@ -9,8 +9,10 @@ import { EdgeError } from '../../errors.js';
 import { batchIds, type BacklogStats, type BatchLimits, type OutgoingBatch, type QuarantineEntry, type RecordBuffer } from '../buffer.js';
 import { BacklogCounters } from './counters.js';
 import { GroupCommit } from './group-commit.js';
+import { LeaseBook } from './leases.js';
 import { Ledger } from './ledger.js';
 import { LiveWindow } from './live-window.js';
+import { MessageIds } from './message-ids.js';
 import type { ResolvedBufferOptions } from './options.js';
 import { RecordQueue } from './queue.js';
 import { toRecordRow, type RecordRow } from './records.js';
@@ -23,15 +25,18 @@ export class SqliteBuffer implements RecordBuffer {
   readonly #db: Database.Database;
   readonly #counters: BacklogCounters;
   readonly #ledger: Ledger;
+  readonly #ids: MessageIds;
   readonly #queue: RecordQueue;
   readonly #relief: Relief;
   readonly #writer: GroupCommit;
   readonly #live: LiveWindow;
-  readonly #insert: Database.Statement<[string, number, string, string, number, number, number, string]>;
+  readonly #insert: Database.Statement<[number, string, number, string, string, number, number, number, string]>;
   readonly #insertQuarantine: Database.Statement<[number, string, string, string | null, string | null, string | null, Buffer]>;
   readonly #trimQuarantine: Database.Statement<[number]>;
   readonly #pageSize: number;
   readonly #maintenance: NodeJS.Timeout;
+  /** Seq of the next stored record: assigned here so the ids entry can name it before the insert. */
+  #nextSeq: number;
   #groupFirstSeq: number | undefined;
   #fsFreeBytes: number | null = null;
   #refusing = false;
@@ -43,13 +48,18 @@ export class SqliteBuffer implements RecordBuffer {
     this.#db = openDatabase(options);
     this.#counters = new BacklogCounters(this.#db);
     this.#ledger = new Ledger(this.#db);
-    this.#queue = new RecordQueue(this.#db, this.#counters);
-    this.#relief = new Relief(this.#db, this.#counters, this.#ledger, this.#reliefLimits(), options.logger);
+    this.#ids = new MessageIds(this.#db, options.idPruneRecords, options.logger);
+    const leases = new LeaseBook();
+    // Lets relief's SQL skip records in flight without a lease column (see relief.ts).
+    this.#db.function('fw_leased', { deterministic: false }, (priority, seq) => (leases.covers(Number(priority), Number(seq)) ? 1 : 0));
+    this.#queue = new RecordQueue(this.#db, this.#counters, leases, this.#ids);
+    this.#relief = new Relief(this.#db, { counters: this.#counters, ledger: this.#ledger, ids: this.#ids }, this.#reliefLimits(), options.logger);
+    this.#nextSeq = lastSeq(this.#db) + 1;
     this.#live = new LiveWindow(options.liveWindowMs);
     this.#pageSize = this.#db.pragma('page_size', { simple: true }) as number;
     this.#insert = this.#db.prepare(
-      `INSERT OR IGNORE INTO records (id, priority, kind, source_id, device_time, received_at, bytes, payload)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO records (seq, id, priority, kind, source_id, device_time, received_at, bytes, payload)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#insertQuarantine = this.#db.prepare(
       `INSERT INTO quarantine (received_at, reason, detail, topic, source_kind, source_id, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -92,13 +102,15 @@ export class SqliteBuffer implements RecordBuffer {
     return this.#writer.submit(rows.length, () => {
       let duplicates = 0;
       for (const r of rows) {
-        const info = this.#insert.run(r.id, r.priority, r.kind, r.sourceId, r.deviceTime, r.receivedAt, r.bytes, r.payload);
-        if (info.changes === 0) {
+        const seq = this.#nextSeq;
+        if (!this.#ids.claim(r.id, seq)) {
           duplicates += 1;
           continue;
         }
+        this.#insert.run(seq, r.id, r.priority, r.kind, r.sourceId, r.deviceTime, r.receivedAt, r.bytes, r.payload);
+        this.#nextSeq += 1;
         this.#counters.added(r.priority, r.bytes);
-        this.#groupFirstSeq ??= Number(info.lastInsertRowid);
+        this.#groupFirstSeq ??= seq;
       }
       this.#ledger.add('duplicate', duplicates);
     });
@@ -228,4 +240,15 @@ export class SqliteBuffer implements RecordBuffer {
   #assertOpen(): void {
     if (this.#closed) throw new EdgeError('FW_BUFFER_CLOSED', 'buffer is closed');
   }
+}
+
+/** The highest seq ever used (seqs are never reused: `ids` entries name records by seq). */
+function lastSeq(db: Database.Database): number {
+  const row = db
+    .prepare(
+      `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'records'), 0),
+                  coalesce((SELECT max(seq) FROM records), 0), coalesce((SELECT max(seq) FROM stale), 0)) AS last`,
+    )
+    .get() as { last: number };
+  return row.last;
 }
