@@ -11,9 +11,7 @@
  * The registry's password hashes use a low scrypt cost (N=1024) so that 1,000 connects take
  * seconds, not a minute of CPU; hashing cost does not change what the agent keeps in memory.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,6 +19,7 @@ import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import { hashPassword } from '../src/intake/auth/password-hash.js';
 import { startAgentProcess } from '../test/support/agent-process.js';
+import { spawnMosquitto } from './peer-mosquitto.js';
 
 const { values } = parseArgs({
   options: {
@@ -92,32 +91,6 @@ async function runLoad(url: string, pid: number, options: (id: string) => mqtt.I
   return { idle, connected, peak, end, published };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-async function spawnMosquitto(dir: string): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_queued_messages 0', 'log_type error', ''].join('\n'));
-  const child = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
-  const url = `mqtt://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const probe = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 500 }).catch(() => undefined);
-    if (probe) {
-      await probe.endAsync();
-      return { url, child };
-    }
-    await sleep(100);
-  }
-  child.kill('SIGTERM');
-  throw new Error('mosquitto did not start');
-}
 
 const row = (name: string, f: LoadFigures): string =>
   `${name.padEnd(24)} idle ${f.idle.toFixed(1).padStart(6)} MB | ${DEVICES} connected ${f.connected.toFixed(1).padStart(6)} MB | peak under load ${f.peak.toFixed(1).padStart(6)} MB | end ${f.end.toFixed(1).padStart(6)} MB | ${f.published} msgs`;

@@ -11,15 +11,14 @@
  * its subscriber receives every message). The agent runs as its own process with the uplink
  * off, exactly as in production otherwise (synchronous=full by default: every commit fsynced).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import { hashPassword } from '../src/intake/auth/password-hash.js';
 import { startAgentProcess } from '../test/support/agent-process.js';
+import { spawnMosquitto } from './peer-mosquitto.js';
 
 const { values } = parseArgs({
   options: {
@@ -113,29 +112,6 @@ async function mosquittoRound(url: string, round: number): Promise<number> {
   return TOTAL / seconds;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolvePromise) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePromise(port));
-    });
-  });
-}
-
-async function spawnMosquitto(dir: string): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_queued_messages 0', 'log_type error', ''].join('\n'));
-  const child = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
-  const url = `mqtt://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const ok = await connect(url, { clientId: `bench-probe-${process.pid}`, connectTimeout: 500 }).then((c) => c.endAsync().then(() => true), () => false);
-    if (ok) return { url, child };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGTERM');
-  throw new Error('mosquitto did not start');
-}
 
 /** Mean receipt-to-commit latency over the whole run, from the agent's own histogram. */
 async function commitLatency(httpUrl: string): Promise<string> {
