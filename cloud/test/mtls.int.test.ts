@@ -1,15 +1,16 @@
 /**
  * The whole cloud on one machine — embedded bus, HTTPS with client certificates — over real
  * TLS: a node authenticates by its certificate's CN, strangers and unverified certificates are
- * refused, and what was accepted is on the embedded bus. Certificates are made with openssl.
+ * refused, and what was accepted is on the embedded bus. Certificates are made with openssl
+ * (deploy/test/certificates.ts).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUS_TOPICS } from '@fleetwire/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuthority, issueCertificate } from '../../deploy/test/certificates.js';
 import { createBus, type DeliveredMessage } from '../src/bus/bus.js';
 import { busConfigOf, resolveCloudConfig, type CloudConfig } from '../src/config.js';
 import { issueToken } from '../src/ingest/auth/tokens.js';
@@ -21,21 +22,6 @@ const file = (name: string) => join(dir, name);
 const token = issueToken('node-token');
 let config: CloudConfig;
 let cloud: RunningCloud;
-
-function openssl(...args: string[]): void {
-  execFileSync('openssl', args, { stdio: 'pipe' });
-}
-
-/** A CA, and a key + certificate with this CN signed by it. */
-function certificate(name: string, commonName: string, ca: string): void {
-  openssl('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`), '-subj', `/CN=${commonName}`);
-  const extensions = name === 'server' ? ['-extfile', file('server.ext')] : [];
-  openssl('x509', '-req', '-in', file(`${name}.csr`), '-CA', file(`${ca}.crt`), '-CAkey', file(`${ca}.key`), '-CAcreateserial', '-days', '2', '-out', file(`${name}.crt`), ...extensions);
-}
-
-function authority(name: string): void {
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file(`${name}.key`), '-out', file(`${name}.crt`), '-days', '2', '-subj', `/CN=${name}`);
-}
 
 interface Answer {
   status: number;
@@ -65,13 +51,12 @@ function send(batch: RawBatch, client?: string, bearer?: string): Promise<Answer
 }
 
 beforeAll(async () => {
-  authority('ca');
-  authority('rogue-ca');
-  writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  certificate('server', '127.0.0.1', 'ca');
-  certificate('node-cert', 'node-cert', 'ca');
-  certificate('stranger', 'node-unknown', 'ca');
-  certificate('forged', 'node-cert', 'rogue-ca');
+  const ca = createAuthority(dir, 'ca');
+  const rogue = createAuthority(dir, 'rogue-ca');
+  issueCertificate(dir, 'server', { commonName: '127.0.0.1', authority: ca, altNames: ['IP:127.0.0.1'] });
+  issueCertificate(dir, 'node-cert', { commonName: 'node-cert', authority: ca });
+  issueCertificate(dir, 'stranger', { commonName: 'node-unknown', authority: ca });
+  issueCertificate(dir, 'forged', { commonName: 'node-cert', authority: rogue });
   config = resolveCloudConfig({
     dataDir: join(dir, 'data'),
     logLevel: 'silent',

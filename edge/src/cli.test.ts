@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runEdgeCommand } from './cli.js';
 import { verifyReturnToken } from './http/photos/return-token.js';
@@ -32,10 +34,11 @@ describe('fleetwire edge', () => {
     vi.stubEnv('FLEETWIRE_EDGE_CLOUD_URL', 'https://cloud.example');
     vi.stubEnv('FLEETWIRE_EDGE_NODE_TOKEN', 'very-secret');
     vi.stubEnv('FLEETWIRE_EDGE_MQTT_PORT', '2883');
+    vi.stubEnv('FLEETWIRE_EDGE_CLOUD_CA_FILE', '/etc/fw/cloud-ca.crt');
     const { out } = capture();
     expect(await runEdgeCommand(['--print-config'])).toBe(0);
     const printed = JSON.parse(out.join('\n')) as { cloud: { token: string; url: string }; mqtt: { port: number } };
-    expect(printed.cloud).toEqual({ url: 'https://cloud.example', token: '[redacted]' });
+    expect(printed.cloud).toEqual({ url: 'https://cloud.example', token: '[redacted]', caFile: '/etc/fw/cloud-ca.crt', certFile: '', keyFile: '' });
     expect(printed.mqtt.port).toBe(2883);
     expect(out.join('\n')).not.toContain('very-secret');
   });
@@ -47,6 +50,16 @@ describe('fleetwire edge', () => {
     expect(err.join('\n')).toContain('FLEETWIRE_EDGE_MQTT_PORT: must be an integer');
     expect(await runEdgeCommand(['--frobnicate'])).toBe(2);
     expect(await runEdgeCommand(['hash-password', '--id', 'VH-1'])).toBe(2);
+  });
+
+  it('exits 2 with one clear line when a file the config names cannot be used at start', async () => {
+    vi.stubEnv('FLEETWIRE_EDGE_DEVICES_FILE', '/nonexistent/devices.json');
+    vi.stubEnv('FLEETWIRE_EDGE_DATA_DIR', mkdtempSync(join(tmpdir(), 'fw-cli-')));
+    vi.stubEnv('FLEETWIRE_EDGE_MQTT_PORT', '0');
+    vi.stubEnv('FLEETWIRE_EDGE_HTTP_PORT', '0');
+    const { err } = capture();
+    expect(await runEdgeCommand([])).toBe(2);
+    expect(err.join('\n')).toMatch(/^fleetwire edge: cannot read device registry \/nonexistent\/devices\.json/);
   });
 
   it('issue-return-token signs a token the photo API accepts for that return only', async () => {

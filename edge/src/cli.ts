@@ -63,7 +63,17 @@ export async function runEdgeCommand(argv: string[]): Promise<number> {
     console.log(JSON.stringify(redactConfig(config), null, 2));
     return 0;
   }
-  const agent = await startEdgeAgent(config);
+  let agent;
+  try {
+    agent = await startEdgeAgent(config);
+  } catch (error) {
+    // A file the config names that cannot be used (registry, certificates, return areas) is an
+    // operator's mistake: say which, without a stack trace. Anything else is a bug and throws.
+    const operatorMistake = error instanceof EdgeError && (error.code.startsWith('FW_CONFIG_') || error.code === 'FW_CREDENTIALS_INVALID');
+    if (!operatorMistake) throw error;
+    console.error(`fleetwire edge: ${error.message}`);
+    return 2;
+  }
   const signal = await new Promise<NodeJS.Signals>((resolvePromise) => {
     process.once('SIGTERM', () => resolvePromise('SIGTERM'));
     process.once('SIGINT', () => resolvePromise('SIGINT'));

@@ -43,7 +43,7 @@ describe('edge config', () => {
     expect(config.dataDir).toBe('/var/lib/fw');
     expect(config.mqtt.port).toBe(2883);
     expect(config.http.port).toBe(9090);
-    expect(config.cloud).toEqual({ url: 'https://cloud.example', token: 'from-env' });
+    expect(config.cloud).toEqual({ url: 'https://cloud.example', token: 'from-env', caFile: '', certFile: '', keyFile: '' });
     expect(config.buffer).toEqual({ maxBytes: 1000 });
     expect(redactConfig(config).cloud.token).toBe('[redacted]');
     expect(config.cloud.token).toBe('from-env');
@@ -70,6 +70,38 @@ describe('edge config', () => {
     ]) {
       expect(error.message).toContain(fragment);
     }
+  });
+
+  it('takes the uplink\'s TLS files relative to the config file (environment: to the working directory), and prints only their paths', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fw-config-'));
+    const file = join(dir, 'edge.json');
+    writeFileSync(file, JSON.stringify({ ...REGISTRY, nodeId: 'node-7', cloud: { url: 'https://cloud.example', caFile: 'tls/cloud-ca.crt', certFile: 'tls/node.crt', keyFile: 'tls/node.key' } }));
+    const config = loadEdgeConfig({ file });
+    // No token: the client certificate is the credential.
+    expect(config.cloud).toEqual({ url: 'https://cloud.example', token: '', caFile: join(dir, 'tls/cloud-ca.crt'), certFile: join(dir, 'tls/node.crt'), keyFile: join(dir, 'tls/node.key') });
+    expect(redactConfig(config).cloud).toEqual(config.cloud);
+    const fromEnv = loadEdgeConfig({
+      file,
+      cwd: '/srv',
+      env: { FLEETWIRE_EDGE_CLOUD_CA_FILE: 'ca.pem', FLEETWIRE_EDGE_CLOUD_CERT_FILE: '/etc/fw/node.pem', FLEETWIRE_EDGE_CLOUD_KEY_FILE: 'node-key.pem' },
+    });
+    expect(fromEnv.cloud).toMatchObject({ caFile: '/srv/ca.pem', certFile: '/etc/fw/node.pem', keyFile: '/srv/node-key.pem' });
+    // A private CA alone authenticates nobody: the token is still needed.
+    const caOnly = loadEdgeConfig({ overrides: { ...REGISTRY, cloud: { url: 'https://cloud.example', token: 't', caFile: '/etc/fw/ca.pem' } } });
+    expect(caOnly.cloud).toMatchObject({ token: 't', caFile: '/etc/fw/ca.pem', certFile: '', keyFile: '' });
+  });
+
+  it('refuses half a client certificate, a missing credential and TLS files with a plain http URL, all at once', () => {
+    const error = configError(() => loadEdgeConfig({ overrides: { ...REGISTRY, cloud: { url: 'http://cloud.example', caFile: '/etc/fw/ca.pem', certFile: '/etc/fw/node.pem' } } }));
+    expect(error.code).toBe('FW_CONFIG_INVALID');
+    for (const fragment of [
+      'config.cloud.certFile, keyFile: go together',
+      'config.cloud.token: required when cloud.url is set, unless cloud.certFile and cloud.keyFile give a client certificate',
+      'config.cloud.url: must be https:// when cloud.caFile, certFile or keyFile is set',
+    ]) {
+      expect(error.message).toContain(fragment);
+    }
+    expect(configError(() => loadEdgeConfig({ overrides: { ...REGISTRY, cloud: { keyFile: '/etc/fw/node.key' } } })).message).toContain('config.cloud.certFile, keyFile: go together');
   });
 
   it('needs a device registry for the embedded broker, and a URL for the bridge', () => {
@@ -106,6 +138,8 @@ describe('edge config', () => {
     expect(config.nodeId).toBe('edge-depot-1');
     expect(config.devices.registryFile).toBe(join(import.meta.dirname, '..', 'devices.json'));
     expect(config.mqtt.tls.caFile).toBe(join(import.meta.dirname, '..', 'tls', 'devices-ca.crt'));
+    // The example authenticates by client certificate (CN = node id), so it holds no token.
+    expect(config.cloud).toMatchObject({ token: '', caFile: join(import.meta.dirname, '..', 'tls', 'cloud-ca.crt'), keyFile: join(import.meta.dirname, '..', 'tls', 'edge-depot-1.key') });
     expect(config.vision.returnAreasFile).toBe(join(import.meta.dirname, '..', 'return-areas.json'));
   });
 

@@ -14,7 +14,8 @@ export interface EdgeConfig {
   nodeId: string;
   dataDir: string;
   logLevel: LogLevel;
-  cloud: { url: string; token: string };
+  /** Paths of PEM files (resolved); the uplink reads them at start (`readUplinkTls`). */
+  cloud: { url: string; token: string; caFile: string; certFile: string; keyFile: string };
   /** Passed to createUplink as tuning; the uplink validates its own keys. */
   uplink: Record<string, unknown>;
   /** Passed to createSqliteBuffer (its `path` is `{dataDir}/buffer.sqlite`); validated there. */
@@ -74,7 +75,7 @@ const SCHEMA = group({
   nodeId: str(defaultNodeId(), { pattern: ID }),
   dataDir: str('.fleetwire/edge', { path: true }),
   logLevel: str('info', { oneOf: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
-  cloud: group({ url: str(), token: str() }),
+  cloud: group({ url: str(), token: str(), caFile: str('', { path: true }), certFile: str('', { path: true }), keyFile: str('', { path: true }) }),
   uplink: { type: 'passthrough' },
   buffer: { type: 'passthrough' },
   devices: group({ registryFile: str('', { path: true }) }),
@@ -139,6 +140,9 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   FLEETWIRE_EDGE_LOG_LEVEL: 'logLevel',
   FLEETWIRE_EDGE_CLOUD_URL: 'cloud.url',
   FLEETWIRE_EDGE_NODE_TOKEN: 'cloud.token',
+  FLEETWIRE_EDGE_CLOUD_CA_FILE: 'cloud.caFile',
+  FLEETWIRE_EDGE_CLOUD_CERT_FILE: 'cloud.certFile',
+  FLEETWIRE_EDGE_CLOUD_KEY_FILE: 'cloud.keyFile',
   FLEETWIRE_EDGE_DEVICES_FILE: 'devices.registryFile',
   FLEETWIRE_EDGE_MQTT_HOST: 'mqtt.host',
   FLEETWIRE_EDGE_MQTT_PORT: 'mqtt.port',
@@ -210,10 +214,7 @@ function crossChecks(config: EdgeConfig): string[] {
   if (config.bridge.enabled && !/^(mqtts?|wss?):\/\//.test(config.bridge.url)) {
     problems.push('config.bridge.url: required when bridge.enabled, as mqtt://, mqtts://, ws:// or wss://');
   }
-  if (config.cloud.url !== '') {
-    if (!/^https?:\/\//.test(config.cloud.url)) problems.push(`config.cloud.url: must start with http:// or https:// (got "${config.cloud.url}")`);
-    if (config.cloud.token === '') problems.push('config.cloud.token: required when cloud.url is set (FLEETWIRE_EDGE_NODE_TOKEN)');
-  }
+  problems.push(...cloudChecks(config.cloud));
   const { vision } = config;
   if (vision.enabled) {
     if (vision.returnTokenSecret.length < 32) {
@@ -224,6 +225,20 @@ function crossChecks(config: EdgeConfig): string[] {
   if (vision.retention.hashDays < vision.retention.photoDays) {
     problems.push('config.vision.retention.hashDays: must be at least photoDays (re-use of a stored photo must stay detectable)');
   }
+  return problems;
+}
+
+function cloudChecks(cloud: EdgeConfig['cloud']): string[] {
+  const problems: string[] = [];
+  const clientCertificate = cloud.certFile !== '' && cloud.keyFile !== '';
+  if ((cloud.certFile === '') !== (cloud.keyFile === '')) problems.push('config.cloud.certFile, keyFile: go together (a client certificate and its key)');
+  if (cloud.url === '') return problems;
+  if (!/^https?:\/\//.test(cloud.url)) problems.push(`config.cloud.url: must start with http:// or https:// (got "${cloud.url}")`);
+  if (cloud.token === '' && !clientCertificate) {
+    problems.push('config.cloud.token: required when cloud.url is set, unless cloud.certFile and cloud.keyFile give a client certificate (FLEETWIRE_EDGE_NODE_TOKEN)');
+  }
+  const tlsFiles = [cloud.caFile, cloud.certFile, cloud.keyFile].some((file) => file !== '');
+  if (tlsFiles && cloud.url.startsWith('http://')) problems.push('config.cloud.url: must be https:// when cloud.caFile, certFile or keyFile is set');
   return problems;
 }
 

@@ -24,7 +24,7 @@ import { createMessageIds } from './intake/message-ids.js';
 import { createIntakeMetrics } from './intake/metrics.js';
 import { createIntakePipeline } from './intake/pipeline.js';
 import { createLocalRules } from './rules/local-rules.js';
-import { createUplink, type Uplink } from './uplink/uplink.js';
+import { createUplink, readUplinkTls, type Uplink } from './uplink/uplink.js';
 import { startVision, type VisionStage } from './vision/vision.js';
 
 export interface EdgeAgent {
@@ -40,7 +40,7 @@ export interface StartOptions {
 }
 
 /** Log paths that may carry secrets; pino replaces their values. */
-const REDACT_PATHS = ['token', 'password', '*.token', '*.password', 'config.cloud.token', 'config.bridge.password', 'config.vision.returnTokenSecret', 'headers.authorization', 'req.headers.authorization'];
+const REDACT_PATHS = ['token', 'password', '*.token', '*.password', 'tls.key', '*.tls.key', 'config.cloud.token', 'config.bridge.password', 'config.vision.returnTokenSecret', 'headers.authorization', 'req.headers.authorization'];
 
 export function createEdgeLogger(config: Pick<EdgeConfig, 'logLevel' | 'nodeId'>): Logger {
   return pino({ level: config.logLevel, base: { service: 'fleetwire-edge', nodeId: config.nodeId }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
@@ -58,6 +58,9 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
   };
 
   try {
+    // The uplink's PEM files are read first: a wrong path stops the agent before it opens anything.
+    const { url, token, caFile, certFile, keyFile } = config.cloud;
+    const uplinkTls = url === '' ? undefined : readUplinkTls({ caFile, certFile, keyFile }, { nodeId: config.nodeId, hasToken: token !== '' });
     mkdirSync(config.dataDir, { recursive: true });
     // mqtt.js hands the bridge one message at a time, each waiting for its commit: a group
     // commit tick would cap the bridge at one message per tick (measured ~100 msg/s at 5 ms,
@@ -103,7 +106,16 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
     let uplink: Uplink | undefined;
     let uplinkRunning = false;
     if (config.cloud.url !== '') {
-      const started = createUplink({ ...config.uplink, buffer, url: config.cloud.url, nodeId: config.nodeId, token: config.cloud.token, metrics: registry, logger: logger.child({ stage: 'uplink' }) });
+      const started = createUplink({
+        ...config.uplink,
+        buffer,
+        url,
+        nodeId: config.nodeId,
+        token,
+        ...(uplinkTls === undefined ? {} : { tls: uplinkTls }),
+        metrics: registry,
+        logger: logger.child({ stage: 'uplink' }),
+      });
       uplink = started;
       started.start();
       uplinkRunning = true;

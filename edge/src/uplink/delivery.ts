@@ -9,17 +9,19 @@ import { classifyAnswer, parseAcceptedAnswer, type FailureClass } from './answer
 import { parseRetryAfter } from './backoff.js';
 import type { UplinkMetrics } from './metrics.js';
 import type { ResolvedUplinkOptions } from './options.js';
-import { sendBatch } from './sender.js';
+import type { Sender } from './sender.js';
 
 export type DeliveryOutcome = { ok: true } | { ok: false; failureClass: FailureClass; retryAfterMs?: number | undefined };
 
 export class BatchDelivery {
   readonly #options: ResolvedUplinkOptions;
   readonly #metrics: UplinkMetrics;
+  readonly #sender: Sender;
 
-  constructor(options: ResolvedUplinkOptions, metrics: UplinkMetrics) {
+  constructor(options: ResolvedUplinkOptions, metrics: UplinkMetrics, sender: Sender) {
     this.#options = options;
     this.#metrics = metrics;
+    this.#sender = sender;
   }
 
   /** Sends the batch; on failure its records (not yet delivered) are released to the buffer. */
@@ -28,13 +30,14 @@ export class BatchDelivery {
     const records = batch.serialized ?? batch.records;
     const encoded = encodeBatch({ nodeId, createdAt: Date.now(), records, gzipLevel: this.#options.gzipLevel });
     const started = performance.now();
-    const result = await sendBatch(encoded, { url: this.#options.url, token: this.#options.token, timeoutMs: this.#options.requestTimeoutMs, signal });
+    const result = await this.#sender.send(encoded, { timeoutMs: this.#options.requestTimeoutMs, signal });
     const seconds = (performance.now() - started) / 1000;
     const log = { batchId: encoded.batchId, records: records.length };
 
     if (result.kind === 'network') {
       this.#metrics.duration.observe({ status_class: 'network' }, seconds);
-      return this.#fail(batch, result.timedOut ? 'timeout' : 'network', undefined, { ...log, error: result.message });
+      // A TLS failure is a network-class failure (the data is kept), reported with what to check.
+      return this.#fail(batch, result.timedOut ? 'timeout' : 'network', undefined, { ...log, error: result.message, ...(result.tls ? { tls: true } : {}) });
     }
     this.#metrics.duration.observe({ status_class: `${Math.floor(result.status / 100)}xx` }, seconds);
     const action = classifyAnswer(result.status, result.body);
@@ -104,7 +107,7 @@ export class BatchDelivery {
     this.#metrics.errors.inc({ class: failureClass });
     const loud = failureClass === 'auth' || failureClass === 'config';
     if (loud) {
-      const hint = 'configuration problem: check the node token, node id and cloud url; the data is kept';
+      const hint = 'configuration problem: check the node token or client certificate, node id and cloud url; the data is kept';
       this.#options.logger.error({ event: 'uplink_auth_refused', ...log, failureClass, hint }, 'uplink_auth_refused');
     } else {
       this.#options.logger.warn({ event: 'uplink_send_failed', ...log, failureClass, retryAfterMs }, 'uplink_send_failed');

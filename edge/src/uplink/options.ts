@@ -7,14 +7,17 @@ import { isNodeId } from '@fleetwire/protocol';
 import type { RecordBuffer } from '../buffer/buffer.js';
 import { createOptionChecks } from '../buffer/option-checks.js';
 import { EdgeError } from '../errors.js';
+import type { UplinkTls } from './tls.js';
 
 export interface UplinkOptions {
   buffer: RecordBuffer;
   /** Base URL of the cloud ingest, e.g. https://ingest.example.com; batches go to {url}/v1/batches. */
   url: string;
   nodeId: string;
-  /** Bearer token of this node. Never logged. */
-  token: string;
+  /** Bearer token of this node; may be omitted or '' when `tls` holds a client certificate. Never logged. */
+  token?: string;
+  /** PEM material for https:// URLs (`readUplinkTls`): private CA, client certificate + key. Never logged. */
+  tls?: UplinkTls;
   metrics: Registry;
   logger: Logger;
   /** Records per batch. Default 500. */
@@ -52,11 +55,19 @@ export function resolveUplinkOptions(options: UplinkOptions): ResolvedUplinkOpti
   if (!options.buffer || !options.metrics || !options.logger) {
     throw new EdgeError('FW_UPLINK_OPTIONS_INVALID', 'uplink: options buffer, metrics and logger are required');
   }
+  const tls = options.tls ?? {};
+  const hasClientCertificate = tls.cert !== undefined && tls.key !== undefined;
+  if ((tls.cert === undefined) !== (tls.key === undefined)) throw new EdgeError('FW_UPLINK_OPTIONS_INVALID', 'uplink: options tls.cert and tls.key go together');
+  if ((tls.ca !== undefined || hasClientCertificate) && !url.startsWith('https://')) {
+    throw new EdgeError('FW_UPLINK_OPTIONS_INVALID', 'uplink: option tls needs an https:// url');
+  }
+  const token = hasClientCertificate && (options.token ?? '') === '' ? '' : check.text('token', options.token);
   return {
     buffer: options.buffer,
     url,
     nodeId: options.nodeId,
-    token: check.text('token', options.token),
+    token,
+    tls,
     metrics: options.metrics,
     logger: options.logger,
     maxBatchRecords: check.number('maxBatchRecords', options.maxBatchRecords, 500, { min: 1, max: 100_000 }),

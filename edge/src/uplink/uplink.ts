@@ -8,8 +8,11 @@ import { nextWait, type BackoffPolicy } from './backoff.js';
 import { BatchDelivery, type DeliveryOutcome } from './delivery.js';
 import { createUplinkMetrics, type UplinkMetrics } from './metrics.js';
 import { resolveUplinkOptions, type ResolvedUplinkOptions, type UplinkOptions } from './options.js';
+import { createSender, type Sender } from './sender.js';
+import { summarizeUplinkTls } from './tls.js';
 
 export type { UplinkOptions } from './options.js';
+export { readUplinkTls, type UplinkTls, type UplinkTlsFiles } from './tls.js';
 
 export interface Uplink {
   start(): void;
@@ -25,6 +28,7 @@ export function createUplink(options: UplinkOptions): Uplink {
 class HttpUplink implements Uplink {
   readonly #options: ResolvedUplinkOptions;
   readonly #metrics: UplinkMetrics;
+  readonly #sender: Sender;
   readonly #delivery: BatchDelivery;
   readonly #policy: BackoffPolicy;
   #running = false;
@@ -37,7 +41,8 @@ class HttpUplink implements Uplink {
   constructor(options: ResolvedUplinkOptions, metrics: UplinkMetrics) {
     this.#options = options;
     this.#metrics = metrics;
-    this.#delivery = new BatchDelivery(options, metrics);
+    this.#sender = createSender({ url: options.url, token: options.token, tls: options.tls, maxSockets: options.concurrency });
+    this.#delivery = new BatchDelivery(options, metrics, this.#sender);
     this.#policy = {
       baseMs: options.baseBackoffMs,
       maxMs: options.maxBackoffMs,
@@ -50,7 +55,9 @@ class HttpUplink implements Uplink {
     if (this.#running) return;
     this.#running = true;
     this.#abort = new AbortController();
-    this.#options.logger.info({ event: 'uplink_started', url: this.#options.url, nodeId: this.#options.nodeId }, 'uplink_started');
+    const { url, nodeId, token, tls } = this.#options;
+    const auth = token === '' ? 'client_certificate' : 'token';
+    this.#options.logger.info({ event: 'uplink_started', url, nodeId, auth, tls: summarizeUplinkTls(tls) }, 'uplink_started');
     this.#workers = Array.from({ length: this.#options.concurrency }, () => this.#work());
   }
 
@@ -61,6 +68,7 @@ class HttpUplink implements Uplink {
     const grace = setTimeout(() => this.#abort.abort(), this.#options.stopGraceMs);
     await Promise.all(this.#workers);
     clearTimeout(grace);
+    this.#sender.close();
     this.#metrics.backoff.set(0);
     this.#options.logger.info({ event: 'uplink_stopped' }, 'uplink_stopped');
   }

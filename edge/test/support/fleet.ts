@@ -107,7 +107,11 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
 
 /** Sum of a metric's samples in the agent's /metrics text, optionally filtered by labels. */
 export async function readMetric(httpUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+  return sumMetric(await (await fetch(`${httpUrl}/metrics`)).text(), name, labels);
+}
+
+/** Sum of a metric's samples in Prometheus text, optionally filtered by labels. */
+export function sumMetric(text: string, name: string, labels: Record<string, string> = {}): number {
   let sum = 0;
   for (const line of text.split('\n')) {
     const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
