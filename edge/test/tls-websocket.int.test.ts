@@ -1,13 +1,13 @@
 /**
  * The other two listeners of the real agent process: MQTT over TLS with client certificates
- * (the CN is the device id; certificates come from a throwaway CA made with the openssl CLI)
+ * (the CN is the device id; certificates come from a throwaway CA, deploy/test/certificates.ts)
  * and MQTT over WebSocket with a password.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuthority, issueCertificate } from '../../deploy/test/certificates.js';
 import { startAgentProcess, type AgentProcess } from './support/agent-process.js';
 import { readMetric, telemetryTopic, tempDir, vehiclePayload, writeRegistry } from './support/fleet.js';
 
@@ -16,26 +16,14 @@ let agent: AgentProcess;
 const certDevice = { id: 'VH-CERT1', kind: 'vehicle' as const, password: '' };
 const wsDevice = { id: 'VH-WS01', kind: 'vehicle' as const, password: 'pw-ws' };
 
-function openssl(args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-}
-
-/** A key and a certificate for `cn`, signed by `ca` (or self-signed when ca is undefined). */
-function issue(name: string, cn: string, ca?: string): void {
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-subj', `/CN=${cn}`, '-out', `${name}.csr`]);
-  const signing = ca ? ['-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial'] : ['-signkey', `${name}.key`];
-  const extensions = name === 'server' ? ['-extfile', 'san.ext'] : [];
-  openssl(['x509', '-req', '-in', `${name}.csr`, ...signing, '-days', '2', '-out', `${name}.crt`, ...extensions]);
-}
-
 beforeAll(async () => {
   dir = tempDir('tls');
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-subj', '/CN=fleetwire test devices CA', '-days', '2', '-out', 'ca.crt']);
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  issue('server', '127.0.0.1', 'ca');
-  issue('device', certDevice.id, 'ca');
-  issue('stranger', 'VH-NOBODY', 'ca');
-  issue('forged', certDevice.id); // right CN, wrong issuer
+  const authority = createAuthority(dir, 'ca');
+  issueCertificate(dir, 'server', { commonName: '127.0.0.1', authority, altNames: ['IP:127.0.0.1'] });
+  issueCertificate(dir, 'device', { commonName: certDevice.id, authority });
+  issueCertificate(dir, 'stranger', { commonName: 'VH-NOBODY', authority });
+  // Right CN, wrong issuer.
+  issueCertificate(dir, 'forged', { commonName: certDevice.id, authority: createAuthority(dir, 'foreign-ca') });
   const registryFile = await writeRegistry(dir, [wsDevice]);
   // The certificate-only device has no passwordHash.
   const registry = JSON.parse(readFileSync(registryFile, 'utf8')) as { devices: unknown[] };
