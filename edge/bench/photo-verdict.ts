@@ -5,19 +5,20 @@
  * Usage: see USAGE below (`--help`). Results and their reading: docs/edge.md, "Benchmark: photo
  * verdict vs bare session.run".
  *
- * Each return is `--photos` distinct simulator photos (JPEG with EXIF) under a fresh return id,
- * so every upload is verified in full (no replay, no re-use fraud). The agent runs as in
- * production: buffer synchronous=full (the events' commit is fsynced), photos fsynced to disk,
- * uplink off. Latency is per return (all its photos), sequential uploads; throughput runs
- * `--concurrency` uploads at once (the agent's default maxActiveReturns is 2). The bare side
- * runs both models per photo at once, as the agent does, one return after another.
+ * Each return is `--photos` distinct simulator photos (JPEG with EXIF and an sRGB profile) under
+ * a fresh return id, so every upload is verified in full (no replay, no re-use fraud). The agent
+ * runs as in production: buffer synchronous=full (the events' commit is fsynced), photos
+ * fsynced to disk, uplink off. Latency is per return (all its photos), sequential uploads;
+ * throughput runs `--concurrency` uploads at once (the agent's default maxActiveReturns is 2).
+ * The bare side runs both models per photo (onnxruntime-node runs a session synchronously on
+ * the event loop), one return after another.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { issueReturnToken } from '../src/http/photos/return-token.js';
-import { loadReturnModels, type ReturnModels } from '../src/vision/models.js';
-import { preparePhoto } from '../src/vision/preprocess.js';
+import { loadReturnModels, type ReturnModels } from '../src/vision/models/models.js';
+import { preparePhoto } from '../src/vision/photos/preprocess.js';
 import { returnPhotos, SITE } from '../src/vision/test-photos.js';
 import { startAgentProcess } from '../test/support/agent-process.js';
 import { connectDevice, readMetric, telemetryTopic, tempDir, vehiclePayload, vehicles, writeRegistry } from '../test/support/fleet.js';
@@ -156,6 +157,10 @@ async function main(): Promise<void> {
     console.log(`sequential, all rounds: upload→verdict p50 ${ms(percentile(all.http, 50))} p95 ${ms(percentile(all.http, 95))}; bare p50 ${ms(percentile(all.bare, 50))} p95 ${ms(percentile(all.bare, 95))}`);
     console.log(`  ratio p50 ${(percentile(all.http, 50) / percentile(all.bare, 50)).toFixed(2)}, p95 ${(percentile(all.http, 95) / percentile(all.bare, 95)).toFixed(2)} (target ≤ 1.3)`);
     console.log(`  agent stage means per return: ${await stageMeans(url)}`);
+    // Every verified return's photos stay on disk (retention is far away): bytes kept per photo.
+    const storedBytes = await readMetric(url, 'fleetwire_vision_stored_photo_bytes');
+    const storedPhotos = await readMetric(url, 'fleetwire_vision_photos_total');
+    console.log(`  stored per photo ${(storedBytes / Math.max(1, storedPhotos) / 1024).toFixed(0)} KiB (uploaded ${(bytes / 1024).toFixed(0)} KiB)`);
 
     const fresh = await Promise.all(Array.from({ length: RETURNS }, (_, i) => returnPhotos(90_000 + i * PHOTOS, PHOTOS, Date.now(), SIZE)));
     const freshTensors = await Promise.all(fresh.map((photos) => Promise.all(photos.map(async (b) => (await preparePhoto(b, models.damage.inputSize)).tensor))));

@@ -6,4 +6,4 @@ export { EdgeError, EDGE_ERROR_CODES, isRetryable, type EdgeErrorCode } from './
 export { hashPassword, verifyPassword } from './intake/auth/password-hash.js';
 export type { RecordBuffer, QuarantineEntry, OutgoingBatch, BacklogStats } from './buffer/buffer.js';
 export { issueReturnToken, RETURN_TOKEN_AUDIENCE, type ReturnClaims } from './http/photos/return-token.js';
-export type { ReturnAnswer } from './vision/return-answer.js';
+export type { ReturnAnswer } from './vision/returns/return-answer.js';

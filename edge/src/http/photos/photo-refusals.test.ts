@@ -123,4 +123,11 @@ describe('refused photo uploads', () => {
     expect(ok.statusCode).toBe(200);
     expect(ok.json().verdict).toBe('accepted');
   });
+  it('names the first refused photo of the body, also when later parts were read while it was checked', async () => {
+    const parts = [...photoParts([good[0]!, TEXT_NAMED_JPG]), { name: 'vehicleId', data: 'VH-9999' }, ...photoParts([pngBomb(20_000, 20_000)])];
+    const response = await upload('RF-ORDER', parts);
+    expect(response.statusCode).toBe(415);
+    expect(response.json()).toMatchObject({ reason: 'image_unsupported', photo: 1 });
+    expect(api.vision.verifier.previousAnswer('RF-ORDER')).toBeUndefined();
+  });
 });

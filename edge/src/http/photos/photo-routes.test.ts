@@ -5,7 +5,9 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import sharp from 'sharp';
+import { generatePhoto } from '@fleetwire/simulators';
 import type { EventRecord, FleetRecord } from '@fleetwire/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { returnPhoto, returnPhotos, SITE, vehicleAt } from '../../vision/test-photos.js';
@@ -45,6 +47,17 @@ function buffered(): FleetRecord[] {
 const eventsOf = (returnId: string): EventRecord[] =>
   buffered().filter((r): r is EventRecord => r.kind === 'event' && (r.payload.data as { returnId?: string }).returnId === returnId);
 
+/** [photo id, orientation] of a return's stored photos, from the vision store. */
+function storedOrientations(returnId: string): Array<[string, number | null]> {
+  const db = new Database(join(api.dataDir, 'vision.sqlite'), { readonly: true });
+  try {
+    return (db.prepare('SELECT photo_id, orientation FROM photo_hashes WHERE return_id = ? ORDER BY photo_id').all(returnId) as Array<{ photo_id: string; orientation: number | null }>)
+      .map((r) => [r.photo_id, r.orientation]);
+  } finally {
+    db.close();
+  }
+}
+
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
@@ -78,16 +91,19 @@ describe('POST /v1/returns/{returnId}/photos', () => {
     });
   });
 
-  it('stores the photos upright without EXIF, and nothing under dataDir holds EXIF', async () => {
+  it('stores the photos as uploaded minus their metadata, and nothing under dataDir holds EXIF', async () => {
     const folder = join(api.dataDir, 'photos', 'RT-GOOD');
     expect(readdirSync(folder).sort()).toEqual(['0.jpg', '1.jpg', '2.jpg', '3.jpg']);
     for (const name of readdirSync(folder)) {
       const meta = await sharp(join(folder, name)).metadata();
+      const uploaded = await sharp(firstReturn[Number.parseInt(name, 10)]).metadata();
       expect(meta.format).toBe('jpeg');
       expect(meta.exif).toBeUndefined();
-      expect(meta.icc).toBeUndefined();
       expect(meta.xmp).toBeUndefined();
+      // The colour profile stays (the pixels are the uploaded ones, in its colour space).
+      expect(meta.icc).toEqual(uploaded.icc);
     }
+    expect(storedOrientations('RT-GOOD')).toEqual([['RT-GOOD/0', 1], ['RT-GOOD/1', 1], ['RT-GOOD/2', 1], ['RT-GOOD/3', 1]]);
     expect(firstReturn[0]?.includes('photo-simulator')).toBe(true);
     for (const file of filesUnder(api.dataDir)) {
       const bytes = readFileSync(file);
@@ -154,6 +170,17 @@ describe('POST /v1/returns/{returnId}/photos', () => {
     expect(text).toMatch(/fleetwire_vision_fraud_suspected_total\{reason="photo_reused"\} 1/);
     expect(text).toMatch(/fleetwire_vision_verdict_seconds_count \d+/);
     expect(text).toMatch(/fleetwire_vision_stored_photo_bytes [1-9]/);
+  });
+
+  // After the counts above: this return adds to them.
+  it('keeps a rotated photo as taken and its EXIF orientation in the vision store', async () => {
+    const turned = (await generatePhoto({ seed: 610, exif: { takenAt: new Date(Date.now() - 60_000), gps: SITE, orientation: 6 } })).jpeg;
+    const response = await upload('RT-TURNED', photoParts([...(await returnPhotos(611, 3, Date.now())), turned]));
+    expect(response.statusCode).toBe(200);
+    expect(response.json().photos[3]).toMatchObject({ width: 256, height: 192 });
+    const meta = await sharp(join(api.dataDir, 'photos', 'RT-TURNED', '3.jpg')).metadata();
+    expect([meta.width, meta.height, meta.orientation, meta.exif]).toEqual([192, 256, undefined, undefined]);
+    expect(storedOrientations('RT-TURNED').at(3)).toEqual(['RT-TURNED/3', 6]);
   });
 });
 

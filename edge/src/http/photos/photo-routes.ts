@@ -6,19 +6,20 @@
  *   Content-Type: multipart/form-data             one file part per photo (any field name),
  *                                                 optional text fields bookingId / vehicleId /
  *                                                 tripId, which must match the token
- *   200 → the verdict (vision/return-answer.ts); a repeated upload of a verified return gets
+ *   200 → the verdict (vision/returns/return-answer.ts); a repeated upload of a verified return gets
  *         the same answer with `replayed: true`. Errors → upload-errors.ts.
  *
  * The token is checked in onRequest, before a byte of the body is read. Photos are read one at
- * a time as they stream in, each checked (magic bytes, size, pixels) and preprocessed before
- * the next is read; the first refused photo ends the upload (the answer names its index). Type
- * is judged by content, never by the declared content type or file name.
+ * a time as they stream in; each is checked (magic bytes, size, pixels), preprocessed and scored
+ * while the next one is read. The first refused photo (by index) ends the upload and the answer
+ * names it; no further part is read once a photo was refused. Type is judged by content, never
+ * by the declared content type or file name.
  */
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { EdgeError } from '../../errors.js';
-import type { PreparedPhoto } from '../../vision/preprocess.js';
-import { RETURN_ANSWER_SCHEMA } from '../../vision/return-answer.js';
+import { RETURN_ANSWER_SCHEMA } from '../../vision/returns/return-answer.js';
+import type { CheckedPhoto } from '../../vision/returns/return-verification.js';
 import type { VisionStage } from '../../vision/vision.js';
 import { bearerToken, verifyReturnToken, type ReturnClaims } from './return-token.js';
 import { fromMultipartError, UPLOAD_ERROR_SCHEMA, uploadErrorAnswer } from './upload-errors.js';
@@ -89,19 +90,30 @@ export const photoRoutes: FastifyPluginAsync<PhotoRoutesOptions> = async (app, o
     }
     let release: (() => void) | undefined;
     let photo: number | undefined;
+    // Photos being prepared while the next part is received; awaited in order below.
+    const pending: Array<Promise<CheckedPhoto>> = [];
     try {
       release = await gate.enter(claims.returnId);
-      const prepared: PreparedPhoto[] = [];
+      let refused = false;
       for await (const part of readParts(request)) {
         if (part.type === 'field') {
           checkField(part.fieldname, part.value, claims);
           continue;
         }
-        photo = prepared.length;
+        photo = pending.length;
         const bytes = await part.toBuffer().catch((error: unknown) => Promise.reject(fromMultipartError(error)));
-        prepared.push(await verifier.prepare(bytes, { returnId: claims.returnId, index: photo, receivedAt }));
+        const checked = verifier.prepare(bytes, { returnId: claims.returnId, index: photo, receivedAt });
+        checked.catch(() => { refused = true; });
+        pending.push(checked);
         photo = undefined;
+        if (refused) break;
       }
+      const prepared: CheckedPhoto[] = [];
+      for (const [index, checked] of pending.entries()) {
+        photo = index;
+        prepared.push(await checked);
+      }
+      photo = undefined;
       if (prepared.length === 0) throw new EdgeError('FW_UPLOAD_NO_PHOTOS', 'the upload holds no photo (one file part per photo)');
       metrics.stageSeconds.observe({ stage: 'prepare' }, (performance.now() - started) / 1000);
       const { tripId, returnId, bookingId, vehicleId } = claims;
@@ -109,8 +121,14 @@ export const photoRoutes: FastifyPluginAsync<PhotoRoutesOptions> = async (app, o
       metrics.verdictSeconds.observe((performance.now() - started) / 1000);
       return answer;
     } catch (error) {
+      // A photo refused while later parts were read came first in the body: its refusal wins.
+      const settled = await Promise.allSettled(pending);
+      const first = settled.findIndex((s) => s.status === 'rejected');
+      if (first >= 0 && first < (photo ?? pending.length)) return refuse(reply, (settled[first] as PromiseRejectedResult).reason, first);
       return refuse(reply, error, photo);
     } finally {
+      // No photo of this return is still being worked on once it leaves the gate.
+      await Promise.allSettled(pending);
       release?.();
     }
   });

@@ -1,9 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { createVehiclePositions } from '../returns/vehicle-positions.js';
 import { vehicleAt } from '../test-photos.js';
-import { createVehiclePositions } from '../vehicle-positions.js';
 import { createSqliteVisionStore } from './sqlite-vision-store.js';
 
 const path = (): string => join(mkdtempSync(join(tmpdir(), 'fw-vision-store-')), 'vision.sqlite');
@@ -25,6 +26,27 @@ describe('sqlite vision store', () => {
     reopened.saveReturn(entry('RT-1', 2000), [hash('RT-1/0', '00000000000000aa', 2000)]);
     expect(reopened.photoHashes().map((h) => [h.photoId, h.hash])).toEqual([['RT-1/1', '000000000000ff00'], ['RT-1/0', '00000000000000aa']]);
     reopened.close();
+  });
+
+  it('keeps the orientation of each stored photo, and upgrades a store of schema 1 (photos stored upright)', () => {
+    const file = path();
+    const old = new Database(file);
+    old.exec(`CREATE TABLE returns (return_id TEXT PRIMARY KEY, booking_id TEXT NOT NULL, vehicle_id TEXT NOT NULL, verified_at INTEGER NOT NULL,
+                answer TEXT NOT NULL, photo_bytes INTEGER NOT NULL, photos_pruned_at INTEGER) STRICT;
+              CREATE INDEX returns_stored ON returns (verified_at) WHERE photos_pruned_at IS NULL;
+              CREATE TABLE photo_hashes (photo_id TEXT PRIMARY KEY, return_id TEXT NOT NULL, hash TEXT NOT NULL, seen_at INTEGER NOT NULL) STRICT;
+              CREATE INDEX photo_hashes_seen ON photo_hashes (seen_at);
+              CREATE TABLE vehicle_positions (vehicle_id TEXT PRIMARY KEY, lat REAL NOT NULL, lon REAL NOT NULL, reported_at INTEGER NOT NULL, received_at INTEGER NOT NULL) STRICT;
+              INSERT INTO photo_hashes VALUES ('RT-0/0', 'RT-0', '00000000000000ff', 500);
+              PRAGMA user_version = 1;`);
+    old.close();
+    const store = createSqliteVisionStore({ path: file });
+    store.saveReturn(entry('RT-1', 1000), [{ ...hash('RT-1/0', '00000000000000aa', 1000), orientation: 6 }, { ...hash('RT-1/1', '00000000000000bb', 1000), orientation: 1 }]);
+    expect(store.photoOrientations('RT-1')).toEqual(new Map([['RT-1/0', 6], ['RT-1/1', 1]]));
+    expect(store.photoOrientations('RT-0')).toEqual(new Map([['RT-0/0', null]]));
+    // The in-memory hashes stay lean.
+    expect(store.photoHashes().map((h) => Object.keys(h).sort())).toEqual(Array(3).fill(['hash', 'photoId', 'returnId', 'seenAt']));
+    store.close();
   });
 
   it('lists stored photo sets oldest first and forgets only pruned returns and old hashes', () => {

@@ -8,14 +8,16 @@
  * Tables (schema version in PRAGMA user_version):
  *   returns            return_id PK, booking_id, vehicle_id, verified_at, answer (JSON),
  *                      photo_bytes, photos_pruned_at (NULL while the photos are on disk)
- *   photo_hashes       photo_id PK, return_id, hash (64 hex), seen_at
+ *   photo_hashes       photo_id PK, return_id, hash (64 hex), seen_at, orientation (EXIF
+ *                      orientation of the stored file, 1–8; NULL for rows of schema 1, whose
+ *                      files were stored upright)
  *   vehicle_positions  vehicle_id PK, lat, lon, reported_at (device time), received_at
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { EdgeError } from '../../errors.js';
-import type { KnownPhotoHash, StoredPhotoSet, StoredPosition, VerifiedReturn, VisionStore } from './vision-store.js';
+import type { KnownPhotoHash, SavedPhoto, StoredPhotoSet, StoredPosition, VerifiedReturn, VisionStore } from './vision-store.js';
 
 const MIGRATIONS: readonly string[] = [
   `
@@ -44,6 +46,9 @@ const MIGRATIONS: readonly string[] = [
     received_at INTEGER NOT NULL
   ) STRICT;
   `,
+  // Stored JPEGs keep their image data as uploaded (metadata cut, not re-encoded): the EXIF
+  // orientation they lost is kept here.
+  'ALTER TABLE photo_hashes ADD COLUMN orientation INTEGER;',
 ];
 
 interface ReturnRow { return_id: string; booking_id: string; vehicle_id: string; verified_at: number; answer: string; photo_bytes: number }
@@ -56,16 +61,16 @@ export function createSqliteVisionStore(options: { path: string }): VisionStore 
     `INSERT INTO returns (return_id, booking_id, vehicle_id, verified_at, answer, photo_bytes) VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT (return_id) DO UPDATE SET verified_at = excluded.verified_at, answer = excluded.answer, photo_bytes = excluded.photo_bytes, photos_pruned_at = NULL`,
   );
-  const insertHash = db.prepare('INSERT OR REPLACE INTO photo_hashes (photo_id, return_id, hash, seen_at) VALUES (?, ?, ?, ?)');
+  const insertHash = db.prepare('INSERT OR REPLACE INTO photo_hashes (photo_id, return_id, hash, seen_at, orientation) VALUES (?, ?, ?, ?, ?)');
   const upsertPosition = db.prepare(
     `INSERT INTO vehicle_positions (vehicle_id, lat, lon, reported_at, received_at) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (vehicle_id) DO UPDATE SET lat = excluded.lat, lon = excluded.lon, reported_at = excluded.reported_at, received_at = excluded.received_at
      WHERE excluded.reported_at >= vehicle_positions.reported_at`,
   );
   const markPruned = db.prepare('UPDATE returns SET photos_pruned_at = ?, photo_bytes = 0 WHERE return_id = ?');
-  const saveReturn = db.transaction((entry: VerifiedReturn, hashes: readonly KnownPhotoHash[]) => {
+  const saveReturn = db.transaction((entry: VerifiedReturn, photos: readonly SavedPhoto[]) => {
     insertReturn.run(entry.returnId, entry.bookingId, entry.vehicleId, entry.verifiedAt, JSON.stringify(entry.answer), entry.photoBytes);
-    for (const h of hashes) insertHash.run(h.photoId, h.returnId, h.hash, h.seenAt);
+    for (const p of photos) insertHash.run(p.photoId, p.returnId, p.hash, p.seenAt, p.orientation ?? null);
   });
   const savePositions = db.transaction((positions: readonly StoredPosition[]) => {
     for (const p of positions) upsertPosition.run(p.vehicleId, p.lat, p.lon, p.reportedAt, p.receivedAt);
@@ -89,10 +94,15 @@ export function createSqliteVisionStore(options: { path: string }): VisionStore 
         verifiedAt: row.verified_at, answer: JSON.parse(row.answer) as unknown, photoBytes: row.photo_bytes,
       };
     },
-    saveReturn(entry, added) {
-      saveReturn(entry, added);
-      const replaced = new Set(added.map((h) => h.photoId));
+    saveReturn(entry, photos) {
+      saveReturn(entry, photos);
+      const replaced = new Set(photos.map((p) => p.photoId));
+      const added = photos.map((p): KnownPhotoHash => ({ photoId: p.photoId, returnId: p.returnId, hash: p.hash, seenAt: p.seenAt }));
       hashes = [...hashes.filter((h) => !replaced.has(h.photoId)), ...added];
+    },
+    photoOrientations(returnId) {
+      const rows = db.prepare('SELECT photo_id, orientation FROM photo_hashes WHERE return_id = ? ORDER BY photo_id').all(returnId) as Array<{ photo_id: string; orientation: number | null }>;
+      return new Map(rows.map((r) => [r.photo_id, r.orientation]));
     },
     positions: () =>
       (db.prepare('SELECT vehicle_id, lat, lon, reported_at, received_at FROM vehicle_positions').all() as PositionRow[])

@@ -6,7 +6,7 @@
  * position (parking and GPS checks). No EXIF and no photo bytes are kept here.
  * Implementation: sqlite-vision-store.ts.
  */
-import type { PerceptualHash } from '../perceptual-hash.js';
+import type { PerceptualHash } from '../photos/perceptual-hash.js';
 
 export interface KnownPhotoHash {
   /** `{returnId}/{index}`. */
@@ -15,6 +15,15 @@ export interface KnownPhotoHash {
   hash: PerceptualHash;
   /** ms since epoch. */
   seenAt: number;
+}
+
+/** A photo of a verified return, as saved with it. */
+export interface SavedPhoto extends KnownPhotoHash {
+  /**
+   * EXIF orientation (1–8) to apply when showing the stored file, whose metadata (EXIF with its
+   * orientation tag) was cut out; 1 when the file is stored upright. Absent: not recorded.
+   */
+  orientation?: number;
 }
 
 export interface VerifiedReturn {
@@ -47,8 +56,13 @@ export interface VisionStore {
   /** Every known photo hash, oldest first. */
   photoHashes(): readonly KnownPhotoHash[];
   findReturn(returnId: string): VerifiedReturn | undefined;
-  /** Commits the return and its photos' hashes in one transaction. */
-  saveReturn(entry: VerifiedReturn, hashes: readonly KnownPhotoHash[]): void;
+  /** Commits the return and its photos' hashes (and orientations) in one transaction. */
+  saveReturn(entry: VerifiedReturn, photos: readonly SavedPhoto[]): void;
+  /**
+   * The orientation of each stored photo of a return, by photo id: what a viewer applies to
+   * `{returnId}/{n}.jpg`. Null for photos saved before orientations were recorded (stored upright).
+   */
+  photoOrientations(returnId: string): Map<string, number | null>;
   positions(): StoredPosition[];
   /** Upserts; a position older (by device time) than the stored one is ignored. */
   savePositions(positions: readonly StoredPosition[]): void;

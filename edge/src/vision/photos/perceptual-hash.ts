@@ -1,7 +1,7 @@
 /**
  * pHash: a 256-bit perceptual hash of a photo, robust to re-compression, resizing and brightness
  * or contrast changes, so a photo re-used from an earlier return is found by Hamming distance.
- * The input is a 64x64 greyscale thumbnail (the caller resizes with sharp). Its 2-D DCT-II is
+ * The input is a 64x64 greyscale thumbnail (photo-pixels.ts greyThumbnail). Its 2-D DCT-II is
  * taken, the 16x16 lowest frequencies kept (the DC term replaced by the next one, as it only
  * carries brightness), and bit i is set when coefficient i lies above their median.
  * (dHash on a 9x8 thumbnail was tried first: flat backgrounds made its bits flip under JPEG

@@ -1,11 +1,13 @@
 /**
  * The return-verification stage: photos in, verdict and events out.
  *
- *   prepare (per photo, as it arrives)  header by magic bytes → pixel limit → sharp decode,
- *       EXIF read, tensor, pHash, EXIF-free JPEG. A refused photo is quarantined (metadata cut,
- *       quarantine-bytes.ts) and fails with a coded EdgeError.
- *   verify (per return)  both models on every photo (loaded once, shared) → fraud features
- *       against the known hashes and the vehicle's last position → parking check → assessment
+ *   prepare (per photo, as it arrives)  header by magic bytes → pixel limit → one small sharp
+ *       decode: EXIF read, tensor, pHash; the JPEG to store with its metadata cut
+ *       (preprocess.ts) → both models on the tensor (loaded once, shared). The photo routes
+ *       prepare a photo while the next one is still being received. A refused photo is
+ *       quarantined (metadata cut, quarantine-bytes.ts) and fails with a coded EdgeError.
+ *   verify (per return)  fraud features of every photo against the known hashes and the
+ *       vehicle's last position → parking check → assessment
  *       and verdict (pure, return-assessment.ts) → ReturnVerified (+ FraudDetected) → the
  *       stripped photos to disk and the events to the buffer, side by side → the return and its
  *       hashes to the vision store → the answer.
@@ -14,32 +16,40 @@
  * retried; the event ids are the same on the retry (return-events.ts).
  */
 import type { Logger } from 'pino';
-import type { RecordBuffer } from '../buffer/buffer.js';
-import { EdgeError, type EdgeErrorCode } from '../errors.js';
-import { assessPhotoFraud, type FraudThresholds } from './fraud-features.js';
-import type { ReturnArea } from './geofence.js';
-import { readImageHeader } from './image-header.js';
-import type { VisionMetrics } from './metrics.js';
-import { scoreDamage, scoreScreen, type DamageScores, type ReturnModels } from './models.js';
+import type { RecordBuffer } from '../../buffer/buffer.js';
+import { EdgeError, type EdgeErrorCode } from '../../errors.js';
+import { assessPhotoFraud, type FraudThresholds } from '../fraud/fraud-features.js';
+import type { ReturnArea } from '../fraud/geofence.js';
+import type { VerdictPolicy } from '../fraud/verdict-policy.js';
+import type { VisionMetrics } from '../metrics.js';
+import { scoreDamage, scoreScreen, type DamageScores, type ReturnModels } from '../models/models.js';
+import { readImageHeader } from '../photos/image-header.js';
+import { preparePhoto, type PreparedPhoto } from '../photos/preprocess.js';
+import { quarantineBytes } from '../photos/quarantine-bytes.js';
+import type { KnownPhotoHash, SavedPhoto, VisionStore } from '../store/vision-store.js';
 import type { PhotoStore } from './photo-store.js';
-import { preparePhoto, type PreparedPhoto } from './preprocess.js';
-import { quarantineBytes } from './quarantine-bytes.js';
 import { toReturnAnswer, type ReturnAnswer } from './return-answer.js';
 import { assessReturn, checkParking, usablePosition, type DamageThresholds, type PhotoScores } from './return-assessment.js';
 import { buildReturnEvents, type ModelVersions, type ReturnSubject } from './return-events.js';
-import type { KnownPhotoHash, VisionStore } from './store/vision-store.js';
 import type { VehiclePositions } from './vehicle-positions.js';
-import type { VerdictPolicy } from './verdict-policy.js';
 
 export interface ReturnRequest extends ReturnSubject {
   /** When the return happened (the upload's receipt), ms since epoch: EXIF times are judged against it. */
   returnAt: number;
 }
 
+/** A photo ready for the verdict: preprocessed and scored by both models. */
+export interface CheckedPhoto extends PreparedPhoto {
+  damage: DamageScores;
+  screen: number;
+  /** Seconds both models took on it. */
+  inferSeconds: number;
+}
+
 export interface ReturnVerifier {
-  /** Checks and preprocesses one uploaded photo; a refused one is quarantined and throws. */
-  prepare(bytes: Uint8Array, context: { returnId: string; index: number; receivedAt: number }): Promise<PreparedPhoto>;
-  verify(request: ReturnRequest, photos: readonly PreparedPhoto[]): Promise<ReturnAnswer>;
+  /** Checks, preprocesses and scores one uploaded photo; a refused one is quarantined and throws. */
+  prepare(bytes: Uint8Array, context: { returnId: string; index: number; receivedAt: number }): Promise<CheckedPhoto>;
+  verify(request: ReturnRequest, photos: readonly CheckedPhoto[]): Promise<ReturnAnswer>;
   /** The answer an already verified return got, marked as replayed. */
   previousAnswer(returnId: string): ReturnAnswer | undefined;
 }
@@ -90,10 +100,11 @@ export function createReturnVerifier(options: ReturnVerifierOptions): ReturnVeri
     throw new EdgeError(REFUSAL_CODES[reason], `${where}: ${detail}`);
   }
 
-  /** Both models at once: onnxruntime runs each session off the event loop. */
-  async function score(photo: PreparedPhoto): Promise<{ damage: DamageScores; screen: number }> {
+  /** Both models, as soon as the photo is prepared (overlapping the next photo's decode). */
+  async function check(photo: PreparedPhoto): Promise<CheckedPhoto> {
+    const started = performance.now();
     const [damage, screen] = await Promise.all([scoreDamage(models.damage, photo.tensor), scoreScreen(models.screen, photo.tensor)]);
-    return { damage, screen };
+    return { ...photo, damage, screen, inferSeconds: (performance.now() - started) / 1000 };
   }
 
   return {
@@ -104,12 +115,14 @@ export function createReturnVerifier(options: ReturnVerifierOptions): ReturnVeri
       if (width * height > options.maxPixels) {
         return refuse('image_too_large', `${format} declares ${width}x${height} = ${width * height} pixels, limit ${options.maxPixels}`, bytes, context);
       }
+      let prepared: PreparedPhoto;
       try {
-        return await preparePhoto(bytes, inputSize, { maxInputPixels: options.maxPixels });
+        prepared = await preparePhoto(bytes, inputSize, { maxInputPixels: options.maxPixels });
       } catch (error) {
         if (!(error instanceof EdgeError) || error.code !== 'FW_VISION_IMAGE_INVALID') throw error;
         return refuse('image_corrupt', error.message, bytes, context);
       }
+      return check(prepared);
     },
 
     async verify(request, photos) {
@@ -121,10 +134,12 @@ export function createReturnVerifier(options: ReturnVerifierOptions): ReturnVeri
       // A repeated upload of this return must not find its own first attempt.
       const known: KnownPhotoHash[] = store.photoHashes().filter((h) => h.returnId !== request.returnId);
       const seenAt = now();
-      const hashes: KnownPhotoHash[] = [];
+      const saved: SavedPhoto[] = [];
       const scored: PhotoScores[] = [];
+      let inferSeconds = 0;
       for (const [index, photo] of photos.entries()) {
-        const { damage, screen } = await score(photo);
+        const { damage, screen } = photo;
+        inferSeconds += photo.inferSeconds;
         const fraud = assessPhotoFraud({
           screenScore: screen,
           hash: photo.hash,
@@ -136,11 +151,13 @@ export function createReturnVerifier(options: ReturnVerifierOptions): ReturnVeri
         }, thresholds.fraud);
         const own = { photoId: `${request.returnId}/${index}`, returnId: request.returnId, hash: photo.hash, seenAt };
         known.push(own);
-        hashes.push(own);
+        saved.push({ ...own, orientation: photo.storedOrientation });
         scored.push({ damage, fraud });
       }
       const inferred = performance.now();
-      metrics.stageSeconds.observe({ stage: 'infer' }, (inferred - started) / 1000);
+      // The models ran while the photos were received (inside prepare); counted here with the
+      // fraud features, so infer stays the return's model time.
+      metrics.stageSeconds.observe({ stage: 'infer' }, inferSeconds + (inferred - started) / 1000);
 
       const assessment = assessReturn(scored, parking, thresholds);
       const verifiedAt = now();
@@ -157,7 +174,7 @@ export function createReturnVerifier(options: ReturnVerifierOptions): ReturnVeri
       metrics.stageSeconds.observe({ stage: 'commit' }, (performance.now() - inferred) / 1000);
 
       const answer = toReturnAnswer({ request, assessment, photos, events, modelVersions: options.modelVersions, verifiedAt });
-      store.saveReturn({ returnId: request.returnId, bookingId: request.bookingId, vehicleId: request.vehicleId, verifiedAt, answer, photoBytes: stored.value }, hashes);
+      store.saveReturn({ returnId: request.returnId, bookingId: request.bookingId, vehicleId: request.vehicleId, verifiedAt, answer, photoBytes: stored.value }, saved);
       metrics.returns.inc({ verdict: assessment.verdict });
       metrics.photos.inc(photos.length);
       if (assessment.fraud.suspected) for (const reason of assessment.fraud.reasons) metrics.fraud.inc({ reason });

@@ -17,7 +17,7 @@
  *                    messengers strip EXIF, so on its own it is weak evidence)
  * `suspected` is score >= suspectScore.
  */
-import { closestHash, type PerceptualHash } from './perceptual-hash.js';
+import { closestHash, type PerceptualHash } from '../photos/perceptual-hash.js';
 import { haversineM, type GeoPoint } from './geofence.js';
 
 export interface FraudThresholds {

@@ -4,11 +4,11 @@
  * are scores and distances only: no coordinates or capture times (EXIF) leave in the answer.
  */
 import type { EventRecord } from '@fleetwire/protocol';
-import type { FraudReason, FraudSignalScores } from './fraud-features.js';
-import type { PreparedPhoto } from './preprocess.js';
+import type { FraudReason, FraudSignalScores } from '../fraud/fraud-features.js';
+import type { Verdict, VerdictReason } from '../fraud/verdict-policy.js';
+import type { PreparedPhoto } from '../photos/preprocess.js';
 import type { DamageFinding, ParkingCheck, ReturnAssessment } from './return-assessment.js';
 import type { ModelVersions, ReturnSubject } from './return-events.js';
-import type { Verdict, VerdictReason } from './verdict-policy.js';
 
 export interface ReturnAnswer {
   returnId: string;

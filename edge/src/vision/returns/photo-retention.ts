@@ -10,8 +10,8 @@
  * re-used photo from a return whose photos are gone is still recognised; a hash is not a photo).
  */
 import type { Logger } from 'pino';
+import type { StoredPhotoSet, VisionStore } from '../store/vision-store.js';
 import type { PhotoStore } from './photo-store.js';
-import type { StoredPhotoSet, VisionStore } from './store/vision-store.js';
 
 export interface RetentionPolicy {
   photoMaxAgeMs: number;

@@ -1,6 +1,7 @@
 /**
  * Where the photos of a verified return are kept: `{dir}/{returnId}/{index}.jpg`, the JPEGs
- * preprocess.ts produced (upright, EXIF and all other metadata removed). A return's folder
+ * preprocess.ts produced (EXIF and all other personal metadata removed; an uploaded JPEG keeps
+ * its image data as taken, its EXIF orientation is in the vision store). A return's folder
  * appears whole or not at all: the files are written and fsynced in a temporary folder that is
  * then renamed into place (and the parent fsynced), so a crash never leaves half a return.
  * Return ids are `[A-Za-z0-9_-]{1,64}` (protocol EntityId), safe as folder names.
@@ -9,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeviceId } from '@fleetwire/protocol';
-import { EdgeError } from '../errors.js';
+import { EdgeError } from '../../errors.js';
 
 const STAGING = '.staging-';
 

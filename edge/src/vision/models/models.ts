@@ -8,8 +8,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { EdgeError } from '../errors.js';
-import type { ModelInputSize } from './preprocess.js';
+import { EdgeError } from '../../errors.js';
+import type { ModelInputSize } from '../photos/preprocess.js';
 
 export const DAMAGE_OUTPUTS = ['damage_probability', 'damage_class_scores'] as const;
 export const SCREEN_OUTPUTS = ['screen_probability'] as const;
@@ -18,9 +18,9 @@ export type DamageClass = (typeof DAMAGE_CLASSES)[number];
 
 /** The models committed with the edge (see edge/models/MODEL_CARD.md). */
 export const BUNDLED_MODELS = {
-  damage: fileURLToPath(new URL('../../models/damage-v1.onnx', import.meta.url)),
-  screen: fileURLToPath(new URL('../../models/screen-v1.onnx', import.meta.url)),
-  card: fileURLToPath(new URL('../../models/model-card.json', import.meta.url)),
+  damage: fileURLToPath(new URL('../../../models/damage-v1.onnx', import.meta.url)),
+  screen: fileURLToPath(new URL('../../../models/screen-v1.onnx', import.meta.url)),
+  card: fileURLToPath(new URL('../../../models/model-card.json', import.meta.url)),
 } as const;
 
 export interface PhotoModel {

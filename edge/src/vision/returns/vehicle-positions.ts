@@ -13,8 +13,8 @@
  */
 import type { FleetRecord } from '@fleetwire/protocol';
 import type { Logger } from 'pino';
+import type { StoredPosition, VisionStore } from '../store/vision-store.js';
 import type { VehiclePosition } from './return-assessment.js';
-import type { StoredPosition, VisionStore } from './store/vision-store.js';
 
 export interface VehiclePositions {
   /** Called for every committed record; only vehicle telemetry moves a position. */

@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLabelledSet, type LabelledPhoto } from '@fleetwire/simulators';
+import { preparePhoto } from '../photos/preprocess.js';
 import { readModelCard, type ModelCard } from './model-card.js';
 import { BUNDLED_MODELS, loadReturnModels, scoreDamage, scoreScreen, type ReturnModels } from './models.js';
-import { preparePhoto } from './preprocess.js';
 
 const SEED = 4242;
 const COUNT = 200;

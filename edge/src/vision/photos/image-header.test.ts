@@ -1,8 +1,8 @@
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { pngBomb, returnPhoto, TEXT_NAMED_JPG, withJpegDimensions } from '../test-photos.js';
 import { readImageHeader } from './image-header.js';
 import { quarantineBytes, UNKNOWN_PREFIX_BYTES } from './quarantine-bytes.js';
-import { pngBomb, returnPhoto, TEXT_NAMED_JPG, withJpegDimensions } from './test-photos.js';
 
 const EXIF_MARK = Buffer.from('Exif\0\0');
 let jpeg: Buffer;

@@ -4,7 +4,7 @@
  * held-out measurement minus a margin) that the quality test holds the models to.
  */
 import { readFileSync } from 'node:fs';
-import { EdgeError } from '../errors.js';
+import { EdgeError } from '../../errors.js';
 
 export interface ModelFigures {
   accuracy: number;

@@ -1,9 +1,9 @@
 import { isMessageId, validateRecord } from '@fleetwire/protocol';
 import { describe, expect, it } from 'vitest';
-import { assessPhotoFraud } from './fraud-features.js';
+import { assessPhotoFraud } from '../fraud/fraud-features.js';
+import { DEFAULT_VERDICT_POLICY } from '../fraud/verdict-policy.js';
 import { assessReturn, checkParking } from './return-assessment.js';
 import { buildReturnEvents, returnEventIds } from './return-events.js';
-import { DEFAULT_VERDICT_POLICY } from './verdict-policy.js';
 
 const returnAt = Date.parse('2026-01-15T12:00:00Z');
 const site = { lat: 52.52, lon: 13.405 };

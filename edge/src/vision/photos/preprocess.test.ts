@@ -1,9 +1,9 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { generatePhoto } from '@fleetwire/simulators';
-import { DEFAULT_FRAUD_THRESHOLDS } from './fraud-features.js';
+import { DEFAULT_FRAUD_THRESHOLDS } from '../fraud/fraud-features.js';
 import { hammingDistance } from './perceptual-hash.js';
-import { decodePhoto, photoTensor, preparePhoto } from './preprocess.js';
+import { inspectPhoto, photoTensor, preparePhoto } from './preprocess.js';
 
 const size = { width: 256, height: 192 };
 const takenAt = new Date('2026-01-15T11:58:20Z');
@@ -35,35 +35,56 @@ describe('preparePhoto', () => {
 
   it('reads capture time and GPS from EXIF', async () => {
     const { jpeg } = await generatePhoto({ seed: 12, exif: { takenAt, gps, orientation: 8 } });
-    const photo = await decodePhoto(jpeg);
+    const photo = await inspectPhoto(jpeg);
     expect(photo.exif.takenAt?.toISOString()).toBe(takenAt.toISOString());
     expect(photo.exif.gps?.lat).toBeCloseTo(gps.lat, 6);
     expect(photo.exif.gps?.lon).toBeCloseTo(gps.lon, 6);
     expect(photo.exif.orientation).toBe(8);
+    expect([photo.width, photo.height, photo.orientation]).toEqual([256, 192, 8]);
   });
 
   it('reads no EXIF from a photo without any', async () => {
     const { jpeg } = await generatePhoto({ seed: 13 });
-    expect((await decodePhoto(jpeg)).exif).toEqual({ takenAt: null, gps: null, orientation: null });
+    const photo = await inspectPhoto(jpeg);
+    expect(photo.exif).toEqual({ takenAt: null, gps: null, orientation: null });
+    expect(photo.orientation).toBe(1);
   });
 
-  it('stores an upright JPEG with no EXIF left', async () => {
-    const { jpeg } = await generatePhoto({ seed: 14, exif: { takenAt, gps, orientation: 6 } });
+  it('stores a JPEG without decoding it: image data as uploaded, no EXIF left, orientation kept aside', async () => {
+    const { jpeg } = await generatePhoto({ seed: 14, width: 1024, height: 768, exif: { takenAt, gps, orientation: 6 } });
     expect((await sharp(jpeg).metadata()).exif).toBeDefined();
     const prepared = await preparePhoto(jpeg, size);
     const meta = await sharp(prepared.storedJpeg).metadata();
     expect(meta.format).toBe('jpeg');
     expect(meta.exif).toBeUndefined();
+    expect(meta.xmp).toBeUndefined();
     expect(meta.orientation).toBeUndefined();
-    expect([meta.width, meta.height]).toEqual([256, 192]);
     expect(prepared.storedJpeg.includes(Buffer.from('Exif\0\0'))).toBe(false);
+    // As taken (768x1024, to be turned by orientation 6); the answer's dimensions are upright.
+    expect([meta.width, meta.height]).toEqual([768, 1024]);
+    expect([prepared.width, prepared.height, prepared.storedOrientation]).toEqual([1024, 768, 6]);
+    // Not re-encoded: the scan is the uploaded one byte for byte, and decodes to the same pixels.
+    const scan = (b: Buffer): Buffer => b.subarray(b.indexOf(Buffer.from([0xff, 0xda])));
+    expect(scan(prepared.storedJpeg).equals(scan(jpeg))).toBe(true);
+    expect((await sharp(prepared.storedJpeg).raw().toBuffer()).equals(await sharp(jpeg).raw().toBuffer())).toBe(true);
+  });
+
+  it('cuts what a phone appends after the image (a second image with EXIF of its own)', async () => {
+    const { jpeg } = await generatePhoto({ seed: 18, exif: { takenAt, gps } });
+    const appended = Buffer.concat([jpeg, jpeg]);
+    const prepared = await preparePhoto(appended, size);
+    expect(prepared.storedJpeg.includes(Buffer.from('Exif\0\0'))).toBe(false);
+    expect(prepared.storedJpeg.includes(Buffer.from('photo-simulator'))).toBe(false);
+    expect(prepared.storedJpeg.subarray(-2)).toEqual(Buffer.from([0xff, 0xd9]));
+    expect(prepared.storedOrientation).toBe(1);
   });
 
   it('caps the stored size and lays the tensor out as RGB planes scaled to 0–1', async () => {
     const red = await sharp({ create: { width: 800, height: 600, channels: 3, background: { r: 255, g: 0, b: 0 } } }).png().toBuffer();
     const prepared = await preparePhoto(red, { width: 32, height: 24 }, { store: { maxSide: 400 } });
     const meta = await sharp(prepared.storedJpeg).metadata();
-    expect([meta.width, meta.height]).toEqual([400, 300]);
+    // A PNG is re-encoded: an upright JPEG, capped.
+    expect([meta.format, meta.width, meta.height, prepared.storedOrientation]).toEqual(['jpeg', 400, 300, 1]);
     const plane = 32 * 24;
     expect(prepared.tensor.length).toBe(3 * plane);
     expect(prepared.tensor[0]).toBeCloseTo(1, 2);
@@ -87,6 +108,6 @@ describe('preparePhoto', () => {
     await expect(preparePhoto(truncated, size)).rejects.toMatchObject({ code: 'FW_VISION_IMAGE_INVALID' });
     await expect(preparePhoto(Buffer.from('not an image at all'), size)).rejects.toMatchObject({ code: 'FW_VISION_IMAGE_INVALID' });
     await expect(preparePhoto(jpeg, size, { maxInputPixels: 10_000 })).rejects.toMatchObject({ code: 'FW_VISION_IMAGE_INVALID' });
-    await expect(photoTensor(await decodePhoto(jpeg), size)).resolves.toHaveLength(3 * 256 * 192);
+    await expect(photoTensor(jpeg, size)).resolves.toHaveLength(3 * 256 * 192);
   });
 });

@@ -2,9 +2,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createSqliteVisionStore } from '../store/sqlite-vision-store.js';
 import { choosePhotosToPrune, createPhotoRetention } from './photo-retention.js';
 import { createFolderPhotoStore } from './photo-store.js';
-import { createSqliteVisionStore } from './store/sqlite-vision-store.js';
 
 const DAY = 86_400_000;
 const set = (returnId: string, verifiedAt: number, photoBytes: number) => ({ returnId, verifiedAt, photoBytes });

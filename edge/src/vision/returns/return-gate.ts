@@ -5,7 +5,7 @@
  * FW_VISION_OVERLOADED (retryable). One return is verified by one upload at a time: a second
  * upload of a return already in verification gets FW_VISION_RETURN_BUSY.
  */
-import { EdgeError } from '../errors.js';
+import { EdgeError } from '../../errors.js';
 
 export interface ReturnGate {
   /** Resolves with the release function once the return may be verified. */

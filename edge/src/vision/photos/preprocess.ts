@@ -1,0 +1,172 @@
+/**
+ * Turns uploaded photo bytes into what the models and the store need, decoding once, small:
+ * - the header (sharp metadata, no pixel decoded): dimensions, EXIF orientation, and the EXIF
+ *   fields fraud checks need (read before anything is stripped);
+ * - ONE decode straight to the model's input size (fit 'fill', sharp's default lanczos3, sRGB):
+ *   EXIF auto-orientation first; for a JPEG, libjpeg decodes at 1/2, 1/4 or 1/8 scale
+ *   (shrink-on-load, sharp's default fastShrinkOnLoad), so a 12 MP photo is never decoded at
+ *   full size. From those pixels (photo-pixels.ts): the model tensor, float32 NCHW [1, 3, H, W] scaled to 0–1 (value / 255) — the input
+ *   contract in edge/models/MODEL_CARD.md — and the 64x64 greyscale thumbnail of the perceptual
+ *   hash (area average of the model-size pixels);
+ * - the photo to store, without EXIF or any other personal metadata. A JPEG is not decoded for
+ *   it: its metadata segments are cut byte-wise (metadata-cut.ts), the image data is kept as
+ *   uploaded, and the EXIF orientation it loses is returned as `storedOrientation` (kept in the
+ *   vision store beside the photo's hash). PNG, WebP, and a JPEG whose structure cannot be
+ *   walked to its end are re-encoded: an upright JPEG, longest side capped, no metadata.
+ * Truncated or undecodable images and pixel bombs fail with FW_VISION_IMAGE_INVALID.
+ */
+import sharp from 'sharp';
+import { EdgeError } from '../../errors.js';
+import { sniffImageFormat } from './image-header.js';
+import { cutJpegMetadata } from './metadata-cut.js';
+import { PHASH_SIZE, pHash, type PerceptualHash } from './perceptual-hash.js';
+import { readPhotoExif, type PhotoExif } from './photo-exif.js';
+import { exifOrientation, greyThumbnail, rgbTensor, type RgbPixels } from './photo-pixels.js';
+
+export interface ModelInputSize {
+  width: number;
+  height: number;
+}
+
+export interface DecodeOptions {
+  /** Decoding refuses larger images (pixel bombs). Default 40 M pixels. */
+  maxInputPixels?: number;
+}
+
+export interface StoreOptions {
+  /** Quality of a re-encoded photo. Default 85. */
+  quality?: number;
+  /** Longest side of a re-encoded photo. Default 2048. */
+  maxSide?: number;
+}
+
+export interface PhotoInfo {
+  /** Upright dimensions (after EXIF orientation). */
+  width: number;
+  height: number;
+  /** EXIF orientation 1–8 of the bytes as uploaded (1 when absent). */
+  orientation: number;
+  exif: PhotoExif;
+}
+
+export interface PreparedPhoto {
+  width: number;
+  height: number;
+  exif: PhotoExif;
+  tensor: Float32Array;
+  tensorShape: [1, 3, number, number];
+  hash: PerceptualHash;
+  /** The JPEG to store: no EXIF, XMP or other personal metadata. */
+  storedJpeg: Buffer;
+  /** EXIF orientation to apply when showing `storedJpeg` (1: stored upright). */
+  storedOrientation: number;
+}
+
+interface Source {
+  bytes: Uint8Array;
+  options: sharp.SharpOptions;
+}
+
+function source(bytes: Uint8Array, options: DecodeOptions): Source {
+  const maxInputPixels = options.maxInputPixels ?? 40_000_000;
+  if (!Number.isInteger(maxInputPixels) || maxInputPixels <= 0) {
+    throw new EdgeError('FW_VISION_OPTIONS_INVALID', `maxInputPixels must be a positive integer, got ${maxInputPixels}`);
+  }
+  return { bytes, options: { failOn: 'truncated', limitInputPixels: maxInputPixels } };
+}
+
+/** Header only: dimensions, orientation and EXIF, without decoding pixels. */
+export async function inspectPhoto(bytes: Uint8Array, options: DecodeOptions = {}): Promise<PhotoInfo> {
+  const from = source(bytes, options);
+  const metadata = await run(sharp(from.bytes, from.options).metadata());
+  if (metadata.width === undefined || metadata.height === undefined) throw imageInvalid(new Error('image has no dimensions'));
+  const orientation = exifOrientation(metadata.orientation);
+  // Orientations 5–8 swap width and height.
+  const swapped = orientation >= 5;
+  return {
+    width: swapped ? metadata.height : metadata.width,
+    height: swapped ? metadata.width : metadata.height,
+    orientation,
+    exif: readPhotoExif(metadata.exif),
+  };
+}
+
+/** The photo turned upright and resized to `size` (fit 'fill'): 8-bit sRGB. */
+export async function photoPixels(bytes: Uint8Array, size: ModelInputSize, options: DecodeOptions = {}): Promise<RgbPixels> {
+  const from = source(bytes, options);
+  const { width, height } = size;
+  const { data, info: out } = await run(sharp(from.bytes, from.options)
+    .rotate()
+    .resize(width, height, { fit: 'fill' })
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true }));
+  if (out.channels !== 3 || out.width !== width || out.height !== height || data.length !== width * height * 3) {
+    throw new EdgeError('FW_VISION_IMAGE_INVALID', `decoded ${out.width}x${out.height}x${out.channels}, expected ${width}x${height}x3`);
+  }
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height };
+}
+
+/** Float32 NCHW [1, 3, H, W], RGB scaled to 0–1. */
+export async function photoTensor(bytes: Uint8Array, size: ModelInputSize, options: DecodeOptions = {}): Promise<Float32Array> {
+  return rgbTensor(await photoPixels(bytes, size, options));
+}
+
+/** The photo to keep: no EXIF (no GPS or device data leaves the edge in the stored file). */
+export async function storedPhoto(
+  bytes: Uint8Array,
+  info: Pick<PhotoInfo, 'orientation'>,
+  options: DecodeOptions & StoreOptions = {},
+): Promise<{ jpeg: Buffer; orientation: number }> {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (sniffImageFormat(b) === 'jpeg') {
+    const cut = cutJpegMetadata(b);
+    if (cut.whole) return { jpeg: cut.bytes, orientation: info.orientation };
+  }
+  const from = source(bytes, options);
+  const maxSide = options.maxSide ?? 2048;
+  const jpeg = await run(sharp(from.bytes, from.options)
+    .rotate()
+    .resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true })
+    .jpeg({ quality: options.quality ?? 85 })
+    .toBuffer());
+  return { jpeg, orientation: 1 };
+}
+
+export async function preparePhoto(
+  bytes: Uint8Array,
+  input: ModelInputSize,
+  options: DecodeOptions & { store?: StoreOptions } = {},
+): Promise<PreparedPhoto> {
+  const [info, pixels] = await Promise.all([inspectPhoto(bytes, options), photoPixels(bytes, input, options)]);
+  const stored = await storedPhoto(bytes, info, { ...options, ...options.store });
+  // The hash thumbnail comes from the model-size pixels; a model input smaller than the
+  // thumbnail (not the bundled models') gets a decode of its own.
+  const small = pixels.width < PHASH_SIZE || pixels.height < PHASH_SIZE;
+  const thumbnailSource = small ? await photoPixels(bytes, { width: PHASH_SIZE, height: PHASH_SIZE }, options) : pixels;
+  return {
+    width: info.width,
+    height: info.height,
+    exif: info.exif,
+    tensor: rgbTensor(pixels),
+    tensorShape: [1, 3, input.height, input.width],
+    hash: pHash(greyThumbnail(thumbnailSource, PHASH_SIZE)),
+    storedJpeg: stored.jpeg,
+    storedOrientation: stored.orientation,
+  };
+}
+
+async function run<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    throw imageInvalid(error);
+  }
+}
+
+function imageInvalid(error: unknown): EdgeError {
+  if (error instanceof EdgeError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new EdgeError('FW_VISION_IMAGE_INVALID', `photo cannot be decoded: ${detail}`, { cause: error });
+}
