@@ -45,9 +45,16 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const child = spawn(process.execPath, benchCommandLine(benchmark, options), { cwd: REPO_ROOT, stdio: 'inherit' });
-  // Ctrl-C reaches the child through the terminal's process group; it stops its own servers.
-  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
-  process.once('SIGTERM', forward('SIGTERM'));
+  // Ctrl-C reaches the child through the terminal's process group and it stops its own
+  // servers; this process waits for that instead of dying first. SIGTERM is passed on.
+  const waitForChild = (): void => undefined;
+  const forwardTerm = (): void => void child.kill('SIGTERM');
+  process.on('SIGINT', waitForChild);
+  process.on('SIGTERM', forwardTerm);
+  child.once('exit', () => {
+    process.off('SIGINT', waitForChild);
+    process.off('SIGTERM', forwardTerm);
+  });
   return new Promise((resolve) => {
     child.once('error', (error) => {
       console.error(`fleetwire bench: cannot start ${benchmark.script}: ${error.message}`);
