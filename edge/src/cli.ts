@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { isDeviceId, isDeviceKind } from '@fleetwire/protocol';
 import { ENV_OVERRIDES, loadEdgeConfig, redactConfig } from './config.js';
-import { EdgeError } from './errors.js';
+import { EdgeError, type EdgeErrorCode } from './errors.js';
 import { issueReturnToken } from './http/photos/return-token.js';
 import { hashPassword } from './intake/auth/password-hash.js';
 import { startEdgeAgent } from './main.js';
@@ -33,6 +33,18 @@ Environment overrides:
 ${Object.entries(ENV_OVERRIDES)
   .map(([name, path]) => `  ${name.padEnd(30)} ${path}`)
   .join('\n')}`;
+
+const STARTUP_MISTAKES: ReadonlySet<EdgeErrorCode> = new Set([
+  'FW_CONFIG_INVALID',
+  'FW_CONFIG_UNREADABLE',
+  'FW_CREDENTIALS_INVALID',
+  'FW_BUFFER_OPTIONS_INVALID',
+  'FW_UPLINK_OPTIONS_INVALID',
+  'FW_INTAKE_LISTEN_FAILED',
+  'FW_VISION_OPTIONS_INVALID',
+  'FW_VISION_MODEL_LOAD_FAILED',
+  'FW_VISION_MODEL_CONTRACT',
+]);
 
 export async function runEdgeCommand(argv: string[]): Promise<number> {
   if (argv[0] === 'hash-password') return runHashPassword(argv.slice(1));
@@ -67,9 +79,10 @@ export async function runEdgeCommand(argv: string[]): Promise<number> {
   try {
     agent = await startEdgeAgent(config);
   } catch (error) {
-    // A file the config names that cannot be used (registry, certificates, return areas) is an
-    // operator's mistake: say which, without a stack trace. Anything else is a bug and throws.
-    const operatorMistake = error instanceof EdgeError && (error.code.startsWith('FW_CONFIG_') || error.code === 'FW_CREDENTIALS_INVALID');
+    // Something the operator chose that cannot be used — a file the config names (registry,
+    // certificates, return areas, models), buffer options, a port in use — is said in one line,
+    // without a stack trace. Anything else is a bug and throws.
+    const operatorMistake = error instanceof EdgeError && STARTUP_MISTAKES.has(error.code);
     if (!operatorMistake) throw error;
     console.error(`fleetwire edge: ${error.message}`);
     return 2;

@@ -104,6 +104,11 @@ describe('edge config', () => {
     expect(configError(() => loadEdgeConfig({ overrides: { ...REGISTRY, cloud: { keyFile: '/etc/fw/node.key' } } })).message).toContain('config.cloud.certFile, keyFile: go together');
   });
 
+  it('refuses a token no HTTP header can carry, such as one with the CR of a CRLF env file', () => {
+    const error = configError(() => loadEdgeConfig({ overrides: REGISTRY, env: { FLEETWIRE_EDGE_CLOUD_URL: 'https://cloud.example', FLEETWIRE_EDGE_NODE_TOKEN: 'fw1.node.secret\r' } }));
+    expect(error.message).toContain('config.cloud.token: must be printable ASCII without spaces');
+  });
+
   it('needs a device registry for the embedded broker, and a URL for the bridge', () => {
     expect(configError(() => loadEdgeConfig({})).message).toContain('config.devices.registryFile: required when mqtt.enabled');
     const bridge = configError(() => loadEdgeConfig({ overrides: { mqtt: { enabled: false }, bridge: { enabled: true } } }));

@@ -192,11 +192,13 @@ export function loadEdgeConfig(options: LoadConfigOptions = {}): EdgeConfig {
 
 /** The config with secrets replaced, for `--print-config` and logs. */
 export function redactConfig(config: EdgeConfig): EdgeConfig {
-  const copy = structuredClone(config);
-  if (copy.cloud.token !== '') copy.cloud.token = '[redacted]';
-  if (copy.bridge.password !== '') copy.bridge.password = '[redacted]';
-  if (copy.vision.returnTokenSecret !== '') copy.vision.returnTokenSecret = '[redacted]';
-  return copy;
+  const copy = structuredClone(config) as unknown as Record<string, Record<string, unknown>>;
+  for (const path of SECRET_PATHS) {
+    const [group, key] = path.split('.') as [string, string];
+    const holder = copy[group];
+    if (holder !== undefined && holder[key] !== '') holder[key] = '[redacted]';
+  }
+  return copy as unknown as EdgeConfig;
 }
 
 function crossChecks(config: EdgeConfig): string[] {
@@ -236,6 +238,10 @@ function cloudChecks(cloud: EdgeConfig['cloud']): string[] {
   if (!/^https?:\/\//.test(cloud.url)) problems.push(`config.cloud.url: must start with http:// or https:// (got "${cloud.url}")`);
   if (cloud.token === '' && !clientCertificate) {
     problems.push('config.cloud.token: required when cloud.url is set, unless cloud.certFile and cloud.keyFile give a client certificate (FLEETWIRE_EDGE_NODE_TOKEN)');
+  }
+  // A token read from an env file with CRLF endings carries a CR, which no HTTP header may hold.
+  if (cloud.token !== '' && !/^[\x21-\x7E]+$/.test(cloud.token)) {
+    problems.push('config.cloud.token: must be printable ASCII without spaces (a stray CR or newline from an env file?)');
   }
   const tlsFiles = [cloud.caFile, cloud.certFile, cloud.keyFile].some((file) => file !== '');
   if (tlsFiles && cloud.url.startsWith('http://')) problems.push('config.cloud.url: must be https:// when cloud.caFile, certFile or keyFile is set');

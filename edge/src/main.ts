@@ -12,7 +12,7 @@ import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { RecordBuffer } from './buffer/buffer.js';
 import { createSqliteBuffer } from './buffer/sqlite/index.js';
-import type { EdgeConfig } from './config.js';
+import { SECRET_PATHS, type EdgeConfig } from './config.js';
 import type { CheckState, ReadinessReport } from './http/health.js';
 import { photoRoutes } from './http/photos/photo-routes.js';
 import { createHttpApp } from './http/server.js';
@@ -40,7 +40,7 @@ export interface StartOptions {
 }
 
 /** Log paths that may carry secrets; pino replaces their values. */
-const REDACT_PATHS = ['token', 'password', '*.token', '*.password', 'tls.key', '*.tls.key', 'config.cloud.token', 'config.bridge.password', 'config.vision.returnTokenSecret', 'headers.authorization', 'req.headers.authorization'];
+const REDACT_PATHS = ['token', 'password', '*.token', '*.password', 'tls.key', '*.tls.key', ...SECRET_PATHS.map((path) => `config.${path}`), 'headers.authorization', 'req.headers.authorization'];
 
 export function createEdgeLogger(config: Pick<EdgeConfig, 'logLevel' | 'nodeId'>): Logger {
   return pino({ level: config.logLevel, base: { service: 'fleetwire-edge', nodeId: config.nodeId }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });

@@ -8,7 +8,7 @@ import {
 } from './fixtures.js';
 import { createEvent } from './events/envelope.js';
 import { EVENT_TYPES, type EventType } from './events/types.js';
-import { classifyPriority, createEventRecord, validateRecord, type FleetRecord } from './records.js';
+import { classifyPriority, createEventRecord, trustedTime, validateRecord, type FleetRecord } from './records.js';
 
 const reasonOf = (value: unknown) => {
   const verdict = validateRecord(value);
@@ -24,6 +24,14 @@ function eventOf(type: EventType) {
     data: eventDataFixture(type),
   });
 }
+
+describe('trustedTime', () => {
+  it('is the device time, unless the edge flagged the clock as skewed', () => {
+    expect(trustedTime({ deviceTime: 5_000, receivedAt: 5_100 })).toBe(5_000);
+    expect(trustedTime({ deviceTime: 9_000_000, receivedAt: 5_100, clock: { skewMs: 8_994_900, flag: 'skewed' } })).toBe(5_100);
+    expect(trustedTime({ deviceTime: 5_000, receivedAt: 5_100, clock: { skewMs: -100, flag: 'corrected' } })).toBe(5_000);
+  });
+});
 
 describe('classifyPriority', () => {
   const expected: Record<EventType, string> = {

@@ -72,6 +72,16 @@ const CRITICAL_EVENTS: ReadonlySet<EventType> = new Set<EventType>([
 const ALERT_EVENTS: ReadonlySet<EventType> = new Set<EventType>(['BatteryLow', 'MaintenanceRequired', 'DemandSpike']);
 
 /** Critical events leave first and are never evicted; reports travel as telemetry. */
+/**
+ * When a reading was taken, as far as the edge can trust it: the device time, unless the edge
+ * flagged the device clock as skewed — then its own receive time. Ordering decisions (the
+ * newest odometer, the last position) use this, so one reading stamped a year ahead cannot
+ * freeze a vehicle's state.
+ */
+export function trustedTime(record: Pick<RecordBase, 'deviceTime' | 'receivedAt' | 'clock'>): number {
+  return record.clock?.flag === 'skewed' ? record.receivedAt : record.deviceTime;
+}
+
 export function classifyPriority(record: Pick<FleetRecord, 'kind' | 'payload'>): Priority {
   if (record.kind !== 'event') return 'telemetry';
   const type = (record.payload as EventEnvelope).type;

@@ -16,6 +16,7 @@ import {
   checkOdometer,
   decodeDeviceMessage,
   parseTopic,
+  trustedTime,
   type DeviceIdentity,
   type FleetRecord,
   type OdometerReading,
@@ -104,7 +105,7 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
     }
     const pending = decoded.value;
     if (pending.kind === 'vehicle_telemetry') {
-      const odometer = checkOdometer(latestOdometer.get(identity.deviceId), { km: pending.payload.odometerKm, at: pending.deviceTime });
+      const odometer = checkOdometer(latestOdometer.get(identity.deviceId), { km: pending.payload.odometerKm, at: trustedTime(pending) });
       if (!odometer.ok) {
         await quarantine(message, odometer.reason, odometer.detail);
         return { status: 'quarantined', reason: odometer.reason };

@@ -3,6 +3,7 @@
  * what a 2xx covered (docs/uplink.md). After a failure every worker pauses for the back-off;
  * after a restart it simply continues with what the buffer still holds.
  */
+import { redactUrl } from '@fleetwire/protocol';
 import type { OutgoingBatch } from '../buffer/buffer.js';
 import { nextWait, type BackoffPolicy } from './backoff.js';
 import { BatchDelivery, type DeliveryOutcome } from './delivery.js';
@@ -57,7 +58,7 @@ class HttpUplink implements Uplink {
     this.#abort = new AbortController();
     const { url, nodeId, token, tls } = this.#options;
     const auth = token === '' ? 'client_certificate' : 'token';
-    this.#options.logger.info({ event: 'uplink_started', url, nodeId, auth, tls: summarizeUplinkTls(tls) }, 'uplink_started');
+    this.#options.logger.info({ event: 'uplink_started', url: redactUrl(url), nodeId, auth, tls: summarizeUplinkTls(tls) }, 'uplink_started');
     this.#workers = Array.from({ length: this.#options.concurrency }, () => this.#work());
   }
 

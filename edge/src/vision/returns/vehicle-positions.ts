@@ -8,10 +8,11 @@
  * and the next telemetry message of each vehicle brings its newest one.
  *
  * "Last" is by device time, so a backlog a vehicle sends after a network gap does not move it
- * back to where it was an hour ago. A device clock far behind makes its positions look stale,
- * which sends its returns to review rather than trusting them.
+ * back to where it was an hour ago. A reading whose clock the edge flagged as skewed counts at
+ * its receive time instead (protocol's trustedTime), so a device stamping a year ahead cannot
+ * freeze its position.
  */
-import type { FleetRecord } from '@fleetwire/protocol';
+import { trustedTime, type FleetRecord } from '@fleetwire/protocol';
 import type { Logger } from 'pino';
 import type { StoredPosition, VisionStore } from '../store/vision-store.js';
 import type { VehiclePosition } from './return-assessment.js';
@@ -56,9 +57,10 @@ export function createVehiclePositions(options: VehiclePositionsOptions): Vehicl
       if (record.kind !== 'vehicle_telemetry') return;
       const vehicleId = record.source.id;
       const known = latest.get(vehicleId);
-      if (known !== undefined && known.reportedAt > record.deviceTime) return;
+      const reportedAt = trustedTime(record);
+      if (known !== undefined && known.reportedAt > reportedAt) return;
       const { lat, lon } = record.payload.position;
-      latest.set(vehicleId, { vehicleId, lat, lon, reportedAt: record.deviceTime, receivedAt: record.receivedAt });
+      latest.set(vehicleId, { vehicleId, lat, lon, reportedAt, receivedAt: record.receivedAt });
       changed.add(vehicleId);
     },
     get(vehicleId) {
