@@ -9,7 +9,7 @@ import { serializedBatch, type OutgoingBatch } from '../buffer.js';
 import { composeBatch, type BatchRoom } from './batch-mix.js';
 import type { BacklogCounters, RemovedRow } from './counters.js';
 import { SEQ_END, type LeaseBook, type TakenRecord } from './leases.js';
-import type { MessageIds } from './message-ids.js';
+import type { DedupeIndex } from './dedupe-index.js';
 
 interface QueuedRow extends TakenRecord {
   bytes: number;
@@ -25,7 +25,7 @@ export class RecordQueue {
   readonly #db: Database.Database;
   readonly #counters: BacklogCounters;
   readonly #leases: LeaseBook;
-  readonly #ids: MessageIds;
+  readonly #ids: DedupeIndex;
   readonly #ascending: Database.Statement<[number, number, number, number]>;
   readonly #descending: Database.Statement<[number, number, number, number]>;
   readonly #deleteSeqs: Database.Statement<[string]>;
@@ -34,7 +34,7 @@ export class RecordQueue {
   #nextLease = 1;
   #segments = 0;
 
-  constructor(db: Database.Database, counters: BacklogCounters, leases: LeaseBook, ids: MessageIds) {
+  constructor(db: Database.Database, counters: BacklogCounters, leases: LeaseBook, ids: DedupeIndex) {
     this.#db = db;
     this.#counters = counters;
     this.#leases = leases;

@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { BacklogCounters, RemovedRow } from './counters.js';
 import type { Ledger } from './ledger.js';
-import type { MessageIds } from './message-ids.js';
+import type { DedupeIndex } from './dedupe-index.js';
 import { planRelief, mustRefuseAppends, type PressureInput, type ReliefAction, type ReliefLimits } from './relief-policy.js';
 
 type CompactAction = Extract<ReliefAction, { type: 'compact' }>;
@@ -23,7 +23,7 @@ export interface ReliefOutcome {
 export interface ReliefStores {
   counters: BacklogCounters;
   ledger: Ledger;
-  ids: MessageIds;
+  ids: DedupeIndex;
 }
 
 /**
@@ -37,7 +37,7 @@ export class Relief {
   readonly #db: Database.Database;
   readonly #counters: BacklogCounters;
   readonly #ledger: Ledger;
-  readonly #ids: MessageIds;
+  readonly #ids: DedupeIndex;
   readonly #limits: ReliefLimits;
   readonly #logger: Logger | undefined;
   readonly #statements;

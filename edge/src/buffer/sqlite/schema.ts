@@ -36,7 +36,7 @@ const RECORDS_V2 = `
     level       INTEGER NOT NULL DEFAULT 0   -- 1 once a compaction kept it
   ) STRICT;
   CREATE TABLE IF NOT EXISTS ids (
-    id  TEXT    PRIMARY KEY,                 -- MessageId of a stored record (or a stale entry, see message-ids.ts)
+    id  TEXT    PRIMARY KEY,                 -- MessageId of a stored record (or a stale entry, see dedupe-index.ts)
     seq INTEGER NOT NULL                     -- records.seq of the record holding it
   ) STRICT, WITHOUT ROWID;
 `;
@@ -77,7 +77,7 @@ const MIGRATIONS: readonly Migration[] = [
   `,
   },
   // 2: no `lease` column (leases live in memory) and no UNIQUE index on records.id: the ids
-  // table holds the dedupe keys and is pruned in bulk (message-ids.ts), so deleting a delivered
+  // table holds the dedupe keys and is pruned in bulk (dedupe-index.ts), so deleting a delivered
   // record touches no scattered index page.
   {
     step: rebuildRecordsStep,

@@ -12,7 +12,7 @@ import { GroupCommit } from './group-commit.js';
 import { LeaseBook } from './leases.js';
 import { Ledger } from './ledger.js';
 import { LiveWindow } from './live-window.js';
-import { MessageIds } from './message-ids.js';
+import { DedupeIndex } from './dedupe-index.js';
 import type { ResolvedBufferOptions } from './options.js';
 import { RecordQueue } from './queue.js';
 import { toRecordRow, type RecordRow } from './records.js';
@@ -25,7 +25,7 @@ export class SqliteBuffer implements RecordBuffer {
   readonly #db: Database.Database;
   readonly #counters: BacklogCounters;
   readonly #ledger: Ledger;
-  readonly #ids: MessageIds;
+  readonly #ids: DedupeIndex;
   readonly #queue: RecordQueue;
   readonly #relief: Relief;
   readonly #writer: GroupCommit;
@@ -48,7 +48,7 @@ export class SqliteBuffer implements RecordBuffer {
     this.#db = openDatabase(options);
     this.#counters = new BacklogCounters(this.#db);
     this.#ledger = new Ledger(this.#db);
-    this.#ids = new MessageIds(this.#db, options.idPruneRecords, options.logger);
+    this.#ids = new DedupeIndex(this.#db, options.idPruneRecords, options.logger);
     const leases = new LeaseBook();
     // Lets relief's SQL skip records in flight without a lease column (see relief.ts).
     this.#db.function('fw_leased', { deterministic: false }, (priority, seq) => (leases.covers(Number(priority), Number(seq)) ? 1 : 0));

@@ -13,7 +13,7 @@
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 
-export class MessageIds {
+export class DedupeIndex {
   readonly #db: Database.Database;
   readonly #pruneRecords: number;
   readonly #logger: Logger | undefined;
