@@ -5,10 +5,10 @@
  * the clear lets the cloud find the node's entries and log who called without the secret.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isNodeId } from '@fleetwire/protocol';
 import { CloudError } from '../../errors.js';
 
 const TOKEN_VERSION = 'fw1';
-const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export interface TokenEntry {
   /** Hex SHA-256 of the whole token. */
@@ -21,10 +21,6 @@ export interface TokenEntry {
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
-export function isNodeId(value: string): boolean {
-  return NODE_ID_PATTERN.test(value);
 }
 
 /** The node id a token claims, or undefined when it is not a fleetwire token at all. */
