@@ -2,7 +2,7 @@ import pino from 'pino';
 import { Counter, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { ReadinessReport } from './health.js';
-import { createHttpApp } from './server.js';
+import { createHttpApp, DEFAULT_CONNECTION_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './server.js';
 
 function app(report: ReadinessReport) {
   const registry = new Registry();
@@ -31,5 +31,13 @@ describe('edge http', () => {
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toContain('text/plain');
     expect(response.body).toContain('fleetwire_intake_messages_total{kind="event"} 3');
+  });
+
+  it('bounds idle sockets and whole requests, so a stalled client cannot hold a connection forever', () => {
+    const { server } = app({ ready: true, checks: {} });
+    expect([server.timeout, server.requestTimeout]).toEqual([DEFAULT_CONNECTION_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS]);
+    expect([server.timeout, server.requestTimeout]).toEqual([60_000, 300_000]);
+    const tuned = createHttpApp({ registry: new Registry(), readiness: () => ({ ready: true, checks: {} }), logger: pino({ level: 'silent' }), connectionTimeoutMs: 5000, requestTimeoutMs: 20_000 });
+    expect([tuned.server.timeout, tuned.server.requestTimeout]).toEqual([5000, 20_000]);
   });
 });

@@ -14,7 +14,20 @@ export interface HttpAppOptions {
   logger: Logger;
   /** Upper bound for request bodies, bytes. Default 1 MiB (photo routes set their own). */
   bodyLimit?: number;
+  /**
+   * A socket idle (nothing received or sent) this long is destroyed; ms. Default 60 s. Also
+   * bounds a client that stalls in the middle of an upload.
+   */
+  connectionTimeoutMs?: number;
+  /**
+   * A whole request (headers and body) must have arrived within this; ms. Default 5 min: eight
+   * 8 MiB photos over a slow mobile uplink. Node checks it every 30 s.
+   */
+  requestTimeoutMs?: number;
 }
+
+export const DEFAULT_CONNECTION_TIMEOUT_MS = 60_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
 
 const PROBE_URLS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -24,6 +37,9 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     // Probes and scrapes arrive every few seconds; logging each would drown the useful lines.
     logController: new LogController({ disableRequestLogging: (request) => PROBE_URLS.has(request.url) }),
     bodyLimit: options.bodyLimit ?? 1_048_576,
+    // Without these a client that stops sending mid-body holds its socket (and close()) forever.
+    connectionTimeout: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+    requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
   });
   void app.register(healthRoutes, { readiness: options.readiness });
   void app.register(metricsRoutes, { registry: options.registry });

@@ -35,6 +35,6 @@ export function createVisionMetrics(registry: Registry): VisionMetrics {
     verdictSeconds: new Histogram({ name: 'fleetwire_vision_verdict_seconds', help: 'Upload to verdict, per return', buckets: LATENCY_BUCKETS, registers }),
     stageSeconds: new Histogram({ name: 'fleetwire_vision_stage_seconds', help: 'Time per verification stage of a return', labelNames: ['stage'], buckets: LATENCY_BUCKETS, registers }),
     storedBytes: new Gauge({ name: 'fleetwire_vision_stored_photo_bytes', help: 'Bytes of return photos kept on the edge', registers }),
-    pruned: new Counter({ name: 'fleetwire_vision_photos_pruned_total', help: 'Returns whose stored photos retention deleted, by reason', labelNames: ['reason'], registers }),
+    pruned: new Counter({ name: 'fleetwire_vision_photos_pruned_total', help: 'Returns whose stored photos retention deleted, by reason (age, bytes, orphaned)', labelNames: ['reason'], registers }),
   };
 }

@@ -48,6 +48,8 @@ export interface StartVisionOptions {
 }
 
 const DAY_MS = 86_400_000;
+/** A photo folder without a stored return is deleted at start once it is this old. */
+export const ORPHAN_GRACE_MS = 3_600_000;
 /** A class score at or above this names the kind of damage (the card's per-class figures use it too). */
 const CLASS_THRESHOLD = 0.5;
 
@@ -75,7 +77,14 @@ export async function startVision(options: StartVisionOptions): Promise<VisionSt
     const positions = createVehiclePositions({ store, logger });
     closers.push(() => positions.close());
     const photos = createFolderPhotoStore({ dir: join(options.dataDir, 'photos') });
-    await photos.sweep();
+    // Folders whose return row never committed (crash or store failure after the photos were
+    // written); the grace period spares a folder whose row is still being written.
+    const onDisk = new Set(store.storedPhotoSets().map((set) => set.returnId));
+    const orphans = await photos.sweep({ keep: (returnId) => onDisk.has(returnId), graceMs: ORPHAN_GRACE_MS });
+    if (orphans.length > 0) {
+      metrics.pruned.inc({ reason: 'orphaned' }, orphans.length);
+      logger.warn({ event: 'vision_photos_pruned', reason: 'orphaned', returns: orphans.length, returnIds: orphans.slice(0, 20) }, 'vision_photos_pruned');
+    }
     const retention = createPhotoRetention({
       store,
       photos,

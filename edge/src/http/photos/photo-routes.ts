@@ -14,6 +14,11 @@
  * while the next one is read. The first refused photo (by index) ends the upload and the answer
  * names it; no further part is read once a photo was refused. Type is judged by content, never
  * by the declared content type or file name.
+ *
+ * A refusal sent before the multipart body was read to its end leaves the rest of the body
+ * unread on the connection (the multipart parser holds it; Node does not drain it): such an
+ * answer says `Connection: close` and the socket is destroyed once it is sent, so a refused
+ * upload never holds a connection (nor the agent's shutdown) open.
  */
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
@@ -33,6 +38,8 @@ export interface PhotoRoutesOptions {
 }
 
 const RETURN_PHOTOS_PATH = '/v1/returns/:returnId/photos';
+/** protocol EntityId, as the route schema says; checked in onRequest, before the token. */
+const RETURN_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const CHECKED_FIELDS = ['bookingId', 'vehicleId', 'tripId'] as const;
 
 export const photoRoutes: FastifyPluginAsync<PhotoRoutesOptions> = async (app, options) => {
@@ -67,6 +74,9 @@ export const photoRoutes: FastifyPluginAsync<PhotoRoutesOptions> = async (app, o
   });
 
   app.addHook('onRequest', async (request) => {
+    // A malformed id is a malformed request whoever sends it: 400 before the token is judged.
+    const { returnId: id } = request.params as { returnId?: unknown };
+    if (typeof id !== 'string' || !RETURN_ID.test(id)) throw new EdgeError('FW_UPLOAD_INVALID', 'returnId must match [A-Za-z0-9_-]{1,64}');
     const token = bearerToken(request.headers.authorization);
     if (token === undefined) throw new EdgeError('FW_UPLOAD_UNAUTHORIZED', 'Authorization: Bearer <return token> required');
     const { returnId } = request.params as { returnId: string };
@@ -75,7 +85,7 @@ export const photoRoutes: FastifyPluginAsync<PhotoRoutesOptions> = async (app, o
 
   app.post(RETURN_PHOTOS_PATH, {
     schema: {
-      params: { type: 'object', required: ['returnId'], properties: { returnId: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } } },
+      params: { type: 'object', required: ['returnId'], properties: { returnId: { type: 'string', pattern: RETURN_ID.source } } },
       response: { 200: RETURN_ANSWER_SCHEMA, '4xx': UPLOAD_ERROR_SCHEMA, '5xx': UPLOAD_ERROR_SCHEMA },
     },
   }, async (request, reply) => {
@@ -92,21 +102,40 @@ export const photoRoutes: FastifyPluginAsync<PhotoRoutesOptions> = async (app, o
     let photo: number | undefined;
     // Photos being prepared while the next part is received; awaited in order below.
     const pending: Array<Promise<CheckedPhoto>> = [];
+    const body: BodyState = { started: false, done: false };
     try {
       release = await gate.enter(claims.returnId);
+      // Settles once a photo is refused: waiting for the next part or a part's bytes stops then,
+      // so a refusal is answered at once, also when the client stalls.
       let refused = false;
-      for await (const part of readParts(request)) {
+      let onRefused: () => void = () => undefined;
+      const refusal = new Promise<typeof REFUSED>((resolve) => {
+        onRefused = () => {
+          refused = true;
+          resolve(REFUSED);
+        };
+      });
+      const parts = readParts(request, body);
+      for (;;) {
+        const next = await untilRefused(parts.next(), refusal);
+        if (next === REFUSED || next.done === true) break;
+        const part = next.value;
         if (part.type === 'field') {
           checkField(part.fieldname, part.value, claims);
           continue;
         }
+        // A photo refused before this part's bytes were read: they are neither read nor decoded.
+        if (refused) break;
         photo = pending.length;
-        const bytes = await part.toBuffer().catch((error: unknown) => Promise.reject(fromMultipartError(error)));
+        const bytes = await untilRefused(part.toBuffer().catch((error: unknown) => Promise.reject(fromMultipartError(error))), refusal);
+        if (bytes === REFUSED || refused) {
+          photo = undefined;
+          break;
+        }
         const checked = verifier.prepare(bytes, { returnId: claims.returnId, index: photo, receivedAt });
-        checked.catch(() => { refused = true; });
+        checked.catch(onRefused);
         pending.push(checked);
         photo = undefined;
-        if (refused) break;
       }
       const prepared: CheckedPhoto[] = [];
       for (const [index, checked] of pending.entries()) {
@@ -121,6 +150,7 @@ export const photoRoutes: FastifyPluginAsync<PhotoRoutesOptions> = async (app, o
       metrics.verdictSeconds.observe((performance.now() - started) / 1000);
       return answer;
     } catch (error) {
+      if (body.started && !body.done) closeAfterReply(request, reply);
       // A photo refused while later parts were read came first in the body: its refusal wins.
       const settled = await Promise.allSettled(pending);
       const first = settled.findIndex((s) => s.status === 'rejected');
@@ -136,9 +166,34 @@ export const photoRoutes: FastifyPluginAsync<PhotoRoutesOptions> = async (app, o
 
 type Part = { type: 'field'; fieldname: string; value: unknown } | { type: 'file'; toBuffer(): Promise<Buffer> };
 
+const REFUSED = Symbol('refused');
+
+/** `work`, unless a photo is refused first; a later failure of the abandoned work is ignored. */
+function untilRefused<T>(work: Promise<T>, refusal: Promise<typeof REFUSED>): Promise<T | typeof REFUSED> {
+  work.catch(() => undefined);
+  return Promise.race([work, refusal]);
+}
+
+/** How far the multipart body was read: parsing started, and reached the closing boundary. */
+interface BodyState { started: boolean; done: boolean }
+
+/**
+ * For an answer sent while the body is still partly unread: the multipart parser holds the
+ * request stream, so Node will not drain it, and the client may still be sending (or stalled
+ * on a full window). Say so and end the connection once the answer is out.
+ */
+function closeAfterReply(request: FastifyRequest, reply: FastifyReply): void {
+  void reply.header('connection', 'close');
+  const socket = request.raw.socket;
+  reply.raw.once('finish', () => socket.destroy());
+  // The client may leave first; the socket goes with it either way.
+  reply.raw.once('close', () => socket.destroy());
+}
+
 /** The request's parts, with the multipart layer's errors turned into coded EdgeErrors. */
-async function* readParts(request: FastifyRequest): AsyncGenerator<Part> {
+async function* readParts(request: FastifyRequest, body: BodyState): AsyncGenerator<Part> {
   let parts: AsyncIterableIterator<Part>;
+  body.started = true;
   try {
     parts = request.parts() as AsyncIterableIterator<Part>;
   } catch (error) {
@@ -151,7 +206,10 @@ async function* readParts(request: FastifyRequest): AsyncGenerator<Part> {
     } catch (error) {
       throw fromMultipartError(error);
     }
-    if (next.done === true) return;
+    if (next.done === true) {
+      body.done = true;
+      return;
+    }
     yield next.value;
   }
 }

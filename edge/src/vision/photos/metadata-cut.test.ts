@@ -1,7 +1,8 @@
+import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { returnPhoto } from '../test-photos.js';
-import { cutJpegMetadata } from './metadata-cut.js';
+import { cutJpegMetadata, cutPngMetadata, cutWebpMetadata } from './metadata-cut.js';
 
 const EXIF_MARK = Buffer.from('Exif\0\0');
 
@@ -68,5 +69,64 @@ describe('cutJpegMetadata', () => {
     const cut = cutJpegMetadata(broken);
     expect(cut.whole).toBe(false);
     expect(cut.bytes).toEqual(jpeg.subarray(0, 2));
+  });
+});
+
+/** A PNG chunk: length, type, data, CRC over type and data. */
+function pngChunk(type: string, data: string): Buffer {
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), Buffer.from(data, 'latin1')]);
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(body.length - 4);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([head, body, crc]);
+}
+
+/** A RIFF chunk, padded to an even size. */
+function riffChunk(type: string, data: string): Buffer {
+  const payload = Buffer.from(data, 'latin1');
+  const head = Buffer.alloc(8);
+  head.write(type, 0, 'latin1');
+  head.writeUInt32LE(payload.length, 4);
+  return Buffer.concat([head, payload, Buffer.alloc(payload.length % 2)]);
+}
+
+const rgb = (): Promise<Buffer> => sharp(jpeg).resize(64, 48).toBuffer();
+
+describe('cutPngMetadata', () => {
+  it('keeps only the chunks an image needs: C2PA (caBX), eXIf, text and private chunks go', async () => {
+    const png = await sharp(await rgb()).png().toBuffer();
+    const ihdrEnd = 8 + 12 + png.readUInt32BE(8);
+    const doctored = Buffer.concat([png.subarray(0, ihdrEnd),
+      pngChunk('caBX', 'jumb c2pa.claim signed by a phone'),
+      pngChunk('eXIf', 'MM\0*GPS 52.52 13.405'),
+      pngChunk('prVt', 'vendor serial 1234'),
+      pngChunk('tEXt', 'Comment\0at home'),
+      pngChunk('pHYs', '\0\0\x0b\x13\0\0\x0b\x13\x01'),
+      png.subarray(ihdrEnd)]);
+    const cut = cutPngMetadata(doctored);
+    for (const mark of ['caBX', 'c2pa', 'eXIf', 'GPS', 'prVt', 'serial', 'tEXt', 'at home']) expect({ mark, kept: cut.includes(mark) }).toEqual({ mark, kept: false });
+    expect(cut.includes('pHYs')).toBe(true);
+    expect((await pixels(cut)).equals(await pixels(png))).toBe(true);
+  });
+});
+
+describe('cutWebpMetadata', () => {
+  it('keeps only image chunks, drops EXIF, XMP and C2PA chunks and clears the VP8X EXIF/XMP flags', async () => {
+    const webp = await sharp(await rgb()).webp({ lossless: true }).withExif({ IFD0: { Artist: 'someone at home' } }).toBuffer();
+    expect(webp.toString('latin1', 12, 16)).toBe('VP8X');
+    expect(webp[20]! & 0x08).toBe(0x08);
+    const extra = Buffer.concat([riffChunk('C2PA', 'jumb c2pa.claim'), riffChunk('XMP ', '<x:xmpmeta>GPS</x:xmpmeta>'), riffChunk('prVt', 'vendor serial')]);
+    const doctored = Buffer.concat([webp, extra]);
+    doctored.writeUInt32LE(doctored.length - 8, 4);
+    const cut = cutWebpMetadata(doctored);
+    for (const mark of ['EXIF', 'someone', 'C2PA', 'c2pa', 'XMP ', 'xmpmeta', 'prVt', 'serial']) expect({ mark, kept: cut.includes(mark) }).toEqual({ mark, kept: false });
+    expect(cut.toString('latin1', 12, 16)).toBe('VP8X');
+    expect(cut[20]! & 0x0c).toBe(0);
+    // The RIFF size is left as sent; decoders take the chunks that are there.
+    const fixed = Buffer.from(cut);
+    fixed.writeUInt32LE(fixed.length - 8, 4);
+    expect((await sharp(fixed).metadata()).exif).toBeUndefined();
+    expect((await pixels(fixed)).equals(await pixels(webp))).toBe(true);
   });
 });

@@ -10,8 +10,12 @@
  *         (JFIF), APP2 ICC profile, APP14 (Adobe colour transform), tables, frame, scans. Bytes
  *         after the end-of-image marker are cut: phones append further images there (MPF depth
  *         or gain maps, Samsung trailers) which carry EXIF of their own.
- *   PNG   eXIf, tEXt, zTXt, iTXt and tIME chunks are dropped.
- *   WebP  EXIF and XMP chunks are dropped (the RIFF size is left as sent).
+ *   PNG   only chunks an image needs are kept (an allowlist: IHDR, PLTE, IDAT, IEND, tRNS, gAMA,
+ *         cHRM, sRGB, iCCP, sBIT, pHYs, bKGD); everything else goes — eXIf, text chunks, tIME,
+ *         C2PA / JUMBF (caBX) and any private or future ancillary chunk.
+ *   WebP  likewise only VP8, VP8L, VP8X, ALPH, ANIM, ANMF and ICCP chunks are kept (EXIF, XMP,
+ *         C2PA and unknown chunks go), and the EXIF and XMP flags of VP8X are cleared. The RIFF
+ *         size is left as sent.
  * A JPEG that cannot be walked to its end (truncated, garbage between segments) keeps its
  * readable part; `whole` says whether the walk reached the end-of-image marker.
  */
@@ -25,8 +29,11 @@ export interface JpegCut {
 
 const KEEP_JPEG_APP: ReadonlySet<number> = new Set([0xe0, 0xe2, 0xee]);
 const ICC_PROFILE = Buffer.from('ICC_PROFILE\0', 'latin1');
-const DROP_PNG: ReadonlySet<string> = new Set(['eXIf', 'tEXt', 'zTXt', 'iTXt', 'tIME']);
-const DROP_WEBP: ReadonlySet<string> = new Set(['EXIF', 'XMP ']);
+const KEEP_PNG: ReadonlySet<string> = new Set(['IHDR', 'PLTE', 'IDAT', 'IEND', 'tRNS', 'gAMA', 'cHRM', 'sRGB', 'iCCP', 'sBIT', 'pHYs', 'bKGD']);
+const KEEP_WEBP: ReadonlySet<string> = new Set(['VP8 ', 'VP8L', 'VP8X', 'ALPH', 'ANIM', 'ANMF', 'ICCP']);
+/** VP8X flag bits (first payload byte) announcing an EXIF and an XMP chunk. */
+const VP8X_EXIF = 0x08;
+const VP8X_XMP = 0x04;
 
 /** Markers that may stand between the start of image and the end of image outside a scan. */
 const KNOWN_MARKER = (m: number): boolean => m === 0x01 || (m >= 0xc0 && m <= 0xd7) || (m >= 0xda && m <= 0xdf) || m >= 0xe0;
@@ -60,7 +67,7 @@ export function cutJpegMetadata(b: Buffer): JpegCut {
 export function cutPngMetadata(b: Buffer): Buffer {
   const parts: Buffer[] = [b.subarray(0, 8)];
   for (const chunk of pngChunks(b)) {
-    if (!DROP_PNG.has(chunk.type)) parts.push(b.subarray(chunk.start, Math.min(chunk.end, b.length)));
+    if (KEEP_PNG.has(chunk.type)) parts.push(b.subarray(chunk.start, Math.min(chunk.end, b.length)));
   }
   return Buffer.concat(parts);
 }
@@ -73,7 +80,13 @@ export function cutWebpMetadata(b: Buffer): Buffer {
     const size = b.readUInt32LE(at + 4);
     // Chunks are padded to an even size.
     const end = at + 8 + size + (size % 2);
-    if (!DROP_WEBP.has(type)) parts.push(b.subarray(at, Math.min(end, b.length)));
+    if (type === 'VP8X' && at + 8 < b.length) {
+      const chunk = Buffer.from(b.subarray(at, Math.min(end, b.length)));
+      chunk[8] = (chunk[8] as number) & ~(VP8X_EXIF | VP8X_XMP);
+      parts.push(chunk);
+    } else if (KEEP_WEBP.has(type)) {
+      parts.push(b.subarray(at, Math.min(end, b.length)));
+    }
     at = end;
   }
   return Buffer.concat(parts);

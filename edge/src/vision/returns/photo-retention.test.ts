@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -58,5 +58,20 @@ describe('photo retention', () => {
     mkdirSync(join(dir, '.staging-RT-2-deadbeef'));
     await photos.sweep();
     expect(readdirSync(dir)).toEqual(['RT-1']);
+  });
+
+  it('sweeps photo folders no stored return accounts for, once older than the grace period', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fw-photo-orphans-'));
+    const photos = createFolderPhotoStore({ dir });
+    for (const id of ['RT-KEPT', 'RT-ORPHAN', 'RT-FRESH']) await photos.save(id, [Buffer.alloc(10)]);
+    const hourAgo = (Date.now() - 2 * 3_600_000) / 1000;
+    for (const id of ['RT-KEPT', 'RT-ORPHAN']) utimesSync(join(dir, id), hourAgo, hourAgo);
+    writeFileSync(join(dir, 'notes.txt'), 'not a return');
+    utimesSync(join(dir, 'notes.txt'), hourAgo, hourAgo);
+    expect(await photos.sweep()).toEqual([]);
+    expect(readdirSync(dir).sort()).toEqual(['RT-FRESH', 'RT-KEPT', 'RT-ORPHAN', 'notes.txt']);
+    const removed = await photos.sweep({ keep: (id) => id === 'RT-KEPT', graceMs: 3_600_000 });
+    expect(removed).toEqual(['RT-ORPHAN']);
+    expect(readdirSync(dir).sort()).toEqual(['RT-FRESH', 'RT-KEPT', 'notes.txt']);
   });
 });

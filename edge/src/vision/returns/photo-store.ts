@@ -5,9 +5,14 @@
  * appears whole or not at all: the files are written and fsynced in a temporary folder that is
  * then renamed into place (and the parent fsynced), so a crash never leaves half a return.
  * Return ids are `[A-Za-z0-9_-]{1,64}` (protocol EntityId), safe as folder names.
+ *
+ * The folder is written (and fsynced) before the vision store commits the return's row; a
+ * crash, power cut or store failure in between leaves a folder no row names, which retention
+ * (it lists rows) would never delete. sweep() at start removes such orphans once they are older
+ * than a grace period.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeviceId } from '@fleetwire/protocol';
 import { EdgeError } from '../../errors.js';
@@ -18,8 +23,19 @@ export interface PhotoStore {
   /** Stores the photos of a return (replacing an earlier set); resolves with the bytes written. */
   save(returnId: string, photos: readonly Buffer[]): Promise<number>;
   remove(returnId: string): Promise<void>;
-  /** Removes staging folders a crash left behind; run at start. */
-  sweep(): Promise<void>;
+  /**
+   * Removes staging folders a crash left behind and, with `orphans`, return folders that are not
+   * to be kept and were last modified more than `graceMs` ago; resolves with the return ids of
+   * the orphans removed. Run at start.
+   */
+  sweep(orphans?: OrphanSweep): Promise<string[]>;
+}
+
+export interface OrphanSweep {
+  /** Whether the return's folder is accounted for (its row says its photos are on disk). */
+  keep(returnId: string): boolean;
+  graceMs: number;
+  now?: number;
 }
 
 export function createFolderPhotoStore(options: { dir: string }): PhotoStore {
@@ -47,10 +63,22 @@ export function createFolderPhotoStore(options: { dir: string }): PhotoStore {
     async remove(returnId) {
       await rm(folder(returnId), { recursive: true, force: true });
     },
-    async sweep() {
+    async sweep(orphans) {
       await mkdir(dir, { recursive: true });
-      const leftovers = (await readdir(dir)).filter((name) => name.startsWith(STAGING));
+      const names = await readdir(dir);
+      const leftovers = names.filter((name) => name.startsWith(STAGING));
       await Promise.all(leftovers.map((name) => rm(join(dir, name), { recursive: true, force: true })));
+      if (orphans === undefined) return [];
+      const cutoff = (orphans.now ?? Date.now()) - orphans.graceMs;
+      const removed: string[] = [];
+      for (const name of names) {
+        if (name.startsWith(STAGING) || !isDeviceId(name) || orphans.keep(name)) continue;
+        const info = await stat(join(dir, name)).catch(() => undefined);
+        if (info === undefined || !info.isDirectory() || info.mtimeMs > cutoff) continue;
+        await rm(join(dir, name), { recursive: true, force: true });
+        removed.push(name);
+      }
+      return removed;
     },
   };
 }
