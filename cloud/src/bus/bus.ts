@@ -40,7 +40,16 @@ export interface SubscribeOptions {
   /** Where a group with no committed offset starts: the oldest record (true) or the end (false, default). */
   fromBeginning?: boolean;
   /** Called with records of one partition, in offset order. Resolve to commit; reject to get them again. */
-  handle(batch: DeliveredMessage[]): Promise<void>;
+  handle(batch: DeliveredMessage[], progress: HandlerProgress): Promise<void>;
+}
+
+export interface HandlerProgress {
+  /**
+   * Tells the group the member is alive. A handler that may run longer than the group's session
+   * (many sequential writes) calls it between steps, or Kafka evicts the member and re-delivers
+   * the batch to another. No-op where there are no sessions (the embedded log).
+   */
+  heartbeat(): Promise<void>;
 }
 
 export interface Bus {

@@ -10,7 +10,7 @@
  * the loop waits (exponential backoff) and reads the same records again.
  */
 import type { Logger } from 'pino';
-import type { DeliveredMessage, SubscribeOptions, Subscription } from '../bus.js';
+import type { DeliveredMessage, HandlerProgress, SubscribeOptions, Subscription } from '../bus.js';
 import type { LogStore } from './log-store.js';
 import type { EmbeddedBusOptions } from './options.js';
 
@@ -23,6 +23,10 @@ interface Group {
   readonly members: Member[];
   readonly busy: Set<string>;
 }
+
+
+/** The embedded log has no sessions to keep alive. */
+const EMBEDDED_PROGRESS: HandlerProgress = { heartbeat: async () => undefined };
 
 export interface GroupCoordinator {
   join(options: SubscribeOptions, partitionsOf: (topic: string) => number): Subscription;
@@ -82,7 +86,7 @@ export function createGroupCoordinator(store: LogStore, options: EmbeddedBusOpti
             group.busy.add(slot);
             worked = true;
             try {
-              await member.handle(batch);
+              await member.handle(batch, EMBEDDED_PROGRESS);
               store.commitOffset(groupId, topic, partition, Number((batch[batch.length - 1] as DeliveredMessage).offset) + 1);
               failures = 0;
             } catch (error) {

@@ -37,7 +37,7 @@ export async function startKafkaConsumer(
     for (let failures = 0; ; failures++) {
       if (!payload.isRunning() || payload.isStale()) return;
       try {
-        await subscribe.handle(batch);
+        await subscribe.handle(batch, { heartbeat: () => payload.heartbeat() });
         break;
       } catch (error) {
         const delay = Math.min(options.retryMaxMs, options.retryInitialMs * 2 ** failures);

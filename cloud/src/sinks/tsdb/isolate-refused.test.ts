@@ -29,6 +29,14 @@ describe('writeIsolatingRefused', () => {
     expect(writer.attempts).toBeLessThanOrEqual(1 + 2 * 2 * 7);
   });
 
+  it('heartbeats before every re-write, so a long isolation keeps its consumer session', async () => {
+    const writer = poisonWriter('VH-poison');
+    let heartbeats = 0;
+    await writeIsolatingRefused(records(16, [5]), (body) => writer.write(body), async () => void (heartbeats += 1));
+    expect(heartbeats).toBe(writer.attempts - 1);
+    expect(heartbeats).toBeGreaterThan(0);
+  });
+
   it('is one write when nothing is refused, and at most 2n − 1 when everything is', async () => {
     const clean = poisonWriter('VH-poison');
     expect(await writeIsolatingRefused(records(50, []), (b) => clean.write(b))).toMatchObject({ pointsWritten: 50, refused: [], refusedWrites: 0 });

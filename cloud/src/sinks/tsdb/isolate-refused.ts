@@ -28,6 +28,8 @@ export interface IsolatedWrite {
 export async function writeIsolatingRefused(
   records: readonly RecordLines[],
   write: (body: string) => Promise<void>,
+  /** Called before each re-write of a half: isolation is sequential writes that may outlast a consumer session. */
+  beforeRewrite: () => Promise<void> = async () => undefined,
 ): Promise<IsolatedWrite> {
   const result: IsolatedWrite = { pointsWritten: 0, refused: [], refusedWrites: 0 };
   const attempt = async (part: readonly RecordLines[]): Promise<void> => {
@@ -42,7 +44,9 @@ export async function writeIsolatingRefused(
         return;
       }
       const middle = Math.ceil(part.length / 2);
+      await beforeRewrite();
       await attempt(part.slice(0, middle));
+      await beforeRewrite();
       await attempt(part.slice(middle));
     }
   };

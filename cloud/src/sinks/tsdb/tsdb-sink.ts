@@ -17,7 +17,7 @@
  *   record is either in the TSDB or in the DLQ.
  */
 import { BUS_HEADERS, redactUrl } from '@fleetwire/protocol';
-import type { BusMessage, DeliveredMessage, Subscription } from '../../bus/bus.js';
+import type { BusMessage, DeliveredMessage, HandlerProgress, Subscription } from '../../bus/bus.js';
 import { batchLines } from './batch-lines.js';
 import { ORIGIN_HEADER, sinkDeadLetter } from './dead-letters.js';
 import { isRefusedData } from './influx-writer.js';
@@ -56,7 +56,7 @@ export function createTsdbSink(input: TsdbSinkOptions): TsdbSink {
     }
   };
 
-  const handle = async (batch: DeliveredMessage[]): Promise<void> => {
+  const handle = async (batch: DeliveredMessage[], progress: HandlerProgress): Promise<void> => {
     const lines = batchLines(batch);
     metrics.duplicatesDropped.inc(lines.duplicates);
     const deadLetters: BusMessage[] = [];
@@ -66,7 +66,7 @@ export function createTsdbSink(input: TsdbSinkOptions): TsdbSink {
       deadLetters.push(sinkDeadLetter(skip.message, skip.reason, skip.detail));
     }
 
-    const outcome = await writeIsolatingRefused(lines.records, write);
+    const outcome = await writeIsolatingRefused(lines.records, write, () => progress.heartbeat());
     metrics.pointsWritten.inc(outcome.pointsWritten);
     if (outcome.refusedWrites > 0) {
       logger.error({
