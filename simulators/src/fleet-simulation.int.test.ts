@@ -56,13 +56,16 @@ describe('simulated fleet on a real broker', () => {
     await simulation.stop({ drainMs: 15_000 });
     const stats = simulation.stats();
     const entries = simulation.ledger.entries();
-    await eventually(() => entries.every((e) => sub.ids.has(e.id) || (e.bytesBase64 !== undefined && sub.bytes.has(e.bytesBase64))), 5_000);
+    await eventually(() => entries.every((e) => e.status !== 'acked' || sub.ids.has(e.id) || (e.bytesBase64 !== undefined && sub.bytes.has(e.bytesBase64))), 5_000);
 
     expect(stats.drops).toBeGreaterThan(0);
     expect(entries.length).toBeGreaterThan(100);
-    expect(entries.filter((e) => e.status !== 'acked')).toEqual([]);
-    // Mosquitto has no ACL: even the forbidden topic is delivered, so every id must arrive.
-    const missing = entries.filter((e) => !sub.ids.has(e.id) && !(e.bytesBase64 !== undefined && sub.bytes.has(e.bytesBase64)));
+    // An impersonating publish is never re-sent (the edge answers it by cutting the connection),
+    // so one that a network drop catches in flight is abandoned: the only kind allowed unacked.
+    const abandonedImpersonations = entries.filter((e) => e.status === 'abandoned' && e.faults.includes('impersonate'));
+    expect(entries.filter((e) => e.status !== 'acked' && !abandonedImpersonations.includes(e))).toEqual([]);
+    // Mosquitto has no ACL: even the forbidden topic is delivered, so every acknowledged id must arrive.
+    const missing = entries.filter((e) => e.status === 'acked' && !sub.ids.has(e.id) && !(e.bytesBase64 !== undefined && sub.bytes.has(e.bytesBase64)));
     expect(missing.map((e) => e.id)).toEqual([]);
     for (const e of entries.filter((x) => x.faults.includes('dupes'))) expect(sub.ids.get(e.id) ?? 0).toBeGreaterThanOrEqual(2);
     // Nothing arrived that the simulator does not know it published (read off the victim's topic,
