@@ -34,7 +34,8 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE
  * Reads and checks the files. Throws FW_CONFIG_UNREADABLE when any file cannot be read, else
  * FW_CONFIG_INVALID when any content is wrong (not PEM, a key that does not belong to the
  * certificate, a certificate whose CN is not the node id while no token is configured).
- * Returns undefined when no file is configured.
+ * Returns undefined when no file is configured. `files` come from a loaded config, which has
+ * already refused a certFile without its keyFile (config.ts, cloudChecks).
  */
 export function readUplinkTls(files: UplinkTlsFiles, identity: { nodeId: string; hasToken: boolean }): UplinkTls | undefined {
   const unreadable: string[] = [];
@@ -64,7 +65,6 @@ export function readUplinkTls(files: UplinkTlsFiles, identity: { nodeId: string;
     });
     tls.ca = ca;
   }
-  if ((cert === undefined) !== (key === undefined)) problems.push('config.cloud.certFile, keyFile: go together (a client certificate and its key)');
   if (cert !== undefined && key !== undefined) {
     const certificate = parseCertificate(pemCertificates(cert)[0] ?? '');
     const privateKey = parseKey(key);

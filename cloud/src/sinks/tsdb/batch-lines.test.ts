@@ -1,7 +1,7 @@
 import { eventRecordFixture, toBusMessage } from '@fleetwire/protocol';
 import { describe, expect, it } from 'vitest';
 import type { DeliveredMessage } from '../../bus/bus.js';
-import { batchLines } from './batch-lines.js';
+import { batchLines, joinLines } from './batch-lines.js';
 import { chargerSample, vehicleSample } from './test-records.js';
 
 const T = Date.UTC(2026, 0, 1);
@@ -14,7 +14,7 @@ describe('batchLines', () => {
       toBusMessage(vehicleSample('VH-7', 1, T)), toBusMessage(chargerSample('CH-3', 2, T + 1000)), toBusMessage(eventRecordFixture()),
     ]));
     expect(lines.points).toBe(2);
-    const [vehicle, charger] = lines.body.split('\n');
+    const [vehicle, charger] = joinLines(lines.records).split('\n');
     expect(vehicle).toMatch(new RegExp(`^vehicle,vehicle_id=VH-7 .*soc_pct=51(,|\\s).* ${T}$`));
     expect(charger).toMatch(new RegExp(`^charger,charger_id=CH-3,connector=1,site=site-berlin-1 .*power_kw=12(,|\\s).* ${T + 1000}$`));
     expect(lines.skipped).toEqual([]);
@@ -25,7 +25,7 @@ describe('batchLines', () => {
     const lines = batchLines(messages);
     expect(lines.records.map((r) => [r.message.offset, r.points])).toEqual([['0', 1], ['2', 1]]);
     expect(lines.records[1]?.record.source).toEqual({ kind: 'charger', id: 'CH-3' });
-    expect(lines.body).toBe(lines.records.map((r) => r.lines).join('\n'));
+    expect(lines.records.map((r) => r.lines.split('\n').length)).toEqual([1, 1]);
   });
 
   it('keeps one copy of a record delivered twice in the same batch', () => {

@@ -29,8 +29,6 @@ export interface SkippedRecord {
 export interface BatchLines {
   /** Records with at least one point, in offset order of their last copy. Events have none. */
   records: RecordLines[];
-  /** All records' lines, one line per point; empty when the batch held no telemetry. */
-  body: string;
   points: number;
   duplicates: number;
   skipped: SkippedRecord[];
@@ -55,7 +53,7 @@ export function batchLines(batch: readonly DeliveredMessage[]): BatchLines {
     const lines = formatLineProtocol(toPoints(record));
     if (lines !== '') records.push({ message, record, lines, points: countLines(lines) });
   }
-  return { records, body: joinLines(records), points: records.reduce((sum, r) => sum + r.points, 0), duplicates, skipped };
+  return { records, points: records.reduce((sum, r) => sum + r.points, 0), duplicates, skipped };
 }
 
 /** The write body for some of a batch's records. */
