@@ -4,7 +4,6 @@
  * directory. Every message that got a PUBACK must reach the receiver, and after dedupe by id
  * the receiver holds each exactly once and nothing that was never published.
  */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestReceiver, type TestReceiver } from '../src/uplink/test-receiver.js';
 import { startAgentProcess, type AgentProcess } from './support/agent-process.js';
@@ -15,15 +14,6 @@ const devices = vehicles(3, 'VH-K');
 const PER_DEVICE = 600;
 let receiver: TestReceiver;
 const agents: AgentProcess[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   receiver = await createTestReceiver({ token: TOKEN });
@@ -41,7 +31,7 @@ describe('edge agent under SIGKILL', () => {
       nodeId: 'node-kill',
       dataDir: 'data',
       devices: { registryFile: await writeRegistry(dir, devices) },
-      mqtt: { host: '127.0.0.1', port: await freePort() },
+      mqtt: { host: '127.0.0.1', port: 0 },
       http: { host: '127.0.0.1', port: 0 },
       cloud: { url: receiver.url, token: TOKEN },
       uplink: { maxBatchRecords: 100, baseBackoffMs: 50, maxBackoffMs: 500 },

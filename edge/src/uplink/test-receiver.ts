@@ -3,7 +3,7 @@
  * records what it accepted, and can be told to misbehave (answer an error, hang up, hang,
  * refuse a batch holding a "poison" record, or be down altogether). Loopback only.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BATCH_PATH, decodeBatch, type FleetRecord } from '@fleetwire/protocol';
 
@@ -38,7 +38,7 @@ export interface TestReceiver {
   poison: Set<string>;
   /** When set, requests without `Bearer {token}` get 401. */
   token: string | undefined;
-  /** Stops listening (connections are refused) until `up()`. */
+  /** Resets every connection, open or new, until `up()`. */
   down(): Promise<void>;
   up(): Promise<void>;
   close(): Promise<void>;
@@ -47,8 +47,12 @@ export interface TestReceiver {
 export async function createTestReceiver(options: { token?: string } = {}): Promise<TestReceiver> {
   const faults: ReceiverFault[] = [];
   const seen = new Set<string>();
-  let server: Server | undefined;
-  let port = 0;
+  let refusing = false;
+  const server = createServer((req, res) => void handle(req, res));
+  // While down, every connection is reset as it arrives: the sender sees a network failure.
+  server.on('connection', (socket) => {
+    if (refusing) socket.resetAndDestroy();
+  });
 
   const receiver: TestReceiver = {
     url: '',
@@ -62,25 +66,18 @@ export async function createTestReceiver(options: { token?: string } = {}): Prom
       for (let i = 0; i < times; i += 1) faults.push(fault);
     },
     async down() {
-      const current = server;
-      server = undefined;
-      if (!current) return;
-      current.closeAllConnections();
-      await new Promise<void>((resolve) => current.close(() => resolve()));
+      // The port stays bound while down: a freed port can be taken by another server on a
+      // busy test machine, which would then answer the agent in the receiver's place.
+      refusing = true;
+      server.closeAllConnections();
     },
     async up() {
-      if (server) return;
-      server = createServer((req, res) => void handle(req, res));
-      const listening = server;
-      await new Promise<void>((resolve, reject) => {
-        listening.once('error', reject);
-        listening.listen(port, '127.0.0.1', () => resolve());
-      });
-      port = (listening.address() as AddressInfo).port;
-      receiver.url = `http://127.0.0.1:${port}`;
+      refusing = false;
     },
     async close() {
-      await receiver.down();
+      refusing = true;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 
@@ -147,6 +144,10 @@ export async function createTestReceiver(options: { token?: string } = {}): Prom
     answer(200, { accepted: ids.length - duplicates, duplicates, rejected }, {}, entries.length);
   }
 
-  await receiver.up();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return receiver;
 }
