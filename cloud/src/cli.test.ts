@@ -1,5 +1,6 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCloudCommand } from './cli.js';
@@ -46,5 +47,32 @@ describe('fleetwire cloud', () => {
     captureOutput();
     expect(await runCloudCommand(['issue-token'])).toBe(2);
     expect(await runCloudCommand(['launch'])).toBe(2);
+  });
+
+  it('says what the operator must fix in one line with exit 2: a bad config, an unusable bus log, a busy port', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'fw-cli-'));
+    const config = join(dataDir, 'cloud.json');
+    const output = captureOutput();
+
+    writeFileSync(config, JSON.stringify({ dataDir, http: { port: 'eighty' } }));
+    expect(await runCloudCommand(['--config', config])).toBe(2);
+    expect(output()).toMatch(/^fleetwire cloud: invalid cloud configuration:\n {2}- \/http\/port: Expected integer$/);
+
+    writeFileSync(join(dataDir, 'bus.sqlite'), Buffer.alloc(8192, 'garbage '));
+    writeFileSync(config, JSON.stringify({ dataDir, http: { host: '127.0.0.1', port: 0 } }));
+    expect(await runCloudCommand(['--config', config])).toBe(2);
+    expect(output().split('\n').at(-1)).toBe(`fleetwire cloud: cannot use the embedded bus log ${join(dataDir, 'bus.sqlite')}: file is not a database (move the file aside to start an empty log, or fix the data folder)`);
+
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as AddressInfo;
+    writeFileSync(config, JSON.stringify({ dataDir: join(dataDir, 'second'), http: { host: '127.0.0.1', port } }));
+    try {
+      expect(await runCloudCommand(['--config', config])).toBe(2);
+    } finally {
+      holder.close();
+    }
+    expect(output().split('\n').at(-1)).toBe(`fleetwire cloud: cannot listen on 127.0.0.1:${port}: EADDRINUSE (set http.host / http.port or stop what holds the port)`);
+    expect(await runCloudCommand(['--frobnicate'])).toBe(2);
   });
 });

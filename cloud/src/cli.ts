@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { authFileOf, ENV_VARIABLES, loadCloudConfig } from './config.js';
-import { CloudError } from './errors.js';
+import { CloudError, type CloudErrorCode } from './errors.js';
 import { readAuthFile, type AuthFile } from './ingest/auth/auth-file.js';
 import { issueToken, type TokenEntry } from './ingest/auth/tokens.js';
 
@@ -25,19 +25,43 @@ Options:
                     ${ENV_VARIABLES.join(', ')}
   -h, --help        this text`;
 
+/**
+ * What the operator chose and the service cannot use — the config, the auth file, bus or sink
+ * settings, a busy port, an unusable embedded log — is said in one line with exit 2, without a
+ * stack trace. Anything else is a bug and throws.
+ */
+const OPERATOR_MISTAKES = new Set<CloudErrorCode>(['FW_CONFIG_INVALID', 'FW_AUTH_FILE_INVALID', 'FW_BUS_CONFIG_INVALID', 'FW_SINK_CONFIG_INVALID']);
+
 export async function runCloudCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string' },
-      node: { type: 'string' },
-      devices: { type: 'string' },
-      label: { type: 'string' },
-      write: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  try {
+    return await runCloud(argv);
+  } catch (error) {
+    if (!(error instanceof CloudError && OPERATOR_MISTAKES.has(error.code))) throw error;
+    console.error(`fleetwire cloud: ${error.message}`);
+    return 2;
+  }
+}
+
+async function runCloud(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string' },
+        node: { type: 'string' },
+        devices: { type: 'string' },
+        label: { type: 'string' },
+        write: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    console.error(`fleetwire cloud: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   const [command = 'serve', ...extra] = positionals;
   if (values.help) {
     console.log(USAGE);

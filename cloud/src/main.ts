@@ -11,6 +11,7 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createBus } from './bus/bus.js';
 import { authFileOf, busConfigOf, type CloudConfig } from './config.js';
+import { CloudError } from './errors.js';
 import { healthRoutes, type ReadinessCheck } from './http/health.js';
 import { metricsRoutes } from './http/metrics.js';
 import { createHttpServer, type HttpTls } from './http/server.js';
@@ -79,7 +80,7 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
     await app.register(healthRoutes, { checks });
     await app.register(metricsRoutes, { registry: metrics });
     await app.register(ingestRoutes, { bus, nodes: nodes.registry, metrics, settings: config.ingest });
-    const address = await app.listen({ host: config.http.host, port: config.http.port });
+    const address = await listen(app, config.http);
     logger.info({ address, bus: config.bus.kind, tsdb: config.tsdb !== undefined }, 'cloud_started');
     return {
       address,
@@ -91,6 +92,17 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
   } catch (error) {
     await stopAll();
     throw error;
+  }
+}
+
+/** A busy or forbidden port is the operator's to fix: said as a config error, not a stack trace. */
+async function listen(app: Awaited<ReturnType<typeof createHttpServer>>, { host, port }: { host: string; port: number }): Promise<string> {
+  try {
+    return await app.listen({ host, port });
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw cause;
+    throw new CloudError('FW_CONFIG_INVALID', `cannot listen on ${host}:${port}: ${code} (set http.host / http.port or stop what holds the port)`, { cause });
   }
 }
 

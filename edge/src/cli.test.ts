@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -60,6 +60,19 @@ describe('fleetwire edge', () => {
     const { err } = capture();
     expect(await runEdgeCommand([])).toBe(2);
     expect(err.join('\n')).toMatch(/^fleetwire edge: cannot read device registry \/nonexistent\/devices\.json/);
+  });
+
+  it('exits 2 naming the buffer file and what to do when it is not a database', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'fw-cli-'));
+    writeFileSync(join(dataDir, 'devices.json'), JSON.stringify({ devices: [] }));
+    writeFileSync(join(dataDir, 'buffer.sqlite'), Buffer.alloc(8192, 'garbage '));
+    vi.stubEnv('FLEETWIRE_EDGE_DEVICES_FILE', join(dataDir, 'devices.json'));
+    vi.stubEnv('FLEETWIRE_EDGE_DATA_DIR', dataDir);
+    vi.stubEnv('FLEETWIRE_EDGE_MQTT_PORT', '0');
+    vi.stubEnv('FLEETWIRE_EDGE_HTTP_PORT', '0');
+    const { err } = capture();
+    expect(await runEdgeCommand([])).toBe(2);
+    expect(err).toEqual([`fleetwire edge: cannot use buffer database ${join(dataDir, 'buffer.sqlite')}: file is not a database (move the file aside to start empty; what it held is then not sent)`]);
   });
 
   it('issue-return-token signs a token the photo API accepts for that return only', async () => {

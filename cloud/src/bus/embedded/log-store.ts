@@ -20,6 +20,7 @@
  */
 import Database from 'better-sqlite3';
 import type { BusMessage, DeliveredMessage } from '../bus.js';
+import { CloudError } from '../../errors.js';
 import { partitionForKey } from './partitioner.js';
 
 interface PartitionTable {
@@ -58,10 +59,7 @@ export interface LogStore {
 }
 
 export function openLogStore(path: string): LogStore {
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('locking_mode = EXCLUSIVE');
+  const db = openLogFile(path);
   db.exec(`
     CREATE TABLE IF NOT EXISTS topics (
       name TEXT PRIMARY KEY, id INTEGER NOT NULL UNIQUE, partitions INTEGER NOT NULL, created_at INTEGER NOT NULL);
@@ -181,4 +179,26 @@ export function openLogStore(path: string): LogStore {
       db.close();
     },
   };
+}
+
+/**
+ * A log file the service cannot use (not a database, corrupt, held by another running cloud,
+ * on a read-only disk) is said with its path and what to do, not as a raw SQLite error.
+ */
+function openLogFile(path: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    // EXCLUSIVE makes a second cloud on the same data folder fail here instead of sharing offsets.
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    return db;
+  } catch (cause) {
+    db?.close();
+    const busy = (cause as { code?: string }).code === 'SQLITE_BUSY';
+    const hint = busy ? 'another cloud is running on this data folder' : 'move the file aside to start an empty log, or fix the data folder';
+    throw new CloudError('FW_BUS_CONFIG_INVALID', `cannot use the embedded bus log ${path}: ${(cause as Error).message} (${hint})`, { cause });
+  }
 }

@@ -2,11 +2,10 @@
  * Opening the database: pragmas, and the schema as an ordered list of migrations whose count is
  * kept in `meta.schema_version`. A migration is never edited once released; add a new one.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { EdgeError } from '../../errors.js';
+import { openSqliteFile } from '../../sqlite-file.js';
 
 /** Priorities are stored as small integers so the queue index sorts them in send order. */
 export const PRIORITY_CODE = { critical: 0, alert: 1, telemetry: 2 } as const;
@@ -125,22 +124,21 @@ export interface OpenOptions {
 }
 
 export function openDatabase({ path, synchronous, cacheBytes, logger }: OpenOptions): Database.Database {
-  mkdirSync(dirname(path), { recursive: true });
-  let db: Database.Database;
-  try {
-    db = new Database(path);
-  } catch (cause) {
-    throw new EdgeError('FW_BUFFER_WRITE_FAILED', `cannot open buffer database ${path}`, { cause });
-  }
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-  // Keeps the WAL file from staying at its high-water mark after a burst.
-  db.pragma('journal_size_limit = 67108864');
-  db.pragma('busy_timeout = 5000');
-  // A bound on the page cache (negative = KiB): memory stays flat however large the backlog.
-  db.pragma(`cache_size = -${Math.max(1, Math.round(cacheBytes / 1024))}`);
-  migrate(db, logger);
-  return db;
+  return openSqliteFile({
+    path,
+    what: 'buffer database',
+    code: 'FW_BUFFER_UNUSABLE',
+    prepare(db) {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      // Keeps the WAL file from staying at its high-water mark after a burst.
+      db.pragma('journal_size_limit = 67108864');
+      db.pragma('busy_timeout = 5000');
+      // A bound on the page cache (negative = KiB): memory stays flat however large the backlog.
+      db.pragma(`cache_size = -${Math.max(1, Math.round(cacheBytes / 1024))}`);
+      migrate(db, logger);
+    },
+  });
 }
 
 function migrate(db: Database.Database, logger: Logger | undefined): void {

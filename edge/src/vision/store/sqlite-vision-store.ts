@@ -13,10 +13,9 @@
  *                      files were stored upright)
  *   vehicle_positions  vehicle_id PK, lat, lon, reported_at (device time), received_at
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { EdgeError } from '../../errors.js';
+import { openSqliteFile } from '../../sqlite-file.js';
 import type { KnownPhotoHash, SavedPhoto, StoredPhotoSet, StoredPosition, VerifiedReturn, VisionStore } from './vision-store.js';
 
 const MIGRATIONS: readonly string[] = [
@@ -124,24 +123,22 @@ export function createSqliteVisionStore(options: { path: string }): VisionStore 
 }
 
 function open(path: string): Database.Database {
-  let db: Database.Database;
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path);
-  } catch (cause) {
-    throw new EdgeError('FW_VISION_STORE_FAILED', `cannot open vision store ${path}`, { cause });
-  }
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > MIGRATIONS.length) {
-    db.close();
-    throw new EdgeError('FW_VISION_STORE_FAILED', `vision store ${path} has schema ${current}, newer than this agent (${MIGRATIONS.length})`);
-  }
-  db.transaction(() => {
-    for (let v = current; v < MIGRATIONS.length; v += 1) db.exec(MIGRATIONS[v] as string);
-    db.pragma(`user_version = ${MIGRATIONS.length}`);
-  })();
-  return db;
+  return openSqliteFile({
+    path,
+    what: 'vision store',
+    code: 'FW_VISION_STORE_FAILED',
+    prepare(db) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      const current = db.pragma('user_version', { simple: true }) as number;
+      if (current > MIGRATIONS.length) {
+        throw new EdgeError('FW_VISION_STORE_FAILED', `vision store ${path} has schema ${current}, newer than this agent (${MIGRATIONS.length})`);
+      }
+      db.transaction(() => {
+        for (let v = current; v < MIGRATIONS.length; v += 1) db.exec(MIGRATIONS[v] as string);
+        db.pragma(`user_version = ${MIGRATIONS.length}`);
+      })();
+    },
+  });
 }
