@@ -87,7 +87,7 @@ describe('uplink over mutual TLS', () => {
     expect(await publish(agent, devices)).toBe(2 * PER_DEVICE);
     const http = agent.addresses.http as string;
     await waitFor(async () => (await cloud.metric('fleetwire_ingest_records_total', { outcome: 'accepted' })) >= 2 * PER_DEVICE, 30_000, 'the cloud to accept the records');
-    await waitFor(async () => (await readMetric(http, 'fleetwire_buffer_backlog_records')) === 0, 10_000, 'the edge backlog to drain');
+    await waitFor(async () => (await readMetric(http, 'fleetwire_buffer_backlog_records')) === 0, 30_000, 'the edge backlog to drain');
     expect(await cloud.metric('fleetwire_ingest_records_total', { outcome: 'accepted' })).toBe(2 * PER_DEVICE);
     expect(await readMetric(http, 'fleetwire_uplink_records_total', { outcome: 'accepted' })).toBe(2 * PER_DEVICE);
     expect(await readMetric(http, 'fleetwire_uplink_errors_total')).toBe(0);

@@ -56,7 +56,7 @@ describe('simulated fleet on a real broker', () => {
     await simulation.stop({ drainMs: 15_000 });
     const stats = simulation.stats();
     const entries = simulation.ledger.entries();
-    await eventually(() => entries.every((e) => e.status !== 'acked' || sub.ids.has(e.id) || (e.bytesBase64 !== undefined && sub.bytes.has(e.bytesBase64))), 5_000);
+    await eventually(() => entries.every((e) => e.status !== 'acked' || sub.ids.has(e.id) || (e.bytesBase64 !== undefined && sub.bytes.has(e.bytesBase64))), 20_000);
 
     expect(stats.drops).toBeGreaterThan(0);
     expect(entries.length).toBeGreaterThan(100);
@@ -85,7 +85,7 @@ describe('simulated fleet on a real broker', () => {
     expect(summary).toMatchObject({ sent: 300, acked: 300, unacked: 0, errors: 0, clients: 3, qos: 1 });
     expect(summary.ackLatencyMs?.p50).toBeGreaterThan(0);
     expect(summary.ackLatencyMs?.p99).toBeGreaterThanOrEqual(summary.ackLatencyMs?.p50 as number);
-    await eventually(() => sub.total() >= 300, 5_000);
+    await eventually(() => sub.total() >= 300, 20_000);
     expect(sub.ids.size).toBe(300);
   });
 });

@@ -136,7 +136,7 @@ describe('mosquitto', () => {
       expect(message.qos).toBe(1);
       expect(message.payload.equals(Buffer.from(payload, 'utf8'))).toBe(true);
       // $SYS/broker/version is a retained topic only Mosquitto publishes.
-      await eventually(async () => (versions.length > 0 ? true : undefined), 5_000);
+      await eventually(async () => (versions.length > 0 ? true : undefined), 20_000);
       expect(versions[0]).toMatch(/^mosquitto version \d+\.\d+/);
     } finally {
       await subscriber.endAsync();
