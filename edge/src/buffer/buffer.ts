@@ -65,6 +65,8 @@ export interface BacklogStats {
   byPriority: Record<Priority, number>;
   oldestUnsentAgeMs: number | null;
   quarantined: number;
+  /** Size of the quarantined original bytes. */
+  quarantinedBytes: number;
   /** Loss ledger: reason -> count, over the whole life of the store. */
   ledger: Record<string, number>;
 }

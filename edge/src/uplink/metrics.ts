@@ -87,6 +87,14 @@ function registerBacklogGauges(registry: Registry, buffer: RecordBuffer): void {
       this.set(buffer.stats().quarantined);
     },
   });
+  new Gauge({
+    name: 'fleetwire_buffer_quarantined_bytes',
+    help: 'Original input bytes held in the edge quarantine table',
+    registers,
+    collect() {
+      this.set(buffer.stats().quarantinedBytes);
+    },
+  });
   // The ledger is persistent; the counter follows it by the difference since the last scrape.
   const seen: Record<string, number> = {};
   new Counter({

@@ -18,6 +18,8 @@ export class BacklogCounters {
   /** Telemetry not yet thinned by a compaction. */
   compactable = 0;
   quarantined = 0;
+  /** Sum of the quarantine's BLOB lengths: what `maxQuarantineBytes` bounds. */
+  quarantinedBytes = 0;
   readonly #db: Database.Database;
 
   constructor(db: Database.Database) {
@@ -37,7 +39,10 @@ export class BacklogCounters {
       this.bytes[r.priority] = (this.bytes[r.priority] ?? 0) + r.b;
       if (r.priority === 2 && r.level === 0) this.compactable += r.n;
     }
-    this.quarantined = (this.#db.prepare('SELECT count(*) AS n FROM quarantine').get() as { n: number }).n;
+    // length() reads a BLOB's size from its row header, so this stays cheap with large entries.
+    const quarantine = this.#db.prepare('SELECT count(*) AS n, total(length(bytes)) AS b FROM quarantine').get() as { n: number; b: number };
+    this.quarantined = quarantine.n;
+    this.quarantinedBytes = quarantine.b;
   }
 
   added(priority: number, bytes: number): void {

@@ -24,7 +24,9 @@
  *              `idPruneRecords` are queued their `ids` entries are removed in one transaction
  *              (ids sort by device, so one-by-one deletes rewrote about a page per record).
  *   quarantine original bytes (BLOB) of refused input with reason, detail, topic, source;
- *              capped at `maxQuarantineRecords`, oldest dropped (`quarantine_trimmed`).
+ *              capped at `maxQuarantineRecords` entries and `maxQuarantineBytes` of BLOBs,
+ *              oldest dropped (`quarantine_trimmed`); an entry over the byte cap alone is not
+ *              stored (counted the same way). See quarantine.ts.
  *   ledger     reason -> count of records gone without reaching the cloud.
  *   meta       schema_version.
  * In flight: `takeBatch` leases the rows it returns in memory only (leases.ts: runs of seqs per

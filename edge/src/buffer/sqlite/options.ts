@@ -46,6 +46,12 @@ export interface SqliteBufferOptions {
   /** Quarantine keeps at most this many entries, dropping the oldest (ledger `quarantine_trimmed`). Default 10000. */
   maxQuarantineRecords?: number;
   /**
+   * Quarantine keeps at most this many bytes of original input (sum of the stored BLOBs),
+   * dropping the oldest (ledger `quarantine_trimmed`); an entry larger on its own is not stored
+   * and counted the same way. Default 64 MiB.
+   */
+  maxQuarantineBytes?: number;
+  /**
    * Dedupe entries of deleted records are queued (table `stale`) and removed this many at a time,
    * in one transaction: far cheaper than one by one. Bounds that table and the pause of one
    * prune. Default 20000.
@@ -85,6 +91,7 @@ export function resolveBufferOptions(options: SqliteBufferOptions): ResolvedBuff
     reliefStepRecords: check.number('reliefStepRecords', options.reliefStepRecords, 5000, { min: 1 }),
     reliefMargin: check.number('reliefMargin', options.reliefMargin, 0.05, { min: 0, max: 0.9, integer: false }),
     maxQuarantineRecords: check.number('maxQuarantineRecords', options.maxQuarantineRecords, 10_000, { min: 1 }),
+    maxQuarantineBytes: check.number('maxQuarantineBytes', options.maxQuarantineBytes, 64 * 1024 ** 2, { min: 1 }),
     idPruneRecords: check.number('idPruneRecords', options.idPruneRecords, 20_000, { min: 1 }),
     maintenanceIntervalMs: check.number('maintenanceIntervalMs', options.maintenanceIntervalMs, 1000, { min: 10 }),
     cacheBytes: check.number('cacheBytes', options.cacheBytes, 32 * 1024 ** 2, { min: 64 * 1024 }),

@@ -14,6 +14,7 @@ import { Ledger } from './ledger.js';
 import { LiveWindow } from './live-window.js';
 import { DedupeIndex } from './dedupe-index.js';
 import type { ResolvedBufferOptions } from './options.js';
+import { QuarantineTable } from './quarantine.js';
 import { RecordQueue } from './queue.js';
 import { toRecordRow, type RecordRow } from './records.js';
 import { Relief } from './relief.js';
@@ -30,9 +31,8 @@ export class SqliteBuffer implements RecordBuffer {
   readonly #relief: Relief;
   readonly #writer: GroupCommit;
   readonly #live: LiveWindow;
+  readonly #quarantine: QuarantineTable;
   readonly #insert: Database.Statement<[number, string, number, string, string, number, number, number, string]>;
-  readonly #insertQuarantine: Database.Statement<[number, string, string, string | null, string | null, string | null, Buffer]>;
-  readonly #trimQuarantine: Database.Statement<[number]>;
   readonly #pageSize: number;
   readonly #maintenance: NodeJS.Timeout;
   /** Seq of the next stored record: assigned here so the ids entry can name it before the insert. */
@@ -61,10 +61,10 @@ export class SqliteBuffer implements RecordBuffer {
       `INSERT INTO records (seq, id, priority, kind, source_id, device_time, received_at, bytes, payload)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.#insertQuarantine = this.#db.prepare(
-      `INSERT INTO quarantine (received_at, reason, detail, topic, source_kind, source_id, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.#trimQuarantine = this.#db.prepare('DELETE FROM quarantine WHERE qid <= (SELECT max(qid) FROM quarantine) - ?');
+    this.#quarantine = new QuarantineTable(this.#db, this.#counters, this.#ledger, {
+      maxRecords: options.maxQuarantineRecords,
+      maxBytes: options.maxQuarantineBytes,
+    });
     this.#writer = new GroupCommit({
       db: this.#db,
       intervalMs: options.commitIntervalMs,
@@ -119,16 +119,7 @@ export class SqliteBuffer implements RecordBuffer {
   quarantine(entry: QuarantineEntry): Promise<void> {
     const refused = this.#refusal();
     if (refused) return Promise.reject(refused);
-    const { receivedAt, reason, detail, topic, source, bytes } = entry;
-    return this.#writer.submit(1, () => {
-      this.#insertQuarantine.run(receivedAt, reason, detail, topic ?? null, source?.kind ?? null, source?.id ?? null, bytes);
-      this.#counters.quarantined += 1;
-      if (this.#counters.quarantined > this.#options.maxQuarantineRecords) {
-        const trimmed = this.#trimQuarantine.run(this.#options.maxQuarantineRecords).changes;
-        this.#counters.quarantined -= trimmed;
-        this.#ledger.add('quarantine_trimmed', trimmed);
-      }
-    });
+    return this.#writer.submit(1, () => this.#quarantine.insert(entry));
   }
 
   takeBatch(limits: BatchLimits): OutgoingBatch | undefined {
@@ -156,6 +147,7 @@ export class SqliteBuffer implements RecordBuffer {
       byPriority: this.#counters.byPriority(),
       oldestUnsentAgeMs: oldest === null ? null : Math.max(0, this.#options.now() - oldest),
       quarantined: this.#counters.quarantined,
+      quarantinedBytes: this.#counters.quarantinedBytes,
       ledger: this.#ledger.counts(),
     };
   }
