@@ -94,7 +94,6 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
     const pipeline = createIntakePipeline({
       buffer,
       rules,
-      ids,
       metrics,
       logger,
       maxPayloadBytes: config.intake.maxPayloadBytes,

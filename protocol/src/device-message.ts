@@ -29,9 +29,8 @@ type DevicePayload = Pick<FleetRecord, 'kind' | 'payload'> & { deviceTime: numbe
  * by channel) → impossible values → device-id override → clock skew → record.
  *
  * The record has an `id` when the device supplied one (telemetry `epoch` + `seq`, or an event
- * whose `eventId` belongs to the device). Otherwise the edge assigns one with
- * `assignRecordId` after it decides to keep the record, so refused messages burn no sequence
- * numbers.
+ * whose `eventId` belongs to the device). Otherwise the edge names the record by its content
+ * (edge/src/intake/message-ids.ts) with `assignRecordId` once it decides to keep it.
  */
 export function decodeDeviceMessage(input: DeviceMessageInput): Verdict<PendingRecord> {
   const topic = authorizePublish(input.identity, input.topic);

@@ -44,7 +44,7 @@ function setup(overrides: Partial<IntakePipelineOptions> = {}) {
   const metrics = createIntakeMetrics(registry);
   const ids = createMessageIds('edgeepoch1');
   const rules = createLocalRules({ nodeId: 'node-1', nextEventId: () => ids.next('node-1'), batteryLow: { enabled: true, thresholdPct: 20, hysteresisPct: 5 }, chargerFaulted: { enabled: true } });
-  const pipeline = createIntakePipeline({ buffer: fake.buffer, rules, ids, metrics, logger: pino({ level: 'silent' }), maxPayloadBytes: 2048, maxClockSkewMs: 60_000, ...overrides });
+  const pipeline = createIntakePipeline({ buffer: fake.buffer, rules, metrics, logger: pino({ level: 'silent' }), maxPayloadBytes: 2048, maxClockSkewMs: 60_000, ...overrides });
   const count = async (name: string, labels: Record<string, string>) => {
     const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
     return (metric?.values as Array<{ labels: Record<string, string>; value: number }> | undefined)?.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value ?? 0;
@@ -69,17 +69,19 @@ describe('intake pipeline', () => {
     expect(await count('fleetwire_intake_messages_total', { kind: 'vehicle_telemetry' })).toBe(1);
   });
 
-  it('assigns edge ids (edge epoch, per-device counter) when the device sent none', async () => {
-    const { pipeline } = setup();
+  it('names a message without an id by its content: a re-send keeps its id, another reading gets another', async () => {
+    const { pipeline, appended } = setup();
     const bare = { ...vehicleTelemetryFixture({ ts: Date.now() }) } as Record<string, unknown>;
     delete bare.epoch;
     delete bare.seq;
     const first = await pipeline.accept(message(VH, vehicleTopic, bare));
-    const second = await pipeline.accept(message(VH, vehicleTopic, bare));
-    expect([first, second]).toEqual([
-      { status: 'committed', id: 'VH-0001:edgeepoch1:0' },
-      { status: 'committed', id: 'VH-0001:edgeepoch1:1' },
-    ]);
+    const resent = await pipeline.accept(message(VH, vehicleTopic, bare));
+    const later = await pipeline.accept(message(VH, vehicleTopic, { ...bare, ts: (bare.ts as number) + 1000 }));
+    expect(first).toEqual({ status: 'committed', id: expect.stringMatching(/^VH-0001:c[0-9a-f]{31}:0$/) });
+    expect(resent).toEqual(first);
+    expect(later.status).toBe('committed');
+    expect((later as { id: string }).id).not.toBe((first as { id: string }).id);
+    expect(appended.map((records) => records[0]?.id)).toEqual([(first as { id: string }).id, (first as { id: string }).id, (later as { id: string }).id]);
   });
 
   it('quarantines bad content with its reason and original bytes while valid neighbours pass', async () => {

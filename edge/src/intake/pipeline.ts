@@ -1,11 +1,11 @@
 /**
  * The durable intake pipeline shared by every source:
  *   authorise topic → decode (size, JSON, schema, impossible values, clock) → odometer check →
- *   message id (assigned when the device gave none) → local rules → one group-committed
+ *   message id (from the content when the device gave none) → local rules → one group-committed
  *   append of the record and the events it raised.
  * `accept` resolves after the commit; a source acknowledges its sender only then.
  *
- * Per-device state (last odometer, rule state, id counters) is updated synchronously, before
+ * Per-device state (last odometer, rule state) is updated synchronously, before
  * the commit is awaited, so concurrent messages of one device see it in arrival order. The
  * newest odometer reading (by device time) lives in memory and is seeded by the first message
  * after a start: a reading lower than one seen before a restart passes once.
@@ -26,13 +26,12 @@ import type { Logger } from 'pino';
 import type { RecordBuffer } from '../buffer/buffer.js';
 import type { LocalRules } from '../rules/local-rules.js';
 import type { DeviceMessage, IntakeOutcome, IntakePipeline } from './intake.js';
-import type { MessageIdSource } from './message-ids.js';
+import { contentMessageId } from './message-ids.js';
 import type { IntakeMetrics } from './metrics.js';
 
 export interface IntakePipelineOptions {
   buffer: RecordBuffer;
   rules: LocalRules;
-  ids: MessageIdSource;
   metrics: IntakeMetrics;
   logger: Logger;
   /** Payloads above this many bytes are quarantined as `payload_too_large`. */
@@ -48,7 +47,7 @@ export interface IntakePipelineOptions {
 const TOPIC_REASONS: ReadonlySet<ReasonCode> = new Set(['topic_forbidden', 'topic_unknown']);
 
 export function createIntakePipeline(options: IntakePipelineOptions): IntakePipeline {
-  const { buffer, rules, ids, metrics } = options;
+  const { buffer, rules, metrics } = options;
   const logger = options.logger.child({ stage: 'intake' });
   const latestOdometer = new Map<string, OdometerReading>();
   // Label children bound once: the hot path then skips prom-client's per-call label hashing.
@@ -112,7 +111,7 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
       }
       latestOdometer.set(identity.deviceId, odometer.value);
     }
-    const record: FleetRecord = pending.id === undefined ? assignRecordId(pending, ids.next(identity.deviceId)) : (pending as FleetRecord);
+    const record: FleetRecord = pending.id === undefined ? assignRecordId(pending, contentMessageId(identity.deviceId, message.topic, message.bytes)) : (pending as FleetRecord);
     const events = rules.evaluate(record);
     await buffer.append(events.length === 0 ? [record] : [record, ...events]);
     options.observe?.(record);

@@ -54,7 +54,7 @@ async function startBroker(maxPacketBytes = 64 * 1024) {
   const ids = createMessageIds('test');
   const logger = pino({ level: 'silent' });
   const rules = createLocalRules({ nodeId: 'node-1', nextEventId: () => ids.next('node-1'), batteryLow: { enabled: true, thresholdPct: 20, hysteresisPct: 5 }, chargerFaulted: { enabled: true } });
-  const pipeline = createIntakePipeline({ buffer: gated.buffer, rules, ids, metrics, logger, maxPayloadBytes: 4096, maxClockSkewMs: 60_000 });
+  const pipeline = createIntakePipeline({ buffer: gated.buffer, rules, metrics, logger, maxPayloadBytes: 4096, maxClockSkewMs: 60_000 });
   const broker = createEmbeddedBroker({
     listeners: { host: '127.0.0.1', port: 0, maxPacketBytes, tls: { enabled: false, port: 0, keyFile: '', certFile: '', caFile: '', requestCert: false }, websocket: { enabled: false, port: 0, path: '/mqtt' } },
     registry: devices,
