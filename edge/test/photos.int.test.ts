@@ -95,6 +95,11 @@ describe('return photos at the edge agent', () => {
 
     const truncated = await upload('RT-INT-BAD', [firstReturn[0]!.subarray(0, 3000)]);
     expect(truncated).toMatchObject({ status: 422, body: { reason: 'image_truncated', photo: 0 } });
+    // Cut inside its scan with the end-of-image marker put back: it looks whole to a header walk.
+    const [intact, toCut] = await returnPhotos(950, 2, Date.now());
+    const cutWithEoi = Buffer.concat([toCut!.subarray(0, Math.floor(toCut!.length * 0.6)), Buffer.from([0xff, 0xd9])]);
+    const disguised = await upload('RT-INT-BAD2', [intact!, cutWithEoi]);
+    expect(disguised).toMatchObject({ status: 422, body: { reason: 'image_truncated', photo: 1 } });
 
     await receiver.up();
     const eventIds = [...(good.body.events as string[]), ...(fraud.body.events as string[])];
@@ -109,7 +114,7 @@ describe('return photos at the edge agent', () => {
 
     const http = agent.addresses.http as string;
     expect(await readMetric(http, 'fleetwire_vision_returns_total', { verdict: 'accepted' })).toBe(1);
-    expect(await readMetric(http, 'fleetwire_vision_uploads_refused_total', { reason: 'image_truncated' })).toBe(1);
+    expect(await readMetric(http, 'fleetwire_vision_uploads_refused_total', { reason: 'image_truncated' })).toBe(2);
   });
 
   it('still knows earlier photos and the vehicle position after a restart', async () => {

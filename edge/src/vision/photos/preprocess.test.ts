@@ -2,12 +2,37 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { generatePhoto } from '@fleetwire/simulators';
 import { DEFAULT_FRAUD_THRESHOLDS } from '../fraud/fraud-features.js';
+import { readImageHeader } from './image-header.js';
 import { hammingDistance } from './perceptual-hash.js';
-import { inspectPhoto, photoTensor, preparePhoto } from './preprocess.js';
+import { inspectPhoto, jpegDataEndedEarly, photoTensor, preparePhoto } from './preprocess.js';
 
 const size = { width: 256, height: 192 };
 const takenAt = new Date('2026-01-15T11:58:20Z');
 const gps = { lat: 52.520812, lon: -13.404954 };
+
+const EOI = Buffer.from([0xff, 0xd9]);
+
+/** The JPEG cut inside its scan at `fraction` of its length, an end-of-image marker appended. */
+function cutWithEoi(jpeg: Buffer, fraction: number): Buffer {
+  const scan = jpeg.indexOf(Buffer.from([0xff, 0xda]));
+  const at = Math.floor(jpeg.length * fraction);
+  if (at <= scan + 20) throw new Error(`cut at ${at} is not inside the scan (starts at ${scan})`);
+  return Buffer.concat([jpeg.subarray(0, at), EOI]);
+}
+
+/** The same JPEG with a JFIF APP0 segment of revision 2.01 (libjpeg warns: unknown revision). */
+function withJfif201(jpeg: Buffer): Buffer {
+  const app0 = Buffer.from([0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x02, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00]);
+  return Buffer.concat([jpeg.subarray(0, 2), app0, jpeg.subarray(2)]);
+}
+
+/** The same baseline JPEG with Ss = 1 in its scan header (libjpeg warns: invalid SOS parameters). */
+function withOddSos(jpeg: Buffer): Buffer {
+  const copy = Buffer.from(jpeg);
+  const sos = copy.indexOf(Buffer.from([0xff, 0xda]));
+  copy[sos + 5 + 2 * (copy[sos + 4] as number)] = 1;
+  return copy;
+}
 
 function meanAbsDiff(a: Float32Array, b: Float32Array): number {
   let sum = 0;
@@ -102,12 +127,113 @@ describe('preparePhoto', () => {
     expect(hammingDistance(h1 as string, h3 as string)).toBeGreaterThan(limit + 10);
   });
 
-  it('refuses truncated, undecodable and oversized images with FW_VISION_IMAGE_INVALID', async () => {
+  it('refuses a truncated JPEG with FW_VISION_IMAGE_TRUNCATED, undecodable and oversized images with FW_VISION_IMAGE_INVALID', async () => {
     const { jpeg } = await generatePhoto({ seed: 17 });
     const truncated = jpeg.subarray(0, Math.floor(jpeg.length / 2));
-    await expect(preparePhoto(truncated, size)).rejects.toMatchObject({ code: 'FW_VISION_IMAGE_INVALID' });
+    await expect(preparePhoto(truncated, size)).rejects.toMatchObject({ code: 'FW_VISION_IMAGE_TRUNCATED' });
     await expect(preparePhoto(Buffer.from('not an image at all'), size)).rejects.toMatchObject({ code: 'FW_VISION_IMAGE_INVALID' });
     await expect(preparePhoto(jpeg, size, { maxInputPixels: 10_000 })).rejects.toMatchObject({ code: 'FW_VISION_IMAGE_INVALID' });
     await expect(photoTensor(jpeg, size)).resolves.toHaveLength(3 * 256 * 192);
+  });
+});
+
+describe('a JPEG whose scan is cut short but ends with an end-of-image marker', () => {
+  it('refuses a baseline JPEG cut mid-scan with FF D9 appended as truncated, though its structure looks whole', async () => {
+    const small = (await generatePhoto({ seed: 21, exif: { takenAt, gps } })).jpeg;
+    // 1024x768 decodes at 1/4 scale (shrink-on-load) for the 256x192 model input.
+    const large = (await generatePhoto({ seed: 22, width: 1024, height: 768, exif: { takenAt, gps, orientation: 6 } })).jpeg;
+    for (const jpeg of [small, large]) {
+      for (const fraction of [0.3, 0.6, 0.9]) {
+        const cut = cutWithEoi(jpeg, fraction);
+        // The structural check cannot see it: SOI, headers, a scan, EOI.
+        expect(readImageHeader(cut)).toMatchObject({ ok: true });
+        await expect(preparePhoto(cut, size)).rejects.toMatchObject({
+          code: 'FW_VISION_IMAGE_TRUNCATED',
+          message: expect.stringMatching(/JPEG image data ends early.*premature end of data segment/),
+        });
+      }
+    }
+    // Cut, and another whole image after the cut (phones append images): the same.
+    const appended = Buffer.concat([small.subarray(0, Math.floor(small.length / 2)), small]);
+    await expect(preparePhoto(appended, size)).rejects.toMatchObject({ code: 'FW_VISION_IMAGE_TRUNCATED' });
+  });
+
+  it('refuses it every time while other photos (JPEG and PNG) are prepared beside it', async () => {
+    const intact = (await generatePhoto({ seed: 23, exif: { takenAt, gps } })).jpeg;
+    const png = await sharp(intact).png().toBuffer();
+    const toCut = (await generatePhoto({ seed: 24, exif: { takenAt, gps } })).jpeg;
+    const outcomes = [];
+    for (let round = 0; round < 20; round += 1) {
+      const cut = cutWithEoi(toCut, 0.4 + (round % 5) * 0.1);
+      outcomes.push(...(await Promise.allSettled([preparePhoto(png, size), preparePhoto(cut, size), preparePhoto(intact, size)])).map((o) => o.status));
+    }
+    expect(outcomes).toEqual(Array.from({ length: 20 }, () => ['fulfilled', 'rejected', 'fulfilled']).flat());
+  });
+
+  it('refuses a progressive JPEG cut mid-scan with FF D9 appended as truncated', async () => {
+    const { jpeg } = await generatePhoto({ seed: 23, width: 1024, height: 768, exif: { takenAt, gps } });
+    const progressive = await sharp(jpeg).jpeg({ quality: 90, progressive: true }).toBuffer();
+    const mozjpeg = await sharp(jpeg).jpeg({ mozjpeg: true }).toBuffer();
+    for (const image of [progressive, mozjpeg]) {
+      expect(image.filter((byte, i) => byte === 0xff && image[i + 1] === 0xda).length).toBeGreaterThan(1);
+      for (const fraction of [0.2, 0.5, 0.9]) {
+        const cut = cutWithEoi(image, fraction);
+        expect(readImageHeader(cut)).toMatchObject({ ok: true });
+        await expect(preparePhoto(cut, size)).rejects.toMatchObject({ code: 'FW_VISION_IMAGE_TRUNCATED' });
+      }
+    }
+  });
+
+  it('still decodes valid baseline and progressive JPEGs, PNG and WebP', async () => {
+    const { jpeg } = await generatePhoto({ seed: 24, width: 1024, height: 768, exif: { takenAt, gps, orientation: 6 } });
+    const upright = await sharp(jpeg).rotate().toBuffer();
+    // [name, bytes, same picture as `jpeg` in colour]
+    const photos: Array<[string, Buffer, boolean]> = [
+      ['simulator JPEG with EXIF orientation', jpeg, true],
+      ['small simulator JPEG', (await generatePhoto({ seed: 25 })).jpeg, false],
+      ['progressive JPEG', await sharp(upright).jpeg({ progressive: true }).toBuffer(), true],
+      ['mozjpeg (progressive, trellis)', await sharp(upright).jpeg({ mozjpeg: true }).toBuffer(), true],
+      ['4:4:4 quality 100, standard tables', await sharp(upright).jpeg({ quality: 100, chromaSubsampling: '4:4:4', optimiseCoding: false }).toBuffer(), true],
+      ['greyscale JPEG', await sharp(upright).greyscale().jpeg().toBuffer(), false],
+      ['JPEG with bytes after its end', Buffer.concat([jpeg, Buffer.alloc(512)]), true],
+      ['PNG', await sharp(upright).png().toBuffer(), true],
+      ['interlaced PNG with alpha', await sharp(upright).ensureAlpha(0.5).png({ progressive: true }).toBuffer(), true],
+      ['lossy WebP', await sharp(upright).webp().toBuffer(), true],
+      ['lossless WebP', await sharp(upright).webp({ lossless: true }).toBuffer(), true],
+    ];
+    const reference = await preparePhoto(jpeg, size);
+    for (const [name, bytes, same] of photos) {
+      const prepared = await preparePhoto(bytes, size).catch((error: unknown) => {
+        throw new Error(`${name}: ${String(error)}`);
+      });
+      expect(prepared.tensor, name).toHaveLength(3 * 256 * 192);
+      if (same) expect(meanAbsDiff(prepared.tensor, reference.tensor), name).toBeLessThan(0.02);
+    }
+  });
+
+  it('decodes, as before, a whole JPEG for which libjpeg warns about something other than missing data', async () => {
+    const { jpeg } = await generatePhoto({ seed: 26, exif: { takenAt, gps } });
+    const reference = await preparePhoto(jpeg, size);
+    for (const odd of [withJfif201(jpeg), withOddSos(jpeg)]) {
+      const prepared = await preparePhoto(odd, size);
+      expect(meanAbsDiff(prepared.tensor, reference.tensor)).toBeLessThan(0.001);
+    }
+  });
+
+  it('reads libjpeg\'s words for scan data that ends early, and only those', () => {
+    for (const ended of [
+      'VipsJpeg: Corrupt JPEG data: premature end of data segment',
+      'VipsJpeg: premature end of JPEG image',
+      'Premature end of JPEG file',
+      'VipsJpeg: Corrupt JPEG data: found marker 0xd9 instead of RST1',
+      'Corrupt JPEG data: found marker 0xd8 instead of RST6',
+    ]) expect(jpegDataEndedEarly(ended), ended).toBe(true);
+    for (const other of [
+      'VipsJpeg: Warning: unknown JFIF revision number 2.01',
+      'VipsJpeg: Invalid SOS parameters for sequential JPEG',
+      'Corrupt JPEG data: found marker 0xd5 instead of RST3',
+      'Corrupt JPEG data: bad Huffman code',
+      'Input image exceeds pixel limit',
+    ]) expect(jpegDataEndedEarly(other), other).toBe(false);
   });
 });

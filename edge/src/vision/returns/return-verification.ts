@@ -119,6 +119,7 @@ export function createReturnVerifier(options: ReturnVerifierOptions): ReturnVeri
       try {
         prepared = await preparePhoto(bytes, inputSize, { maxInputPixels: options.maxPixels });
       } catch (error) {
+        if (error instanceof EdgeError && error.code === 'FW_VISION_IMAGE_TRUNCATED') return refuse('image_truncated', error.message, bytes, context);
         if (!(error instanceof EdgeError) || error.code !== 'FW_VISION_IMAGE_INVALID') throw error;
         return refuse('image_corrupt', error.message, bytes, context);
       }
