@@ -2,19 +2,23 @@
  * The README's first command, as a user runs it: `fleetwire demo` in its own process, serving
  * its URLs, moving records from the simulated fleet to the cloud, verifying the returns the
  * simulated mobile app uploads, stopping cleanly on Ctrl-C (SIGINT), and reusing its data on a
- * second run.
+ * second run; and the same command against real Kafka and VictoriaMetrics (--kafka, --tsdb).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { BUS_TOPICS, type FleetRecord } from '@fleetwire/protocol';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { fetchMetrics, sumMetric } from '../src/demo/metrics-text.js';
+import { exportSeries, readBetween, topicEnds } from './fleet-readback.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const PORTS = { mqtt: 21_983, edgeHttp: 21_980, cloud: 21_990 };
 const dataDir = mkdtempSync(join(tmpdir(), 'fleetwire-demo-'));
+/** The run against real servers: its own folder and ports. */
+const SERVERS_RUN = { dataDir: mkdtempSync(join(tmpdir(), 'fleetwire-demo-servers-')), ports: { mqtt: 21_984, edgeHttp: 21_981, cloud: 21_991 } };
 
 interface DemoProcess {
   child: ChildProcess;
@@ -22,7 +26,7 @@ interface DemoProcess {
   exited: Promise<number | null>;
 }
 
-function startDemo(): DemoProcess {
+function startDemo(run: { dataDir: string; ports: typeof PORTS } = { dataDir, ports: PORTS }, extra: string[] = []): DemoProcess {
   const child = spawn(
     process.execPath,
     [
@@ -30,8 +34,9 @@ function startDemo(): DemoProcess {
       // SIGINT within 30 ms, which a busy machine turns into an unclean stop.
       '--import', 'tsx',
       'deploy/src/cli/main.ts', 'demo',
-      '--data-dir', dataDir, '--vehicles', '8', '--chargers', '2', '--speed', '120',
-      '--edge-mqtt-port', String(PORTS.mqtt), '--edge-http-port', String(PORTS.edgeHttp), '--cloud-port', String(PORTS.cloud),
+      '--data-dir', run.dataDir, '--vehicles', '8', '--chargers', '2', '--speed', '120',
+      '--edge-mqtt-port', String(run.ports.mqtt), '--edge-http-port', String(run.ports.edgeHttp), '--cloud-port', String(run.ports.cloud),
+      ...extra,
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -52,8 +57,8 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T 
   }
 }
 
-async function acceptedByCloud(): Promise<number> {
-  return sumMetric(await fetchMetrics(`http://127.0.0.1:${PORTS.cloud}/metrics`), 'fleetwire_ingest_records_total', { outcome: 'accepted' });
+async function acceptedByCloud(ports = PORTS): Promise<number> {
+  return sumMetric(await fetchMetrics(`http://127.0.0.1:${ports.cloud}/metrics`), 'fleetwire_ingest_records_total', { outcome: 'accepted' });
 }
 
 /** The headers of every message in the cloud's embedded log (read-only; the demo must be stopped). */
@@ -73,7 +78,9 @@ async function edgeMetric(name: string): Promise<number> {
   return sumMetric(await fetchMetrics(`http://127.0.0.1:${PORTS.edgeHttp}/metrics`), name);
 }
 
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+afterAll(() => {
+  for (const folder of [dataDir, SERVERS_RUN.dataDir]) rmSync(folder, { recursive: true, force: true });
+});
 
 describe('fleetwire demo', () => {
   it('serves its URLs, moves fleet records to the cloud, verifies returns, and stops cleanly on SIGINT', async () => {
@@ -123,5 +130,33 @@ describe('fleetwire demo', () => {
     const secondRun = idsInCloudLog().filter((id) => !firstRun.has(id));
     expect(secondRun.length).toBeGreaterThanOrEqual(5);
     expect(idsInCloudLog().length).toBe(firstRun.size + secondRun.length);
+  });
+
+  it('runs against real Kafka and VictoriaMetrics given --kafka and --tsdb', async () => {
+    const brokers = inject('kafkaBrokers');
+    const before = await topicEnds(brokers, [BUS_TOPICS.vehicleTelemetry]);
+    const startedAt = Date.now();
+    const demo = startDemo(SERVERS_RUN, ['--kafka', brokers.join(','), '--tsdb', inject('victoriaMetricsUrl')]);
+    try {
+      await waitFor('the ready banner', () => (demo.output().includes('press Ctrl-C to stop') ? true : undefined));
+      expect(demo.output()).toContain(`Kafka ${brokers.join(',')}`);
+      await waitFor('records accepted by the cloud', async () => ((await acceptedByCloud(SERVERS_RUN.ports)) >= 20 ? true : undefined));
+    } finally {
+      demo.child.kill('SIGINT');
+    }
+    expect(await demo.exited).toBe(0);
+    // Nothing in the embedded log: the records went to Kafka, vehicle readings to VictoriaMetrics.
+    expect(existsSync(join(SERVERS_RUN.dataDir, 'cloud', 'bus.sqlite'))).toBe(false);
+    const readings = (await readBetween(brokers, before, await topicEnds(brokers, [BUS_TOPICS.vehicleTelemetry])))
+      .map((message) => JSON.parse(message.value.toString('utf8')) as FleetRecord)
+      .filter((record) => record.receivedAt >= startedAt);
+    expect(readings.length).toBeGreaterThanOrEqual(10);
+    const wanted = new Set(readings.map((r) => `${r.source.id}@${r.deviceTime}`));
+    const stored = async (): Promise<number> => {
+      const series = await exportSeries(inject('victoriaMetricsUrl'), '{__name__=~"vehicle_.+"}', startedAt - 60_000, Date.now() + 60_000);
+      const seen = new Set(series.flatMap((s) => s.timestamps.map((t) => `${s.metric.vehicle_id}@${t}`)));
+      return [...wanted].filter((key) => seen.has(key)).length;
+    };
+    await expect.poll(stored, { timeout: 30_000, interval: 1_000 }).toBeGreaterThanOrEqual(10);
   });
 });
