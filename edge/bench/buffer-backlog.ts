@@ -8,7 +8,7 @@
  * prints the process CPU time per record, which a busy shared machine disturbs much less, and
  * the load average before and after.
  *
- *   node --expose-gc --import tsx edge/bench/buffer-backlog.ts [total = 1000000] [batch = 500] [inflight = 1]
+ *   node --expose-gc --import tsx edge/bench/buffer-backlog.ts [--records 1000000] [--batch 500] [--inflight 1]
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -16,10 +16,15 @@ import { join } from 'node:path';
 import type { OutgoingBatch } from '../src/buffer/buffer.js';
 import { createSqliteBuffer } from '../src/buffer/sqlite/index.js';
 import { telemetryRecord } from '../src/buffer/test-records.js';
+import { benchOptions } from './bench-options.js';
 
-const total = Number(process.argv[2] ?? 1_000_000);
-const batchSize = Number(process.argv[3] ?? 500);
-const inflight = Number(process.argv[4] ?? 1);
+const values = benchOptions(
+  'node --expose-gc --import tsx edge/bench/buffer-backlog.ts [--records 1000000] [--batch 500] [--inflight 1]',
+  { records: '1000000', batch: '500', inflight: '1' },
+);
+const total = Number(values.records);
+const batchSize = Number(values.batch);
+const inflight = Number(values.inflight);
 const checkpoints = new Set([100_000, 500_000, 1_000_000, total]);
 const appendChunk = 1000;
 const concurrentAppends = 4;

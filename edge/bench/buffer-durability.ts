@@ -4,7 +4,7 @@
  * the next (as intake awaits the commit before PUBACK). The peer, measured in the same run on
  * the same disk, is one transaction per record (no group commit) at the same `synchronous`.
  *
- *   npx tsx edge/bench/buffer-durability.ts [seconds per cell = 3] [producers = 200]
+ *   node --import tsx edge/bench/buffer-durability.ts [--seconds 3] [--producers 200]   (seconds per cell)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,9 +12,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createSqliteBuffer } from '../src/buffer/sqlite/index.js';
 import { telemetryRecord } from '../src/buffer/test-records.js';
+import { benchOptions } from './bench-options.js';
 
-const seconds = Number(process.argv[2] ?? 3);
-const producers = Number(process.argv[3] ?? 200);
+const values = benchOptions('node --import tsx edge/bench/buffer-durability.ts [--seconds 3] [--producers 200]   (seconds per cell)', { seconds: '3', producers: '200' });
+const seconds = Number(values.seconds);
+const producers = Number(values.producers);
 
 interface Cell {
   recordsPerSecond: number;

@@ -15,24 +15,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import { hashPassword } from '../src/intake/auth/password-hash.js';
 import { startAgentProcess } from '../test/support/agent-process.js';
+import { benchOptions } from './bench-options.js';
 import { spawnMosquitto } from './peer-mosquitto.js';
 
-const { values } = parseArgs({
-  options: {
-    devices: { type: 'string', default: '1000' },
-    seconds: { type: 'string', default: '60' },
-    'connects-per-second': { type: 'string', default: '200' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
-if (values.help) {
-  console.log('usage: node --import tsx edge/bench/fleet-memory.ts [--devices 1000] [--seconds 60] [--connects-per-second 200]');
-  process.exit(0);
-}
+const values = benchOptions(
+  'usage: node --import tsx edge/bench/fleet-memory.ts [--devices 1000] [--seconds 60] [--connects-per-second 200]',
+  { devices: '1000', seconds: '60', 'connects-per-second': '200' },
+);
 const DEVICES = Number(values.devices);
 const SECONDS = Number(values.seconds);
 const CONNECTS_PER_SECOND = Number(values['connects-per-second']);

@@ -14,24 +14,22 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import { hashPassword } from '../src/intake/auth/password-hash.js';
 import { startAgentProcess } from '../test/support/agent-process.js';
+import { benchOptions } from './bench-options.js';
 import { spawnMosquitto } from './peer-mosquitto.js';
 
-const { values } = parseArgs({
-  options: {
-    messages: { type: 'string', default: '20000' },
-    clients: { type: 'string', default: '8' },
-    window: { type: 'string', default: '32' },
-    rounds: { type: 'string', default: '5' },
-    'mosquitto-url': { type: 'string' },
-    synchronous: { type: 'string', default: 'full' },
-    /** Extra buffer options as JSON, e.g. '{"commitIntervalMs":10}'. */
-    buffer: { type: 'string', default: '{}' },
-  },
-});
+const USAGE = `node --import tsx edge/bench/intake.ts [--messages 20000] [--clients 8] [--window 32]
+     [--rounds 5] [--mosquitto-url mqtt://127.0.0.1:11883] [--synchronous full|normal]
+     [--buffer '{"commitIntervalMs":10}']
+  --messages       QoS 1 messages per round and side, spread over --clients
+  --window         messages in flight per client
+  --mosquitto-url  an existing Mosquitto instead of a private one
+  --synchronous    the agent buffer's SQLite synchronous setting
+  --buffer         extra buffer options as JSON`;
+
+const values = benchOptions(USAGE, { messages: '20000', clients: '8', window: '32', rounds: '5', 'mosquitto-url': '', synchronous: 'full', buffer: '{}' });
 const MESSAGES = Number(values.messages);
 const CLIENTS = Number(values.clients);
 const WINDOW = Number(values.window);

@@ -15,13 +15,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { issueReturnToken } from '../src/http/photos/return-token.js';
 import { loadReturnModels, type ReturnModels } from '../src/vision/models/models.js';
 import { preparePhoto } from '../src/vision/photos/preprocess.js';
 import { returnPhotos, SITE } from '../src/vision/test-photos.js';
 import { startAgentProcess } from '../test/support/agent-process.js';
 import { connectDevice, readMetric, telemetryTopic, tempDir, vehiclePayload, vehicles, writeRegistry } from '../test/support/fleet.js';
+import { benchOptions } from './bench-options.js';
 
 const USAGE = `node --import tsx edge/bench/photo-verdict.ts [--returns 20] [--photos 4] [--width 1024]
      [--height 768] [--rounds 3] [--concurrency 2]
@@ -30,17 +30,7 @@ const USAGE = `node --import tsx edge/bench/photo-verdict.ts [--returns 20] [--p
   --rounds       alternating rounds of bare session.run and HTTP uploads
   --concurrency  uploads (and bare workers) at once in the throughput part`;
 
-const { values } = parseArgs({
-  options: {
-    help: { type: 'boolean', short: 'h' },
-    returns: { type: 'string', default: '20' },
-    photos: { type: 'string', default: '4' },
-    width: { type: 'string', default: '1024' },
-    height: { type: 'string', default: '768' },
-    rounds: { type: 'string', default: '3' },
-    concurrency: { type: 'string', default: '2' },
-  },
-});
+const values = benchOptions(USAGE, { returns: '20', photos: '4', width: '1024', height: '768', rounds: '3', concurrency: '2' });
 const RETURNS = Number(values.returns);
 const PHOTOS = Number(values.photos);
 const ROUNDS = Number(values.rounds);
@@ -174,5 +164,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (values.help) console.log(USAGE);
-else await main();
+await main();

@@ -1,5 +1,5 @@
 /**
- * Micro-benchmark of the intake hot path: `npx tsx protocol/bench/validate.bench.ts [seconds]`.
+ * Micro-benchmark of the intake hot path: `node --import tsx protocol/bench/validate.bench.ts [seconds = 2]`.
  * Prints validations/s of decodeDeviceMessage and, as a same-run peer, of bare JSON.parse on
  * the same bytes (the ratio holds across noisy machines; absolute figures don't).
  */
@@ -11,7 +11,17 @@ import {
   type DeviceMessageInput,
 } from '../src/index.js';
 
-const seconds = Number(process.argv[2] ?? 2);
+const USAGE = 'node --import tsx protocol/bench/validate.bench.ts [seconds = 2]';
+const argument = process.argv[2];
+if (argument === '--help' || argument === '-h') {
+  console.log(USAGE);
+  process.exit(0);
+}
+const seconds = Number(argument ?? 2);
+if (!(seconds > 0)) {
+  console.error(`seconds must be a positive number, got ${JSON.stringify(argument)}\n\n${USAGE}`);
+  process.exit(2);
+}
 
 const inputs: DeviceMessageInput[] = Array.from({ length: 1000 }, (_, seq) => ({
   topic: 'fleetwire/v1/vehicle/VH-0001/telemetry',
