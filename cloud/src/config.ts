@@ -14,6 +14,7 @@ import { problemList, schemaProblems, type ProblemRefiner } from './config-probl
 import { CloudError } from './errors.js';
 import { NodeEntrySchema } from './ingest/auth/auth-file.js';
 import { IngestSettingsSchema } from './ingest/settings.js';
+import { FleetSettingsSchema } from './services/fleet/settings.js';
 
 export const CloudConfigSchema = Type.Object(
   {
@@ -70,6 +71,8 @@ export const CloudConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     ingest: IngestSettingsSchema,
+    /** The fleet state service, its read-only API and the dashboard (services/fleet/settings.ts). */
+    fleet: FleetSettingsSchema,
   },
   { additionalProperties: false },
 );
@@ -96,6 +99,7 @@ const ENV_OVERRIDES: ReadonlyArray<{ name: string; path: string[]; parse?: (text
   { name: 'FLEETWIRE_CLOUD_TSDB_BUCKET', path: ['tsdb', 'bucket'] },
   { name: 'FLEETWIRE_CLOUD_TSDB_TOKEN', path: ['tsdb', 'token'] },
   { name: 'FLEETWIRE_CLOUD_AUTH_FILE', path: ['auth', 'file'] },
+  { name: 'FLEETWIRE_CLOUD_FLEET_READ_TOKEN', path: ['fleet', 'readToken'] },
 ];
 
 export const ENV_VARIABLES: readonly string[] = ENV_OVERRIDES.map((entry) => entry.name);

@@ -1,10 +1,12 @@
 /**
  * Composes the cloud: bus (embedded or Kafka) → ingest HTTP API → time-series sink (when
- * configured), with health, metrics and the node auth file that reloads itself.
+ * configured) and fleet state service with its API and dashboard (unless disabled), with
+ * health, metrics and the node auth file that reloads itself.
  *
  * Shutdown order keeps the chain of custody: the HTTP server stops accepting and finishes the
- * batches in flight (each answered only after the bus stored it), then the sink stops consuming
- * (its offsets are committed only for written points), then the bus closes.
+ * batches in flight (each answered only after the bus stored it), then the fleet service and
+ * the sink stop consuming (the sink's offsets are committed only for written points), then the
+ * bus closes.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { pino, type DestinationStream, type Logger } from 'pino';
@@ -19,6 +21,8 @@ import { readAuthFile, watchAuthFile, type NodeEntry } from './ingest/auth/auth-
 import { createNodeRegistry, type NodeRegistry } from './ingest/auth/node-registry.js';
 import { ingestRoutes } from './ingest/ingest.js';
 import { createTsdbSink } from './sinks/tsdb/index.js';
+import { dashboardRoutes } from './dashboard/dashboard-routes.js';
+import { createFleetService, fleetRoutes, isLoopbackHost, type FleetService } from './services/fleet/index.js';
 
 export interface CloudDependencies {
   logger?: Logger;
@@ -67,6 +71,15 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
       stops.push(() => sink.stop());
       checks.tsdb = () => sink.ready();
     }
+    let fleet: FleetService | undefined;
+    if (config.fleet.enabled) {
+      const { maxRecentEvents, offlineAfterMs, lowBatteryPct } = config.fleet;
+      const service = createFleetService({ bus, metrics, logger, maxRecentEvents, offlineAfterMs, lowBatteryPct });
+      await service.start();
+      stops.push(() => service.stop());
+      checks.fleet = () => service.ready();
+      fleet = service;
+    }
     const nodes = loadNodes(config, logger);
     stops.push(nodes.stop);
 
@@ -80,8 +93,14 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
     await app.register(healthRoutes, { checks });
     await app.register(metricsRoutes, { registry: metrics });
     await app.register(ingestRoutes, { bus, nodes: nodes.registry, metrics, settings: config.ingest });
+    if (fleet !== undefined) {
+      await app.register(fleetRoutes, { reader: fleet.reader, readToken: config.fleet.readToken });
+      await app.register(dashboardRoutes);
+      // Vehicle positions are not for everyone on the network; say so where the operator looks.
+      if (config.fleet.readToken === undefined && !isLoopbackHost(config.http.host)) logger.warn({ host: config.http.host }, 'fleet_api_open');
+    }
     const address = await listen(app, config.http);
-    logger.info({ address, bus: config.bus.kind, tsdb: config.tsdb !== undefined }, 'cloud_started');
+    logger.info({ address, bus: config.bus.kind, tsdb: config.tsdb !== undefined, fleet: fleet !== undefined }, 'cloud_started');
     return {
       address,
       async stop() {

@@ -101,6 +101,8 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
       'cloud ingest API': `${cloud.address}/v1/batches`,
       'cloud health': `${cloud.address}/readyz`,
       'cloud metrics': `${cloud.address}/metrics`,
+      'fleet dashboard': `${cloud.address}/dashboard`,
+      'fleet API': `${cloud.address}/v1/fleet/summary`,
     };
     return {
       urls,

@@ -1,0 +1,66 @@
+/**
+ * The fleet state service: a consumer group over the telemetry and event topics that folds
+ * every record into an in-memory fleet state (apply-record.ts) and serves it to the API
+ * through a `FleetReader`.
+ *
+ * - The state is rebuilt at every start: the service subscribes a group of its own from the
+ *   oldest record still on the bus (`fromBeginning`), so after a restart it replays the bus's
+ *   retention (embedded log: 7 days by default; Kafka: the topics' retention) and shows
+ *   partial state until it has caught up. Nothing is persisted.
+ * - Delivery is at least once; the reducer is idempotent by record id and newer-wins by device
+ *   time, so re-deliveries and out-of-order records change nothing they should not.
+ * - A bus value that does not decode is counted and logged, and skipped: ingest validated it
+ *   before producing, retrying cannot help, and the time-series sink already dead-letters the
+ *   telemetry ones. The handler never rejects, so one bad record cannot stall a partition.
+ */
+import { fromBusValue } from '@fleetwire/protocol';
+import type { DeliveredMessage, Subscription } from '../../bus/bus.js';
+import { applyRecord } from './apply-record.js';
+import { createFleetState } from './fleet-state.js';
+import { createFleetReader, type FleetReader } from './fleet-views.js';
+import { createFleetMetrics } from './metrics.js';
+import { resolveFleetServiceOptions, type FleetServiceOptions } from './options.js';
+
+export interface FleetService {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Subscribed to the bus (for /readyz). The state may still be catching up. */
+  ready(): Promise<boolean>;
+  readonly reader: FleetReader;
+}
+
+export function createFleetService(input: FleetServiceOptions): FleetService {
+  const options = resolveFleetServiceOptions(input);
+  const logger = options.logger.child({ service: 'fleet' });
+  const state = createFleetState(options);
+  const metrics = createFleetMetrics(options.metrics, state);
+  let subscription: Subscription | undefined;
+
+  const handle = async (batch: DeliveredMessage[]): Promise<void> => {
+    for (const message of batch) {
+      const verdict = fromBusValue(message.value);
+      if (!verdict.ok) {
+        metrics.recordsSkipped.inc({ reason: verdict.reason });
+        logger.warn({ topic: message.topic, partition: message.partition, offset: message.offset, reason: verdict.reason, detail: verdict.detail }, 'fleet_record_skipped');
+        continue;
+      }
+      applyRecord(state, verdict.value);
+      metrics.recordsApplied.inc({ kind: verdict.value.kind });
+    }
+  };
+
+  return {
+    async start() {
+      if (subscription !== undefined) return;
+      subscription = await options.bus.subscribe({ groupId: options.groupId, topics: options.topics, fromBeginning: true, handle });
+      logger.info({ groupId: options.groupId, topics: options.topics }, 'fleet_service_started');
+    },
+    async stop() {
+      const current = subscription;
+      subscription = undefined;
+      await current?.close();
+    },
+    ready: async () => subscription !== undefined,
+    reader: createFleetReader(state, options),
+  };
+}

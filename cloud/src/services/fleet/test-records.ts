@@ -1,0 +1,48 @@
+/** Records for the fleet service's tests: readings with chosen values, and events of any type. */
+import {
+  createEvent,
+  createEventRecord,
+  eventDataFixture,
+  type ChargerTelemetry,
+  type ChargerTelemetryRecord,
+  type EventData,
+  type EventEnvelope,
+  type EventRecord,
+  type EventType,
+  type SubjectKind,
+  type VehicleTelemetry,
+  type VehicleTelemetryRecord,
+} from '@fleetwire/protocol';
+import { chargerRecord, vehicleRecord } from '../../ingest/testing/batches.js';
+
+export const T0 = Date.UTC(2026, 0, 1, 8, 0, 0);
+
+export function reading(vehicleId: string, seq: number, at: number, payload: Partial<VehicleTelemetry> = {}): VehicleTelemetryRecord {
+  const record = vehicleRecord(vehicleId, seq, at);
+  return { ...record, payload: { ...record.payload, ...payload } };
+}
+
+export function connectorReading(chargerId: string, seq: number, at: number, payload: Partial<ChargerTelemetry> = {}): ChargerTelemetryRecord {
+  const record = chargerRecord(chargerId, seq, at);
+  return { ...record, payload: { ...record.payload, ...payload } };
+}
+
+export interface EventOptions {
+  /** The device that sent it ("vehicle:VH-1"), default the edge. */
+  source?: { kind: 'vehicle' | 'charger' | 'edge' | 'cloud'; id: string };
+  subject: { kind: SubjectKind; id: string };
+  at: number;
+  seq: number;
+}
+
+export function eventRecord<T extends EventType>(type: T, data: Partial<EventData[T]>, options: EventOptions): EventRecord {
+  const source = options.source ?? { kind: 'edge', id: 'node-1' };
+  const event = createEvent(type, {
+    eventId: `${source.id}:ev1:${options.seq}`,
+    source: `${source.kind}:${source.id}`,
+    subject: options.subject,
+    occurredAt: options.at,
+    data: { ...eventDataFixture(type), ...data } as EventData[T],
+  });
+  return createEventRecord(event as EventEnvelope, { source, receivedAt: options.at + 100 });
+}
