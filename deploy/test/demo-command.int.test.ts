@@ -88,7 +88,7 @@ describe('fleetwire demo', () => {
     try {
       await waitFor('the ready banner', () => (demo.output().includes('press Ctrl-C to stop') ? true : undefined));
       const out = demo.output();
-      for (const url of [`http://127.0.0.1:${PORTS.edgeHttp}/metrics`, `http://127.0.0.1:${PORTS.cloud}/metrics`, `mqtt://127.0.0.1:${PORTS.mqtt}`]) {
+      for (const url of [`http://127.0.0.1:${PORTS.edgeHttp}/metrics`, `http://127.0.0.1:${PORTS.cloud}/metrics`, `mqtt://127.0.0.1:${PORTS.mqtt}`, `http://127.0.0.1:${PORTS.cloud}/dashboard`]) {
         expect(out).toContain(url);
       }
       expect((await fetch(`http://127.0.0.1:${PORTS.edgeHttp}/healthz`)).status).toBe(200);
@@ -97,6 +97,13 @@ describe('fleetwire demo', () => {
       await waitFor('records accepted by the cloud', async () => ((await acceptedByCloud()) >= 20 ? true : undefined));
       // Trips end, the simulated app uploads photos, the edge's models give verdicts.
       await waitFor('a verified return', async () => ((await edgeMetric('fleetwire_vision_returns_total')) >= 1 ? true : undefined));
+      // The fleet state behind the dashboard knows the simulated vehicles, and the verdict
+      // reached the cloud (awaited here: the edge may still hold it at Ctrl-C otherwise).
+      const fleetApi = async <T>(path: string): Promise<T> => (await (await fetch(`http://127.0.0.1:${PORTS.cloud}/v1/fleet/${path}`)).json()) as T;
+      await waitFor('the fleet API to know every vehicle', async () => ((await fleetApi<{ vehicles: unknown[] }>('vehicles')).vehicles.length === 8 ? true : undefined));
+      await waitFor('a ReturnVerified event in the cloud', async () =>
+        (await fleetApi<{ events: Array<{ type: string }> }>('events?limit=200')).events.some((e) => e.type === 'ReturnVerified') ? true : undefined);
+      expect((await fetch(`http://127.0.0.1:${PORTS.cloud}/dashboard`)).status).toBe(200);
     } finally {
       demo.child.kill('SIGINT');
     }
