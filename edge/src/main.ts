@@ -20,7 +20,6 @@ import { loadDeviceRegistry, type DeviceRegistry } from './intake/auth/device-re
 import { createBridge } from './intake/bridge/bridge.js';
 import { createEmbeddedBroker } from './intake/broker/broker.js';
 import type { IntakeSource } from './intake/intake.js';
-import { createMessageIds } from './intake/message-ids.js';
 import { createIntakeMetrics } from './intake/metrics.js';
 import { createIntakePipeline } from './intake/pipeline.js';
 import { createLocalRules } from './rules/local-rules.js';
@@ -87,8 +86,7 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
     }
 
     const deviceRegistry: DeviceRegistry | undefined = config.devices.registryFile ? loadDeviceRegistry(config.devices.registryFile) : undefined;
-    const ids = createMessageIds();
-    const rules = createLocalRules({ nodeId: config.nodeId, nextEventId: () => ids.next(config.nodeId), ...config.rules });
+    const rules = createLocalRules({ nodeId: config.nodeId, ...config.rules });
     const metrics = createIntakeMetrics(registry);
     const positions = vision?.positions;
     const pipeline = createIntakePipeline({
@@ -160,7 +158,7 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
 
     const addresses: Record<string, string> = { http: httpAddress };
     for (const source of sources) Object.assign(addresses, source.addresses());
-    logger.info({ event: 'edge_agent_started', addresses, edgeEpoch: ids.epoch, devices: deviceRegistry?.size ?? 0 }, 'edge_agent_started');
+    logger.info({ event: 'edge_agent_started', addresses, devices: deviceRegistry?.size ?? 0 }, 'edge_agent_started');
 
     let stopping: Promise<void> | undefined;
     return {

@@ -13,8 +13,8 @@ import { describe, expect, it } from 'vitest';
 import type { QuarantineEntry, RecordBuffer } from '../buffer/buffer.js';
 import { EdgeError } from '../errors.js';
 import { createLocalRules } from '../rules/local-rules.js';
-import { createMessageIds } from './message-ids.js';
 import { createIntakeMetrics } from './metrics.js';
+import { ruleEventId } from '../message-ids.js';
 import { createIntakePipeline, type IntakePipelineOptions } from './pipeline.js';
 
 /** Records what the pipeline commits; `failAppends` simulates a buffer that cannot commit. */
@@ -42,8 +42,7 @@ function setup(overrides: Partial<IntakePipelineOptions> = {}) {
   const fake = fakeBuffer();
   const registry = new Registry();
   const metrics = createIntakeMetrics(registry);
-  const ids = createMessageIds('edgeepoch1');
-  const rules = createLocalRules({ nodeId: 'node-1', nextEventId: () => ids.next('node-1'), batteryLow: { enabled: true, thresholdPct: 20, hysteresisPct: 5 }, chargerFaulted: { enabled: true } });
+  const rules = createLocalRules({ nodeId: 'node-1', batteryLow: { enabled: true, thresholdPct: 20, hysteresisPct: 5 }, chargerFaulted: { enabled: true } });
   const pipeline = createIntakePipeline({ buffer: fake.buffer, rules, metrics, logger: pino({ level: 'silent' }), maxPayloadBytes: 2048, maxClockSkewMs: 60_000, ...overrides });
   const count = async (name: string, labels: Record<string, string>) => {
     const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
@@ -145,7 +144,7 @@ describe('intake pipeline', () => {
     await pipeline.accept(message(CH, 'fleetwire/v1/charger/CH-0001/telemetry', chargerTelemetryFixture({ ts: Date.now(), status: 'Faulted', errorCode: 'GroundFailure' })));
     expect(appended).toHaveLength(1);
     expect(appended[0]?.map((r) => r.kind)).toEqual(['charger_telemetry', 'event']);
-    expect(appended[0]?.[1]).toMatchObject({ id: 'node-1:edgeepoch1:0', priority: 'critical', payload: { type: 'ChargerFaulted', correlationId: 'CH-0001:c4arg3:7' } });
+    expect(appended[0]?.[1]).toMatchObject({ id: ruleEventId('node-1', 'ChargerFaulted', 'CH-0001:c4arg3:7'), priority: 'critical', payload: { type: 'ChargerFaulted', correlationId: 'CH-0001:c4arg3:7' } });
     expect(await count('fleetwire_intake_rule_events_total', { type: 'ChargerFaulted' })).toBe(1);
   });
 

@@ -26,7 +26,7 @@ import type { Logger } from 'pino';
 import type { RecordBuffer } from '../buffer/buffer.js';
 import type { LocalRules } from '../rules/local-rules.js';
 import type { DeviceMessage, IntakeOutcome, IntakePipeline } from './intake.js';
-import { contentMessageId } from './message-ids.js';
+import { contentMessageId } from '../message-ids.js';
 import type { IntakeMetrics } from './metrics.js';
 
 export interface IntakePipelineOptions {

@@ -9,13 +9,12 @@ import {
   type FleetRecord,
 } from '@fleetwire/protocol';
 import { describe, expect, it } from 'vitest';
+import { ruleEventId } from '../message-ids.js';
 import { createLocalRules, type LocalRulesOptions } from './local-rules.js';
 
 function rules(overrides: Partial<LocalRulesOptions> = {}) {
-  let seq = 0;
   return createLocalRules({
     nodeId: 'node-1',
-    nextEventId: () => `node-1:e1:${seq++}`,
     batteryLow: { enabled: true, thresholdPct: 20, hysteresisPct: 5 },
     chargerFaulted: { enabled: true },
     ...overrides,
@@ -35,7 +34,7 @@ describe('local rules', () => {
     expect(event).toBeDefined();
     expect(validateRecord(event).ok).toBe(true);
     expect(event).toMatchObject({
-      id: 'node-1:e1:0',
+      id: ruleEventId('node-1', 'BatteryLow', 'VH-1:b00t1:2'),
       kind: 'event',
       priority: 'alert',
       source: { kind: 'edge', id: 'node-1' },
@@ -44,6 +43,14 @@ describe('local rules', () => {
     expect(engine.evaluate(vehicle('VH-1', 17, 3))).toEqual([]);
     // Another vehicle has its own state.
     expect(engine.evaluate(vehicle('VH-2', 10, 1))).toHaveLength(1);
+  });
+
+  it('names an alert by the reading that fired it: after a restart the same re-sent reading raises the same id', () => {
+    const before = rules().evaluate(vehicle('VH-1', 18, 2));
+    const afterRestart = rules().evaluate(vehicle('VH-1', 18, 2));
+    const laterReading = rules().evaluate(vehicle('VH-1', 18, 3));
+    expect(afterRestart.map((r) => r.id)).toEqual(before.map((r) => r.id));
+    expect(laterReading[0]?.id).not.toBe(before[0]?.id);
   });
 
   it('raises a critical ChargerFaulted per connector transition', () => {

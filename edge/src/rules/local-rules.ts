@@ -3,7 +3,8 @@
  * raised offline. The decisions are the pure step functions beside this file; this file only
  * keeps their state per vehicle / connector and turns a firing into an event record.
  * State lives in memory: after a restart a vehicle that is still low fires once more (an alert
- * repeated after a reboot is preferable to one lost).
+ * repeated after a reboot is preferable to one lost). An alert is named by the record that fired
+ * it (message-ids.ts), so a re-sent reading that fires again raises the same alert id.
  */
 import {
   createEvent,
@@ -14,13 +15,12 @@ import {
   type FleetRecord,
   type VehicleTelemetryRecord,
 } from '@fleetwire/protocol';
+import { ruleEventId } from '../message-ids.js';
 import { INITIAL_BATTERY_LOW_STATE, stepBatteryLow, type BatteryLowOptions, type BatteryLowState } from './battery-low.js';
 import { INITIAL_CHARGER_FAULT_STATE, stepChargerFault, type ChargerFaultState } from './charger-faulted.js';
 
 export interface LocalRulesOptions {
   nodeId: string;
-  /** A fresh MessageId for each event the rules raise (the edge's own epoch and counter). */
-  nextEventId(): string;
   batteryLow: BatteryLowOptions & { enabled: boolean };
   chargerFaulted: { enabled: boolean };
 }
@@ -42,7 +42,7 @@ export function createLocalRules(options: LocalRulesOptions): LocalRules {
     battery.set(vehicleId, step.state);
     if (!step.fired) return [];
     const event = createEvent('BatteryLow', {
-      eventId: options.nextEventId(),
+      eventId: ruleEventId(options.nodeId, 'BatteryLow', record.id),
       source,
       subject: { kind: 'vehicle', id: vehicleId },
       occurredAt: record.deviceTime,
@@ -60,7 +60,7 @@ export function createLocalRules(options: LocalRulesOptions): LocalRules {
     connectors.set(key, step.state);
     if (!step.fired) return [];
     const event = createEvent('ChargerFaulted', {
-      eventId: options.nextEventId(),
+      eventId: ruleEventId(options.nodeId, 'ChargerFaulted', record.id),
       source,
       subject: { kind: 'charger', id: chargerId },
       occurredAt: record.deviceTime,

@@ -8,7 +8,6 @@ import { createLocalRules } from '../../rules/local-rules.js';
 import { createDeviceRegistry, type DeviceRegistry } from '../auth/device-registry.js';
 import { hashPassword } from '../auth/password-hash.js';
 import type { IntakeSource } from '../intake.js';
-import { createMessageIds } from '../message-ids.js';
 import { createIntakeMetrics } from '../metrics.js';
 import { createIntakePipeline } from '../pipeline.js';
 import { createEmbeddedBroker } from './broker.js';
@@ -51,9 +50,8 @@ async function startBroker(maxPacketBytes = 64 * 1024) {
   const gated = gatedBuffer();
   const registry = new Registry();
   const metrics = createIntakeMetrics(registry);
-  const ids = createMessageIds('test');
   const logger = pino({ level: 'silent' });
-  const rules = createLocalRules({ nodeId: 'node-1', nextEventId: () => ids.next('node-1'), batteryLow: { enabled: true, thresholdPct: 20, hysteresisPct: 5 }, chargerFaulted: { enabled: true } });
+  const rules = createLocalRules({ nodeId: 'node-1', batteryLow: { enabled: true, thresholdPct: 20, hysteresisPct: 5 }, chargerFaulted: { enabled: true } });
   const pipeline = createIntakePipeline({ buffer: gated.buffer, rules, metrics, logger, maxPayloadBytes: 4096, maxClockSkewMs: 60_000 });
   const broker = createEmbeddedBroker({
     listeners: { host: '127.0.0.1', port: 0, maxPacketBytes, tls: { enabled: false, port: 0, keyFile: '', certFile: '', caFile: '', requestCert: false }, websocket: { enabled: false, port: 0, path: '/mqtt' } },

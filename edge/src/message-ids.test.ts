@@ -1,20 +1,8 @@
 import { parseMessageId } from '@fleetwire/protocol';
 import { describe, expect, it } from 'vitest';
-import { contentMessageId, createEdgeEpoch, createMessageIds } from './message-ids.js';
+import { contentMessageId, ruleEventId } from './message-ids.js';
 
 describe('edge message ids', () => {
-  it('draws a fresh valid epoch per start', () => {
-    const epochs = new Set(Array.from({ length: 50 }, () => createEdgeEpoch()));
-    expect(epochs.size).toBe(50);
-    for (const epoch of epochs) expect(epoch).toMatch(/^[A-Za-z0-9]{1,32}$/);
-  });
-
-  it('counts per id from 0 within the epoch', () => {
-    const ids = createMessageIds('abc');
-    expect([ids.next('VH-1'), ids.next('VH-1'), ids.next('CH-1'), ids.next('VH-1')]).toEqual(['VH-1:abc:0', 'VH-1:abc:1', 'CH-1:abc:0', 'VH-1:abc:2']);
-    expect(parseMessageId(ids.next('VH-1'))).toEqual({ deviceId: 'VH-1', epoch: 'abc', seq: 3 });
-  });
-
   it('names a message by device, topic and bytes: the same bytes again get the same valid id', () => {
     const topic = 'fleetwire/v1/vehicle/VH-1/telemetry';
     const bytes = Buffer.from('{"v":1,"ts":1764633600000,"socPct":80}');
@@ -26,6 +14,14 @@ describe('edge message ids', () => {
       contentMessageId('VH-1', 'fleetwire/v1/vehicle/VH-1/events', bytes),
       contentMessageId('VH-2', topic.replace('VH-1', 'VH-2'), bytes),
     ];
+    expect(new Set([id, ...others]).size).toBe(4);
+  });
+
+  it('names a rule event by node, rule and the record that fired it', () => {
+    const id = ruleEventId('node-1', 'BatteryLow', 'VH-1:b00t1:7');
+    expect(parseMessageId(id)).toEqual({ deviceId: 'node-1', epoch: expect.stringMatching(/^r[0-9a-f]{31}$/), seq: 0 });
+    expect(ruleEventId('node-1', 'BatteryLow', 'VH-1:b00t1:7')).toBe(id);
+    const others = [ruleEventId('node-1', 'BatteryLow', 'VH-1:b00t1:8'), ruleEventId('node-1', 'ChargerFaulted', 'VH-1:b00t1:7'), ruleEventId('node-2', 'BatteryLow', 'VH-1:b00t1:7')];
     expect(new Set([id, ...others]).size).toBe(4);
   });
 });
