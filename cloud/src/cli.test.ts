@@ -72,7 +72,7 @@ describe('fleetwire cloud', () => {
     } finally {
       holder.close();
     }
-    expect(output().split('\n').at(-1)).toBe(`fleetwire cloud: cannot listen on 127.0.0.1:${port}: EADDRINUSE (set http.host / http.port or stop what holds the port)`);
+    expect(output().split('\n').at(-1)).toBe(`fleetwire cloud: cannot listen on 127.0.0.1:${port}: EADDRINUSE (choose another port, or stop what holds this one)`);
     expect(await runCloudCommand(['--frobnicate'])).toBe(2);
   });
 });

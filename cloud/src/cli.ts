@@ -32,11 +32,15 @@ Options:
  */
 const OPERATOR_MISTAKES = new Set<CloudErrorCode>(['FW_CONFIG_INVALID', 'FW_AUTH_FILE_INVALID', 'FW_BUS_CONFIG_INVALID', 'FW_SINK_CONFIG_INVALID']);
 
+export function isOperatorMistake(error: unknown): error is CloudError {
+  return error instanceof CloudError && OPERATOR_MISTAKES.has(error.code);
+}
+
 export async function runCloudCommand(argv: string[]): Promise<number> {
   try {
     return await runCloud(argv);
   } catch (error) {
-    if (!(error instanceof CloudError && OPERATOR_MISTAKES.has(error.code))) throw error;
+    if (!isOperatorMistake(error)) throw error;
     console.error(`fleetwire cloud: ${error.message}`);
     return 2;
   }

@@ -2,7 +2,7 @@
  * @fleetwire/cloud — ingest, bus, sinks. The CLI entry is `runCloudCommand`; embedders and
  * tests compose the service with `startCloud(resolveCloudConfig(...))`.
  */
-export { runCloudCommand } from './cli.js';
+export { runCloudCommand, isOperatorMistake } from './cli.js';
 export { startCloud, createCloudLogger, type CloudDependencies, type RunningCloud } from './main.js';
 export {
   loadCloudConfig,

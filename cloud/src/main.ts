@@ -121,7 +121,7 @@ async function listen(app: Awaited<ReturnType<typeof createHttpServer>>, { host,
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw cause;
-    throw new CloudError('FW_CONFIG_INVALID', `cannot listen on ${host}:${port}: ${code} (set http.host / http.port or stop what holds the port)`, { cause });
+    throw new CloudError('FW_CONFIG_INVALID', `cannot listen on ${host}:${port}: ${code} (choose another port, or stop what holds this one)`, { cause });
   }
 }
 

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { BUS_TOPICS, type FleetRecord } from '@fleetwire/protocol';
@@ -165,5 +166,18 @@ describe('fleetwire demo', () => {
       return [...wanted].filter((key) => seen.has(key)).length;
     };
     await expect.poll(stored, { timeout: 30_000, interval: 1_000 }).toBeGreaterThanOrEqual(10);
+  });
+
+  it('says in one line, exit 2, that its cloud port is taken, and leaves no stack trace', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(SERVERS_RUN.ports.cloud, '127.0.0.1', resolve));
+    try {
+      const demo = startDemo({ dataDir: mkdtempSync(join(tmpdir(), 'fleetwire-demo-busy-')), ports: SERVERS_RUN.ports });
+      expect(await demo.exited).toBe(2);
+      expect(demo.output()).toContain(`fleetwire demo: cannot listen on 127.0.0.1:${SERVERS_RUN.ports.cloud}: EADDRINUSE`);
+      expect(demo.output()).not.toMatch(/^\s+at /m);
+    } finally {
+      holder.close();
+    }
   });
 });

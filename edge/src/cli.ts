@@ -48,6 +48,11 @@ const STARTUP_MISTAKES: ReadonlySet<EdgeErrorCode> = new Set([
   'FW_VISION_MODEL_CONTRACT',
 ]);
 
+/** An error at start that the operator must fix (said in one line, exit 2), not a bug. */
+export function isStartupMistake(error: unknown): error is EdgeError {
+  return error instanceof EdgeError && STARTUP_MISTAKES.has(error.code);
+}
+
 export async function runEdgeCommand(argv: string[]): Promise<number> {
   if (argv[0] === 'hash-password') return runHashPassword(argv.slice(1));
   if (argv[0] === 'issue-return-token') return runIssueReturnToken(argv.slice(1));
@@ -84,8 +89,7 @@ export async function runEdgeCommand(argv: string[]): Promise<number> {
     // Something the operator chose that cannot be used — a file the config names (registry,
     // certificates, return areas, models), buffer options, a port in use — is said in one line,
     // without a stack trace. Anything else is a bug and throws.
-    const operatorMistake = error instanceof EdgeError && STARTUP_MISTAKES.has(error.code);
-    if (!operatorMistake) throw error;
+    if (!isStartupMistake(error)) throw error;
     console.error(`fleetwire edge: ${error.message}`);
     return 2;
   }

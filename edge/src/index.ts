@@ -1,5 +1,5 @@
 /** @fleetwire/edge — the edge agent: MQTT intake, SQLite store-and-forward, uplink, return-photo verification. */
-export { runEdgeCommand } from './cli.js';
+export { runEdgeCommand, isStartupMistake } from './cli.js';
 export { startEdgeAgent, createEdgeLogger, type EdgeAgent, type StartOptions } from './main.js';
 export { loadEdgeConfig, redactConfig, ENV_OVERRIDES, type EdgeConfig, type LoadConfigOptions } from './config.js';
 export { EdgeError, EDGE_ERROR_CODES, isRetryable, type EdgeErrorCode } from './errors.js';

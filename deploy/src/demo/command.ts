@@ -1,3 +1,5 @@
+import { isOperatorMistake as isCloudOperatorMistake } from '@fleetwire/cloud';
+import { isStartupMistake as isEdgeStartupMistake } from '@fleetwire/edge';
 import { DEMO_HELP, DemoUsageError, parseDemoOptions } from './demo-options.js';
 import { startDemo } from './demo.js';
 
@@ -20,7 +22,15 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const say = (line: string): void => console.log(`[demo] ${line}`);
-  const demo = await startDemo(options, say);
+  let demo;
+  try {
+    demo = await startDemo(options, say);
+  } catch (error) {
+    // A busy port or an unusable data file is the operator's to fix: one line, no stack trace.
+    if (!isEdgeStartupMistake(error) && !isCloudOperatorMistake(error)) throw error;
+    console.error(`fleetwire demo: ${error.message}`);
+    return 2;
+  }
   const width = Math.max(...Object.keys(demo.urls).map((k) => k.length));
   say('ready — where to look:');
   for (const [what, url] of Object.entries(demo.urls)) console.log(`  ${what.padEnd(width)}  ${url}`);
