@@ -1,0 +1,63 @@
+/**
+ * The analytics service's sense of "now": event time, not the wall clock, so a replay of last
+ * week's records closes last week's days as the live run did.
+ *
+ * The clock is a watermark over the bus partitions it reads: each partition's newest trusted
+ * time (protocol `trustedTime`), and the watermark the **oldest** of those. A partition is read
+ * in order, but partitions are not read in step — on a replay one partition's batch may span
+ * hours of events while another's spans seconds of telemetry — so the newest time of any one
+ * partition would declare the others' records late. A partition that has delivered nothing for
+ * `idlePartitionMs` (wall clock: it has caught up, or its devices went quiet) stops holding the
+ * watermark back; when every partition is idle the watermark is the newest time seen.
+ *
+ * A day or window [start, end) is **closed** once the watermark has reached `end + lateness`:
+ * records stamped inside it that arrive after that are counted as late and left out, so a
+ * report, once emitted, is final. Within the allowance a late record counts as if on time.
+ *
+ * A record stamped more than MAX_CLOCK_LEAD_MS ahead of the service's own clock is refused, so
+ * one record cannot drag the clock into the future (the edge already replaces a device time it
+ * judges skewed by its receive time; this catches a wrong edge clock).
+ */
+export const MAX_CLOCK_LEAD_MS = 15 * 60_000;
+
+interface PartitionProgress {
+  /** Newest trusted time of a record from the partition, ms. */
+  newest: number;
+  /** Wall-clock time the partition last delivered an input record, ms. */
+  heardAt: number;
+}
+
+export interface EventClock {
+  /** By `{topic}/{partition}`. */
+  partitions: Map<string, PartitionProgress>;
+  /** Newest trusted time of any input record; null before the first one. */
+  newest: number | null;
+}
+
+export function createEventClock(): EventClock {
+  return { partitions: new Map(), newest: null };
+}
+
+/** False (and the clock unchanged) for a record stamped too far ahead of `now`. */
+export function advanceClock(clock: EventClock, partition: string, at: number, now: number): boolean {
+  if (at > now + MAX_CLOCK_LEAD_MS) return false;
+  const progress = clock.partitions.get(partition);
+  clock.partitions.set(partition, { newest: Math.max(progress?.newest ?? at, at), heardAt: now });
+  if (clock.newest === null || at > clock.newest) clock.newest = at;
+  return true;
+}
+
+/** The oldest newest time among the partitions that are not idle; null before any record. */
+export function watermarkOf(clock: EventClock, now: number, idlePartitionMs: number): number | null {
+  let oldest: number | null = null;
+  for (const progress of clock.partitions.values()) {
+    if (now - progress.heardAt >= idlePartitionMs) continue;
+    if (oldest === null || progress.newest < oldest) oldest = progress.newest;
+  }
+  return oldest ?? clock.newest;
+}
+
+/** Whether a span ending at `end` is closed for records, given its lateness allowance. */
+export function isClosed(watermark: number | null, end: number, latenessMs: number): boolean {
+  return watermark !== null && watermark >= end + latenessMs;
+}
