@@ -1,0 +1,84 @@
+/**
+ * The maintenance prediction service: a consumer group over vehicle telemetry and events that
+ * folds every record into per-vehicle wear features (maintenance-predictor.ts) and produces a
+ * MaintenanceRequired event to `fleetwire.events` when a component is predicted to need
+ * attention within the horizon.
+ *
+ * - The features are rebuilt at every start, as the fleet service's state is: a group of its
+ *   own per process, from the oldest record still on the bus. The service's own events on the
+ *   events topic tell it which findings already stand, so a restart does not raise them again;
+ *   and an event derived again from replayed telemetry has the same deterministic id
+ *   (maintenance-event.ts), which consumers drop as a duplicate.
+ * - A batch's events are produced before the handler resolves, so its offsets are committed only
+ *   after the bus stored them. When producing fails the handler rejects and the events are kept
+ *   to be raised again with the re-delivered batch, under the same ids.
+ * - A bus value that does not decode is counted, logged and skipped (as in the fleet service):
+ *   ingest validated it before producing and retrying cannot help.
+ */
+import { fromBusValue, toBusMessage } from '@fleetwire/protocol';
+import type { DeliveredMessage, Subscription } from '../../bus/bus.js';
+import { maintenanceEventRecord } from './maintenance-event.js';
+import { applyRecord, createMaintenancePredictor, retryUnsent, type Raised } from './maintenance-predictor.js';
+import { createMaintenanceMetrics } from './metrics.js';
+import { resolveMaintenanceServiceOptions, type MaintenanceServiceOptions } from './options.js';
+
+export interface MaintenanceService {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Subscribed to the bus (for /readyz). The features may still be catching up. */
+  ready(): Promise<boolean>;
+}
+
+export function createMaintenanceService(input: MaintenanceServiceOptions): MaintenanceService {
+  const options = resolveMaintenanceServiceOptions(input);
+  const { enabled, ...settings } = options.settings;
+  const logger = options.logger.child({ service: 'maintenance' });
+  const predictor = createMaintenancePredictor(settings);
+  const metrics = createMaintenanceMetrics(options.metrics, predictor);
+  let subscription: Subscription | undefined;
+
+  const handle = async (batch: DeliveredMessage[]): Promise<void> => {
+    const raised: Raised[] = [];
+    for (const message of batch) {
+      const verdict = fromBusValue(message.value);
+      if (!verdict.ok) {
+        metrics.recordsSkipped.inc({ reason: verdict.reason });
+        logger.warn({ topic: message.topic, partition: message.partition, offset: message.offset, reason: verdict.reason, detail: verdict.detail }, 'maintenance_record_skipped');
+        continue;
+      }
+      metrics.recordsSeen.inc({ kind: verdict.value.kind });
+      const outcome = applyRecord(predictor, verdict.value);
+      for (const a of outcome.assessments) metrics.predictions.inc({ reason: a.reason, verdict: a.verdict });
+      raised.push(...outcome.raised);
+    }
+    if (raised.length === 0) return;
+    const receivedAt = options.now();
+    const records = raised.map((r) => maintenanceEventRecord(r.vehicleId, r.assessment, settings.horizonDays, receivedAt));
+    try {
+      await options.bus.produce(records.map((record) => toBusMessage(record)));
+    } catch (error) {
+      retryUnsent(predictor, raised);
+      logger.warn({ err: error, events: records.length }, 'maintenance_events_not_produced');
+      throw error;
+    }
+    for (const record of records) {
+      if (record.payload.type !== 'MaintenanceRequired') continue;
+      metrics.eventsEmitted.inc({ reason: record.payload.data.reason });
+      logger.info({ eventId: record.id, vehicleId: record.payload.subject.id, ...record.payload.data }, 'maintenance_required');
+    }
+  };
+
+  return {
+    async start() {
+      if (!enabled || subscription !== undefined) return;
+      subscription = await options.bus.subscribe({ groupId: options.groupId, topics: options.topics, fromBeginning: true, handle });
+      logger.info({ groupId: options.groupId, topics: options.topics, horizonDays: settings.horizonDays }, 'maintenance_service_started');
+    },
+    async stop() {
+      const current = subscription;
+      subscription = undefined;
+      await current?.close();
+    },
+    ready: async () => !enabled || subscription !== undefined,
+  };
+}
