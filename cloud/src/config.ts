@@ -14,7 +14,9 @@ import { problemList, schemaProblems, type ProblemRefiner } from './config-probl
 import { CloudError } from './errors.js';
 import { NodeEntrySchema } from './ingest/auth/auth-file.js';
 import { IngestSettingsSchema } from './ingest/settings.js';
+import { AnalyticsSettingsSchema } from './services/analytics/settings.js';
 import { FleetSettingsSchema } from './services/fleet/settings.js';
+import { MaintenanceSettingsSchema } from './services/maintenance/settings.js';
 
 export const CloudConfigSchema = Type.Object(
   {
@@ -73,6 +75,10 @@ export const CloudConfigSchema = Type.Object(
     ingest: IngestSettingsSchema,
     /** The fleet state service, its read-only API and the dashboard (services/fleet/settings.ts). */
     fleet: FleetSettingsSchema,
+    /** Daily usage reports, fleet snapshots, demand spikes (services/analytics/settings.ts). */
+    analytics: AnalyticsSettingsSchema,
+    /** The maintenance prediction service (services/maintenance/settings.ts). */
+    maintenance: MaintenanceSettingsSchema,
   },
   { additionalProperties: false },
 );

@@ -1,11 +1,12 @@
 /**
  * Composes the cloud: bus (embedded or Kafka) → ingest HTTP API → time-series sink (when
- * configured) and fleet state service with its API and dashboard (unless disabled), with
- * health, metrics and the node auth file that reloads itself.
+ * configured), the fleet state service with its API and dashboard, analytics and maintenance
+ * prediction (each unless disabled), with health, metrics and the node auth file that reloads
+ * itself.
  *
  * Shutdown order keeps the chain of custody: the HTTP server stops accepting and finishes the
- * batches in flight (each answered only after the bus stored it), then the fleet service and
- * the sink stop consuming (the sink's offsets are committed only for written points), then the
+ * batches in flight (each answered only after the bus stored it), then the services and the
+ * sink stop consuming (the sink's offsets are committed only for written points), then the
  * bus closes.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -22,7 +23,9 @@ import { createNodeRegistry, type NodeRegistry } from './ingest/auth/node-regist
 import { ingestRoutes } from './ingest/ingest.js';
 import { createTsdbSink } from './sinks/tsdb/index.js';
 import { dashboardRoutes } from './dashboard/dashboard-routes.js';
+import { analyticsRoutes, createAnalyticsService, type AnalyticsService } from './services/analytics/index.js';
 import { createFleetService, fleetRoutes, isLoopbackHost, type FleetService } from './services/fleet/index.js';
+import { createMaintenanceService } from './services/maintenance/index.js';
 
 export interface CloudDependencies {
   logger?: Logger;
@@ -80,6 +83,21 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
       checks.fleet = () => service.ready();
       fleet = service;
     }
+    let analytics: AnalyticsService | undefined;
+    if (config.analytics.enabled) {
+      const { enabled: _enabled, ...rules } = config.analytics;
+      const service = createAnalyticsService({ bus, metrics, logger, ...rules, ...(fleet === undefined ? {} : { fleet: fleet.reader }) });
+      await service.start();
+      stops.push(() => service.stop());
+      checks.analytics = () => service.ready();
+      analytics = service;
+    }
+    if (config.maintenance.enabled) {
+      const service = createMaintenanceService({ bus, metrics, logger, ...config.maintenance });
+      await service.start();
+      stops.push(() => service.stop());
+      checks.maintenance = () => service.ready();
+    }
     const nodes = loadNodes(config, logger);
     stops.push(nodes.stop);
 
@@ -99,8 +117,9 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
       // Vehicle positions are not for everyone on the network; say so where the operator looks.
       if (config.fleet.readToken === undefined && !isLoopbackHost(config.http.host)) logger.warn({ host: config.http.host }, 'fleet_api_open');
     }
+    if (analytics !== undefined) await app.register(analyticsRoutes, { reports: analytics.reports, readToken: config.fleet.readToken });
     const address = await listen(app, config.http);
-    logger.info({ address, bus: config.bus.kind, tsdb: config.tsdb !== undefined, fleet: fleet !== undefined }, 'cloud_started');
+    logger.info({ address, bus: config.bus.kind, tsdb: config.tsdb !== undefined, fleet: fleet !== undefined, analytics: analytics !== undefined, maintenance: config.maintenance.enabled }, 'cloud_started');
     return {
       address,
       async stop() {
