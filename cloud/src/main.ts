@@ -114,10 +114,11 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
     if (fleet !== undefined) {
       await app.register(fleetRoutes, { reader: fleet.reader, readToken: config.fleet.readToken });
       await app.register(dashboardRoutes);
-      // Vehicle positions are not for everyone on the network; say so where the operator looks.
-      if (config.fleet.readToken === undefined && !isLoopbackHost(config.http.host)) logger.warn({ host: config.http.host }, 'fleet_api_open');
     }
     if (analytics !== undefined) await app.register(analyticsRoutes, { reports: analytics.reports, readToken: config.fleet.readToken });
+    // Vehicle positions and usage are not for everyone on the network; say so where the operator looks.
+    const readApis = fleet !== undefined || analytics !== undefined;
+    if (readApis && config.fleet.readToken === undefined && !isLoopbackHost(config.http.host)) logger.warn({ host: config.http.host }, 'fleet_api_open');
     const address = await listen(app, config.http);
     logger.info({ address, bus: config.bus.kind, tsdb: config.tsdb !== undefined, fleet: fleet !== undefined, analytics: analytics !== undefined, maintenance: config.maintenance.enabled }, 'cloud_started');
     return {

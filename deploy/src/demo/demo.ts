@@ -29,7 +29,10 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
   const secrets = loadOrCreateSecrets(dataDir);
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async (): Promise<void> => {
-    for (let stop = stops.pop(); stop !== undefined; stop = stops.pop()) await stop();
+    // Last started, first stopped; one failing step must not keep the others from stopping.
+    for (let stop = stops.pop(); stop !== undefined; stop = stops.pop()) {
+      await stop().catch((error: unknown) => say(`a stop step failed: ${(error as Error).message}`));
+    }
   };
 
   try {

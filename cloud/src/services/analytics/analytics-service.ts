@@ -57,18 +57,20 @@ export function createAnalyticsService(input: AnalyticsServiceOptions): Analytic
   const produceReports = async (): Promise<void> => {
     while (producing !== undefined) await producing.catch(() => undefined);
     if (pending.length === 0) return;
+    // Taken out whole: reports closed by the timer while this produce runs wait for the next turn.
     const records = pending;
+    pending = [];
     producing = bus.produce(records.map((record) => toBusMessage(record)));
     try {
       await producing;
     } catch (error) {
+      pending = [...records, ...pending];
       metrics.produceFailures.inc({ what: 'reports' });
       logger.warn({ err: error, reports: records.length }, 'analytics_reports_not_stored');
       throw error;
     } finally {
       producing = undefined;
     }
-    pending = pending.slice(records.length);
     for (const record of records) metrics.reportsEmitted.inc({ type: record.payload.type });
   };
 
@@ -120,8 +122,13 @@ export function createAnalyticsService(input: AnalyticsServiceOptions): Analytic
     }
   };
 
+  const running = new Set<Promise<void>>();
   const every = (ms: number, task: () => Promise<void>): void => {
-    const timer = setInterval(() => void task().catch(() => undefined), ms);
+    const timer = setInterval(() => {
+      const turn = task().catch(() => undefined);
+      running.add(turn);
+      void turn.finally(() => running.delete(turn));
+    }, ms);
     timer.unref();
     timers.push(timer);
   };
@@ -140,6 +147,10 @@ export function createAnalyticsService(input: AnalyticsServiceOptions): Analytic
       const current = subscription;
       subscription = undefined;
       await current?.close();
+      // Reports a timer turn closed are sent before the bus closes; what still fails is
+      // rebuilt from the bus at the next start.
+      await Promise.all(running);
+      await produceReports().catch(() => undefined);
     },
     ready: async () => subscription !== undefined,
     reports: store,

@@ -32,10 +32,12 @@ export interface EventClock {
   partitions: Map<string, PartitionProgress>;
   /** Newest trusted time of any input record; null before the first one. */
   newest: number | null;
+  /** The highest watermark so far: it never moves back, so a closed day stays closed. */
+  watermark: number | null;
 }
 
 export function createEventClock(): EventClock {
-  return { partitions: new Map(), newest: null };
+  return { partitions: new Map(), newest: null, watermark: null };
 }
 
 /** False (and the clock unchanged) for a record stamped too far ahead of `now`. */
@@ -47,14 +49,21 @@ export function advanceClock(clock: EventClock, partition: string, at: number, n
   return true;
 }
 
-/** The oldest newest time among the partitions that are not idle; null before any record. */
+/**
+ * The oldest newest time among the partitions that are not idle (null before any record), kept
+ * as a high-water mark: a partition that wakes up with an old backlog (an edge back after days
+ * offline) must not pull it back and reopen days whose reports were already sent — its records
+ * for those days count as late.
+ */
 export function watermarkOf(clock: EventClock, now: number, idlePartitionMs: number): number | null {
   let oldest: number | null = null;
   for (const progress of clock.partitions.values()) {
     if (now - progress.heardAt >= idlePartitionMs) continue;
     if (oldest === null || progress.newest < oldest) oldest = progress.newest;
   }
-  return oldest ?? clock.newest;
+  const candidate = oldest ?? clock.newest;
+  if (candidate !== null && (clock.watermark === null || candidate > clock.watermark)) clock.watermark = candidate;
+  return clock.watermark;
 }
 
 /** Whether a span ending at `end` is closed for records, given its lateness allowance. */

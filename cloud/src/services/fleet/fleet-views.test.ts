@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyRecord } from './apply-record.js';
 import { createFleetState } from './fleet-state.js';
-import { fleetSummary } from './fleet-views.js';
+import { fleetSummary, MAINTENANCE_GRACE_DAYS, vehicleView } from './fleet-views.js';
 import { connectorReading, eventRecord, reading, T0 } from './test-records.js';
 
 const judgement = { offlineAfterMs: 60_000, lowBatteryPct: 20 };
@@ -30,6 +30,17 @@ describe('fleetSummary', () => {
     expect(summary.chargers.connectors).toMatchObject({ Charging: 1, Faulted: 1, Available: 0 });
     expect(Object.values(summary.chargers.connectors).reduce((a, b) => a + b, 0)).toBe(2);
     expect(summary.alerts).toEqual({ batteryLow: 1, maintenance: 1, total: 2 });
+  });
+
+  it('keeps a MaintenanceRequired open until the failure it predicted plus the grace days, then drops it', () => {
+    const state = createFleetState({ maxRecentEvents: 10 });
+    applyRecord(state, reading('VH-1', 1, T0, { speedKph: 0, socPct: 80 }));
+    applyRecord(state, eventRecord('MaintenanceRequired', { component: 'tyre_fl', predictedFailureWithinDays: 5 }, { subject: { kind: 'vehicle', id: 'VH-1' }, at: T0, seq: 2 }));
+    const openUntil = T0 + (5 + MAINTENANCE_GRACE_DAYS) * 86_400_000;
+    expect(fleetSummary(state, openUntil - 1, judgement).alerts.maintenance).toBe(1);
+    expect(vehicleView(state.vehicles.get('VH-1')!, openUntil - 1, judgement).alerts.map((a) => a.type)).toEqual(['MaintenanceRequired']);
+    expect(fleetSummary(state, openUntil, judgement).alerts.maintenance).toBe(0);
+    expect(vehicleView(state.vehicles.get('VH-1')!, openUntil, judgement).alerts).toEqual([]);
   });
 
   it('is all zeros for an empty fleet', () => {

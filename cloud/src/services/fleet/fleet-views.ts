@@ -56,12 +56,25 @@ export function vehicleView(vehicle: VehicleState, now: number, judgement: Fleet
       damageScore: lastReturn.damageScore, fraudScore: lastReturn.fraudScore, parkedInGeofence: lastReturn.parkedInGeofence,
     },
     lastFraud: lastFraud === null ? null : { at: lastFraud.stamp.at, returnId: lastFraud.returnId, score: lastFraud.score, reasons: lastFraud.reasons },
-    alerts: openAlerts(vehicle),
+    alerts: openAlerts(vehicle, now),
   };
 }
 
-function openAlerts(vehicle: VehicleState): VehicleView['alerts'] {
-  const alerts: VehicleView['alerts'] = vehicle.maintenance.map((m) => ({
+/** Days a MaintenanceRequired stays open past the failure it predicted. */
+export const MAINTENANCE_GRACE_DAYS = 7;
+const DAY_MS = 86_400_000;
+
+/**
+ * No event closes a MaintenanceRequired (the protocol has none; the maintenance service only
+ * stops raising it), so an alert stands until the failure it predicted plus a grace period:
+ * long enough to be seen and acted on, not for ever after the work was done.
+ */
+function openMaintenance(vehicle: VehicleState, now: number): VehicleState['maintenance'] {
+  return vehicle.maintenance.filter((m) => now < m.stamp.at + (m.predictedFailureWithinDays + MAINTENANCE_GRACE_DAYS) * DAY_MS);
+}
+
+function openAlerts(vehicle: VehicleState, now: number): VehicleView['alerts'] {
+  const alerts: VehicleView['alerts'] = openMaintenance(vehicle, now).map((m) => ({
     type: 'MaintenanceRequired' as const,
     at: m.stamp.at,
     detail: `${m.component} (${m.severity}): ${m.reason}; failure expected within ${m.predictedFailureWithinDays} days`,
@@ -106,7 +119,7 @@ export function fleetSummary(state: FleetState, now: number, judgement: FleetJud
     vehicles[vehicleStatus(vehicle, now, judgement)] += 1;
     if (isLowBattery(vehicle, judgement)) vehicles.lowBattery += 1;
     if (openBatteryLow(vehicle) !== null) alerts.batteryLow += 1;
-    alerts.maintenance += vehicle.maintenance.length;
+    alerts.maintenance += openMaintenance(vehicle, now).length;
   }
   alerts.total = alerts.batteryLow + alerts.maintenance;
 
