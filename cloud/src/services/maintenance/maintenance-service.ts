@@ -53,12 +53,14 @@ export function createMaintenanceService(input: MaintenanceServiceOptions): Main
     }
     if (raised.length === 0) return;
     const receivedAt = options.now();
-    const records = raised.map((r) => maintenanceEventRecord(r.vehicleId, r.assessment, settings.horizonDays, receivedAt));
+    let records: ReturnType<typeof maintenanceEventRecord>[] = [];
     try {
+      records = raised.map((r) => maintenanceEventRecord(r.vehicleId, r.assessment, settings.horizonDays, receivedAt));
       await options.bus.produce(records.map((record) => toBusMessage(record)));
     } catch (error) {
+      // Not stored: the findings are raised again when the batch comes back.
       retryUnsent(predictor, raised);
-      logger.warn({ err: error, events: records.length }, 'maintenance_events_not_produced');
+      logger.warn({ err: error, events: raised.length }, 'maintenance_events_not_produced');
       throw error;
     }
     for (const record of records) {
