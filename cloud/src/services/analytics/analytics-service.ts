@@ -14,10 +14,11 @@
  *   a partition turning idle can move the watermark without any new record.
  * - Closed reports are pending until the bus stored them. A handler whose produce fails rejects,
  *   so the batch comes again (changing nothing, the fold is idempotent) and they are retried.
- * - A bus value that does not decode is counted, logged and skipped, as in the fleet service.
+ * - A bus value that does not decode is counted, logged and skipped (bus-records.ts).
  */
-import { fromBusValue, toBusMessage, type EventRecord } from '@fleetwire/protocol';
+import { toBusMessage, type EventRecord } from '@fleetwire/protocol';
 import type { DeliveredMessage, Subscription } from '../../bus/bus.js';
+import { decodeBatch } from '../bus-records.js';
 import { closeReady, createAnalyticsState, observeRecord } from './analytics-state.js';
 import { createDailyReportStore, type DailyReportReader } from './daily-report-store.js';
 import { watermarkOf } from './event-clock.js';
@@ -90,14 +91,7 @@ export function createAnalyticsService(input: AnalyticsServiceOptions): Analytic
   };
 
   const handle = async (batch: DeliveredMessage[]): Promise<void> => {
-    for (const message of batch) {
-      const verdict = fromBusValue(message.value);
-      if (!verdict.ok) {
-        metrics.recordsSkipped.inc({ reason: verdict.reason });
-        logger.warn({ topic: message.topic, partition: message.partition, offset: message.offset, reason: verdict.reason, detail: verdict.detail }, 'analytics_record_skipped');
-        continue;
-      }
-      const record = verdict.value;
+    for (const { message, record } of decodeBatch(batch, metrics.recordsSkipped, logger, 'analytics_record_skipped')) {
       const outcome = observeRecord(state, record, { partition: `${message.topic}/${message.partition}`, now: now() }, options);
       metrics.records.inc({ outcome });
       if (outcome === 'own_report' && record.kind === 'event' && record.payload.type === 'DailyUsageReport') store.add(record.id, record.payload.data);

@@ -9,12 +9,11 @@
  *   partial state until it has caught up. Nothing is persisted.
  * - Delivery is at least once; the reducer is idempotent by record id and newer-wins by device
  *   time, so re-deliveries and out-of-order records change nothing they should not.
- * - A bus value that does not decode is counted and logged, and skipped: ingest validated it
- *   before producing, retrying cannot help, and the time-series sink already dead-letters the
- *   telemetry ones. The handler never rejects, so one bad record cannot stall a partition.
+ * - A bus value that does not decode is counted, logged and skipped (bus-records.ts); the
+ *   handler never rejects, so one bad record cannot stall a partition.
  */
-import { fromBusValue } from '@fleetwire/protocol';
 import type { DeliveredMessage, Subscription } from '../../bus/bus.js';
+import { decodeBatch } from '../bus-records.js';
 import { applyRecord } from './apply-record.js';
 import { createFleetState } from './fleet-state.js';
 import { createFleetReader, type FleetReader } from './fleet-views.js';
@@ -37,15 +36,9 @@ export function createFleetService(input: FleetServiceOptions): FleetService {
   let subscription: Subscription | undefined;
 
   const handle = async (batch: DeliveredMessage[]): Promise<void> => {
-    for (const message of batch) {
-      const verdict = fromBusValue(message.value);
-      if (!verdict.ok) {
-        metrics.recordsSkipped.inc({ reason: verdict.reason });
-        logger.warn({ topic: message.topic, partition: message.partition, offset: message.offset, reason: verdict.reason, detail: verdict.detail }, 'fleet_record_skipped');
-        continue;
-      }
-      applyRecord(state, verdict.value);
-      metrics.recordsApplied.inc({ kind: verdict.value.kind });
+    for (const { record } of decodeBatch(batch, metrics.recordsSkipped, logger, 'fleet_record_skipped')) {
+      applyRecord(state, record);
+      metrics.recordsApplied.inc({ kind: record.kind });
     }
   };
 

@@ -12,11 +12,11 @@
  * - A batch's events are produced before the handler resolves, so its offsets are committed only
  *   after the bus stored them. When producing fails the handler rejects and the events are kept
  *   to be raised again with the re-delivered batch, under the same ids.
- * - A bus value that does not decode is counted, logged and skipped (as in the fleet service):
- *   ingest validated it before producing and retrying cannot help.
+ * - A bus value that does not decode is counted, logged and skipped (bus-records.ts).
  */
-import { fromBusValue, toBusMessage } from '@fleetwire/protocol';
+import { toBusMessage } from '@fleetwire/protocol';
 import type { DeliveredMessage, Subscription } from '../../bus/bus.js';
+import { decodeBatch } from '../bus-records.js';
 import { maintenanceEventRecord } from './maintenance-event.js';
 import { applyRecord, createMaintenancePredictor, retryUnsent, type Raised } from './maintenance-predictor.js';
 import { createMaintenanceMetrics } from './metrics.js';
@@ -39,15 +39,9 @@ export function createMaintenanceService(input: MaintenanceServiceOptions): Main
 
   const handle = async (batch: DeliveredMessage[]): Promise<void> => {
     const raised: Raised[] = [];
-    for (const message of batch) {
-      const verdict = fromBusValue(message.value);
-      if (!verdict.ok) {
-        metrics.recordsSkipped.inc({ reason: verdict.reason });
-        logger.warn({ topic: message.topic, partition: message.partition, offset: message.offset, reason: verdict.reason, detail: verdict.detail }, 'maintenance_record_skipped');
-        continue;
-      }
-      metrics.recordsSeen.inc({ kind: verdict.value.kind });
-      const outcome = applyRecord(predictor, verdict.value);
+    for (const { record } of decodeBatch(batch, metrics.recordsSkipped, logger, 'maintenance_record_skipped')) {
+      metrics.recordsSeen.inc({ kind: record.kind });
+      const outcome = applyRecord(predictor, record);
       for (const a of outcome.assessments) metrics.predictions.inc({ reason: a.reason, verdict: a.verdict });
       raised.push(...outcome.raised);
     }
