@@ -27,6 +27,11 @@ export function telemetryRecord(seq: number, options: TestRecordOptions = {}): F
   };
 }
 
+/** `count` consecutive readings of one vehicle, seqs `from`, `from + 1`, … */
+export function telemetryRecords(count: number, from = 0, options: TestRecordOptions = {}): FleetRecord[] {
+  return Array.from({ length: count }, (_, i) => telemetryRecord(from + i, options));
+}
+
 /** A critical TripEnded or an alert BatteryLow, from vehicle `deviceId`. */
 export function eventRecord(seq: number, priority: 'critical' | 'alert', options: TestRecordOptions = {}): FleetRecord {
   const deviceId = options.deviceId ?? 'VH-0001';

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { FleetRecord } from '@fleetwire/protocol';
 import type { RecordBuffer } from '../buffer/buffer.js';
 import { createTestStore, type TestStore } from '../buffer/sqlite/test-store.js';
-import { eventRecord, telemetryRecord } from '../buffer/test-records.js';
+import { eventRecord, telemetryRecord, telemetryRecords } from '../buffer/test-records.js';
 import { createTestReceiver, type TestReceiver } from './test-receiver.js';
 import { createUplink, type Uplink, type UplinkOptions } from './uplink.js';
 
@@ -51,14 +51,13 @@ async function metricValue(registry: Registry, name: string, labels: Record<stri
   return match?.value ?? 0;
 }
 
-const telemetry = (n: number, from = 0) => Array.from({ length: n }, (_, i) => telemetryRecord(from + i));
 const ids = (records: FleetRecord[]) => records.map((r) => r.id);
 
 describe('uplink', () => {
   it('delivers everything once the cloud comes back, critical first, and deletes only then', async () => {
     const critical = Array.from({ length: 5 }, (_, i) => eventRecord(i, 'critical'));
     const alerts = Array.from({ length: 5 }, (_, i) => eventRecord(10 + i, 'alert'));
-    const records = telemetry(40);
+    const records = telemetryRecords(40);
     await buffer.append([...records.slice(0, 20), ...alerts, ...critical, ...records.slice(20)]);
     await receiver.down();
     const { registry } = startUplink({ maxBatchRecords: 5 });
@@ -72,7 +71,7 @@ describe('uplink', () => {
   });
 
   it('honours retry-after on 503', async () => {
-    await buffer.append(telemetry(3));
+    await buffer.append(telemetryRecords(3));
     receiver.fail({ kind: 'status', status: 503, retryAfter: '1' });
     startUplink({ random: () => 1 });
     await eventually(() => expect(buffer.stats().records).toBe(0));
@@ -80,11 +79,11 @@ describe('uplink', () => {
     expect(refused?.outcome).toBe(503);
     expect(accepted?.outcome).toBe(200);
     expect(accepted!.at - refused!.at).toBeGreaterThanOrEqual(950);
-    expect(receiver.ids).toEqual(ids(telemetry(3)));
+    expect(receiver.ids).toEqual(ids(telemetryRecords(3)));
   });
 
   it('splits a refused batch until the poison record is alone, quarantines it, delivers the rest', async () => {
-    const records = telemetry(16);
+    const records = telemetryRecords(16);
     await buffer.append(records);
     receiver.poison.add(records[5]!.id);
     const { registry } = startUplink({ maxBatchRecords: 16 });
@@ -100,7 +99,7 @@ describe('uplink', () => {
   });
 
   it('keeps a batch whose request died mid-way and sends it again', async () => {
-    const records = telemetry(10);
+    const records = telemetryRecords(10);
     await buffer.append(records);
     receiver.fail({ kind: 'stall' });
     const { registry } = startUplink({ baseBackoffMs: 200, maxBackoffMs: 200, random: () => 1 });
@@ -126,7 +125,7 @@ describe('uplink', () => {
   });
 
   it('keeps the data and backs off long when the token is refused', async () => {
-    await buffer.append(telemetry(4));
+    await buffer.append(telemetryRecords(4));
     receiver.token = 'rotated';
     const { registry } = startUplink({ authBackoffMs: 60_000 });
     await eventually(async () => expect(await metricValue(registry, 'fleetwire_uplink_errors_total', { class: 'auth' })).toBe(1));
@@ -137,7 +136,7 @@ describe('uplink', () => {
   });
 
   it('resumes after a restart with what the buffer still holds', async () => {
-    await buffer.append(telemetry(6));
+    await buffer.append(telemetryRecords(6));
     receiver.fail({ kind: 'stall' });
     const { uplink } = startUplink({ stopGraceMs: 50 });
     await eventually(() => expect(receiver.attempts).toHaveLength(1));
@@ -147,7 +146,7 @@ describe('uplink', () => {
     expect(buffer.stats().records).toBe(6);
     startUplink();
     await eventually(() => expect(buffer.stats().records).toBe(0));
-    expect(receiver.ids).toEqual(ids(telemetry(6)));
+    expect(receiver.ids).toEqual(ids(telemetryRecords(6)));
   });
 
   it('exposes backlog gauges and the ledger from buffer.stats() at scrape time', async () => {

@@ -1,56 +1,49 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { telemetryRecord } from '../test-records.js';
-import { createTestStore, drainIds, type TestStore } from './test-store.js';
+import { describe, expect, it, vi } from 'vitest';
+import { telemetryRecord, telemetryRecords } from '../test-records.js';
+import { drainIds, useTestStore } from './test-store.js';
 
-let store: TestStore;
-beforeEach(() => {
-  store = createTestStore();
-});
-afterEach(async () => {
-  await store.cleanup();
-});
+const store = useTestStore();
 
-const telemetry = (from: number, n: number) => Array.from({ length: n }, (_, i) => telemetryRecord(from + i));
 const count = (table: string) => store.peek<{ n: number }[]>(`SELECT count(*) AS n FROM ${table}`)[0]!.n;
 
 describe('sqlite buffer: duplicate ids', () => {
   it('ignores an id while its record is stored, also after a restart', async () => {
     const buffer = store.open();
-    await buffer.append(telemetry(0, 3));
+    await buffer.append(telemetryRecords(3));
     await buffer.close();
     const reopened = store.open();
-    await reopened.append(telemetry(2, 3));
+    await reopened.append(telemetryRecords(3, 2));
     expect(reopened.stats()).toMatchObject({ records: 5, ledger: { duplicate: 1 } });
   });
 
   it('stores an id again once its record was delivered, before and after the stale entry is pruned', async () => {
     const buffer = store.open({ idPruneRecords: 4 });
-    await buffer.append(telemetry(0, 3));
+    await buffer.append(telemetryRecords(3));
     drainIds(buffer);
     expect(count('stale')).toBe(3); // below idPruneRecords: entries wait, harmlessly
-    await buffer.append(telemetry(0, 1)); // re-sent after delivery: taken over, stored again
+    await buffer.append(telemetryRecords(1)); // re-sent after delivery: taken over, stored again
     expect(buffer.stats()).toMatchObject({ records: 1, ledger: {} });
-    await buffer.append(telemetry(0, 1)); // ...and now a duplicate again
+    await buffer.append(telemetryRecords(1)); // ...and now a duplicate again
     expect(buffer.stats().ledger.duplicate).toBe(1);
     drainIds(buffer); // the 4th stale entry: pruned
     expect(count('stale')).toBe(0);
     expect(count('ids')).toBe(0);
-    await buffer.append(telemetry(0, 2));
+    await buffer.append(telemetryRecords(2));
     expect(buffer.stats()).toMatchObject({ records: 2, ledger: { duplicate: 1 } });
   });
 
   it('prunes only stale entries: an id taken over since keeps its entry', async () => {
     const buffer = store.open({ idPruneRecords: 1000 });
-    await buffer.append(telemetry(0, 2));
+    await buffer.append(telemetryRecords(2));
     drainIds(buffer);
-    await buffer.append(telemetry(0, 1)); // takes over the stale entry of record 0
-    await buffer.append(telemetry(10, 1));
+    await buffer.append(telemetryRecords(1)); // takes over the stale entry of record 0
+    await buffer.append(telemetryRecords(1, 10));
     await buffer.close(); // keeps the queue of stale entries (a table: a crash would too)
     const reopened = store.open({ idPruneRecords: 1 });
     reopened.acknowledge(reopened.takeBatch({ maxRecords: 1, maxBytes: 1 << 20 })!); // record 0 again: prune runs
     expect(count('stale')).toBe(0);
     expect(store.peek<{ id: string }[]>('SELECT id FROM ids ORDER BY id')).toEqual([{ id: 'VH-0001:b1:10' }]);
-    await reopened.append(telemetry(10, 1));
+    await reopened.append(telemetryRecords(1, 10));
     expect(reopened.stats()).toMatchObject({ records: 1, ledger: { duplicate: 1 } });
   });
 
@@ -60,7 +53,7 @@ describe('sqlite buffer: duplicate ids', () => {
     await buffer.append(Array.from({ length: 5 }, (_, i) => telemetryRecord(i, { receivedAt: store.clock.t - 2 * hour })));
     await vi.waitFor(() => expect(buffer.stats().ledger.expired).toBe(5), { timeout: 5000, interval: 20 });
     expect(count('stale')).toBe(5);
-    await buffer.append(telemetry(0, 5)); // all stale: stored again
+    await buffer.append(telemetryRecords(5)); // all stale: stored again
     expect(buffer.stats().records).toBe(5);
   });
 });

@@ -1,32 +1,25 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { serializedBatch, type OutgoingBatch } from '../buffer.js';
-import { eventRecord, telemetryRecord } from '../test-records.js';
-import { createTestStore, drainIds, type TestStore } from './test-store.js';
+import { eventRecord, telemetryRecords } from '../test-records.js';
+import { drainIds, useTestStore } from './test-store.js';
 
 /** The machine is shared and slow at times: allow a few seconds for background work. */
 const eventually = <T>(check: () => T | Promise<T>) => vi.waitFor(check, { timeout: 5000, interval: 20 });
 
-let store: TestStore;
-beforeEach(() => {
-  store = createTestStore();
-});
-afterEach(async () => {
-  await store.cleanup();
-});
+const store = useTestStore();
 
 const ids = (batch: OutgoingBatch | undefined) => batch?.serialized?.map((r) => r.id) ?? [];
 const room = (maxRecords: number) => ({ maxRecords, maxBytes: 1 << 30 });
-const telemetry = (from: number, n: number) => Array.from({ length: n }, (_, i) => telemetryRecord(from + i));
 const half = (batch: OutgoingBatch, from: number, to: number) => serializedBatch(`${batch.batchId}.${from}`, batch.serialized!.slice(from, to));
 const stored = () => store.peek<{ n: number }[]>('SELECT count(*) AS n FROM records')[0]!.n;
 
 describe('sqlite buffer: records in flight', () => {
   it('keeps several batches in flight apart, and a released one leaves first again', async () => {
     const buffer = store.open();
-    await buffer.append(telemetry(0, 9));
+    await buffer.append(telemetryRecords(9));
     store.clock.t += 60_000; // all backlog: insertion order
     const [a, b, c] = [buffer.takeBatch(room(3)), buffer.takeBatch(room(3)), buffer.takeBatch(room(3))];
-    expect([ids(a), ids(b), ids(c)]).toEqual([telemetry(0, 3), telemetry(3, 3), telemetry(6, 3)].map((r) => r.map((x) => x.id)));
+    expect([ids(a), ids(b), ids(c)]).toEqual([telemetryRecords(3), telemetryRecords(3, 3), telemetryRecords(3, 6)].map((r) => r.map((x) => x.id)));
     expect(buffer.takeBatch(room(3))).toBeUndefined();
     buffer.release(b!);
     buffer.acknowledge(a!);
@@ -37,7 +30,7 @@ describe('sqlite buffer: records in flight', () => {
 
   it('acknowledges one half of a split batch and sends exactly the released half again', async () => {
     const buffer = store.open();
-    await buffer.append([eventRecord(1, 'critical'), ...telemetry(0, 5)]);
+    await buffer.append([eventRecord(1, 'critical'), ...telemetryRecords(5)]);
     const batch = buffer.takeBatch(room(6))!;
     buffer.acknowledge(half(batch, 0, 3));
     buffer.release(half(batch, 3, 6));
@@ -52,9 +45,9 @@ describe('sqlite buffer: records in flight', () => {
 
   it('takes around records in flight in every queue: critical, live and backlog', async () => {
     const buffer = store.open({ liveWindowMs: 10_000, liveShare: 0.5 });
-    await buffer.append([...telemetry(0, 6), eventRecord(1, 'critical'), eventRecord(2, 'critical')]);
+    await buffer.append([...telemetryRecords(6), eventRecord(1, 'critical'), eventRecord(2, 'critical')]);
     store.clock.t += 60_000;
-    await buffer.append(telemetry(100, 6)); // live
+    await buffer.append(telemetryRecords(6, 100)); // live
     const first = buffer.takeBatch(room(5))!; // 2 critical, then 3 telemetry: live newest first + backlog oldest first
     const second = buffer.takeBatch(room(5))!;
     const third = buffer.takeBatch(room(5))!;
@@ -69,7 +62,7 @@ describe('sqlite buffer: records in flight', () => {
 
   it('acknowledging a batch twice or after a release deletes nothing else and keeps the counters exact', async () => {
     const buffer = store.open();
-    await buffer.append(telemetry(0, 4));
+    await buffer.append(telemetryRecords(4));
     const batch = buffer.takeBatch(room(2))!;
     buffer.acknowledge(batch);
     buffer.acknowledge(batch);
@@ -82,13 +75,13 @@ describe('sqlite buffer: records in flight', () => {
   });
 
   it('relief never deletes a record in flight: delivered or counted in the ledger, never both', async () => {
-    const records = telemetry(0, 40);
+    const records = telemetryRecords(40);
     const size = records.reduce((sum, r) => sum + Buffer.byteLength(JSON.stringify(r)), 0);
     const buffer = store.open({ maxBytes: size + 100, compactKeepEvery: 4, reliefStepRecords: 1000 });
     await buffer.append(records);
     store.clock.t += 60_000; // backlog now: compactable
     const held = buffer.takeBatch(room(10))!; // the 10 oldest, in flight
-    await buffer.append(telemetry(100, 10)); // over the quota: relief runs after this commit
+    await buffer.append(telemetryRecords(10, 100)); // over the quota: relief runs after this commit
     await eventually(() => expect(buffer.stats().ledger.compacted).toBeGreaterThan(0));
     const { ledger } = buffer.stats();
     expect(ledger.evicted_quota ?? 0).toBe(0);

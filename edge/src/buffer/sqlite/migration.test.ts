@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FleetRecord } from '@fleetwire/protocol';
-import { eventRecord, telemetryRecord } from '../test-records.js';
+import { eventRecord, telemetryRecord, telemetryRecords } from '../test-records.js';
 import { toRecordRow } from './records.js';
 import { rebuildRecordsStep } from './schema.js';
-import { createTestStore, drainIds, type TestStore } from './test-store.js';
+import { drainIds, useTestStore } from './test-store.js';
 
 /** The on-disk format the released schema 1 agent wrote (its migration 1, verbatim). */
 const SCHEMA_1 = `
@@ -61,19 +61,12 @@ function writeSchema1(path: string, records: readonly FleetRecord[]): void {
   db.close();
 }
 
-let store: TestStore;
-beforeEach(() => {
-  store = createTestStore();
-});
-afterEach(async () => {
-  await store.cleanup();
-});
+const store = useTestStore();
 
-const telemetry = (from: number, n: number) => Array.from({ length: n }, (_, i) => telemetryRecord(from + i));
 
 describe('sqlite buffer: schema 1 → 2', () => {
   it('keeps every record of a schema-1 file, in send order, with its ledger, quarantine and dedupe', async () => {
-    const records = [...telemetry(0, 5), eventRecord(1, 'critical'), ...telemetry(5, 3), eventRecord(2, 'alert'), telemetryRecord(99)];
+    const records = [...telemetryRecords(5), eventRecord(1, 'critical'), ...telemetryRecords(3, 5), eventRecord(2, 'alert'), telemetryRecord(99)];
     writeSchema1(store.path, records);
     const buffer = store.open();
     const kept = records.slice(0, -1); // the newest was delivered before the upgrade
@@ -95,13 +88,13 @@ describe('sqlite buffer: schema 1 → 2', () => {
     expect(drainIds(buffer)).toEqual([
       'VH-0001:e1:1',
       'VH-0001:e1:2',
-      ...telemetry(0, 8).map((r) => r.id),
+      ...telemetryRecords(8).map((r) => r.id),
       'VH-0001:b1:99',
     ]);
   });
 
   it('resumes an upgrade that was interrupted half-way', async () => {
-    const records = telemetry(0, 12_001);
+    const records = telemetryRecords(12_001);
     writeSchema1(store.path, records);
     const db = new Database(store.path);
     expect(rebuildRecordsStep(db)).toBe(true); // one step moved, then the process "died"

@@ -1,15 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RecordBuffer } from '../buffer.js';
 import { resolveBufferOptions } from './options.js';
-import { createTestStore, type TestStore } from './test-store.js';
+import { useTestStore } from './test-store.js';
 
-let store: TestStore;
-beforeEach(() => {
-  store = createTestStore();
-});
-afterEach(async () => {
-  await store.cleanup();
-});
+const store = useTestStore();
 
 /** Entry `n` of a test: its detail names it, its bytes are `size` copies of n. */
 function quarantine(buffer: RecordBuffer, n: number, size: number): Promise<void> {

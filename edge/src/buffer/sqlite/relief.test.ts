@@ -1,22 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { FleetRecord } from '@fleetwire/protocol';
-import { eventRecord, telemetryRecord } from '../test-records.js';
-import { createTestStore, drainIds, type TestStore } from './test-store.js';
+import { eventRecord, telemetryRecord, telemetryRecords } from '../test-records.js';
+import { drainIds, useTestStore } from './test-store.js';
 
 /** The machine is shared and slow at times: allow a few seconds for background work. */
 const eventually = <T>(check: () => T | Promise<T>) => vi.waitFor(check, { timeout: 5000, interval: 20 });
 
-let store: TestStore;
-beforeEach(() => {
-  store = createTestStore();
-});
-afterEach(async () => {
-  await store.cleanup();
-});
+const store = useTestStore();
 
 const size = (r: FleetRecord) => Buffer.byteLength(JSON.stringify(r));
 const sum = (records: FleetRecord[]) => records.reduce((total, r) => total + size(r), 0);
-const telemetry = (n: number) => Array.from({ length: n }, (_, i) => telemetryRecord(i));
 const critical = (n: number) => Array.from({ length: n }, (_, i) => eventRecord(i, 'critical'));
 const margin = 0.05;
 
@@ -29,7 +22,7 @@ async function storeBacklog(records: FleetRecord[]): Promise<void> {
 
 describe('sqlite buffer: quota', () => {
   it('compacts the oldest telemetry first (every 4th record kept) and counts each removed record', async () => {
-    const records = telemetry(100);
+    const records = telemetryRecords(100);
     await storeBacklog(records);
     const maxBytes = Math.floor(sum(records) * 0.9);
     // Relief runs at open (and after every commit): the reopened store is over its quota.
@@ -42,7 +35,7 @@ describe('sqlite buffer: quota', () => {
 
   it('evicts the oldest telemetry when compaction is not enough, never a critical event, ledger exact', async () => {
     const events = critical(10);
-    const records = telemetry(100);
+    const records = telemetryRecords(100);
     await storeBacklog([...events, ...records]);
     const survivorsOfCompaction = records.filter((_, i) => i % 4 === 0);
     const maxBytes = sum(events) + sum(survivorsOfCompaction.slice(0, 10));
@@ -77,7 +70,7 @@ describe('sqlite buffer: free-disk floor', () => {
   it('evicts telemetry then alerts, keeps every critical event, refuses appends until there is room', async () => {
     const buffer = store.open({ minFreeDiskBytes: 1 << 30, maintenanceIntervalMs: 10 });
     const alerts = Array.from({ length: 5 }, (_, i) => eventRecord(100 + i, 'alert'));
-    await buffer.append([...critical(10), ...alerts, ...telemetry(50)]);
+    await buffer.append([...critical(10), ...alerts, ...telemetryRecords(50)]);
     store.disk.free = 0;
     await eventually(() => expect(buffer.stats().byPriority).toEqual({ critical: 10, alert: 0, telemetry: 0 }));
     const ledger = buffer.stats().ledger;

@@ -1,15 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EdgeError } from '../../errors.js';
 import { eventRecord, telemetryRecord } from '../test-records.js';
-import { createTestStore, drainIds, type TestStore } from './test-store.js';
+import { drainIds, useTestStore } from './test-store.js';
 
-let store: TestStore;
-beforeEach(() => {
-  store = createTestStore();
-});
-afterEach(async () => {
-  await store.cleanup();
-});
+const store = useTestStore();
 
 const count = () => store.peek<{ n: number }[]>('SELECT count(*) AS n FROM records')[0]!.n;
 const limits = { maxRecords: 1000, maxBytes: 1 << 30 };

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { afterEach, beforeEach } from 'vitest';
 import type { RecordBuffer } from '../buffer.js';
 import { createSqliteBuffer, type SqliteBufferOptions } from './index.js';
 
@@ -52,6 +53,39 @@ export function createTestStore(): TestStore {
       for (const buffer of opened) await buffer.close();
       rmSync(folder, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * A fresh store for every test of the file, cleaned up after it: call once at the top of a test
+ * file and use the result inside tests as the current test's store.
+ */
+export function useTestStore(): TestStore {
+  let current: TestStore | undefined;
+  beforeEach(() => {
+    current = createTestStore();
+  });
+  afterEach(async () => {
+    await current?.cleanup();
+    current = undefined;
+  });
+  const active = (): TestStore => {
+    if (current === undefined) throw new Error('useTestStore: the store exists only inside a test');
+    return current;
+  };
+  return {
+    get path() {
+      return active().path;
+    },
+    get clock() {
+      return active().clock;
+    },
+    get disk() {
+      return active().disk;
+    },
+    open: (options) => active().open(options),
+    peek: <T>(sql: string): T => active().peek<T>(sql),
+    cleanup: () => active().cleanup(),
   };
 }
 
