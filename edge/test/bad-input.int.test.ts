@@ -8,15 +8,15 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestReceiver, type TestReceiver } from '../src/uplink/test-receiver.js';
-import { startAgentProcess, type AgentProcess } from './support/agent-process.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { AgentProcess } from './support/agent-process.js';
 import { connectDevice, publishWindowed, readMetric, telemetryTopic, tempDir, vehiclePayload, vehicles, waitFor, writeRegistry } from './support/fleet.js';
+import { agentTestBed } from './support/test-bed.js';
 
 const run = promisify(execFile);
 const TOKEN = 'node-token-bad-input';
+const bed = agentTestBed(TOKEN);
 const [good, other] = vehicles(2, 'VH-X');
-let receiver: TestReceiver;
 let agent: AgentProcess;
 let dir: string;
 let mqttPort: string;
@@ -32,9 +32,8 @@ async function mosquittoPub(args: string[]): Promise<{ code: number; stderr: str
 }
 
 beforeAll(async () => {
-  receiver = await createTestReceiver({ token: TOKEN });
   dir = tempDir('bad-input');
-  agent = await startAgentProcess(
+  agent = await bed.startAgent(
     {
       nodeId: 'node-bad',
       dataDir: 'data',
@@ -42,17 +41,12 @@ beforeAll(async () => {
       mqtt: { host: '127.0.0.1', port: 0, maxPacketBytes: 16_384 },
       http: { host: '127.0.0.1', port: 0 },
       intake: { maxPayloadBytes: 4096 },
-      cloud: { url: receiver.url, token: TOKEN },
+      cloud: { url: bed.receiver.url, token: TOKEN },
       uplink: { baseBackoffMs: 50, maxBackoffMs: 300 },
     },
     dir,
   );
   mqttPort = new URL(agent.addresses.mqtt as string).port;
-});
-
-afterAll(async () => {
-  await agent?.kill('SIGTERM');
-  await receiver.close();
 });
 
 describe('edge agent facing bad input', () => {
@@ -111,8 +105,8 @@ describe('edge agent facing bad input', () => {
     expect(garbage.code).toBe(0);
 
     const expected = ['VH-X000:b1:1', 'VH-X000:b1:2', 'VH-X000:b1:6', 'VH-X000:b1:7'];
-    await waitFor(() => expected.every((id) => receiver.ids.includes(id)), 20_000, 'the valid neighbours at the receiver');
-    expect(receiver.ids.filter((id) => id.startsWith('VH-X000:b1:')).sort()).toEqual(expected);
+    await waitFor(() => expected.every((id) => bed.receiver.ids.includes(id)), 20_000, 'the valid neighbours at the receiver');
+    expect(bed.receiver.ids.filter((id) => id.startsWith('VH-X000:b1:')).sort()).toEqual(expected);
 
     for (const [reason, count] of Object.entries({ malformed_json: 2, payload_too_large: 1, impossible_value: 1, odometer_backwards: 1, schema_violation: 1 })) {
       expect({ reason, count: await readMetric(http, 'fleetwire_intake_rejected_total', { reason }) }).toEqual({ reason, count });

@@ -6,26 +6,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import mqtt from 'mqtt';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestReceiver, type TestReceiver } from '../src/uplink/test-receiver.js';
-import { startAgentProcess, type AgentProcess } from './support/agent-process.js';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { publishWindowed, readMetric, telemetryTopic, tempDir, vehiclePayload, waitFor } from './support/fleet.js';
+import { agentTestBed } from './support/test-bed.js';
 
 const TOKEN = 'node-token-bridge';
+const bed = agentTestBed(TOKEN);
 const RUN = randomBytes(3).toString('hex');
 const device = { id: `VH-BR${RUN}`, kind: 'vehicle' as const };
 const bridgeClientId = `fleetwire-edge-test-${RUN}`;
 const COUNT = 400;
-let receiver: TestReceiver;
-const agents: AgentProcess[] = [];
-
-beforeAll(async () => {
-  receiver = await createTestReceiver({ token: TOKEN });
-});
 
 afterAll(async () => {
-  for (const agent of agents) await agent.kill('SIGKILL');
-  await receiver.close();
   // Drop the persistent session this test left on the shared broker.
   const cleanup = await mqtt.connectAsync(inject('mqttUrl'), { clientId: bridgeClientId, clean: true, reconnectPeriod: 0 });
   await cleanup.endAsync();
@@ -40,11 +32,10 @@ describe('edge agent in bridge mode', () => {
       mqtt: { enabled: false },
       bridge: { enabled: true, url: inject('mqttUrl'), clientId: bridgeClientId, topics: [telemetryTopic(device)] },
       http: { host: '127.0.0.1', port: 0 },
-      cloud: { url: receiver.url, token: TOKEN },
+      cloud: { url: bed.receiver.url, token: TOKEN },
       uplink: { maxBatchRecords: 50, baseBackoffMs: 50, maxBackoffMs: 300 },
     };
-    const first = await startAgentProcess(config, dir);
-    agents.push(first);
+    const first = await bed.startAgent(config, dir);
     await waitFor(async () => (await fetch(`${first.addresses.http}/readyz`)).status === 200, 20_000, 'the bridge subscription');
 
     // The device talks to Mosquitto only; Mosquitto acknowledges it. The agent is killed while
@@ -52,19 +43,18 @@ describe('edge agent in bridge mode', () => {
     const publisher = await mqtt.connectAsync(inject('mqttUrl'), { clientId: `${device.id}-pub`, reconnectPeriod: 0 });
     const messages = Array.from({ length: COUNT }, (_, seq) => ({ topic: telemetryTopic(device), bytes: vehiclePayload(device.id, 'br1', seq) }));
     const firstHalf = await publishWindowed(publisher, messages.slice(0, COUNT / 2), 8);
-    await waitFor(() => receiver.ids.length >= 20, 30_000, 'the first uploads');
+    await waitFor(() => bed.receiver.ids.length >= 20, 30_000, 'the first uploads');
     await first.kill('SIGKILL');
-    const atKill = new Set(receiver.ids).size;
+    const atKill = new Set(bed.receiver.ids).size;
     expect(atKill).toBeLessThan(COUNT / 2);
     const secondHalf = await publishWindowed(publisher, messages.slice(COUNT / 2), 8);
     expect(firstHalf.size + secondHalf.size).toBe(COUNT);
     await publisher.endAsync();
 
-    const second = await startAgentProcess(config, dir);
-    agents.push(second);
+    const second = await bed.startAgent(config, dir);
     const expected = messages.map((_, seq) => `${device.id}:br1:${seq}`);
-    await waitFor(() => expected.every((id) => receiver.ids.includes(id)), 60_000, 'every message at the receiver');
-    const received = new Set(receiver.ids);
+    await waitFor(() => expected.every((id) => bed.receiver.ids.includes(id)), 60_000, 'every message at the receiver');
+    const received = new Set(bed.receiver.ids);
     expect(expected.filter((id) => !received.has(id))).toEqual([]);
     expect(received.size).toBe(COUNT);
     expect(await readMetric(second.addresses.http as string, 'fleetwire_intake_messages_total', { kind: 'vehicle_telemetry' })).toBeGreaterThan(0);

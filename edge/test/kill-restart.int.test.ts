@@ -4,25 +4,14 @@
  * directory. Every message that got a PUBACK must reach the receiver, and after dedupe by id
  * the receiver holds each exactly once and nothing that was never published.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestReceiver, type TestReceiver } from '../src/uplink/test-receiver.js';
-import { startAgentProcess, type AgentProcess } from './support/agent-process.js';
+import { describe, expect, it } from 'vitest';
 import { connectDevice, publishWindowed, readMetric, telemetryTopic, tempDir, vehiclePayload, vehicles, waitFor, writeRegistry } from './support/fleet.js';
+import { agentTestBed } from './support/test-bed.js';
 
 const TOKEN = 'node-token-kill-restart';
+const bed = agentTestBed(TOKEN);
 const devices = vehicles(3, 'VH-K');
 const PER_DEVICE = 600;
-let receiver: TestReceiver;
-const agents: AgentProcess[] = [];
-
-beforeAll(async () => {
-  receiver = await createTestReceiver({ token: TOKEN });
-});
-
-afterAll(async () => {
-  for (const agent of agents) await agent.kill('SIGKILL');
-  await receiver.close();
-});
 
 describe('edge agent under SIGKILL', () => {
   it('delivers every PUBACKed message exactly once (after dedupe) across a kill -9 and restart', async () => {
@@ -33,11 +22,10 @@ describe('edge agent under SIGKILL', () => {
       devices: { registryFile: await writeRegistry(dir, devices) },
       mqtt: { host: '127.0.0.1', port: 0 },
       http: { host: '127.0.0.1', port: 0 },
-      cloud: { url: receiver.url, token: TOKEN },
+      cloud: { url: bed.receiver.url, token: TOKEN },
       uplink: { maxBatchRecords: 100, baseBackoffMs: 50, maxBackoffMs: 500 },
     };
-    const first = await startAgentProcess(config, dir);
-    agents.push(first);
+    const first = await bed.startAgent(config, dir);
 
     const published = new Map<string, number>();
     const acked = new Set<string>();
@@ -51,7 +39,7 @@ describe('edge agent under SIGKILL', () => {
       return publishWindowed(clients[index]!, messages, 16, (seq) => {
         acked.add(`${device.id}:run1:${seq}`);
         // Kill mid-stream: once a good part is acknowledged and some of it already uploaded.
-        if (!killed && acked.size >= 450 && receiver.ids.length > 0) {
+        if (!killed && acked.size >= 450 && bed.receiver.ids.length > 0) {
           killed = true;
           first.child.kill('SIGKILL');
         }
@@ -66,16 +54,15 @@ describe('edge agent under SIGKILL', () => {
     expect(ackedBeforeKill.size).toBeGreaterThanOrEqual(450);
     expect(ackedBeforeKill.size).toBeLessThan(devices.length * PER_DEVICE);
 
-    const second = await startAgentProcess(config, dir);
-    agents.push(second);
+    const second = await bed.startAgent(config, dir);
     // Done when everything acknowledged arrived, or when the restarted agent has nothing left to send.
     await waitFor(
-      async () => [...ackedBeforeKill].every((id) => receiver.ids.includes(id)) || (await readMetric(second.addresses.http as string, 'fleetwire_buffer_backlog_records')) === 0,
+      async () => [...ackedBeforeKill].every((id) => bed.receiver.ids.includes(id)) || (await readMetric(second.addresses.http as string, 'fleetwire_buffer_backlog_records')) === 0,
       60_000,
       'the backlog to drain',
     );
 
-    const received = new Set(receiver.ids);
+    const received = new Set(bed.receiver.ids);
     const missing = [...ackedBeforeKill].filter((id) => !received.has(id));
     expect(missing).toEqual([]);
     // Nothing the devices never sent; duplicates (re-sent batches) collapse by id.

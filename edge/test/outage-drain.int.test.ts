@@ -3,9 +3,7 @@
  * receiver is back, nothing is lost and the backlog drains critical events first, then alerts,
  * then telemetry.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestReceiver, type TestReceiver } from '../src/uplink/test-receiver.js';
-import { startAgentProcess, type AgentProcess } from './support/agent-process.js';
+import { describe, expect, it } from 'vitest';
 import {
   connectDevice,
   eventsTopic,
@@ -19,40 +17,31 @@ import {
   waitFor,
   writeRegistry,
 } from './support/fleet.js';
+import { agentTestBed } from './support/test-bed.js';
 
 const TOKEN = 'node-token-outage';
+const bed = agentTestBed(TOKEN);
 const devices = vehicles(2, 'VH-O');
-let receiver: TestReceiver;
-let agent: AgentProcess | undefined;
-
-beforeAll(async () => {
-  receiver = await createTestReceiver({ token: TOKEN });
-});
-
-afterAll(async () => {
-  await agent?.kill('SIGTERM');
-  await receiver.close();
-});
 
 describe('edge agent during a cloud outage', () => {
   it('loses nothing and drains the backlog in priority order', async () => {
     const dir = tempDir('outage');
-    await receiver.down();
-    agent = await startAgentProcess(
+    await bed.receiver.down();
+    const agent = await bed.startAgent(
       {
         nodeId: 'node-outage',
         dataDir: 'data',
         devices: { registryFile: await writeRegistry(dir, devices) },
         mqtt: { host: '127.0.0.1', port: 0 },
         http: { host: '127.0.0.1', port: 0 },
-        cloud: { url: receiver.url, token: TOKEN },
+        cloud: { url: bed.receiver.url, token: TOKEN },
         uplink: { maxBatchRecords: 50, baseBackoffMs: 50, maxBackoffMs: 300 },
       },
       dir,
     );
     const http = agent.addresses.http as string;
     const [a, b] = devices as [(typeof devices)[0], (typeof devices)[0]];
-    const [clientA, clientB] = await Promise.all(devices.map((d) => connectDevice(agent!.addresses.mqtt as string, d)));
+    const [clientA, clientB] = await Promise.all(devices.map((d) => connectDevice(agent.addresses.mqtt as string, d)));
 
     // Telemetry from both vehicles; vehicle A's SoC falls through 20 % once (one BatteryLow alert).
     const telemetryA = Array.from({ length: 150 }, (_, seq) => ({ topic: telemetryTopic(a), bytes: vehiclePayload(a.id, 'out1', seq, { socPct: seq < 100 ? 60 : 15 }) }));
@@ -67,12 +56,12 @@ describe('edge agent during a cloud outage', () => {
     await waitFor(async () => (await readMetric(http, 'fleetwire_uplink_errors_total')) >= 2, 20_000, 'the uplink to hit the outage');
     expect(await readMetric(http, 'fleetwire_buffer_backlog_records')).toBe(309);
     expect(await readMetric(http, 'fleetwire_buffer_backlog_records', { priority: 'critical' })).toBe(8);
-    expect(receiver.ids).toEqual([]);
+    expect(bed.receiver.ids).toEqual([]);
 
-    await receiver.up();
+    await bed.receiver.up();
     await waitFor(async () => (await readMetric(http, 'fleetwire_buffer_backlog_records')) === 0, 30_000, 'the backlog to drain');
 
-    const received = new Set(receiver.ids);
+    const received = new Set(bed.receiver.ids);
     const expectedTelemetry = [...telemetryA.keys()].map((seq) => `${a.id}:out1:${seq}`).concat([...telemetryB.keys()].map((seq) => `${b.id}:out1:${seq}`));
     expect(expectedTelemetry.filter((id) => !received.has(id))).toEqual([]);
     expect(trips.map((t) => t.id).filter((id) => !received.has(id))).toEqual([]);
@@ -80,7 +69,7 @@ describe('edge agent during a cloud outage', () => {
 
     // Order of first arrival: every critical event before any alert, every alert before any telemetry.
     const firstIndex = new Map<string, number>();
-    receiver.ids.forEach((id, index) => firstIndex.has(id) || firstIndex.set(id, index));
+    bed.receiver.ids.forEach((id, index) => firstIndex.has(id) || firstIndex.set(id, index));
     const tripIds = new Set(trips.map((t) => t.id));
     const isTelemetry = (id: string): boolean => id.includes(':out1:') && !tripIds.has(id);
     const alertIds = [...received].filter((id) => id.startsWith('node-outage:'));

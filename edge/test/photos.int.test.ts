@@ -9,23 +9,22 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { FleetRecord } from '@fleetwire/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { issueReturnToken } from '../src/http/photos/return-token.js';
-import { createTestReceiver, type TestReceiver } from '../src/uplink/test-receiver.js';
 import { returnPhoto, returnPhotos, SITE } from '../src/vision/test-photos.js';
-import { startAgentProcess, type AgentProcess } from './support/agent-process.js';
+import type { AgentProcess } from './support/agent-process.js';
 import { connectDevice, publishWindowed, readMetric, telemetryTopic, tempDir, vehiclePayload, vehicles, waitFor, writeRegistry } from './support/fleet.js';
+import { agentTestBed } from './support/test-bed.js';
 
 const TOKEN = 'node-token-photos';
+const bed = agentTestBed(TOKEN);
 const SECRET = 'integration-return-token-secret-0123456789';
 const [vehicle] = vehicles(1, 'VH-P');
-let receiver: TestReceiver;
 let agent: AgentProcess;
 let dir: string;
 let config: Record<string, unknown>;
 
 beforeAll(async () => {
-  receiver = await createTestReceiver({ token: TOKEN });
   dir = tempDir('photos');
   const returnAreasFile = join(dir, 'return-areas.json');
   writeFileSync(returnAreasFile, JSON.stringify({ areas: [{ id: 'depot', kind: 'circle', center: SITE, radiusM: 100 }] }));
@@ -35,16 +34,11 @@ beforeAll(async () => {
     devices: { registryFile: await writeRegistry(dir, [vehicle!]) },
     mqtt: { host: '127.0.0.1', port: 0 },
     http: { host: '127.0.0.1', port: 0 },
-    cloud: { url: receiver.url, token: TOKEN },
+    cloud: { url: bed.receiver.url, token: TOKEN },
     uplink: { baseBackoffMs: 50, maxBackoffMs: 300 },
     vision: { enabled: true, returnTokenSecret: SECRET, returnAreasFile },
   };
-  agent = await startAgentProcess(config, dir);
-});
-
-afterAll(async () => {
-  await agent?.kill('SIGTERM');
-  await receiver?.close();
+  agent = await bed.startAgent(config, dir);
 });
 
 async function upload(returnId: string, photos: Buffer[]): Promise<{ status: number; body: Record<string, unknown> & { events?: string[] } }> {
@@ -64,7 +58,7 @@ async function publishTelemetry(seqs: number[]): Promise<string[]> {
   return seqs.map((seq) => `${vehicle!.id}:p1:${seq}`);
 }
 
-const recordOf = (id: string): FleetRecord | undefined => receiver.records.find((r) => r.id === id);
+const recordOf = (id: string): FleetRecord | undefined => bed.receiver.records.find((r) => r.id === id);
 
 describe('return photos at the edge agent', () => {
   let firstReturn: Buffer[];
@@ -78,9 +72,9 @@ describe('return photos at the edge agent', () => {
 
   it('answers uploads with verdicts and sends the return events to the cloud ahead of a telemetry backlog', async () => {
     const [positioned] = await publishTelemetry([1]);
-    await waitFor(() => receiver.ids.includes(positioned!), 20_000, 'the positioning telemetry at the receiver');
+    await waitFor(() => bed.receiver.ids.includes(positioned!), 20_000, 'the positioning telemetry at the receiver');
 
-    await receiver.down();
+    await bed.receiver.down();
     const backlog = await publishTelemetry(Array.from({ length: 30 }, (_, i) => i + 2));
     firstReturn = await returnPhotos(900, 4, Date.now());
     const good = await upload('RT-INT-1', firstReturn);
@@ -101,15 +95,15 @@ describe('return photos at the edge agent', () => {
     const disguised = await upload('RT-INT-BAD2', [intact!, cutWithEoi]);
     expect(disguised).toMatchObject({ status: 422, body: { reason: 'image_truncated', photo: 1 } });
 
-    await receiver.up();
+    await bed.receiver.up();
     const eventIds = [...(good.body.events as string[]), ...(fraud.body.events as string[])];
-    await waitFor(() => [...eventIds, ...backlog].every((id) => receiver.ids.includes(id)), 30_000, 'return events and backlog at the receiver');
+    await waitFor(() => [...eventIds, ...backlog].every((id) => bed.receiver.ids.includes(id)), 30_000, 'return events and backlog at the receiver');
     expect(eventIds.map((id) => [recordOf(id)?.priority, (recordOf(id)?.payload as { type?: string }).type])).toEqual([
       ['critical', 'ReturnVerified'], ['critical', 'ReturnVerified'], ['critical', 'FraudDetected'],
     ]);
     expect(recordOf(eventIds[2]!)?.payload).toMatchObject({ data: { returnId: 'RT-INT-2', reasons: ['screen_recapture'] } });
-    const lastEvent = Math.max(...eventIds.map((id) => receiver.ids.indexOf(id)));
-    const firstBacklog = Math.min(...backlog.map((id) => receiver.ids.indexOf(id)));
+    const lastEvent = Math.max(...eventIds.map((id) => bed.receiver.ids.indexOf(id)));
+    const firstBacklog = Math.min(...backlog.map((id) => bed.receiver.ids.indexOf(id)));
     expect(lastEvent).toBeLessThan(firstBacklog);
 
     const http = agent.addresses.http as string;
@@ -119,14 +113,14 @@ describe('return photos at the edge agent', () => {
 
   it('still knows earlier photos and the vehicle position after a restart', async () => {
     expect(await agent.kill('SIGTERM')).toBe(0);
-    agent = await startAgentProcess(config, dir);
+    agent = await bed.startAgent(config, dir);
     const reused = await sharp(firstReturn[1]).jpeg({ quality: 75 }).toBuffer();
     const again = await upload('RT-INT-3', [...(await returnPhotos(930, 2, Date.now())), reused]);
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ verdict: 'rejected', parking: { state: 'inside' } });
     expect(again.body.reasons).toContain('photo_reused');
     const [verified, fraud] = again.body.events as [string, string];
-    await waitFor(() => receiver.ids.includes(verified) && receiver.ids.includes(fraud), 20_000, 'the events of the restarted agent');
+    await waitFor(() => bed.receiver.ids.includes(verified) && bed.receiver.ids.includes(fraud), 20_000, 'the events of the restarted agent');
     expect(recordOf(fraud)?.payload).toMatchObject({ type: 'FraudDetected', data: { scores: { photoReuse: 1 } } });
   });
 

@@ -1,11 +1,9 @@
 /**
  * A byte quota far below the offline backlog forces the buffer to compact and then evict
  * telemetry. Every critical event must survive, and the loss ledger read from /metrics must
- * account for exactly the acknowledged telemetry that never reached the receiver.
+ * account for exactly the acknowledged telemetry that never reached the bed.receiver.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestReceiver, type TestReceiver } from '../src/uplink/test-receiver.js';
-import { startAgentProcess, type AgentProcess } from './support/agent-process.js';
+import { describe, expect, it } from 'vitest';
 import {
   connectDevice,
   eventsTopic,
@@ -19,35 +17,26 @@ import {
   waitFor,
   writeRegistry,
 } from './support/fleet.js';
+import { agentTestBed } from './support/test-bed.js';
 
 const TOKEN = 'node-token-quota';
+const bed = agentTestBed(TOKEN);
 const [vehicle] = vehicles(1, 'VH-Q');
 const LOSS_REASONS = ['compacted', 'evicted_quota', 'evicted_disk', 'expired'];
-let receiver: TestReceiver;
-let agent: AgentProcess | undefined;
-
-beforeAll(async () => {
-  receiver = await createTestReceiver({ token: TOKEN });
-});
-
-afterAll(async () => {
-  await agent?.kill('SIGTERM');
-  await receiver.close();
-});
 
 describe('edge agent over its disk quota', () => {
   it('keeps every critical event and ledgers every telemetry record it dropped', async () => {
     const device = vehicle!;
     const dir = tempDir('quota');
-    await receiver.down();
-    agent = await startAgentProcess(
+    await bed.receiver.down();
+    const agent = await bed.startAgent(
       {
         nodeId: 'node-quota',
         dataDir: 'data',
         devices: { registryFile: await writeRegistry(dir, [device]) },
         mqtt: { host: '127.0.0.1', port: 0 },
         http: { host: '127.0.0.1', port: 0 },
-        cloud: { url: receiver.url, token: TOKEN },
+        cloud: { url: bed.receiver.url, token: TOKEN },
         uplink: { maxBatchRecords: 100, baseBackoffMs: 50, maxBackoffMs: 300 },
         // About 100 telemetry records fit; the disk floor is off so only the quota acts, and
         // with no live window every stored telemetry record may be compacted.
@@ -81,10 +70,10 @@ describe('edge agent over its disk quota', () => {
     expect(await readMetric(http, 'fleetwire_buffer_ledger_records_total', { reason: 'evicted_quota' })).toBeGreaterThan(0);
     expect(await readMetric(http, 'fleetwire_buffer_backlog_records', { priority: 'critical' })).toBe(10);
 
-    await receiver.up();
+    await bed.receiver.up();
     await waitFor(async () => (await readMetric(http, 'fleetwire_buffer_backlog_records')) === 0, 30_000, 'the backlog to drain');
 
-    const received = new Set(receiver.ids);
+    const received = new Set(bed.receiver.ids);
     expect(trips.filter((id) => !received.has(id))).toEqual([]);
     const telemetryIds = Array.from({ length: 600 }, (_, seq) => `${device.id}:q1:${seq}`);
     const missing = telemetryIds.filter((id) => !received.has(id));
