@@ -1,7 +1,7 @@
 /**
  * A byte quota far below the offline backlog forces the buffer to compact and then evict
  * telemetry. Every critical event must survive, and the loss ledger read from /metrics must
- * account for exactly the acknowledged telemetry that never reached the bed.receiver.
+ * account for exactly the acknowledged telemetry that never reached the receiver.
  */
 import { describe, expect, it } from 'vitest';
 import {
