@@ -11,7 +11,7 @@ import { createFleetService } from '../fleet/index.js';
 import { createAnalyticsService, type AnalyticsService } from './analytics-service.js';
 import type { AnalyticsServiceOptions } from './options.js';
 import { booked, HOUR, paid, reading, tripEnded } from './test-records.js';
-import { DAY_MS } from './utc-calendar.js';
+import { DAY_MS } from '../durations.js';
 
 const DAY1 = Date.UTC(2026, 0, 1);
 const DAY2 = DAY1 + DAY_MS;

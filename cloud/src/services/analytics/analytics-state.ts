@@ -20,7 +20,8 @@ import { advanceClock, createEventClock, isClosed, watermarkOf, type EventClock 
 import { noteBooking, noteTrip, type OpenBookings } from './open-bookings.js';
 import { dailyUsageEventId, demandSpikeEventId, isOwnReport, REPORT_TYPES } from './report-events.js';
 import type { AnalyticsRules } from './settings.js';
-import { DAY_MS, dayStartOf, windowStartOf } from './utc-calendar.js';
+import { DAY_MS } from '../durations.js';
+import { dayStartOf, windowStartOf } from './utc-calendar.js';
 
 /**
  * How long a booking's site is remembered, so a trip or payment on a later day is still

@@ -8,7 +8,7 @@ import { createOptionChecks } from '../../bus/option-checks.js';
 import { CloudError } from '../../errors.js';
 import type { FleetReader } from '../fleet/index.js';
 import { AnalyticsRulesSchema, type AnalyticsRules } from './settings.js';
-import { DAY_MS } from './utc-calendar.js';
+import { DAY_MS } from '../durations.js';
 
 export interface AnalyticsServiceOptions extends Partial<AnalyticsRules> {
   bus: Bus;

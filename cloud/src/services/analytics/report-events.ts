@@ -23,7 +23,8 @@ import {
   type SubjectKind,
 } from '@fleetwire/protocol';
 import { FLEET_AREA, type Area } from './booking-window.js';
-import { compactStamp, DAY_MS } from './utc-calendar.js';
+import { DAY_MS } from '../durations.js';
+import { compactStamp } from './utc-calendar.js';
 
 export const ANALYTICS_SOURCE = { kind: 'cloud', id: 'analytics' } as const;
 const EVENT_SOURCE = `${ANALYTICS_SOURCE.kind}:${ANALYTICS_SOURCE.id}`;

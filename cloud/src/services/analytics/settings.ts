@@ -3,9 +3,8 @@
  * schema under `analytics`; unknown keys are refused like everywhere else in the config.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { HOUR_MS, MINUTE_MS } from '../durations.js';
 
-const MINUTE_MS = 60_000;
-const HOUR_MS = 60 * MINUTE_MS;
 
 /** Everything the decisions use; `createAnalyticsService` takes these as options. */
 const rules = {

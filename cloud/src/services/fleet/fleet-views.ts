@@ -8,6 +8,7 @@ import type { BatteryLowAlert, ChargerState, ConnectorState, FleetState, LastSee
 import { isNewer } from './newer-wins.js';
 import type { ChargerView, FleetSummary, RecentEventView, VehicleStatus, VehicleView } from './schemas.js';
 import type { FleetJudgement } from './settings.js';
+import { DAY_MS } from '../durations.js';
 
 export function isOffline(lastSeen: LastSeen | null, now: number, judgement: FleetJudgement): boolean {
   return lastSeen === null || now - lastSeen.receivedAt > judgement.offlineAfterMs;
@@ -62,7 +63,6 @@ export function vehicleView(vehicle: VehicleState, now: number, judgement: Fleet
 
 /** Days a MaintenanceRequired stays open past the failure it predicted. */
 export const MAINTENANCE_GRACE_DAYS = 7;
-const DAY_MS = 86_400_000;
 
 /**
  * No event closes a MaintenanceRequired (the protocol has none; the maintenance service only

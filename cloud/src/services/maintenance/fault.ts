@@ -9,6 +9,7 @@
  */
 import type { Assessment } from './assessment.js';
 import type { PredictionSettings } from './settings.js';
+import { DAY_MS } from '../durations.js';
 
 export interface CodeHistory {
   /** Start times of the episodes within the window, oldest first (the newest MAX_EPISODES). */
@@ -24,7 +25,6 @@ export interface FaultHistory {
   codes: Map<string, CodeHistory>;
 }
 
-const DAY_MS = 86_400_000;
 /** Episodes kept per code: enough to tell any sane `episodes` setting, and a flickering code cannot grow memory. */
 const MAX_EPISODES = 64;
 

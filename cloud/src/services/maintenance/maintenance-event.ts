@@ -19,12 +19,12 @@ import {
   type EventRecord,
 } from '@fleetwire/protocol';
 import type { Assessment } from './assessment.js';
+import { DAY_MS } from '../durations.js';
 
 /** The service's name: the event source `cloud:maintenance` and the device part of its ids. */
 export const MAINTENANCE_SOURCE_ID = 'maintenance';
 export const MAINTENANCE_SOURCE = formatEventSource('cloud', MAINTENANCE_SOURCE_ID);
 
-const DAY_MS = 86_400_000;
 const MAX_DAYS = 3650;
 
 export function maintenanceEventId(vehicleId: string, component: string, at: number): string {

@@ -17,6 +17,7 @@ import { decodeDeviceMessage, type FleetRecord } from '@fleetwire/protocol';
 import { createFleetModel, resolveWorldSettings, type FaultSettings, type WorldSettings } from '@fleetwire/simulators';
 import { applyRecord, createMaintenancePredictor, type Raised } from './maintenance-predictor.js';
 import type { PredictionSettings } from './settings.js';
+import { DAY_MS } from '../durations.js';
 
 export interface FleetScenario {
   seed: number;
@@ -40,7 +41,6 @@ export interface ComponentScore {
 export type ComponentClass = 'tyre' | 'aux_battery' | 'traction_battery' | 'dtc';
 export const COMPONENT_CLASSES: readonly ComponentClass[] = ['tyre', 'aux_battery', 'traction_battery', 'dtc'];
 
-const DAY_MS = 86_400_000;
 const STEP_MS = 60_000;
 const START = Date.UTC(2025, 5, 2, 0, 0, 0);
 

@@ -18,6 +18,7 @@ import { figure, judgeFalling, type Assessment, type Horizon } from './assessmen
 import { addPoint } from './readings-window.js';
 import type { PredictionSettings } from './settings.js';
 import { fitTrend, type Point } from './trend.js';
+import { DAY_MS } from '../durations.js';
 
 export interface TractionBattery {
   /** Trips started and not yet ended, newest last. */
@@ -33,7 +34,6 @@ export interface TractionBattery {
 /** A vehicle has one trip open at a time; a few allow for events that arrive out of order. */
 const MAX_OPEN_TRIPS = 4;
 const MAX_ENDED_TRIPS = 16;
-const DAY_MS = 86_400_000;
 /** SAE J2012 "hybrid/EV battery pack deterioration": quoted as evidence when active. */
 export const BATTERY_DETERIORATION = 'P0A7F';
 

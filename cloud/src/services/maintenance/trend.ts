@@ -4,6 +4,7 @@
  * slowly under noise, so one estimator serves them all: ordinary least squares over a window of
  * readings, and the probability that the fitted line is past the threshold at the horizon.
  */
+import { DAY_MS } from '../durations.js';
 
 export interface Point {
   /** Trusted device time, ms since the Unix epoch. */
@@ -22,7 +23,6 @@ export interface Trend {
   spanDays: number;
 }
 
-const DAY_MS = 86_400_000;
 
 /** Least squares of value on time; undefined with fewer than three points or no time span. */
 export function fitTrend(points: readonly Point[]): Trend | undefined {

@@ -21,6 +21,7 @@ import { figure, judgeFalling, type Assessment, type Horizon } from './assessmen
 import { addPoint, type WindowLimits } from './readings-window.js';
 import type { PredictionSettings } from './settings.js';
 import { fitTrend, type Point } from './trend.js';
+import { DAY_MS } from '../durations.js';
 
 export type TyrePosition = keyof VehicleTelemetry['tyresKpa'];
 export const TYRE_POSITIONS: readonly TyrePosition[] = ['fl', 'fr', 'rl', 'rr'];
@@ -34,7 +35,6 @@ export interface TyreWindows {
 
 type TyreSettings = PredictionSettings['tyre'];
 
-const DAY_MS = 86_400_000;
 const KELVIN = 273.15;
 
 export function createTyreWindows(): TyreWindows {

@@ -18,6 +18,7 @@ import {
 } from './traction-battery.js';
 import type { Point } from './trend.js';
 import { assessTyre, createTyreWindows, observeTyres, type TyreWindows } from './tyre.js';
+import { MINUTE_MS } from '../durations.js';
 
 export interface VehicleCondition {
   /** Trusted time the ignition was last seen on or the vehicle moving (its first reading, until then). */
@@ -31,7 +32,6 @@ export interface VehicleCondition {
   findings: Findings;
 }
 
-const MINUTE_MS = 60_000;
 
 export function createVehicleCondition(): VehicleCondition {
   return {
