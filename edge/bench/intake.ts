@@ -11,12 +11,12 @@
  * its subscriber receives every message). The agent runs as its own process with the uplink
  * off, exactly as in production otherwise (synchronous=full by default: every commit fsynced).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { hashPassword } from '../src/intake/auth/password-hash.js';
 import { startAgentProcess } from '../test/support/agent-process.js';
+import { vehicles, writeRegistry, type TestDevice } from '../test/support/fleet.js';
 import { benchOptions } from './bench-options.js';
 import { spawnMosquitto } from './peer-mosquitto.js';
 
@@ -37,8 +37,7 @@ const ROUNDS = Number(values.rounds);
 const PER_CLIENT = Math.ceil(MESSAGES / CLIENTS);
 const TOTAL = PER_CLIENT * CLIENTS;
 
-interface Device { id: string; password: string }
-const devices: Device[] = Array.from({ length: CLIENTS }, (_, i) => ({ id: `VH-B${String(i).padStart(4, '0')}`, password: `bench-${i}` }));
+const devices = vehicles(CLIENTS, 'VH-B');
 
 function payload(deviceId: string, epoch: string, seq: number): Buffer {
   return Buffer.from(
@@ -61,7 +60,7 @@ async function publishLoad(clients: MqttClient[], epoch: string): Promise<void> 
     clients.map(
       (client, index) =>
         new Promise<void>((resolvePromise, reject) => {
-          const device = devices[index] as Device;
+          const device = devices[index] as TestDevice;
           const topic = `fleetwire/v1/vehicle/${device.id}/telemetry`;
           let sent = 0;
           let acked = 0;
@@ -124,13 +123,11 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fw-bench-intake-'));
-  const entries = await Promise.all(devices.map(async (d) => ({ id: d.id, kind: 'vehicle', passwordHash: await hashPassword(d.password) })));
-  writeFileSync(join(dir, 'devices.json'), JSON.stringify({ devices: entries }));
   const agent = await startAgentProcess(
     {
       nodeId: 'bench-node',
       dataDir: join(dir, 'data'),
-      devices: { registryFile: join(dir, 'devices.json') },
+      devices: { registryFile: await writeRegistry(dir, devices) },
       mqtt: { host: '127.0.0.1', port: 0 },
       http: { host: '127.0.0.1', port: 0 },
       buffer: { ...(JSON.parse(values.buffer) as Record<string, unknown>), synchronous: values.synchronous },
@@ -141,7 +138,7 @@ async function main(): Promise<void> {
   const agentRates: number[] = [];
   const mosquittoRates: number[] = [];
   try {
-    console.log(`load: ${TOTAL} QoS 1 messages (~${payload('VH-B0000', 'x', 0).length} B), ${CLIENTS} clients, window ${WINDOW}; agent synchronous=${values.synchronous}`);
+    console.log(`load: ${TOTAL} QoS 1 messages (~${payload('VH-B000', 'x', 0).length} B), ${CLIENTS} clients, window ${WINDOW}; agent synchronous=${values.synchronous}`);
     for (let round = 1; round <= ROUNDS; round++) {
       const viaMosquitto = await mosquittoRound(mosquitto.url, round);
       const viaAgent = await agentRound(agent.addresses.mqtt as string, round);
