@@ -7,7 +7,7 @@
  *   npx tsx cloud/bench/ingest-vs-kcat.ts [--records 100000] [--rounds 3] [--nodes 8] [--devices 1000]
  *     [--batch 500] [--warmup 20000] [--kcat /usr/bin/kcat] [--port 29192] [--cpu-profile file.cpuprofile]
  *
- * Starts a private single-node Kafka (bench-broker.ts) and, in this process, the cloud
+ * Starts a private single-node Kafka (from @fleetwire/test-servers) and, in this process, the cloud
  * (`startCloud`, Kafka bus, one inline node entry per simulated edge node with a fresh token).
  * Each round, alternating which goes first:
  * (a) ingest — N vehicle telemetry records, pre-encoded as edge batches (gzip NDJSON), POSTed by
@@ -31,7 +31,7 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { resolveCloudConfig } from '../src/config.js';
 import { issueToken } from '../src/ingest/auth/tokens.js';
 import { startCloud } from '../src/main.js';
-import { startBenchBroker } from './bench-broker.js';
+import { startBenchBroker } from '@fleetwire/test-servers';
 import { edgeBatches, sendFleet, vehicleRecords, type BenchNode } from './ingest-bench-fleet.js';
 
 const { values: args } = parseArgs({
@@ -54,7 +54,7 @@ if (args.help) {
 
 Ingest → Kafka (edge batches POSTed to the cloud in this process, which produces them to Kafka)
 vs kcat producing the same records straight to Kafka, on a private single-node Kafka
-(bench-broker.ts; never the shared test broker). Prints records/s and the ratio; not a test.
+(@fleetwire/test-servers; never the shared test broker). Prints records/s and the ratio; not a test.
 
   --records N        records per round and side (default 100000)
   --rounds N         rounds, the order alternating (default 3)

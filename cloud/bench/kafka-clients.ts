@@ -4,7 +4,7 @@
  *   npx tsx cloud/bench/kafka-clients.ts [--records 200000] [--warmup 30000] [--batch 500] [--in-flight 1,4,8]
  *     [--clients bus,kafkajs,platformatic] [--skip-restart] [--skip-rebalance] [--port 29092]
  *
- * Starts a private single-node Kafka (bench-broker.ts), then for each client (kafka-bench-clients.ts),
+ * Starts a private single-node Kafka (from @fleetwire/test-servers), then for each client (kafka-bench-clients.ts),
  * after `--warmup` untimed records (a fresh JVM and a cold client would penalise whoever goes first):
  * 1. throughput — keyed produce, acks=all, idempotent, ~300-byte records in batches of `--batch`,
  *    with each `--in-flight` number of batches in flight; the topic is read back: unique, duplicates;
@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { startBenchBroker, type BenchBroker } from './bench-broker.js';
+import { startBenchBroker, type BenchBroker } from '@fleetwire/test-servers';
 import { kafkajsProducer, platformaticKafka, theBus, type BenchRecord, type ClientUnderTest } from './kafka-bench-clients.js';
 
 const { values: args } = parseArgs({
@@ -38,7 +38,7 @@ if (args.help) {
   console.log(`Usage: npx tsx cloud/bench/kafka-clients.ts [options]
 
 kafkajs vs @platformatic/kafka vs the bus's own producer on a private single-node Kafka
-(bench-broker.ts; never the shared test broker). Prints figures; not a test.
+(@fleetwire/test-servers; never the shared test broker). Prints figures; not a test.
 
   --records N          records per throughput run (default 200000; 30000 takes a few minutes on 2 cores)
   --warmup N           untimed records per client first (default 30000)

@@ -4,7 +4,7 @@
  *
  *   npx tsx cloud/bench/tsdb-sink.ts [--records 100000] [--port 28428 | --url http://host:8428]
  *
- * Without --url it starts a private VictoriaMetrics (bench-broker.ts: the test server's flags, its
+ * Without --url it starts a private VictoriaMetrics (from @fleetwire/test-servers: the test server's flags, its
  * own folder and port) and stops it at the end, so the shared test server is neither loaded nor
  * filled with bench series.
  *
@@ -24,7 +24,7 @@ import { Registry } from 'prom-client';
 import { createEmbeddedBus } from '../src/bus/embedded/index.js';
 import { createTsdbSink } from '../src/sinks/tsdb/index.js';
 import { onTopic, vehicleSample } from '../src/sinks/tsdb/test-records.js';
-import { startBenchVictoriaMetrics, type BenchServer } from './bench-broker.js';
+import { startBenchVictoriaMetrics, type BenchServer } from '@fleetwire/test-servers';
 
 const { values: args } = parseArgs({
   options: {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUS_TOPICS } from '@fleetwire/protocol';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestServers } from '../../deploy/src/test-servers/servers.js';
+import { createTestServers } from '@fleetwire/test-servers';
 import { resolveCloudConfig } from '../src/config.js';
 import { issueToken } from '../src/ingest/auth/tokens.js';
 import { batchOf, vehicleRecord } from '../src/ingest/testing/batches.js';

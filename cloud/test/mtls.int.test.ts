@@ -2,7 +2,7 @@
  * The whole cloud on one machine — embedded bus, HTTPS with client certificates — over real
  * TLS: a node authenticates by its certificate's CN, strangers and unverified certificates are
  * refused, and what was accepted is on the embedded bus. Certificates are made with openssl
- * (deploy/test/certificates.ts).
+ * (@fleetwire/test-servers/certificates).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUS_TOPICS } from '@fleetwire/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthority, issueCertificate } from '../../deploy/test/certificates.js';
+import { createAuthority, issueCertificate } from '@fleetwire/test-servers/certificates';
 import { createBus, type DeliveredMessage } from '../src/bus/bus.js';
 import { busConfigOf, resolveCloudConfig, type CloudConfig } from '../src/config.js';
 import { issueToken } from '../src/ingest/auth/tokens.js';

@@ -1,13 +1,13 @@
 /**
  * The other two listeners of the real agent process: MQTT over TLS with client certificates
- * (the CN is the device id; certificates come from a throwaway CA, deploy/test/certificates.ts)
+ * (the CN is the device id; certificates come from a throwaway CA, @fleetwire/test-servers/certificates)
  * and MQTT over WebSocket with a password.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthority, issueCertificate } from '../../deploy/test/certificates.js';
+import { createAuthority, issueCertificate } from '@fleetwire/test-servers/certificates';
 import { startAgentProcess, type AgentProcess } from './support/agent-process.js';
 import { readMetric, telemetryTopic, tempDir, vehiclePayload, writeRegistry } from './support/fleet.js';
 

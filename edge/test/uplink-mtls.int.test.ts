@@ -3,11 +3,11 @@
  * certificates required, node identity from the certificate CN): an agent holding the private CA
  * and a client certificate — and no token — delivers what its devices publish; an agent whose
  * client certificate comes from a foreign CA, and one that does not trust the cloud's
- * certificate, deliver nothing and keep their backlog. Certificates: deploy/test/certificates.ts.
+ * certificate, deliver nothing and keep their backlog. Certificates: @fleetwire/test-servers/certificates.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthority, issueCertificate, type CertificateFiles } from '../../deploy/test/certificates.js';
+import { createAuthority, issueCertificate, type CertificateFiles } from '@fleetwire/test-servers/certificates';
 import { startAgentProcess, type AgentProcess } from './support/agent-process.js';
 import { startCloudProcess, type CloudProcess } from './support/cloud-process.js';
 import { connectDevice, publishWindowed, readMetric, telemetryTopic, tempDir, vehiclePayload, vehicles, waitFor, writeRegistry, type TestDevice } from './support/fleet.js';

@@ -43,7 +43,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'test-servers',
     summary: 'install, start, stop or inspect the real Kafka, VictoriaMetrics and Mosquitto used by tests',
-    run: async (argv) => (await import('../test-servers/cli.js')).runTestServersCommand(argv),
+    run: async (argv) => (await import('@fleetwire/test-servers')).runTestServersCommand(argv),
   },
 ];
 

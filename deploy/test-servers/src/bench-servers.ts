@@ -1,6 +1,6 @@
 /**
  * Private servers for the benchmarks — a single-node Kafka, and a VictoriaMetrics for the sink
- * bench — built with the test-servers module's own definitions (same config, same jars) but in
+ * bench — built with this package's own server definitions (same config, same jars) but in
  * their own folder and on their own ports, so a benchmark never loads, fills or restarts the
  * shared test servers other test runs are using. Unlike a fresh test-server start, `restart`
  * keeps the data folder: a restart must not lose what was acked. The servers run detached; an
@@ -11,11 +11,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { kafkaServer } from '../../deploy/src/test-servers/kafka.js';
-import { isOurProcess, isPortOpen, spawnDetached, stopProcess, waitUntilReady, type LaunchPlan } from '../../deploy/src/test-servers/process.js';
-import type { ServerDefinition } from '../../deploy/src/test-servers/server.js';
-import { readTestServerSettings } from '../../deploy/src/test-servers/settings.js';
-import { victoriaMetricsServer } from '../../deploy/src/test-servers/victoria-metrics.js';
+import { kafkaServer } from './kafka.js';
+import { isOurProcess, isPortOpen, spawnDetached, stopProcess, waitUntilReady, type LaunchPlan } from './process.js';
+import type { ServerDefinition } from './server.js';
+import { readTestServerSettings } from './settings.js';
+import { victoriaMetricsServer } from './victoria-metrics.js';
 
 export interface BenchServer {
   readonly address: string;

@@ -1,7 +1,7 @@
 /**
  * Throwaway certificates for TLS tests, made with the openssl CLI: a CA, and keys +
  * certificates signed by it. Files land in `dir` as `{name}.key` / `{name}.crt`. Shared by the
- * cloud's mTLS test and the edge's uplink mTLS tests (import it by relative path; tests only).
+ * cloud's mTLS test and the edge's uplink mTLS tests through `@fleetwire/test-servers/certificates`.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';

@@ -12,7 +12,7 @@ import type { TestServerSettings } from './settings.js';
  */
 export function mosquittoConfig(host: string, port: number): string {
   return [
-    '# fleetwire test broker: written by deploy/src/test-servers, rewritten on every start',
+    '# fleetwire test broker: written by @fleetwire/test-servers, rewritten on every start',
     `listener ${port} ${host}`,
     'allow_anonymous true',
     'persistence false',

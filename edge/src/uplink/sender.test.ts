@@ -1,6 +1,6 @@
 /**
  * The sender over real sockets on loopback: plain HTTP, HTTPS with a private CA, and a server
- * that demands a client certificate. Certificates come from deploy/test/certificates.ts.
+ * that demands a client certificate. Certificates come from @fleetwire/test-servers/certificates.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { encodeBatch } from '@fleetwire/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthority, issueCertificate, type CertificateFiles } from '../../../deploy/test/certificates.js';
+import { createAuthority, issueCertificate, type CertificateFiles } from '@fleetwire/test-servers/certificates';
 import { telemetryRecord } from '../buffer/test-records.js';
 import { createSender, type SendResult, type SenderOptions } from './sender.js';
 

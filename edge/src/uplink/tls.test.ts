@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAuthority, issueCertificate, type CertificateFiles } from '../../../deploy/test/certificates.js';
+import { createAuthority, issueCertificate, type CertificateFiles } from '@fleetwire/test-servers/certificates';
 import type { RecordBuffer } from '../buffer/buffer.js';
 import { EdgeError } from '../errors.js';
 import { resolveUplinkOptions } from './options.js';
