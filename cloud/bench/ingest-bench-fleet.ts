@@ -4,13 +4,8 @@
  * fleet of nodes that each send their batches one at a time, as the uplink does, re-sending a
  * batch the cloud answered 429/503 after its Retry-After.
  */
-import {
-  BATCH_PATH,
-  FIXTURE_TIME,
-  encodeBatch,
-  vehicleRecordFixture,
-  type VehicleTelemetryRecord,
-} from '@fleetwire/protocol';
+import { BATCH_PATH, encodeBatch, type VehicleTelemetryRecord } from '@fleetwire/protocol';
+import { FIXTURE_TIME, vehicleRecordFixture } from '@fleetwire/protocol/testing';
 
 export interface BenchNode {
   id: string;

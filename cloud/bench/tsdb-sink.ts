@@ -23,7 +23,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createEmbeddedBus } from '../src/bus/embedded/index.js';
 import { createTsdbSink } from '../src/sinks/tsdb/index.js';
-import { onTopic, vehicleSample } from '../src/sinks/tsdb/test-records.js';
+import { onTopic, vehicleSample } from '../test/support/tsdb-records.js';
 import { startBenchVictoriaMetrics, type BenchServer } from '@fleetwire/test-servers';
 
 const { values: args } = parseArgs({

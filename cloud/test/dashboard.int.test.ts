@@ -11,9 +11,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveCloudConfig } from '../src/config.js';
 import { issueToken } from '../src/ingest/auth/tokens.js';
-import { batchOf, batchOfLines } from '../src/ingest/testing/batches.js';
+import { batchOf, batchOfLines } from './support/batches.js';
 import { startCloud, type RunningCloud } from '../src/main.js';
-import { connectorReading, eventRecord, reading } from '../src/services/fleet/test-records.js';
+import { connectorReading, eventRecord, reading } from './support/fleet-records.js';
 import { sendBatch } from './support/sender.js';
 
 const NODE = 'node-dash';

@@ -11,7 +11,7 @@ import { BUS_TOPICS, type FleetRecord } from '@fleetwire/protocol';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { resolveCloudConfig } from '../src/config.js';
 import { issueToken } from '../src/ingest/auth/tokens.js';
-import { batchOf, batchOfLines, chargerRecord, tripEndedRecord, vehicleRecord } from '../src/ingest/testing/batches.js';
+import { batchOf, batchOfLines, chargerRecord, tripEndedRecord, vehicleRecord } from './support/batches.js';
 import { startCloud, type RunningCloud } from '../src/main.js';
 import { readTopics, type ReadMessage } from './support/kafka.js';
 import { sendBatch } from './support/sender.js';

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestServers } from '@fleetwire/test-servers';
 import { resolveCloudConfig } from '../src/config.js';
 import { issueToken } from '../src/ingest/auth/tokens.js';
-import { batchOf, vehicleRecord } from '../src/ingest/testing/batches.js';
+import { batchOf, vehicleRecord } from './support/batches.js';
 import { startCloud, type RunningCloud } from '../src/main.js';
 import { readTopics, restoreTopics } from './support/kafka.js';
 import { sendBatch, sendWithRetry, type SendResult } from './support/sender.js';

@@ -14,7 +14,7 @@ import { createAuthority, issueCertificate } from '@fleetwire/test-servers/certi
 import { createBus, type DeliveredMessage } from '../src/bus/bus.js';
 import { busConfigOf, resolveCloudConfig, type CloudConfig } from '../src/config.js';
 import { issueToken } from '../src/ingest/auth/tokens.js';
-import { batchOf, vehicleRecord, type RawBatch } from '../src/ingest/testing/batches.js';
+import { batchOf, vehicleRecord, type RawBatch } from './support/batches.js';
 import { startCloud, type RunningCloud } from '../src/main.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fw-cloud-mtls-'));

@@ -3,12 +3,12 @@ import { BUS_TOPICS } from '@fleetwire/protocol';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { expect, inject, it } from 'vitest';
-import { readTopics } from '../../../test/support/kafka.js';
-import { createKafkaBus } from '../../bus/kafka/index.js';
-import { CloudError } from '../../errors.js';
-import { createInfluxWriter, type InfluxWriter } from './influx-writer.js';
-import { chargerSample, onTopic, vehicleSample } from './test-records.js';
-import { createTsdbSink } from './tsdb-sink.js';
+import { readTopics } from './support/kafka.js';
+import { createKafkaBus } from '../src/bus/kafka/index.js';
+import { CloudError } from '../src/errors.js';
+import { createInfluxWriter, type InfluxWriter } from '../src/sinks/tsdb/influx-writer.js';
+import { chargerSample, onTopic, vehicleSample } from './support/tsdb-records.js';
+import { createTsdbSink } from '../src/sinks/tsdb/tsdb-sink.js';
 
 interface ExportedSeries { metric: Record<string, string>; values: number[]; timestamps: number[] }
 

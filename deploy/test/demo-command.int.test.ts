@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { BUS_TOPICS, type FleetRecord } from '@fleetwire/protocol';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { fetchMetrics, sumMetric } from '../src/demo/metrics-text.js';
-import { exportSeries, readBetween, topicEnds } from './fleet-readback.js';
+import { exportSeries, readBetween, topicEnds } from './support/fleet-readback.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const PORTS = { mqtt: 21_983, edgeHttp: 21_980, cloud: 21_990 };

@@ -19,10 +19,10 @@ import { hashPassword } from '@fleetwire/edge';
 import { BUS_TOPICS } from '@fleetwire/protocol';
 import { createFleetSimulation, deviceRegistry, type FleetStats, type LedgerEntry } from '@fleetwire/simulators';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startAgentProcess } from '../../edge/test/support/agent-process.js';
+import { startAgentProcess } from '@fleetwire/edge/testing';
 import { fetchMetrics, sumMetric } from '../src/demo/metrics-text.js';
-import { accountFleet, type FleetAccounting } from './fleet-accounting.js';
-import { exportSeries, readBetween, readEdgeBuffer, topicEnds, type ExportedSeries, type QuarantineRow } from './fleet-readback.js';
+import { accountFleet, type FleetAccounting } from './support/fleet-accounting.js';
+import { exportSeries, readBetween, readEdgeBuffer, topicEnds, type ExportedSeries, type QuarantineRow } from './support/fleet-readback.js';
 
 const FLEET = { vehicles: 6, chargers: 2, seed: 7301, speed: 60 };
 // Rates far above the defaults so that a 20 s run meets every fault several times.

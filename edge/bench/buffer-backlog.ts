@@ -15,7 +15,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OutgoingBatch } from '../src/buffer/buffer.js';
 import { createSqliteBuffer } from '../src/buffer/sqlite/index.js';
-import { telemetryRecord } from '../src/buffer/test-records.js';
+import { telemetryRecord } from '../test/support/telemetry-records.js';
 import { benchOptions } from './bench-options.js';
 
 const values = benchOptions(

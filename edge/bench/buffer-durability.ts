@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createSqliteBuffer } from '../src/buffer/sqlite/index.js';
-import { telemetryRecord } from '../src/buffer/test-records.js';
+import { telemetryRecord } from '../test/support/telemetry-records.js';
 import { benchOptions } from './bench-options.js';
 
 const values = benchOptions('node --import tsx edge/bench/buffer-durability.ts [--seconds 3] [--producers 200]   (seconds per cell)', { seconds: '3', producers: '200' });

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { issueReturnToken } from '../src/http/photos/return-token.js';
 import { loadReturnModels, type ReturnModels } from '../src/vision/models/models.js';
 import { preparePhoto } from '../src/vision/photos/preprocess.js';
-import { returnPhotos, SITE } from '../src/vision/test-photos.js';
+import { returnPhotos, SITE } from '../test/support/photos.js';
 import { startAgentProcess } from '../test/support/agent-process.js';
 import { connectDevice, readMetric, telemetryTopic, tempDir, vehiclePayload, vehicles, writeRegistry } from '../test/support/fleet.js';
 import { benchOptions } from './bench-options.js';

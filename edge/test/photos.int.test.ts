@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import type { FleetRecord } from '@fleetwire/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { issueReturnToken } from '../src/http/photos/return-token.js';
-import { returnPhoto, returnPhotos, SITE } from '../src/vision/test-photos.js';
+import { returnPhoto, returnPhotos, SITE } from './support/photos.js';
 import type { AgentProcess } from './support/agent-process.js';
 import { connectDevice, publishWindowed, readMetric, telemetryTopic, tempDir, vehiclePayload, vehicles, waitFor, writeRegistry } from './support/fleet.js';
 import { agentTestBed } from './support/test-bed.js';

@@ -3,13 +3,8 @@
  * Prints validations/s of decodeDeviceMessage and, as a same-run peer, of bare JSON.parse on
  * the same bytes (the ratio holds across noisy machines; absolute figures don't).
  */
-import {
-  FIXTURE_TIME,
-  decodeDeviceMessage,
-  toPayloadBytes,
-  vehicleTelemetryFixture,
-  type DeviceMessageInput,
-} from '../src/index.js';
+import { decodeDeviceMessage, type DeviceMessageInput } from '../src/index.js';
+import { FIXTURE_TIME, toPayloadBytes, vehicleTelemetryFixture } from '../test/support/fixtures.js';
 
 const USAGE = 'node --import tsx protocol/bench/validate.bench.ts [seconds = 2]';
 const argument = process.argv[2];

@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeBatch, deriveBatchId, encodeBatch, type DecodeBatchOptions } from './batch.js';
 import { ProtocolError } from './errors.js';
-import { FIXTURE_NODE_ID, chargerRecordFixture, eventRecordFixture, vehicleRecordFixture } from './fixtures.js';
+import { FIXTURE_NODE_ID, chargerRecordFixture, eventRecordFixture, vehicleRecordFixture } from '../test/support/fixtures.js';
 
 const LIMITS: DecodeBatchOptions = { contentEncoding: 'gzip', maxBytes: 1_000_000, maxDecompressedBytes: 4_000_000 };
 

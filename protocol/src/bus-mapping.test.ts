@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BUS_TOPICS, fromBusValue, toBusMessage, toDeadLetter, DEAD_LETTER_DETAIL_MAX } from './bus-mapping.js';
-import { chargerRecordFixture, eventRecordFixture, vehicleRecordFixture } from './fixtures.js';
+import { chargerRecordFixture, eventRecordFixture, vehicleRecordFixture } from '../test/support/fixtures.js';
 
 describe('toBusMessage', () => {
   it('vehicle telemetry → fleetwire.telemetry.vehicle keyed by vehicle id', () => {

@@ -7,7 +7,7 @@ import {
   toPayloadBytes,
   tripEndedEventFixture,
   vehicleTelemetryFixture,
-} from './fixtures.js';
+} from '../test/support/fixtures.js';
 import type { Identity } from './topics.js';
 import { validateRecord } from './records.js';
 

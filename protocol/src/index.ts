@@ -14,4 +14,3 @@ export * from './batch.js';
 export * from './bus-mapping.js';
 export * from './line-protocol.js';
 export * from './redact-url.js';
-export * from './fixtures.js';

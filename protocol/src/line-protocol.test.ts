@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chargerRecordFixture, eventRecordFixture, vehicleRecordFixture, FIXTURE_TIME } from './fixtures.js';
+import { chargerRecordFixture, eventRecordFixture, vehicleRecordFixture, FIXTURE_TIME } from '../test/support/fixtures.js';
 import { escapeKey, escapeMeasurement, escapeStringField, formatLineProtocol, toPoints } from './line-protocol.js';
 
 describe('toPoints', () => {

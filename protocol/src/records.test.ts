@@ -5,7 +5,7 @@ import {
   eventRecordFixture,
   tripEndedEventFixture,
   vehicleRecordFixture,
-} from './fixtures.js';
+} from '../test/support/fixtures.js';
 import { createEvent } from './events/envelope.js';
 import { EVENT_TYPES, type EventType } from './events/types.js';
 import { classifyPriority, createEventRecord, trustedTime, validateRecord, type FleetRecord } from './records.js';

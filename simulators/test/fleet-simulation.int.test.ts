@@ -1,8 +1,8 @@
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { createFleetSimulation, type FleetSimulation } from './fleet/fleet-simulation.js';
-import { messageIdOf } from './ledger/message-id-of.js';
-import { runLoad } from './loadgen/run-load.js';
+import { createFleetSimulation, type FleetSimulation } from '../src/fleet/fleet-simulation.js';
+import { messageIdOf } from '../src/ledger/message-id-of.js';
+import { runLoad } from '../src/loadgen/run-load.js';
 
 /** A subscriber on the real Mosquitto that counts what arrives, by message id and by exact bytes. */
 async function subscribe(url: string, filter: string): Promise<{ client: MqttClient; ids: Map<string, number>; bytes: Set<string>; total: () => number }> {

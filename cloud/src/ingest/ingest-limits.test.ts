@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { batchOf, vehicleRecord, zipBomb } from './testing/batches.js';
-import { createIngestApp, NODE_ID, type IngestApp } from './testing/ingest-app.js';
+import { batchOf, vehicleRecord, zipBomb } from '../../test/support/batches.js';
+import { createIngestApp, NODE_ID, type IngestApp } from '../../test/support/ingest-app.js';
 
 let ingest: IngestApp;
 

@@ -1,8 +1,8 @@
 import { gzipSync } from 'node:zlib';
 import { BUS_TOPICS } from '@fleetwire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { batchOf, batchOfLines, chargerRecord, tripEndedRecord, vehicleRecord } from './testing/batches.js';
-import { createIngestApp, NODE_ID, type IngestApp } from './testing/ingest-app.js';
+import { batchOf, batchOfLines, chargerRecord, tripEndedRecord, vehicleRecord } from '../../test/support/batches.js';
+import { createIngestApp, NODE_ID, type IngestApp } from '../../test/support/ingest-app.js';
 import { TRUNCATED_HEADER } from './triage.js';
 
 let ingest: IngestApp;

@@ -1,10 +1,10 @@
 /** Records and rules for the analytics tests: the usage events with chosen values, on top of the fleet tests' builders. */
 import type { EventRecord } from '@fleetwire/protocol';
 import { Value } from '@sinclair/typebox/value';
-import { eventRecord } from '../fleet/test-records.js';
-import { AnalyticsRulesSchema, type AnalyticsRules } from './settings.js';
+import { eventRecord } from './fleet-records.js';
+import { AnalyticsRulesSchema, type AnalyticsRules } from '../../src/services/analytics/settings.js';
 
-export { connectorReading, reading, T0 } from '../fleet/test-records.js';
+export { connectorReading, reading, T0 } from './fleet-records.js';
 
 export const HOUR = 3_600_000;
 

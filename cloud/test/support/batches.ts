@@ -3,18 +3,8 @@
  * hand-made bodies (raw NDJSON lines, broken gzip) that encodeBatch would refuse to build.
  */
 import { gzipSync } from 'node:zlib';
-import {
-  chargerRecordFixture,
-  deriveBatchId,
-  encodeBatch,
-  eventRecordFixture,
-  vehicleRecordFixture,
-  FIXTURE_TIME,
-  type ChargerTelemetryRecord,
-  type EventRecord,
-  type FleetRecord,
-  type VehicleTelemetryRecord,
-} from '@fleetwire/protocol';
+import { deriveBatchId, encodeBatch, type ChargerTelemetryRecord, type EventRecord, type FleetRecord, type VehicleTelemetryRecord } from '@fleetwire/protocol';
+import { chargerRecordFixture, eventRecordFixture, vehicleRecordFixture, FIXTURE_TIME } from '@fleetwire/protocol/testing';
 
 export function vehicleRecord(deviceId: string, seq: number, time = FIXTURE_TIME + seq * 1000): VehicleTelemetryRecord {
   const base = vehicleRecordFixture();

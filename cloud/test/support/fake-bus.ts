@@ -2,8 +2,8 @@
  * An in-memory Bus for unit tests of ingest: it records what was produced, can be told to fail
  * like a bus that lost its brokers, and can hold produce calls open to simulate a slow bus.
  */
-import type { Bus, BusMessage, Subscription } from '../../bus/bus.js';
-import { CloudError } from '../../errors.js';
+import type { Bus, BusMessage, Subscription } from '../../src/bus/bus.js';
+import { CloudError } from '../../src/errors.js';
 
 export interface FakeBus extends Bus {
   readonly produced: BusMessage[];

@@ -1,8 +1,8 @@
 /** Stand-ins for the TSDB in the sink's unit tests: an HTTP server, and a writer without one. */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CloudError } from '../../errors.js';
-import type { InfluxWriter } from './influx-writer.js';
+import { CloudError } from '../../src/errors.js';
+import type { InfluxWriter } from '../../src/sinks/tsdb/influx-writer.js';
 
 export interface FakeTsdbServer {
   url: string;

@@ -1,19 +1,7 @@
 /** Records for the fleet service's tests: readings with chosen values, and events of any type. */
-import {
-  createEvent,
-  createEventRecord,
-  eventDataFixture,
-  type ChargerTelemetry,
-  type ChargerTelemetryRecord,
-  type EventData,
-  type EventEnvelope,
-  type EventRecord,
-  type EventType,
-  type SubjectKind,
-  type VehicleTelemetry,
-  type VehicleTelemetryRecord,
-} from '@fleetwire/protocol';
-import { chargerRecord, vehicleRecord } from '../../ingest/testing/batches.js';
+import { createEvent, createEventRecord, type ChargerTelemetry, type ChargerTelemetryRecord, type EventData, type EventEnvelope, type EventRecord, type EventType, type SubjectKind, type VehicleTelemetry, type VehicleTelemetryRecord } from '@fleetwire/protocol';
+import { eventDataFixture } from '@fleetwire/protocol/testing';
+import { chargerRecord, vehicleRecord } from './batches.js';
 
 export const T0 = Date.UTC(2026, 0, 1, 8, 0, 0);
 

@@ -5,12 +5,12 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { metricsRoutes } from '../../http/metrics.js';
-import { createHttpServer } from '../../http/server.js';
-import { createNodeRegistry } from '../auth/node-registry.js';
-import { issueToken } from '../auth/tokens.js';
-import { ingestRoutes } from '../ingest.js';
-import { resolveIngestSettings, type IngestSettingsInput } from '../settings.js';
+import { metricsRoutes } from '../../src/http/metrics.js';
+import { createHttpServer } from '../../src/http/server.js';
+import { createNodeRegistry } from '../../src/ingest/auth/node-registry.js';
+import { issueToken } from '../../src/ingest/auth/tokens.js';
+import { ingestRoutes } from '../../src/ingest/ingest.js';
+import { resolveIngestSettings, type IngestSettingsInput } from '../../src/ingest/settings.js';
 import type { RawBatch } from './batches.js';
 import { createFakeBus, type FakeBus } from './fake-bus.js';
 

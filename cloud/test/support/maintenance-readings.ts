@@ -1,8 +1,8 @@
 /** Synthetic wear for the maintenance tests: a parked vehicle read every half hour, through a daily temperature swing. */
 import type { VehicleTelemetry, VehicleTelemetryRecord } from '@fleetwire/protocol';
-import { reading } from '../fleet/test-records.js';
-import type { PredictionSettings } from './settings.js';
-import { resolveMaintenanceSettings } from './options.js';
+import { reading } from './fleet-records.js';
+import type { PredictionSettings } from '../../src/services/maintenance/settings.js';
+import { resolveMaintenanceSettings } from '../../src/services/maintenance/options.js';
 
 export const DAY = 86_400_000;
 export const T0 = Date.UTC(2026, 0, 1);

@@ -3,7 +3,7 @@
  * the way the edge does on 409/429/503 — honouring retry-after (capped, to keep tests short) —
  * and reports every status it saw.
  */
-import type { RawBatch } from '../../src/ingest/testing/batches.js';
+import type { RawBatch } from './batches.js';
 
 export interface SendResult {
   status: number;

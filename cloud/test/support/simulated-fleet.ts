@@ -15,9 +15,9 @@
  */
 import { decodeDeviceMessage, type FleetRecord } from '@fleetwire/protocol';
 import { createFleetModel, resolveWorldSettings, type FaultSettings, type WorldSettings } from '@fleetwire/simulators';
-import { applyRecord, createMaintenancePredictor, type Raised } from './maintenance-predictor.js';
-import type { PredictionSettings } from './settings.js';
-import { DAY_MS } from '../durations.js';
+import { applyRecord, createMaintenancePredictor, type Raised } from '../../src/services/maintenance/maintenance-predictor.js';
+import type { PredictionSettings } from '../../src/services/maintenance/settings.js';
+import { DAY_MS } from '../../src/services/durations.js';
 
 export interface FleetScenario {
   seed: number;

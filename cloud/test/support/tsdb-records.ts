@@ -1,6 +1,7 @@
 /** Telemetry records for the sink's tests and benchmark: one vehicle, numbered samples. */
-import { chargerRecordFixture, toBusMessage, vehicleRecordFixture, type FleetRecord } from '@fleetwire/protocol';
-import type { BusMessage } from '../../bus/bus.js';
+import { toBusMessage, type FleetRecord } from '@fleetwire/protocol';
+import { chargerRecordFixture, vehicleRecordFixture } from '@fleetwire/protocol/testing';
+import type { BusMessage } from '../../src/bus/bus.js';
 
 export function vehicleSample(vehicleId: string, seq: number, ts: number): FleetRecord {
   const record = vehicleRecordFixture();

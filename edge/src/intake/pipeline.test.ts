@@ -1,12 +1,5 @@
-import {
-  chargerTelemetryFixture,
-  createEvent,
-  toPayloadBytes,
-  tripEndedEventFixture,
-  vehicleTelemetryFixture,
-  type DeviceIdentity,
-  type FleetRecord,
-} from '@fleetwire/protocol';
+import { createEvent, type DeviceIdentity, type FleetRecord } from '@fleetwire/protocol';
+import { chargerTelemetryFixture, toPayloadBytes, tripEndedEventFixture, vehicleTelemetryFixture } from '@fleetwire/protocol/testing';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';

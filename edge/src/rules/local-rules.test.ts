@@ -1,13 +1,5 @@
-import {
-  chargerRecordFixture,
-  chargerTelemetryFixture,
-  eventRecordFixture,
-  parseMessageId,
-  validateRecord,
-  vehicleRecordFixture,
-  vehicleTelemetryFixture,
-  type FleetRecord,
-} from '@fleetwire/protocol';
+import { parseMessageId, validateRecord, type FleetRecord } from '@fleetwire/protocol';
+import { chargerRecordFixture, chargerTelemetryFixture, eventRecordFixture, vehicleRecordFixture, vehicleTelemetryFixture } from '@fleetwire/protocol/testing';
 import { describe, expect, it } from 'vitest';
 import { ruleEventId } from '../message-ids.js';
 import { createLocalRules, type LocalRulesOptions } from './local-rules.js';

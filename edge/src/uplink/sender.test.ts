@@ -12,7 +12,7 @@ import type { TLSSocket } from 'node:tls';
 import { encodeBatch } from '@fleetwire/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthority, issueCertificate, type CertificateFiles } from '@fleetwire/test-servers/certificates';
-import { telemetryRecord } from '../buffer/test-records.js';
+import { telemetryRecord } from '../../test/support/telemetry-records.js';
 import { createSender, type SendResult, type SenderOptions } from './sender.js';
 
 let dir: string;

@@ -3,9 +3,9 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { FleetRecord } from '@fleetwire/protocol';
 import type { RecordBuffer } from '../buffer/buffer.js';
-import { createTestStore, type TestStore } from '../buffer/sqlite/test-store.js';
-import { eventRecord, telemetryRecord, telemetryRecords } from '../buffer/test-records.js';
-import { createTestReceiver, type TestReceiver } from './test-receiver.js';
+import { createTestStore, type TestStore } from '../../test/support/buffer-store.js';
+import { eventRecord, telemetryRecord, telemetryRecords } from '../../test/support/telemetry-records.js';
+import { createTestReceiver, type TestReceiver } from '../../test/support/uplink-receiver.js';
 import { createUplink, type Uplink, type UplinkOptions } from './uplink.js';
 
 /** The machine is shared and slow at times: allow a few seconds for background work. */

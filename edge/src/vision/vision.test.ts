@@ -9,7 +9,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createSqliteBuffer } from '../buffer/sqlite/index.js';
-import { startPhotoApi } from '../http/photos/test-upload.js';
+import { startPhotoApi } from '../../test/support/photo-upload.js';
 import { createSqliteVisionStore } from './store/sqlite-vision-store.js';
 import { startVision } from './vision.js';
 

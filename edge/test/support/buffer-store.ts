@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach } from 'vitest';
-import type { RecordBuffer } from '../buffer.js';
-import { createSqliteBuffer, type SqliteBufferOptions } from './index.js';
+import type { RecordBuffer } from '../../src/buffer/buffer.js';
+import { createSqliteBuffer, type SqliteBufferOptions } from '../../src/buffer/sqlite/index.js';
 
 export interface TestStore {
   path: string;

@@ -5,8 +5,8 @@
  * printing "acking <seq> <seq> …" before and "acked" right after each acknowledge.
  * Usage: tsx crash-writer.ts <database path> [drain]
  */
-import { telemetryRecord } from '../test-records.js';
-import { createSqliteBuffer } from './index.js';
+import { telemetryRecord } from './telemetry-records.js';
+import { createSqliteBuffer } from '../../src/buffer/sqlite/index.js';
 
 const path = process.argv[2];
 if (path === undefined) throw new Error('usage: crash-writer.ts <database path> [drain]');

@@ -5,7 +5,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chargerTelemetryFixture, formatMessageId, tripEndedEventFixture, vehicleTelemetryFixture } from '@fleetwire/protocol';
+import { formatMessageId } from '@fleetwire/protocol';
+import { chargerTelemetryFixture, tripEndedEventFixture, vehicleTelemetryFixture } from '@fleetwire/protocol/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import { hashPassword } from '../../src/intake/auth/password-hash.js';
 

@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import type { RecordBuffer } from '../../buffer/buffer.js';
-import { createSqliteBuffer } from '../../buffer/sqlite/index.js';
-import { loadEdgeConfig, type VisionConfig } from '../../config.js';
-import { SITE } from '../../vision/test-photos.js';
-import { startVision, type VisionStage } from '../../vision/vision.js';
-import { createHttpApp } from '../server.js';
-import { photoRoutes } from './photo-routes.js';
-import { issueReturnToken, type ReturnClaims } from './return-token.js';
+import type { RecordBuffer } from '../../src/buffer/buffer.js';
+import { createSqliteBuffer } from '../../src/buffer/sqlite/index.js';
+import { loadEdgeConfig, type VisionConfig } from '../../src/config.js';
+import { SITE } from './photos.js';
+import { startVision, type VisionStage } from '../../src/vision/vision.js';
+import { createHttpApp } from '../../src/http/server.js';
+import { photoRoutes } from '../../src/http/photos/photo-routes.js';
+import { issueReturnToken, type ReturnClaims } from '../../src/http/photos/return-token.js';
 
 export interface UploadPart {
   name: string;

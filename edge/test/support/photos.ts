@@ -4,7 +4,8 @@
  * declares its size and really decompresses to it). Also the telemetry that places a vehicle.
  */
 import { crc32, deflateSync } from 'node:zlib';
-import { vehicleTelemetryFixture, type FleetRecord } from '@fleetwire/protocol';
+import { type FleetRecord } from '@fleetwire/protocol';
+import { vehicleTelemetryFixture } from '@fleetwire/protocol/testing';
 import { generatePhoto, type GpsPoint } from '@fleetwire/simulators';
 
 export const SITE = { lat: 52.52, lon: 13.405 } as const;

@@ -2,7 +2,8 @@
  * Valid FleetRecords for the buffer and uplink tests and benches (the cloud side decodes them
  * with the protocol validators, so they must pass those).
  */
-import { vehicleTelemetryFixture, type FleetRecord } from '@fleetwire/protocol';
+import { type FleetRecord } from '@fleetwire/protocol';
+import { vehicleTelemetryFixture } from '@fleetwire/protocol/testing';
 
 export interface TestRecordOptions {
   deviceId?: string;

@@ -4,7 +4,7 @@
  * all killed after the file however its tests ended.
  */
 import { afterAll, beforeAll } from 'vitest';
-import { createTestReceiver, type TestReceiver } from '../../src/uplink/test-receiver.js';
+import { createTestReceiver, type TestReceiver } from './uplink-receiver.js';
 import { startAgentProcess, type AgentProcess } from './agent-process.js';
 
 export interface TestBed {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../errors.js';
-import { eventDataFixture, tripEndedEventFixture } from '../fixtures.js';
+import { eventDataFixture, tripEndedEventFixture } from '../../test/support/fixtures.js';
 import { createEvent, DEVICE_EVENT_TYPES, supportedEventVersions, validateEvent } from './envelope.js';
 
 const reasonOf = (value: unknown) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventDataFixture } from '../fixtures.js';
+import { eventDataFixture } from '../../test/support/fixtures.js';
 import { createEvent, validateEvent } from './envelope.js';
 import { EVENT_TYPES, type EventType } from './types.js';
 

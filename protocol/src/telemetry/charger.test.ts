@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chargerTelemetryFixture } from '../fixtures.js';
+import { chargerTelemetryFixture } from '../../test/support/fixtures.js';
 import { CHARGER_ERROR_CODES, CHARGER_STATUSES, validateChargerTelemetry } from './charger.js';
 
 const reasonOf = (value: unknown) => {

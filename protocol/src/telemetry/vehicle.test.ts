@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { vehicleTelemetryFixture } from '../fixtures.js';
+import { vehicleTelemetryFixture } from '../../test/support/fixtures.js';
 import { checkOdometer, validateVehicleTelemetry } from './vehicle.js';
 
 const reasonOf = (value: unknown) => {

@@ -1,4 +1,4 @@
-import type { EventData, EventType } from './events/types.js';
+import type { EventData, EventType } from '../../src/events/types.js';
 
 /** One valid data sample per event type (current version), for tests across packages. */
 const EVENT_DATA_SAMPLES: EventData = {

@@ -1,7 +1,7 @@
-import type { VehicleTelemetry } from './telemetry/vehicle.js';
-import type { ChargerTelemetry } from './telemetry/charger.js';
-import type { EventEnvelope } from './events/envelope.js';
-import type { ChargerTelemetryRecord, EventRecord, VehicleTelemetryRecord } from './records.js';
+import type { VehicleTelemetry } from '../../src/telemetry/vehicle.js';
+import type { ChargerTelemetry } from '../../src/telemetry/charger.js';
+import type { EventEnvelope } from '../../src/events/envelope.js';
+import type { ChargerTelemetryRecord, EventRecord, VehicleTelemetryRecord } from '../../src/records.js';
 
 /**
  * Valid samples for tests across packages. Each call returns a fresh copy, so a test may

@@ -10,7 +10,7 @@ import { createEmbeddedBus } from '../../bus/embedded/index.js';
 import { createFleetService } from '../fleet/index.js';
 import { createAnalyticsService, type AnalyticsService } from './analytics-service.js';
 import type { AnalyticsServiceOptions } from './options.js';
-import { booked, HOUR, paid, reading, tripEnded } from './test-records.js';
+import { booked, HOUR, paid, reading, tripEnded } from '../../../test/support/analytics-records.js';
 import { DAY_MS } from '../durations.js';
 
 const DAY1 = Date.UTC(2026, 0, 1);

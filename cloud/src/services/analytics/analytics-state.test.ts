@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { closeReady, createAnalyticsState, observeRecord, type AnalyticsState } from './analytics-state.js';
 import { MAX_CLOCK_LEAD_MS } from './event-clock.js';
 import { dailyUsageRecord } from './report-events.js';
-import { booked, chargingStopped, connectorReading, HOUR, paid, reading, rulesWith, T0, tripEnded } from './test-records.js';
+import { booked, chargingStopped, connectorReading, HOUR, paid, reading, rulesWith, T0, tripEnded } from '../../../test/support/analytics-records.js';
 import { DAY_MS } from '../durations.js';
 
 /** T0 is 2026-01-01 08:00 UTC. */

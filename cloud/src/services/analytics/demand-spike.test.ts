@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FLEET_AREA, emptyWindow, type Area } from './booking-window.js';
 import { baselineOf, historyOf, recordBookings, type DemandBaselines } from './demand-baseline.js';
 import { closeBookingWindow, judgeBookings } from './demand-spike.js';
-import { HOUR, rulesWith, T0 } from './test-records.js';
+import { HOUR, rulesWith, T0 } from '../../../test/support/analytics-records.js';
 import { DAY_MS } from '../durations.js';
 
 const rules = rulesWith({ spikeWindowMs: HOUR, spikeRatio: 2, spikeMinBookings: 5, spikeMinBaseline: 1, spikeSmoothing: 0.5, spikeWarmupDays: 3 });

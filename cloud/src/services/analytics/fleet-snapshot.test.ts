@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { applyRecord, createFleetState } from '../fleet/index.js';
 import { createFleetReader } from '../fleet/fleet-views.js';
-import { eventRecord } from '../fleet/test-records.js';
+import { eventRecord } from '../../../test/support/fleet-records.js';
 import { fleetSnapshot } from './fleet-snapshot.js';
 import { isBooked, noteBooking, noteTrip, type OpenBookings } from './open-bookings.js';
-import { connectorReading, HOUR, reading, T0 } from './test-records.js';
+import { connectorReading, HOUR, reading, T0 } from '../../../test/support/analytics-records.js';
 
 describe('fleet status snapshot', () => {
   it('puts every vehicle in one group and counts chargers by their connectors', () => {

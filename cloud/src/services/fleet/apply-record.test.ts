@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { applyRecord } from './apply-record.js';
 import { createFleetState, type FleetState } from './fleet-state.js';
 import { createFleetReader, vehicleStatus } from './fleet-views.js';
-import { connectorReading, eventRecord, reading, T0 } from './test-records.js';
+import { connectorReading, eventRecord, reading, T0 } from '../../../test/support/fleet-records.js';
 
 const judgement = { offlineAfterMs: 60_000, lowBatteryPct: 20, maxRecentEvents: 50 };
 const fold = (records: readonly FleetRecord[], state = createFleetState(judgement)): FleetState => {

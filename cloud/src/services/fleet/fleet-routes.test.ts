@@ -6,7 +6,7 @@ import { applyRecord } from './apply-record.js';
 import { createFleetState } from './fleet-state.js';
 import { createFleetReader } from './fleet-views.js';
 import { fleetRoutes } from './fleet-routes.js';
-import { reading, T0 } from './test-records.js';
+import { reading, T0 } from '../../../test/support/fleet-records.js';
 
 const READ_TOKEN = 'read-token-0123456789';
 

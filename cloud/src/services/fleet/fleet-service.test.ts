@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Bus } from '../../bus/bus.js';
 import { createEmbeddedBus } from '../../bus/embedded/index.js';
 import { createFleetService, type FleetService } from './fleet-service.js';
-import { connectorReading, eventRecord, reading } from './test-records.js';
+import { connectorReading, eventRecord, reading } from '../../../test/support/fleet-records.js';
 
 let dir = '';
 let bus: Bus;

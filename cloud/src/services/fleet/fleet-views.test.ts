@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyRecord } from './apply-record.js';
 import { createFleetState } from './fleet-state.js';
 import { fleetSummary, MAINTENANCE_GRACE_DAYS, vehicleView } from './fleet-views.js';
-import { connectorReading, eventRecord, reading, T0 } from './test-records.js';
+import { connectorReading, eventRecord, reading, T0 } from '../../../test/support/fleet-records.js';
 
 const judgement = { offlineAfterMs: 60_000, lowBatteryPct: 20 };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assessFault, createFaultHistory, observeFaults } from './fault.js';
-import { defaultPredictionSettings } from './test-readings.js';
+import { defaultPredictionSettings } from '../../../test/support/maintenance-readings.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 1);

@@ -2,7 +2,7 @@ import { parseMessageId, validateEvent, type VehicleTelemetryRecord } from '@fle
 import { describe, expect, it } from 'vitest';
 import { maintenanceEventRecord } from './maintenance-event.js';
 import { applyRecord, createMaintenancePredictor, retryUnsent, type Raised } from './maintenance-predictor.js';
-import { DAY, T0, defaultPredictionSettings, parkedReadings } from './test-readings.js';
+import { DAY, T0, defaultPredictionSettings, parkedReadings } from '../../../test/support/maintenance-readings.js';
 
 function feed(records: readonly VehicleTelemetryRecord[], predictor = createMaintenancePredictor(defaultPredictionSettings())): { predictor: typeof predictor; raised: Raised[] } {
   const raised: Raised[] = [];

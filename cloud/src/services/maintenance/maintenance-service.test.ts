@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Bus, DeliveredMessage, Subscription } from '../../bus/bus.js';
 import { createEmbeddedBus } from '../../bus/embedded/index.js';
 import { createMaintenanceService, type MaintenanceService } from './maintenance-service.js';
-import { parkedReadings } from './test-readings.js';
+import { parkedReadings } from '../../../test/support/maintenance-readings.js';
 
 let dir = '';
 let bus: Bus;

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveMaintenanceSettings } from './options.js';
 import type { PredictionSettings } from './settings.js';
-import { scoreScenario } from './simulated-fleet.js';
+import { scoreScenario } from '../../../test/support/simulated-fleet.js';
 
 /** Wear runs ten times as fast: two simulated days hold about three weeks of wear. */
 const SCALE = 10;

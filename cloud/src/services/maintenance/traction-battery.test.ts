@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assessTractionBattery, createTractionBattery, observeTripEnded, observeTripStarted } from './traction-battery.js';
-import { DAY, T0, defaultPredictionSettings } from './test-readings.js';
+import { DAY, T0, defaultPredictionSettings } from '../../../test/support/maintenance-readings.js';
 
 const settings = defaultPredictionSettings();
 const position = { lat: 52.52, lon: 13.405 };

@@ -1,8 +1,9 @@
-import { eventRecordFixture, toBusMessage } from '@fleetwire/protocol';
+import { toBusMessage } from '@fleetwire/protocol';
+import { eventRecordFixture } from '@fleetwire/protocol/testing';
 import { describe, expect, it } from 'vitest';
 import type { DeliveredMessage } from '../../bus/bus.js';
 import { batchLines, joinLines } from './batch-lines.js';
-import { chargerSample, vehicleSample } from './test-records.js';
+import { chargerSample, vehicleSample } from '../../../test/support/tsdb-records.js';
 
 const T = Date.UTC(2026, 0, 1);
 const delivered = (messages: Array<ReturnType<typeof toBusMessage> | { topic: string; key: string; value: Buffer; headers: Record<string, string> }>): DeliveredMessage[] =>

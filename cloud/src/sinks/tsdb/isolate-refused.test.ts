@@ -2,9 +2,9 @@ import { toBusMessage } from '@fleetwire/protocol';
 import { describe, expect, it } from 'vitest';
 import { CloudError } from '../../errors.js';
 import { batchLines, type RecordLines } from './batch-lines.js';
-import { poisonWriter } from './fake-tsdb.js';
+import { poisonWriter } from '../../../test/support/fake-tsdb.js';
 import { writeIsolatingRefused } from './isolate-refused.js';
-import { vehicleSample } from './test-records.js';
+import { vehicleSample } from '../../../test/support/tsdb-records.js';
 
 const T = Date.UTC(2026, 0, 1);
 /** n records of VH-ok, with VH-poison at the given indexes. */

@@ -9,9 +9,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Bus, BusMessage, DeliveredMessage } from '../../bus/bus.js';
 import { createEmbeddedBus } from '../../bus/embedded/index.js';
 import { CloudError } from '../../errors.js';
-import { fakeTsdbServer, poisonWriter } from './fake-tsdb.js';
+import { fakeTsdbServer, poisonWriter } from '../../../test/support/fake-tsdb.js';
 import type { InfluxWriter } from './influx-writer.js';
-import { onTopic, vehicleSample } from './test-records.js';
+import { onTopic, vehicleSample } from '../../../test/support/tsdb-records.js';
 import { createTsdbSink } from './tsdb-sink.js';
 
 let dir = '';

@@ -1,15 +1,15 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { telemetryRecord } from '../test-records.js';
-import { createTestStore, drainIds, type TestStore } from './test-store.js';
+import { telemetryRecord } from '../../../test/support/telemetry-records.js';
+import { createTestStore, drainIds, type TestStore } from '../../../test/support/buffer-store.js';
 
 let store: TestStore;
 afterEach(async () => {
   await store.cleanup();
 });
 
-const writer = fileURLToPath(new URL('./crash-writer.ts', import.meta.url));
+const writer = fileURLToPath(new URL('../../../test/support/crash-writer.ts', import.meta.url));
 
 interface WriterLog {
   committed: number[];

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { telemetryRecord, telemetryRecords } from '../test-records.js';
-import { drainIds, useTestStore } from './test-store.js';
+import { telemetryRecord, telemetryRecords } from '../../../test/support/telemetry-records.js';
+import { drainIds, useTestStore } from '../../../test/support/buffer-store.js';
 
 const store = useTestStore();
 

@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { FleetRecord } from '@fleetwire/protocol';
-import { eventRecord, telemetryRecord, telemetryRecords } from '../test-records.js';
+import { eventRecord, telemetryRecord, telemetryRecords } from '../../../test/support/telemetry-records.js';
 import { toRecordRow } from './records.js';
 import { rebuildRecordsStep } from './schema.js';
-import { drainIds, useTestStore } from './test-store.js';
+import { drainIds, useTestStore } from '../../../test/support/buffer-store.js';
 
 /** The on-disk format the released schema 1 agent wrote (its migration 1, verbatim). */
 const SCHEMA_1 = `

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RecordBuffer } from '../buffer.js';
 import { resolveBufferOptions } from './options.js';
-import { useTestStore } from './test-store.js';
+import { useTestStore } from '../../../test/support/buffer-store.js';
 
 const store = useTestStore();
 

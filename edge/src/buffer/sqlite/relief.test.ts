@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { FleetRecord } from '@fleetwire/protocol';
-import { eventRecord, telemetryRecord, telemetryRecords } from '../test-records.js';
-import { drainIds, useTestStore } from './test-store.js';
+import { eventRecord, telemetryRecord, telemetryRecords } from '../../../test/support/telemetry-records.js';
+import { drainIds, useTestStore } from '../../../test/support/buffer-store.js';
 
 /** The machine is shared and slow at times: allow a few seconds for background work. */
 const eventually = <T>(check: () => T | Promise<T>) => vi.waitFor(check, { timeout: 5000, interval: 20 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EdgeError } from '../../errors.js';
-import { eventRecord, telemetryRecord } from '../test-records.js';
-import { drainIds, useTestStore } from './test-store.js';
+import { eventRecord, telemetryRecord } from '../../../test/support/telemetry-records.js';
+import { drainIds, useTestStore } from '../../../test/support/buffer-store.js';
 
 const store = useTestStore();
 

@@ -6,8 +6,8 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pngBomb, returnPhotos, SITE, TEXT_NAMED_JPG, vehicleAt, withJpegDimensions } from '../../vision/test-photos.js';
-import { multipartBody, photoParts, returnToken, startPhotoApi, type PhotoApi, type UploadPart } from './test-upload.js';
+import { pngBomb, returnPhotos, SITE, TEXT_NAMED_JPG, vehicleAt, withJpegDimensions } from '../../../test/support/photos.js';
+import { multipartBody, photoParts, returnToken, startPhotoApi, type PhotoApi, type UploadPart } from '../../../test/support/photo-upload.js';
 
 let api: PhotoApi;
 let good: Buffer[];

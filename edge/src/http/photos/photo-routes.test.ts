@@ -10,8 +10,8 @@ import sharp from 'sharp';
 import { generatePhoto } from '@fleetwire/simulators';
 import type { EventRecord, FleetRecord } from '@fleetwire/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { returnPhoto, returnPhotos, SITE, vehicleAt } from '../../vision/test-photos.js';
-import { multipartBody, photoParts, returnToken, startPhotoApi, type PhotoApi, type UploadPart } from './test-upload.js';
+import { returnPhoto, returnPhotos, SITE, vehicleAt } from '../../../test/support/photos.js';
+import { multipartBody, photoParts, returnToken, startPhotoApi, type PhotoApi, type UploadPart } from '../../../test/support/photo-upload.js';
 
 let api: PhotoApi;
 const VEHICLE = 'VH-0001';

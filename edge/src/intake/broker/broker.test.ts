@@ -1,4 +1,5 @@
-import { toPayloadBytes, vehicleTelemetryFixture, type FleetRecord } from '@fleetwire/protocol';
+import { type FleetRecord } from '@fleetwire/protocol';
+import { toPayloadBytes, vehicleTelemetryFixture } from '@fleetwire/protocol/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { Registry } from 'prom-client';

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { pngBomb, returnPhoto, TEXT_NAMED_JPG, withJpegDimensions } from '../test-photos.js';
+import { pngBomb, returnPhoto, TEXT_NAMED_JPG, withJpegDimensions } from '../../../test/support/photos.js';
 import { readImageHeader } from './image-header.js';
 import { quarantineBytes, UNKNOWN_PREFIX_BYTES } from './quarantine-bytes.js';
 

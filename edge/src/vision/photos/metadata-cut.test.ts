@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { returnPhoto } from '../test-photos.js';
+import { returnPhoto } from '../../../test/support/photos.js';
 import { cutJpegMetadata, cutPngMetadata, cutWebpMetadata } from './metadata-cut.js';
 
 const EXIF_MARK = Buffer.from('Exif\0\0');

@@ -1,4 +1,5 @@
-import { vehicleRecordFixture, type FleetRecord } from '@fleetwire/protocol';
+import { type FleetRecord } from '@fleetwire/protocol';
+import { vehicleRecordFixture } from '@fleetwire/protocol/testing';
 import { describe, expect, it } from 'vitest';
 import type { StoredPosition } from '../store/vision-store.js';
 import { createVehiclePositions } from './vehicle-positions.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { createVehiclePositions } from '../returns/vehicle-positions.js';
-import { vehicleAt } from '../test-photos.js';
+import { vehicleAt } from '../../../test/support/photos.js';
 import { createSqliteVisionStore } from './sqlite-vision-store.js';
 
 const path = (): string => join(mkdtempSync(join(tmpdir(), 'fw-vision-store-')), 'vision.sqlite');
