@@ -15,7 +15,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { issueReturnToken } from '../src/http/photos/return-token.js';
+import { issueReturnToken } from '../src/vision/upload/return-token.js';
 import { loadReturnModels, type ReturnModels } from '../src/vision/models/models.js';
 import { preparePhoto } from '../src/vision/photos/preprocess.js';
 import { returnPhotos, SITE } from '../test/support/photos.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runEdgeCommand } from './cli.js';
-import { verifyReturnToken } from './http/photos/return-token.js';
+import { verifyReturnToken } from './vision/upload/return-token.js';
 import { verifyPassword } from './intake/auth/password-hash.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');

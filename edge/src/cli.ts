@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { isDeviceId, isDeviceKind } from '@fleetwire/protocol';
 import { ENV_OVERRIDES, loadEdgeConfig, redactConfig } from './config.js';
 import { EdgeError, type EdgeErrorCode } from './errors.js';
-import { issueReturnToken } from './http/photos/return-token.js';
+import { issueReturnToken } from './vision/upload/return-token.js';
 import { hashPassword } from './intake/auth/password-hash.js';
 import { startEdgeAgent } from './main.js';
 

@@ -36,7 +36,7 @@ export const EDGE_ERROR_CODES = [
   'FW_VISION_RETURN_BUSY',
   'FW_VISION_OVERLOADED',
   'FW_VISION_STORE_FAILED',
-  // photo upload API (http/photos)
+  // photo upload API (vision/upload)
   'FW_UPLOAD_UNAUTHORIZED',
   'FW_UPLOAD_FORBIDDEN',
   'FW_UPLOAD_INVALID',

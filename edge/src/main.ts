@@ -14,7 +14,7 @@ import type { RecordBuffer } from './buffer/buffer.js';
 import { createSqliteBuffer } from './buffer/sqlite/index.js';
 import { SECRET_PATHS, type EdgeConfig } from './config.js';
 import type { CheckState, ReadinessReport } from './http/health.js';
-import { photoRoutes } from './http/photos/photo-routes.js';
+import { photoRoutes } from './vision/upload/photo-routes.js';
 import { createHttpApp } from './http/server.js';
 import { loadDeviceRegistry, type DeviceRegistry } from './intake/auth/device-registry.js';
 import { createBridge } from './intake/bridge/bridge.js';

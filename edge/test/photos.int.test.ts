@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import type { FleetRecord } from '@fleetwire/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { issueReturnToken } from '../src/http/photos/return-token.js';
+import { issueReturnToken } from '../src/vision/upload/return-token.js';
 import { returnPhoto, returnPhotos, SITE } from './support/photos.js';
 import type { AgentProcess } from './support/agent-process.js';
 import { connectDevice, publishWindowed, readMetric, telemetryTopic, tempDir, vehiclePayload, vehicles, waitFor, writeRegistry } from './support/fleet.js';

@@ -1,6 +1,6 @@
 /**
  * The agent's HTTP surface: one fastify app, one plugin per route group. Later route groups
- * (photo uploads in http/photos) register onto the returned app before it listens.
+ * (photo uploads from vision/upload) register onto the returned app before it listens.
  */
 import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';

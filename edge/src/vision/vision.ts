@@ -13,7 +13,7 @@ import type { RecordBuffer } from '../buffer/buffer.js';
 import type { VisionConfig } from '../config.js';
 import { EdgeError } from '../errors.js';
 import { DEFAULT_FRAUD_THRESHOLDS } from './fraud/fraud-features.js';
-import { DEFAULT_VERDICT_POLICY } from './fraud/verdict-policy.js';
+import { DEFAULT_VERDICT_POLICY } from './returns/verdict-policy.js';
 import { createVisionMetrics, type VisionMetrics } from './metrics.js';
 import { readModelCard, type ModelCard } from './models/model-card.js';
 import { BUNDLED_MODELS, loadReturnModels } from './models/models.js';

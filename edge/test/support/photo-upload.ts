@@ -14,8 +14,8 @@ import { loadEdgeConfig, type VisionConfig } from '../../src/config.js';
 import { SITE } from './photos.js';
 import { startVision, type VisionStage } from '../../src/vision/vision.js';
 import { createHttpApp } from '../../src/http/server.js';
-import { photoRoutes } from '../../src/http/photos/photo-routes.js';
-import { issueReturnToken, type ReturnClaims } from '../../src/http/photos/return-token.js';
+import { photoRoutes } from '../../src/vision/upload/photo-routes.js';
+import { issueReturnToken, type ReturnClaims } from '../../src/vision/upload/return-token.js';
 
 export interface UploadPart {
   name: string;

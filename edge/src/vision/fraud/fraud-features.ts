@@ -18,7 +18,7 @@
  * `suspected` is score >= suspectScore.
  */
 import { closestHash, type PerceptualHash } from '../photos/perceptual-hash.js';
-import { haversineM, type GeoPoint } from './geofence.js';
+import { haversineM, type GeoPoint } from '../returns/geofence.js';
 
 export interface FraudThresholds {
   /** Probability from the screen model above which a photo is a screen recapture. Default 0.5 (see models/model-card.json). */

@@ -8,7 +8,7 @@
  * and the staleness window is wide enough that a zone offset alone does not decide).
  */
 import exifReader from 'exif-reader';
-import type { GeoPoint } from '../fraud/geofence.js';
+import type { GeoPoint } from '../returns/geofence.js';
 
 export interface PhotoExif {
   takenAt: Date | null;

@@ -5,7 +5,7 @@
  */
 import type { EventRecord } from '@fleetwire/protocol';
 import type { FraudReason, FraudSignalScores } from '../fraud/fraud-features.js';
-import type { Verdict, VerdictReason } from '../fraud/verdict-policy.js';
+import type { Verdict, VerdictReason } from './verdict-policy.js';
 import type { PreparedPhoto } from '../photos/preprocess.js';
 import type { DamageFinding, ParkingCheck, ReturnAssessment } from './return-assessment.js';
 import type { ModelVersions, ReturnSubject } from './return-events.js';

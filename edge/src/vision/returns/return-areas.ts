@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { isDeviceId } from '@fleetwire/protocol';
 import { EdgeError } from '../../errors.js';
-import type { GeoPoint, ReturnArea } from '../fraud/geofence.js';
+import type { GeoPoint, ReturnArea } from './geofence.js';
 
 export function readReturnAreas(file: string): ReturnArea[] {
   let parsed: unknown;

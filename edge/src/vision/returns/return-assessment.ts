@@ -10,8 +10,8 @@
  * the return, must lie inside one of the site's return areas.
  */
 import { combinePhotoAssessments, type FraudAssessment, type ReturnFraud } from '../fraud/fraud-features.js';
-import { findReturnArea, type GeoPoint, type ReturnArea } from '../fraud/geofence.js';
-import { decideVerdict, type ParkingState, type VerdictDecision, type VerdictPolicy } from '../fraud/verdict-policy.js';
+import { findReturnArea, type GeoPoint, type ReturnArea } from './geofence.js';
+import { decideVerdict, type ParkingState, type VerdictDecision, type VerdictPolicy } from './verdict-policy.js';
 import type { DamageClass, DamageScores } from '../models/models.js';
 
 export interface PhotoScores {

@@ -1,7 +1,7 @@
 import { isMessageId, validateRecord } from '@fleetwire/protocol';
 import { describe, expect, it } from 'vitest';
 import { assessPhotoFraud } from '../fraud/fraud-features.js';
-import { DEFAULT_VERDICT_POLICY } from '../fraud/verdict-policy.js';
+import { DEFAULT_VERDICT_POLICY } from './verdict-policy.js';
 import { assessReturn, checkParking } from './return-assessment.js';
 import { buildReturnEvents, returnEventIds } from './return-events.js';
 

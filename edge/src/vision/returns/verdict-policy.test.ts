@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assessDamage, assessReturn, checkParking, usablePosition, type PhotoScores } from '../returns/return-assessment.js';
-import { assessPhotoFraud, DEFAULT_FRAUD_THRESHOLDS } from './fraud-features.js';
+import { assessDamage, assessReturn, checkParking, usablePosition, type PhotoScores } from './return-assessment.js';
+import { assessPhotoFraud, DEFAULT_FRAUD_THRESHOLDS } from '../fraud/fraud-features.js';
 import { decideVerdict, DEFAULT_VERDICT_POLICY, type VerdictInput } from './verdict-policy.js';
 
 const clean: VerdictInput = { damageFound: false, fraud: { score: 0.05, suspected: false, reasons: [] }, parking: 'inside' };

@@ -14,7 +14,7 @@
  *
  * `reasons` lists what drove the verdict (empty when accepted), in a fixed order.
  */
-import { FRAUD_REASONS, type ReturnFraud } from './fraud-features.js';
+import { FRAUD_REASONS, type ReturnFraud } from '../fraud/fraud-features.js';
 
 export const VERDICTS = ['accepted', 'review', 'rejected'] as const;
 export type Verdict = (typeof VERDICTS)[number];

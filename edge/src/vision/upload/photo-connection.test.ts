@@ -7,7 +7,7 @@
 import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { CheckedPhoto } from '../../vision/returns/return-verification.js';
+import type { CheckedPhoto } from '../returns/return-verification.js';
 import { returnPhotos, SITE, TEXT_NAMED_JPG, vehicleAt } from '../../../test/support/photos.js';
 import { multipartBody, photoParts, returnToken, startPhotoApi, type PhotoApi } from '../../../test/support/photo-upload.js';
 

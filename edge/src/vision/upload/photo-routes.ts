@@ -23,9 +23,9 @@
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { EdgeError } from '../../errors.js';
-import { RETURN_ANSWER_SCHEMA } from '../../vision/returns/return-answer.js';
-import type { CheckedPhoto } from '../../vision/returns/return-verification.js';
-import type { VisionStage } from '../../vision/vision.js';
+import { RETURN_ANSWER_SCHEMA } from '../returns/return-answer.js';
+import type { CheckedPhoto } from '../returns/return-verification.js';
+import type { VisionStage } from '../vision.js';
 import { bearerToken, verifyReturnToken, type ReturnClaims } from './return-token.js';
 import { fromMultipartError, UPLOAD_ERROR_SCHEMA, uploadErrorAnswer } from './upload-errors.js';
 
