@@ -1,8 +1,9 @@
 /**
- * The cloud's error model: one base class carrying `code`, `cause` and `canRetry`, the codes in
- * one const list (the type is derived from it), and the HTTP status of each code in one table.
- * Retry logic everywhere asks the same question: `isRetryable(error)`.
+ * The cloud's error codes, in one const list (the type is derived from it), the HTTP status of
+ * each code in one table, and the cloud's error class on the shared base (`CodedError`: `code`,
+ * `cause`, `canRetry`).
  */
+import { CodedError } from '@fleetwire/protocol';
 
 export const CLOUD_ERROR_CODES = [
   // bus
@@ -68,27 +69,8 @@ export function reasonOf(code: CloudErrorCode): string {
   return code.slice('FW_'.length).toLowerCase();
 }
 
-export interface CloudErrorOptions {
-  cause?: unknown;
-  canRetry?: boolean;
-}
-
-export class CloudError extends Error {
-  readonly code: CloudErrorCode;
-  readonly canRetry: boolean;
-
-  constructor(code: CloudErrorCode, message: string, options: CloudErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'CloudError';
-    this.code = code;
-    this.canRetry = options.canRetry ?? false;
-  }
-
+export class CloudError extends CodedError<CloudErrorCode> {
   get httpStatus(): number {
     return HTTP_STATUS[this.code];
   }
-}
-
-export function isRetryable(error: unknown): boolean {
-  return error instanceof CloudError && error.canRetry;
 }

@@ -14,7 +14,7 @@ export {
   type CloudConfig,
   type LoadCloudConfigOptions,
 } from './config.js';
-export { CloudError, CLOUD_ERROR_CODES, HTTP_STATUS, isRetryable, reasonOf, type CloudErrorCode } from './errors.js';
+export { CloudError, CLOUD_ERROR_CODES, HTTP_STATUS, reasonOf, type CloudErrorCode } from './errors.js';
 export { createBus, type Bus, type BusConfig, type BusMessage, type DeliveredMessage, type HandlerProgress, type Subscription } from './bus/bus.js';
 export { ingestRoutes, REPLAYED_HEADER, type IngestOptions } from './ingest/ingest.js';
 export { resolveIngestSettings, type IngestSettings } from './ingest/settings.js';

@@ -1,8 +1,8 @@
 /**
- * The edge agent's error model: one base class carrying `code`, `cause` and `canRetry`, the
- * codes in one const list (the type is derived from it). Retry logic everywhere asks the same
- * question: `isRetryable(error)`.
+ * The edge agent's error codes, in one const list (the type is derived from it), and its error
+ * class on the shared base (`CodedError`: `code`, `cause`, `canRetry`).
  */
+import { CodedError } from '@fleetwire/protocol';
 
 export const EDGE_ERROR_CODES = [
   // buffer
@@ -47,23 +47,4 @@ export const EDGE_ERROR_CODES = [
 
 export type EdgeErrorCode = (typeof EDGE_ERROR_CODES)[number];
 
-export interface EdgeErrorOptions {
-  cause?: unknown;
-  canRetry?: boolean;
-}
-
-export class EdgeError extends Error {
-  readonly code: EdgeErrorCode;
-  readonly canRetry: boolean;
-
-  constructor(code: EdgeErrorCode, message: string, options: EdgeErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'EdgeError';
-    this.code = code;
-    this.canRetry = options.canRetry ?? false;
-  }
-}
-
-export function isRetryable(error: unknown): boolean {
-  return error instanceof EdgeError && error.canRetry;
-}
+export class EdgeError extends CodedError<EdgeErrorCode> {}

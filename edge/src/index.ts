@@ -2,7 +2,7 @@
 export { runEdgeCommand, isStartupMistake } from './cli.js';
 export { startEdgeAgent, createEdgeLogger, type EdgeAgent, type StartOptions } from './main.js';
 export { loadEdgeConfig, redactConfig, ENV_OVERRIDES, type EdgeConfig, type LoadConfigOptions } from './config.js';
-export { EdgeError, EDGE_ERROR_CODES, isRetryable, type EdgeErrorCode } from './errors.js';
+export { EdgeError, EDGE_ERROR_CODES, type EdgeErrorCode } from './errors.js';
 export { hashPassword, verifyPassword } from './intake/auth/password-hash.js';
 export type { RecordBuffer, QuarantineEntry, OutgoingBatch, BacklogStats } from './buffer/buffer.js';
 export { issueReturnToken, RETURN_TOKEN_AUDIENCE, type ReturnClaims } from './vision/upload/return-token.js';

@@ -1,4 +1,5 @@
 export * from './reasons.js';
+export * from './coded-error.js';
 export * from './errors.js';
 export * from './ids.js';
 export * from './topics.js';

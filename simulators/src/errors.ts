@@ -1,8 +1,8 @@
 /**
- * The simulators' error model: one base class carrying `code`, `cause` and `canRetry`, the codes
- * in one const list (the type is derived from it). Retry logic asks one question:
- * `isRetryable(error)`.
+ * The simulators' error codes, in one const list (the type is derived from it), and their error
+ * class on the shared base (`CodedError`: `code`, `cause`, `canRetry`).
  */
+import { CodedError } from '@fleetwire/protocol';
 
 export const SIMULATOR_ERROR_CODES = [
   // options and command line
@@ -17,23 +17,4 @@ export const SIMULATOR_ERROR_CODES = [
 
 export type SimulatorErrorCode = (typeof SIMULATOR_ERROR_CODES)[number];
 
-export interface SimulatorErrorOptions {
-  cause?: unknown;
-  canRetry?: boolean;
-}
-
-export class SimulatorError extends Error {
-  readonly code: SimulatorErrorCode;
-  readonly canRetry: boolean;
-
-  constructor(code: SimulatorErrorCode, message: string, options: SimulatorErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'SimulatorError';
-    this.code = code;
-    this.canRetry = options.canRetry ?? false;
-  }
-}
-
-export function isRetryable(error: unknown): boolean {
-  return error instanceof SimulatorError && error.canRetry;
-}
+export class SimulatorError extends CodedError<SimulatorErrorCode> {}

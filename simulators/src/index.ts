@@ -22,4 +22,4 @@ export { createCity, type City, type Site } from './city/city.js';
 export { createMobileApp, type MobileApp, type MobileAppOptions, type MobileAppStats, type ReturnedTrip, type ReturnTokenClaims, type UploadOutcome } from './returns/mobile-app.js';
 export { planReturn, RETURN_INTENTS, type ReturnIntent, type ReturnPlan, type ReturnRates } from './returns/return-plan.js';
 export type { VehicleGroundTruth, MaintenanceTruth } from './vehicles/ground-truth.js';
-export { SimulatorError, SIMULATOR_ERROR_CODES, isRetryable, type SimulatorErrorCode } from './errors.js';
+export { SimulatorError, SIMULATOR_ERROR_CODES, type SimulatorErrorCode } from './errors.js';

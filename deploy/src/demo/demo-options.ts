@@ -4,6 +4,7 @@
  * real servers instead.
  */
 import { parseArgs } from 'node:util';
+import { CodedError } from '@fleetwire/protocol';
 
 export interface DemoOptions {
   /** Everything the demo keeps between runs: buffer, embedded bus, secrets. */
@@ -54,8 +55,11 @@ Options:
   -h, --help              this text
 `;
 
-export class DemoUsageError extends Error {
-  readonly code = 'FW_DEMO_USAGE';
+/** A demo command line that cannot run (exit 2 with the usage); never worth retrying. */
+export class DemoUsageError extends CodedError<'FW_DEMO_USAGE'> {
+  constructor(message: string) {
+    super('FW_DEMO_USAGE', message);
+  }
 }
 
 export function parseDemoOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): DemoOptions | 'help' {

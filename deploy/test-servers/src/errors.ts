@@ -3,6 +3,8 @@
  * underlying cause, and whether trying again may help (a port still held by a dying process,
  * a registry that did not answer) — the same shape as the other packages' errors.
  */
+import { CodedError } from '@fleetwire/protocol';
+
 export const TEST_SERVER_ERROR_CODES = [
   'FW_TEST_SERVER_SETTINGS_INVALID',
   'FW_TEST_SERVER_INSTALL_FAILED',
@@ -14,14 +16,4 @@ export const TEST_SERVER_ERROR_CODES = [
 
 export type TestServerErrorCode = (typeof TEST_SERVER_ERROR_CODES)[number];
 
-export class TestServerError extends Error {
-  override readonly name = 'TestServerError';
-  readonly code: TestServerErrorCode;
-  readonly canRetry: boolean;
-
-  constructor(code: TestServerErrorCode, message: string, options: { cause?: unknown; canRetry?: boolean } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.canRetry = options.canRetry ?? false;
-  }
-}
+export class TestServerError extends CodedError<TestServerErrorCode> {}
