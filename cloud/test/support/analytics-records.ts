@@ -1,12 +1,13 @@
 /** Records and rules for the analytics tests: the usage events with chosen values, on top of the fleet tests' builders. */
 import type { EventRecord } from '@fleetwire/protocol';
 import { Value } from '@sinclair/typebox/value';
+import { HOUR_MS as HOUR } from '@fleetwire/protocol';
 import { eventRecord } from './fleet-records.js';
 import { AnalyticsRulesSchema, type AnalyticsRules } from '../../src/services/analytics/settings.js';
 
 export { connectorReading, reading, T0 } from './fleet-records.js';
 
-export const HOUR = 3_600_000;
+export { HOUR };
 
 export function rulesWith(overrides: Partial<AnalyticsRules> = {}): AnalyticsRules {
   return { ...(Value.Default(AnalyticsRulesSchema, {}) as AnalyticsRules), ...overrides };

@@ -1,10 +1,11 @@
 /** Synthetic wear for the maintenance tests: a parked vehicle read every half hour, through a daily temperature swing. */
 import type { VehicleTelemetry, VehicleTelemetryRecord } from '@fleetwire/protocol';
+import { DAY_MS as DAY } from '@fleetwire/protocol';
 import { reading } from './fleet-records.js';
 import type { PredictionSettings } from '../../src/services/maintenance/settings.js';
 import { resolveMaintenanceSettings } from '../../src/services/maintenance/options.js';
 
-export const DAY = 86_400_000;
+export { DAY };
 export const T0 = Date.UTC(2026, 0, 1);
 const STEP = 30 * 60_000;
 

@@ -13,11 +13,10 @@
  * codes: by `end − horizon`, as a recurrence cannot be foreseen), and found when any finding
  * named it.
  */
-import { decodeDeviceMessage, type FleetRecord } from '@fleetwire/protocol';
+import { DAY_MS, decodeDeviceMessage, type FleetRecord } from '@fleetwire/protocol';
 import { createFleetModel, resolveWorldSettings, type FaultSettings, type WorldSettings } from '@fleetwire/simulators';
 import { applyRecord, createMaintenancePredictor, type Raised } from '../../src/services/maintenance/maintenance-predictor.js';
 import type { PredictionSettings } from '../../src/services/maintenance/settings.js';
-import { DAY_MS } from '../../src/services/durations.js';
 
 export interface FleetScenario {
   seed: number;

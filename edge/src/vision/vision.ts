@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { DAY_MS, HOUR_MS } from '@fleetwire/protocol';
 import type { RecordBuffer } from '../buffer/buffer.js';
 import type { VisionConfig } from '../config.js';
 import { EdgeError } from '../errors.js';
@@ -47,9 +48,8 @@ export interface StartVisionOptions {
   logger: Logger;
 }
 
-const DAY_MS = 86_400_000;
 /** A photo folder without a stored return is deleted at start once it is this old. */
-export const ORPHAN_GRACE_MS = 3_600_000;
+export const ORPHAN_GRACE_MS = HOUR_MS;
 /** A class score at or above this names the kind of damage (the card's per-class figures use it too). */
 const CLASS_THRESHOLD = 0.5;
 

@@ -6,6 +6,7 @@
  * and, through `delivered`, into the plugged vehicle.
  */
 import type { ChargerErrorCode } from '@fleetwire/protocol';
+import { HOUR_MS } from '@fleetwire/protocol';
 import type { Random } from '../random/random.js';
 import type { Emission, EventEmission } from '../world/emission.js';
 import { round } from '../world/rounding.js';
@@ -70,7 +71,7 @@ export function stepCharger(charger: ChargerState, dtMs: number, rng: Random, ct
         ? { ...c, status: 'Available', statusSince: end, errorCode: 'NoError', faultClearsAt: null }
         : c;
     }
-    if (rng.chance(1 - Math.exp((-ctx.faultsPerHour * dtMs) / 3_600_000))) {
+    if (rng.chance(1 - Math.exp((-ctx.faultsPerHour * dtMs) / HOUR_MS))) {
       const errorCode = rng.pick(FAULT_CODES);
       event('ChargerFaulted', { chargerId: charger.id, connectorId: c.connectorId, errorCode });
       c = stop(c, 'Other');

@@ -1,7 +1,8 @@
 /** Parsing of command-line values shared by `fleetwire simulate` and `fleetwire loadgen`. */
+import { HOUR_MS, MINUTE_MS, SECOND_MS } from '@fleetwire/protocol';
 import { SimulatorError } from '../errors.js';
 
-const UNITS_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+const UNITS_MS: Record<string, number> = { ms: 1, s: SECOND_MS, m: MINUTE_MS, h: HOUR_MS };
 
 /** `500ms`, `90s`, `10m`, `1h`; a bare number is seconds. */
 export function parseDuration(name: string, text: string): number {

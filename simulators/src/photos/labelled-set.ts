@@ -5,6 +5,7 @@
  * Photo `i` of a set depends only on (seed, i), so a set is reproducible and can be streamed.
  */
 import sharp from 'sharp';
+import { HOUR_MS, MINUTE_MS } from '@fleetwire/protocol';
 import { createRandom, deriveSeed, type Random } from '../random/random.js';
 import { SimulatorError } from '../errors.js';
 import { generatePhoto } from './generate-photo.js';
@@ -114,7 +115,7 @@ async function reuse(random: Random, earlier: LabelledPhoto, id: string, exif: P
 }
 
 function exifFor(random: Random, o: Required<LabelledSetOptions>, far: boolean, stale: boolean): PhotoExifSpec {
-  const ageMs = stale ? random.range(2, 72) * 3_600_000 : random.range(0, 10) * 60_000;
+  const ageMs = stale ? random.range(2, 72) * HOUR_MS : random.range(0, 10) * MINUTE_MS;
   const distanceM = far ? random.range(2_000, 50_000) : random.range(0, 30);
   const bearing = random.range(0, 2 * Math.PI);
   const orientation: PhotoOrientation = random.chance(o.rotatedRate) ? random.pick([3, 6, 8] as const) : 1;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DAY_MS as DAY } from '@fleetwire/protocol';
 import { createCity } from '../city/city.js';
 import { createRandom } from '../random/random.js';
 import { resolveWorldSettings } from '../world/settings.js';
@@ -10,7 +11,6 @@ import { createVehicleState, type VehicleState } from './vehicle.js';
 import { applyWear } from './vehicle-wear.js';
 
 const T0 = Date.UTC(2025, 8, 1);
-const DAY = 86_400_000;
 const HEALTHY: DegradationProfile = { capacityFadePctPerCycle: 0, calendarFadePctPerDay: 0, tyreLeak: null, aux12vFadeMvPerDay: 0, recurringDtc: null };
 
 function vehicle(degradation: Partial<DegradationProfile>): VehicleState {

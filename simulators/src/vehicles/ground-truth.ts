@@ -3,6 +3,7 @@
  * degradation profile, its true condition now, every fault code occurrence, and when each
  * component crossed (or, at its constant rate, will cross) its attention threshold.
  */
+import { DAY_MS } from '@fleetwire/protocol';
 import type { DegradationProfile, TyrePosition } from './degradation.js';
 import { DTC_BATTERY_DETERIORATION, THRESHOLDS, TYRE_POSITIONS } from './degradation.js';
 import type { Tyres, VehicleState } from './vehicle.js';
@@ -30,7 +31,6 @@ export interface VehicleGroundTruth {
   maintenance: MaintenanceTruth[];
 }
 
-const DAY_MS = 86_400_000;
 const iso = (t: number): string => new Date(t).toISOString();
 
 export function vehicleGroundTruth(vehicle: VehicleState, now: number): VehicleGroundTruth {

@@ -4,6 +4,7 @@
  * 40–80 kWh compact (≈ 130 Wh/km at 50 km/h in mild weather), simple but shaped like the real
  * thing: drag grows with speed², cold costs heating and internal resistance.
  */
+import { HOUR_MS } from '@fleetwire/protocol';
 
 /** Auxiliary draw with the ignition on: electronics plus cabin heating or cooling. */
 export function auxiliaryKw(ambientC: number): number {
@@ -58,6 +59,6 @@ export function aux12vReadingV(ignition: boolean, restV: number): number {
 
 /** Ambient temperature: a daily sine around the mean, coldest at 05:00 and warmest at 17:00 local sun time. */
 export function ambientC(time: number, meanC: number, swingC: number): number {
-  const hour = (time / 3_600_000) % 24;
+  const hour = (time / HOUR_MS) % 24;
   return meanC + swingC * Math.sin(((hour - 11) / 24) * 2 * Math.PI);
 }

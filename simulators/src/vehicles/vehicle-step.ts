@@ -4,6 +4,7 @@
  * back at a site (TripEnded) → idle; an idle vehicle low on charge is plugged in by the world
  * (plugIn) and unplugged once its charger has finished (unplug).
  */
+import { HOUR_MS } from '@fleetwire/protocol';
 import type { City } from '../city/city.js';
 import { routeThrough } from '../city/route.js';
 import type { Random } from '../random/random.js';
@@ -58,14 +59,14 @@ export function stepVehicle(vehicle: VehicleState, dtMs: number, rng: Random, ct
     case 'idle': {
       // A vehicle stranded low at a site without chargers is still offered: its trip ends at a charging site.
       const bookable = socPct(vehicle) >= ctx.minBookableSocPct || !ctx.chargingSiteIds.includes(vehicle.siteId);
-      if (bookable && rng.chance(1 - Math.exp((-ctx.bookingsPerHour * dtMs) / 3_600_000))) {
+      if (bookable && rng.chance(1 - Math.exp((-ctx.bookingsPerHour * dtMs) / HOUR_MS))) {
         const n = vehicle.bookingCount + 1;
         const bookingId = `bk-${vehicle.id}-${n}`;
         const unlockAt = end + Math.max(30_000, rng.exponential(180_000));
         Object.assign(state, { bookingCount: n, phase: { name: 'booked', bookingId, tripId: `tr-${vehicle.id}-${n}`, unlockAt } });
         const customerRef = `cu-${rng.int(1, 9999)}`;
         const startsAt = new Date(unlockAt).toISOString();
-        const endsAt = new Date(unlockAt + rng.range(1, 4) * 3_600_000).toISOString();
+        const endsAt = new Date(unlockAt + rng.range(1, 4) * HOUR_MS).toISOString();
         event('VehicleBooked', { bookingId, vehicleId: vehicle.id, customerRef, startsAt, endsAt, siteId: vehicle.siteId }, bookingId);
       }
       break;

@@ -2,6 +2,7 @@
  * What happens to a vehicle every step whatever it is doing: the pack's energy and
  * temperature, capacity fade, tyre temperature and leak, the 12 V battery, fault codes.
  */
+import { DAY_MS, HOUR_MS } from '@fleetwire/protocol';
 import type { Random } from '../random/random.js';
 import {
   DTC_BATTERY_DETERIORATION,
@@ -12,7 +13,6 @@ import {
 import { nextBatteryTempC, nextTyreWarmth, packCurrentA } from './physics.js';
 import type { DtcOccurrence, VehicleState } from './vehicle.js';
 
-const DAY_MS = 86_400_000;
 
 export interface PackFlow {
   /** Energy taken out of the pack this step (driving, auxiliaries). */
@@ -60,7 +60,7 @@ function faultCodes(vehicle: VehicleState, time: number, rng: Random): Pick<Vehi
   if (recurring && vehicle.drivingMs >= nextRecurring) {
     const clearsAt = time + Math.max(60_000, rng.exponential(recurring.meanDurationMin * 60_000));
     dtcLog = [...dtcLog, { code: recurring.code, startedAt: time, clearedAt: null, clearsAt }];
-    nextRecurring = vehicle.drivingMs + rng.exponential(recurring.meanIntervalH * 3_600_000);
+    nextRecurring = vehicle.drivingMs + rng.exponential(recurring.meanIntervalH * HOUR_MS);
   }
   dtcLog = followCondition(dtcLog, DTC_BATTERY_DETERIORATION, stateOfHealthPct(vehicle) < THRESHOLDS.stateOfHealthPct, time);
   dtcLog = followCondition(dtcLog, DTC_SYSTEM_VOLTAGE_LOW, vehicle.aux12vRestV < THRESHOLDS.aux12vRestV, time);

@@ -2,6 +2,7 @@
  * A vehicle's state: plain data, stepped by vehicle-step.ts. The battery keeps the true
  * (faded) capacity and the stored energy; SoC is what a BMS reports against the true capacity.
  */
+import { HOUR_MS } from '@fleetwire/protocol';
 import type { City, Site } from '../city/city.js';
 import type { LatLon } from '../city/geo.js';
 import { offsetM } from '../city/geo.js';
@@ -120,7 +121,7 @@ export function createVehicleState(spec: VehicleSpec, rng: Random): VehicleState
     phase: { name: 'idle' },
     degradation,
     nextRecurringDtcAfterDrivingMs: degradation.recurringDtc
-      ? rng.exponential(degradation.recurringDtc.meanIntervalH * 3_600_000)
+      ? rng.exponential(degradation.recurringDtc.meanIntervalH * HOUR_MS)
       : Infinity,
     drivingMs: 0,
     dtcLog: [],

@@ -1,11 +1,11 @@
 import { checkOdometer, decodeDeviceMessage, parseMessageId, validateEvent, type OdometerReading } from '@fleetwire/protocol';
 import { describe, expect, it } from 'vitest';
+import { HOUR_MS as HOUR } from '@fleetwire/protocol';
 import { createFleetModel, type FleetModelOptions } from './fleet-model.js';
 import type { OutgoingMessage } from './outgoing.js';
 import { resolveWorldSettings } from './settings.js';
 
 const START = Date.UTC(2025, 5, 2, 7, 0, 0);
-const HOUR = 3_600_000;
 
 function options(overrides: Partial<FleetModelOptions> = {}): FleetModelOptions {
   return {

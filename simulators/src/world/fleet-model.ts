@@ -5,6 +5,7 @@
  * without a broker.
  */
 import type { EventEnvelope } from '@fleetwire/protocol';
+import { HOUR_MS } from '@fleetwire/protocol';
 import type { CityOptions } from '../city/city.js';
 import type { FaultPeers, FaultState } from '../faults/apply-faults.js';
 import { applyFaults, createFaultState, releaseHeld } from '../faults/apply-faults.js';
@@ -53,7 +54,6 @@ export interface FleetModel {
   groundTruth(): VehicleGroundTruth[];
 }
 
-const HOUR_MS = 3_600_000;
 
 export function createFleetModel(options: FleetModelOptions): FleetModel {
   let world = createWorld(options);

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUS_TOPICS, fromBusValue, toBusMessage, type EventRecord, type FleetRecord } from '@fleetwire/protocol';
+import { BUS_TOPICS, DAY_MS, type EventRecord, type FleetRecord, fromBusValue, toBusMessage } from '@fleetwire/protocol';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,7 +11,6 @@ import { createFleetService } from '../fleet/index.js';
 import { createAnalyticsService, type AnalyticsService } from './analytics-service.js';
 import type { AnalyticsServiceOptions } from './options.js';
 import { booked, HOUR, paid, reading, tripEnded } from '../../../test/support/analytics-records.js';
-import { DAY_MS } from '../durations.js';
 
 const DAY1 = Date.UTC(2026, 0, 1);
 const DAY2 = DAY1 + DAY_MS;

@@ -4,7 +4,7 @@ import { closeReady, createAnalyticsState, observeRecord, type AnalyticsState } 
 import { MAX_CLOCK_LEAD_MS } from './event-clock.js';
 import { dailyUsageRecord } from './report-events.js';
 import { booked, chargingStopped, connectorReading, HOUR, paid, reading, rulesWith, T0, tripEnded } from '../../../test/support/analytics-records.js';
-import { DAY_MS } from '../durations.js';
+import { DAY_MS } from '@fleetwire/protocol';
 
 /** T0 is 2026-01-01 08:00 UTC. */
 const DAY1 = T0 - 8 * HOUR;

@@ -10,7 +10,7 @@
  * a few booking windows — plus one entry per vehicle, charger, site and window of the day, and
  * the booking sites of the last BOOKING_SITE_MEMORY_MS. Telemetry adds no per-record memory.
  */
-import { trustedTime, type EventRecord, type FleetRecord } from '@fleetwire/protocol';
+import { DAY_MS, type EventRecord, type FleetRecord, trustedTime } from '@fleetwire/protocol';
 import { entityOf } from '../fleet/apply-record.js';
 import { areaOfBooking, emptyWindow, type Area, type BookingWindow } from './booking-window.js';
 import { countUsageEvent, dailyUsageReports, emptyDay, type DailyUsage, type DayUsage } from './day-usage.js';
@@ -20,7 +20,6 @@ import { advanceClock, createEventClock, isClosed, watermarkOf, type EventClock 
 import { noteBooking, noteTrip, type OpenBookings } from './open-bookings.js';
 import { dailyUsageEventId, demandSpikeEventId, isOwnReport, REPORT_TYPES } from './report-events.js';
 import type { AnalyticsRules } from './settings.js';
-import { DAY_MS } from '../durations.js';
 import { dayStartOf, windowStartOf } from './utc-calendar.js';
 
 /**

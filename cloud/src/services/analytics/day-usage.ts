@@ -10,7 +10,7 @@
  * booking that started it, the charger's site), so the VehicleBooked may arrive after its trip.
  */
 import type { EventData, EventEnvelope } from '@fleetwire/protocol';
-import { DAY_MS } from '../durations.js';
+import { DAY_MS } from '@fleetwire/protocol';
 import { isoDateOf } from './utc-calendar.js';
 
 export type DailyUsage = EventData['DailyUsageReport'];

@@ -10,7 +10,7 @@
  *   (divided by 1 − (1 − α)^n after n days), so a young area is not judged against a mean that
  *   is still climbing from zero.
  */
-import { DAY_MS } from '../durations.js';
+import { DAY_MS } from '@fleetwire/protocol';
 
 interface WindowMean {
   /** Uncorrected mean, including every day up to `throughDay`. */

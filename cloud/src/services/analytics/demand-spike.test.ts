@@ -3,7 +3,7 @@ import { FLEET_AREA, emptyWindow, type Area } from './booking-window.js';
 import { baselineOf, historyOf, recordBookings, type DemandBaselines } from './demand-baseline.js';
 import { closeBookingWindow, judgeBookings } from './demand-spike.js';
 import { HOUR, rulesWith, T0 } from '../../../test/support/analytics-records.js';
-import { DAY_MS } from '../durations.js';
+import { DAY_MS } from '@fleetwire/protocol';
 
 const rules = rulesWith({ spikeWindowMs: HOUR, spikeRatio: 2, spikeMinBookings: 5, spikeMinBaseline: 1, spikeSmoothing: 0.5, spikeWarmupDays: 3 });
 const SITE: Area = { key: 'site:site-a', siteId: 'site-a' };

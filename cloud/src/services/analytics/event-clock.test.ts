@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { DAY_MS as DAY } from '@fleetwire/protocol';
 import { advanceClock, createEventClock, watermarkOf } from './event-clock.js';
 
-const DAY = 86_400_000;
 const IDLE = 60_000;
 
 describe('the analytics event clock', () => {

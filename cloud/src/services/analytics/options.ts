@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BUS_TOPICS } from '@fleetwire/protocol';
+import { BUS_TOPICS, DAY_MS } from '@fleetwire/protocol';
 import { Value } from '@sinclair/typebox/value';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -8,7 +8,6 @@ import { createOptionChecks } from '../../bus/option-checks.js';
 import { CloudError } from '../../errors.js';
 import type { FleetReader } from '../fleet/index.js';
 import { AnalyticsRulesSchema, type AnalyticsRules } from './settings.js';
-import { DAY_MS } from '../durations.js';
 
 export interface AnalyticsServiceOptions extends Partial<AnalyticsRules> {
   bus: Bus;

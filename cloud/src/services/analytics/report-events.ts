@@ -12,18 +12,8 @@
  *   epoch; at a few thousand sites two colliding is about 1 in 10^8.
  */
 import { createHash } from 'node:crypto';
-import {
-  createEvent,
-  createEventRecord,
-  formatMessageId,
-  type EventData,
-  type EventEnvelope,
-  type EventRecord,
-  type EventType,
-  type SubjectKind,
-} from '@fleetwire/protocol';
+import { createEvent, createEventRecord, DAY_MS, type EventData, type EventEnvelope, type EventRecord, type EventType, formatMessageId, type SubjectKind } from '@fleetwire/protocol';
 import { FLEET_AREA, type Area } from './booking-window.js';
-import { DAY_MS } from '../durations.js';
 import { compactStamp } from './utc-calendar.js';
 
 export const ANALYTICS_SOURCE = { kind: 'cloud', id: 'analytics' } as const;

@@ -3,7 +3,7 @@
  * schema under `analytics`; unknown keys are refused like everywhere else in the config.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { HOUR_MS, MINUTE_MS } from '../durations.js';
+import { HOUR_MS, MINUTE_MS } from '@fleetwire/protocol';
 
 
 /** Everything the decisions use; `createAnalyticsService` takes these as options. */

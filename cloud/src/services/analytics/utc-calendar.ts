@@ -2,7 +2,7 @@
  * UTC days and fixed windows as plain numbers (ms since the Unix epoch). Reports are per UTC day
  * so that every cloud instance, whatever its time zone, cuts the same day the same way.
  */
-import { DAY_MS } from '../durations.js';
+import { DAY_MS } from '@fleetwire/protocol';
 
 /** Start of the UTC day holding `at`. */
 export function dayStartOf(at: number): number {

@@ -3,12 +3,11 @@
  * status (offline is judged here, at read time, so the state never depends on the clock), its
  * open alerts, the charger list and the fleet summary.
  */
-import { CHARGER_STATUSES, type ChargerStatus } from '@fleetwire/protocol';
+import { CHARGER_STATUSES, type ChargerStatus, DAY_MS } from '@fleetwire/protocol';
 import type { BatteryLowAlert, ChargerState, ConnectorState, FleetState, LastSeen, VehicleState } from './fleet-state.js';
 import { isNewer } from './newer-wins.js';
 import type { ChargerView, FleetSummary, RecentEventView, VehicleStatus, VehicleView } from './schemas.js';
 import type { FleetJudgement } from './settings.js';
-import { DAY_MS } from '../durations.js';
 
 export function isOffline(lastSeen: LastSeen | null, now: number, judgement: FleetJudgement): boolean {
   return lastSeen === null || now - lastSeen.receivedAt > judgement.offlineAfterMs;

@@ -8,7 +8,7 @@ import { figure, judgeFalling, type Assessment, type Horizon } from './assessmen
 import { addPoint } from './readings-window.js';
 import type { PredictionSettings } from './settings.js';
 import { fitTrend, type Point } from './trend.js';
-import { DAY_MS } from '../durations.js';
+import { DAY_MS } from '@fleetwire/protocol';
 
 /** SAE J2012 "system voltage low": the vehicle's own verdict, quoted as evidence when active. */
 const SYSTEM_VOLTAGE_LOW = 'P0562';

@@ -9,7 +9,7 @@
  */
 import type { Assessment } from './assessment.js';
 import type { PredictionSettings } from './settings.js';
-import { DAY_MS } from '../durations.js';
+import { DAY_MS } from '@fleetwire/protocol';
 
 export interface CodeHistory {
   /** Start times of the episodes within the window, oldest first (the newest MAX_EPISODES). */

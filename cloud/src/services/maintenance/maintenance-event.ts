@@ -10,16 +10,8 @@
  * Seqs are day numbers, not a counter: gaps in them mean nothing.
  */
 import { createHash } from 'node:crypto';
-import {
-  createEvent,
-  createEventRecord,
-  formatEventSource,
-  formatMessageId,
-  type EventData,
-  type EventRecord,
-} from '@fleetwire/protocol';
+import { createEvent, createEventRecord, DAY_MS, type EventData, type EventRecord, formatEventSource, formatMessageId } from '@fleetwire/protocol';
 import type { Assessment } from './assessment.js';
-import { DAY_MS } from '../durations.js';
 
 /** The service's name: the event source `cloud:maintenance` and the device part of its ids. */
 export const MAINTENANCE_SOURCE_ID = 'maintenance';

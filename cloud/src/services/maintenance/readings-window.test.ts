@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { HOUR_MS as HOUR } from '@fleetwire/protocol';
 import { addPoint } from './readings-window.js';
 import type { Point } from './trend.js';
 
-const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 1);
 
 describe('readings window', () => {

@@ -18,7 +18,7 @@ import { figure, judgeFalling, type Assessment, type Horizon } from './assessmen
 import { addPoint } from './readings-window.js';
 import type { PredictionSettings } from './settings.js';
 import { fitTrend, type Point } from './trend.js';
-import { DAY_MS } from '../durations.js';
+import { DAY_MS } from '@fleetwire/protocol';
 
 export interface TractionBattery {
   /** Trips started and not yet ended, newest last. */

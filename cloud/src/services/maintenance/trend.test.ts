@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { DAY_MS as DAY } from '@fleetwire/protocol';
 import { fallingCrossing, fitTrend, normalCdf } from './trend.js';
 
-const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
 
 describe('trend', () => {

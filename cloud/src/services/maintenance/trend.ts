@@ -4,7 +4,7 @@
  * slowly under noise, so one estimator serves them all: ordinary least squares over a window of
  * readings, and the probability that the fitted line is past the threshold at the horizon.
  */
-import { DAY_MS } from '../durations.js';
+import { DAY_MS } from '@fleetwire/protocol';
 
 export interface Point {
   /** Trusted device time, ms since the Unix epoch. */

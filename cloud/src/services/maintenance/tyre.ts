@@ -21,7 +21,7 @@ import { figure, judgeFalling, type Assessment, type Horizon } from './assessmen
 import { addPoint, type WindowLimits } from './readings-window.js';
 import type { PredictionSettings } from './settings.js';
 import { fitTrend, type Point } from './trend.js';
-import { DAY_MS } from '../durations.js';
+import { DAY_MS } from '@fleetwire/protocol';
 
 export type TyrePosition = keyof VehicleTelemetry['tyresKpa'];
 export const TYRE_POSITIONS: readonly TyrePosition[] = ['fl', 'fr', 'rl', 'rr'];

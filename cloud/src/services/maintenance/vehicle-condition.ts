@@ -3,7 +3,7 @@
  * standing findings — and how one record changes it. Every window is capped by count and age,
  * so a vehicle's memory is fixed whatever it sends (docs/maintenance.md gives the sizes).
  */
-import { trustedTime, type EventData, type FleetRecord, type VehicleTelemetryRecord } from '@fleetwire/protocol';
+import { type EventData, type FleetRecord, MINUTE_MS, trustedTime, type VehicleTelemetryRecord } from '@fleetwire/protocol';
 import type { Assessment, Horizon } from './assessment.js';
 import { assessAuxBattery, observeAuxBattery } from './aux-battery.js';
 import { assessFault, createFaultHistory, observeFaults, type FaultHistory } from './fault.js';
@@ -18,7 +18,6 @@ import {
 } from './traction-battery.js';
 import type { Point } from './trend.js';
 import { assessTyre, createTyreWindows, observeTyres, type TyreWindows } from './tyre.js';
-import { MINUTE_MS } from '../durations.js';
 
 export interface VehicleCondition {
   /** Trusted time the ignition was last seen on or the vehicle moving (its first reading, until then). */

@@ -4,6 +4,7 @@
  */
 import { statfs } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { DAY_MS } from '@fleetwire/protocol';
 import { createOptionChecks } from '../option-checks.js';
 
 /** How much room the file system has left for the database folder. I/O kept behind one call. */
@@ -73,7 +74,6 @@ export interface SqliteBufferOptions {
 
 export type ResolvedBufferOptions = Required<Omit<SqliteBufferOptions, 'logger'>> & { logger?: Logger };
 
-const DAY_MS = 86_400_000;
 
 export function resolveBufferOptions(options: SqliteBufferOptions): ResolvedBufferOptions {
   const check = createOptionChecks('FW_BUFFER_OPTIONS_INVALID', 'sqlite buffer');

@@ -2,11 +2,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, utimesSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DAY_MS as DAY } from '@fleetwire/protocol';
 import { createSqliteVisionStore } from '../store/sqlite-vision-store.js';
 import { choosePhotosToPrune, createPhotoRetention } from './photo-retention.js';
 import { createFolderPhotoStore } from './photo-store.js';
 
-const DAY = 86_400_000;
 const set = (returnId: string, verifiedAt: number, photoBytes: number) => ({ returnId, verifiedAt, photoBytes });
 
 describe('choosePhotosToPrune', () => {
