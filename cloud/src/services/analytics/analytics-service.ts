@@ -17,7 +17,8 @@
  * - A bus value that does not decode is counted, logged and skipped (bus-records.ts).
  */
 import { toBusMessage, type EventRecord } from '@fleetwire/protocol';
-import type { DeliveredMessage, Subscription } from '../../bus/bus.js';
+import type { DeliveredMessage } from '../../bus/bus.js';
+import { createBusConsumer, type BusConsumer } from '../../bus-consumer.js';
 import { decodeBatch } from '../bus-records.js';
 import { closeReady, createAnalyticsState, observeRecord } from './analytics-state.js';
 import { createDailyReportStore, type DailyReportReader } from './daily-report-store.js';
@@ -28,11 +29,8 @@ import { isBooked } from './open-bookings.js';
 import { resolveAnalyticsOptions, type AnalyticsServiceOptions } from './options.js';
 import { dailyUsageRecord, demandSpikeRecord, fleetSnapshotRecord } from './report-events.js';
 
-export interface AnalyticsService {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** Subscribed to the bus (for /readyz). The days may still be catching up. */
-  ready(): Promise<boolean>;
+/** Ready once subscribed to the bus; the days may still be catching up. */
+export interface AnalyticsService extends BusConsumer {
   /** The daily usage reports computed or read back so far, for the read API. */
   readonly reports: DailyReportReader;
 }
@@ -49,7 +47,6 @@ export function createAnalyticsService(input: AnalyticsServiceOptions): Analytic
     openDays: () => state.days.size,
     pendingReports: () => pending.length,
   });
-  let subscription: Subscription | undefined;
   const timers: NodeJS.Timeout[] = [];
   let producing: Promise<void> | undefined;
   let lastSnapshotSlot: number | undefined;
@@ -127,26 +124,26 @@ export function createAnalyticsService(input: AnalyticsServiceOptions): Analytic
     timers.push(timer);
   };
 
+  const snapshots = fleet !== undefined && options.snapshotIntervalMs > 0;
   return {
-    async start() {
-      if (subscription !== undefined) return;
-      subscription = await bus.subscribe({ groupId: options.groupId, topics: options.topics, fromBeginning: true, handle });
-      // Failures are counted and logged where they happen; the next turn retries.
-      every(Math.max(50, options.idlePartitionMs / 2), closeAndProduce);
-      if (fleet !== undefined && options.snapshotIntervalMs > 0) every(options.snapshotIntervalMs, () => snapshot(fleet));
-      logger.info({ groupId: options.groupId, topics: options.topics, snapshots: fleet !== undefined && options.snapshotIntervalMs > 0 }, 'analytics_service_started');
-    },
-    async stop() {
-      for (const timer of timers.splice(0)) clearInterval(timer);
-      const current = subscription;
-      subscription = undefined;
-      await current?.close();
-      // Reports a timer turn closed are sent before the bus closes; what still fails is
-      // rebuilt from the bus at the next start.
-      await Promise.all(running);
-      await produceReports().catch(() => undefined);
-    },
-    ready: async () => subscription !== undefined,
+    ...createBusConsumer({
+      bus, groupId: options.groupId, topics: options.topics, fromBeginning: true, handle, logger,
+      startedEvent: 'analytics_service_started', startedFields: { snapshots },
+      started() {
+        // Failures are counted and logged where they happen; the next turn retries.
+        every(Math.max(50, options.idlePartitionMs / 2), closeAndProduce);
+        if (snapshots) every(options.snapshotIntervalMs, () => snapshot(fleet));
+      },
+      stopping() {
+        for (const timer of timers.splice(0)) clearInterval(timer);
+      },
+      async stopped() {
+        // Reports a timer turn closed are sent before the bus closes; what still fails is
+        // rebuilt from the bus at the next start.
+        await Promise.all(running);
+        await produceReports().catch(() => undefined);
+      },
+    }),
     reports: store,
   };
 }

@@ -12,7 +12,8 @@
  * - A bus value that does not decode is counted, logged and skipped (bus-records.ts); the
  *   handler never rejects, so one bad record cannot stall a partition.
  */
-import type { DeliveredMessage, Subscription } from '../../bus/bus.js';
+import type { DeliveredMessage } from '../../bus/bus.js';
+import { createBusConsumer, type BusConsumer } from '../../bus-consumer.js';
 import { decodeBatch } from '../bus-records.js';
 import { applyRecord } from './apply-record.js';
 import { createFleetState } from './fleet-state.js';
@@ -20,11 +21,8 @@ import { createFleetReader, type FleetReader } from './fleet-views.js';
 import { createFleetMetrics } from './metrics.js';
 import { resolveFleetServiceOptions, type FleetServiceOptions } from './options.js';
 
-export interface FleetService {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** Subscribed to the bus (for /readyz). The state may still be catching up. */
-  ready(): Promise<boolean>;
+/** Ready once subscribed to the bus; the state may still be catching up. */
+export interface FleetService extends BusConsumer {
   readonly reader: FleetReader;
 }
 
@@ -33,7 +31,6 @@ export function createFleetService(input: FleetServiceOptions): FleetService {
   const logger = options.logger.child({ service: 'fleet' });
   const state = createFleetState(options);
   const metrics = createFleetMetrics(options.metrics, state);
-  let subscription: Subscription | undefined;
 
   const handle = async (batch: DeliveredMessage[]): Promise<void> => {
     for (const { record } of decodeBatch(batch, metrics.recordsSkipped, logger, 'fleet_record_skipped')) {
@@ -43,17 +40,7 @@ export function createFleetService(input: FleetServiceOptions): FleetService {
   };
 
   return {
-    async start() {
-      if (subscription !== undefined) return;
-      subscription = await options.bus.subscribe({ groupId: options.groupId, topics: options.topics, fromBeginning: true, handle });
-      logger.info({ groupId: options.groupId, topics: options.topics }, 'fleet_service_started');
-    },
-    async stop() {
-      const current = subscription;
-      subscription = undefined;
-      await current?.close();
-    },
-    ready: async () => subscription !== undefined,
+    ...createBusConsumer({ bus: options.bus, groupId: options.groupId, topics: options.topics, fromBeginning: true, handle, logger, startedEvent: 'fleet_service_started' }),
     reader: createFleetReader(state, options),
   };
 }

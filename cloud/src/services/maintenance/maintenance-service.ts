@@ -15,19 +15,16 @@
  * - A bus value that does not decode is counted, logged and skipped (bus-records.ts).
  */
 import { toBusMessage } from '@fleetwire/protocol';
-import type { DeliveredMessage, Subscription } from '../../bus/bus.js';
+import type { DeliveredMessage } from '../../bus/bus.js';
+import { createBusConsumer, type BusConsumer } from '../../bus-consumer.js';
 import { decodeBatch } from '../bus-records.js';
 import { maintenanceEventRecord } from './maintenance-event.js';
 import { applyRecord, createMaintenancePredictor, retryUnsent, type Raised } from './maintenance-predictor.js';
 import { createMaintenanceMetrics } from './metrics.js';
 import { resolveMaintenanceServiceOptions, type MaintenanceServiceOptions } from './options.js';
 
-export interface MaintenanceService {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** Subscribed to the bus (for /readyz). The features may still be catching up. */
-  ready(): Promise<boolean>;
-}
+/** Ready once subscribed to the bus (or disabled); the features may still be catching up. */
+export type MaintenanceService = BusConsumer;
 
 export function createMaintenanceService(input: MaintenanceServiceOptions): MaintenanceService {
   const options = resolveMaintenanceServiceOptions(input);
@@ -35,7 +32,6 @@ export function createMaintenanceService(input: MaintenanceServiceOptions): Main
   const logger = options.logger.child({ service: 'maintenance' });
   const predictor = createMaintenancePredictor(settings);
   const metrics = createMaintenanceMetrics(options.metrics, predictor);
-  let subscription: Subscription | undefined;
 
   const handle = async (batch: DeliveredMessage[]): Promise<void> => {
     const raised: Raised[] = [];
@@ -64,17 +60,8 @@ export function createMaintenanceService(input: MaintenanceServiceOptions): Main
     }
   };
 
-  return {
-    async start() {
-      if (!enabled || subscription !== undefined) return;
-      subscription = await options.bus.subscribe({ groupId: options.groupId, topics: options.topics, fromBeginning: true, handle });
-      logger.info({ groupId: options.groupId, topics: options.topics, horizonDays: settings.horizonDays }, 'maintenance_service_started');
-    },
-    async stop() {
-      const current = subscription;
-      subscription = undefined;
-      await current?.close();
-    },
-    ready: async () => !enabled || subscription !== undefined,
-  };
+  return createBusConsumer({
+    bus: options.bus, groupId: options.groupId, topics: options.topics, fromBeginning: true, handle, logger, enabled,
+    startedEvent: 'maintenance_service_started', startedFields: { horizonDays: settings.horizonDays },
+  });
 }

@@ -17,7 +17,8 @@
  *   record is either in the TSDB or in the DLQ.
  */
 import { BUS_HEADERS, redactUrl } from '@fleetwire/protocol';
-import type { BusMessage, DeliveredMessage, HandlerProgress, Subscription } from '../../bus/bus.js';
+import type { BusMessage, DeliveredMessage, HandlerProgress } from '../../bus/bus.js';
+import { createBusConsumer, type BusConsumer } from '../../bus-consumer.js';
 import { batchLines } from './batch-lines.js';
 import { ORIGIN_HEADER, sinkDeadLetter } from './dead-letters.js';
 import { isRefusedData } from './influx-writer.js';
@@ -25,12 +26,8 @@ import { writeIsolatingRefused } from './isolate-refused.js';
 import { createTsdbSinkMetrics } from './metrics.js';
 import { resolveTsdbSinkOptions, type TsdbSinkOptions } from './options.js';
 
-export interface TsdbSink {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** The TSDB answers its health check (for /readyz). */
-  ready(): Promise<boolean>;
-}
+/** Ready while the TSDB answers its health check. */
+export type TsdbSink = BusConsumer;
 
 /** Dead-lettered records named in one log line, like the ingest's `ingest_records_rejected`. */
 const LOGGED_IDS = 20;
@@ -40,7 +37,6 @@ export function createTsdbSink(input: TsdbSinkOptions): TsdbSink {
   const logger = options.logger.child({ sink: 'tsdb' });
   const metrics = createTsdbSinkMetrics(options.metrics);
   const { writer } = options;
-  let subscription: Subscription | undefined;
 
   const write = async (body: string): Promise<void> => {
     const stopTimer = metrics.writeSeconds.startTimer();
@@ -90,19 +86,9 @@ export function createTsdbSink(input: TsdbSinkOptions): TsdbSink {
     }, 'tsdb_records_dead_lettered');
   };
 
-  return {
-    async start() {
-      if (subscription !== undefined) return;
-      subscription = await options.bus.subscribe({
-        groupId: options.groupId, topics: options.topics, fromBeginning: options.fromBeginning, handle,
-      });
-      logger.info({ groupId: options.groupId, topics: options.topics, url: redactUrl(options.url) }, 'tsdb_sink_started');
-    },
-    async stop() {
-      const current = subscription;
-      subscription = undefined;
-      await current?.close();
-    },
-    ready: () => writer.ping(),
-  };
+  return createBusConsumer({
+    bus: options.bus, groupId: options.groupId, topics: options.topics, fromBeginning: options.fromBeginning, handle, logger,
+    startedEvent: 'tsdb_sink_started', startedFields: { url: redactUrl(options.url) },
+    health: () => writer.ping(),
+  });
 }

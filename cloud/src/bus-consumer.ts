@@ -1,0 +1,63 @@
+/**
+ * The lifecycle every bus consumer of the cloud shares — the time-series sink and the fleet,
+ * analytics and maintenance services: `start` subscribes its consumer group once, `stop` closes
+ * the subscription (a second call does nothing), `ready` answers /readyz. What each consumer
+ * does with a batch is its own `handle`; this module owns only the subscription around it.
+ *
+ * Readiness is the consumer's own `health` check where it has one (the sink: the TSDB answers),
+ * otherwise that it is subscribed (the services: their state may still be catching up). A
+ * consumer built with `enabled: false` never subscribes and counts as ready.
+ */
+import type { Logger } from 'pino';
+import type { Bus, DeliveredMessage, HandlerProgress, Subscription } from './bus/bus.js';
+
+export interface BusConsumer {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** For /readyz. */
+  ready(): Promise<boolean>;
+}
+
+export interface BusConsumerOptions {
+  bus: Bus;
+  groupId: string;
+  topics: string[];
+  fromBeginning: boolean;
+  handle(batch: DeliveredMessage[], progress: HandlerProgress): Promise<void>;
+  logger: Logger;
+  /** The log event once subscribed, e.g. `fleet_service_started`; logged with groupId and topics. */
+  startedEvent: string;
+  /** More fields for that log line. */
+  startedFields?: Record<string, unknown>;
+  /** Default true. */
+  enabled?: boolean;
+  /** What the consumer depends on besides the bus, checked for readiness instead of the subscription. */
+  health?: () => Promise<boolean>;
+  /** Runs once the subscription stands (e.g. timers of the consumer's own). */
+  started?: () => void;
+  /** Runs before the subscription is closed. */
+  stopping?: () => void;
+  /** Runs after the subscription closed (e.g. sending what a timer left pending). */
+  stopped?: () => Promise<void>;
+}
+
+export function createBusConsumer(options: BusConsumerOptions): BusConsumer {
+  const { bus, groupId, topics, fromBeginning, handle, logger, enabled = true } = options;
+  let subscription: Subscription | undefined;
+  return {
+    async start() {
+      if (!enabled || subscription !== undefined) return;
+      subscription = await bus.subscribe({ groupId, topics, fromBeginning, handle });
+      options.started?.();
+      logger.info({ groupId, topics, ...options.startedFields }, options.startedEvent);
+    },
+    async stop() {
+      options.stopping?.();
+      const current = subscription;
+      subscription = undefined;
+      await current?.close();
+      await options.stopped?.();
+    },
+    ready: options.health ?? (async () => !enabled || subscription !== undefined),
+  };
+}
