@@ -10,7 +10,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import type { BusConfig } from './bus/bus.js';
 import { BUS_CONFIG_SCHEMAS, BusConfigSchema } from './bus/config-schema.js';
-import { problemList, schemaProblems, type ProblemRefiner } from './config-problems.js';
+import { problemList, schemaProblems, type ProblemRefiner } from '@fleetwire/protocol';
 import { CloudError } from './errors.js';
 import { NodeEntrySchema } from './ingest/auth/auth-file.js';
 import { IngestSettingsSchema } from './ingest/settings.js';

@@ -1,5 +1,6 @@
 export * from './reasons.js';
 export * from './coded-error.js';
+export * from './config-problems.js';
 export * from './durations.js';
 export * from './errors.js';
 export * from './ids.js';

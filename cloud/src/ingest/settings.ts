@@ -4,7 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { problemList, schemaProblems } from '../config-problems.js';
+import { problemList, schemaProblems } from '@fleetwire/protocol';
 import { CloudError } from '../errors.js';
 
 const KIB = 1024;

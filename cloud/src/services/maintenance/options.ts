@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { BUS_TOPICS } from '@fleetwire/protocol';
+import { BUS_TOPICS, problemList, schemaProblems } from '@fleetwire/protocol';
 import { Value } from '@sinclair/typebox/value';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Bus } from '../../bus/bus.js';
 import { createOptionChecks } from '../../bus/option-checks.js';
-import { problemList, schemaProblems } from '../../config-problems.js';
 import { CloudError } from '../../errors.js';
 import { MaintenanceSettingsSchema, type MaintenanceSettings } from './settings.js';
 
