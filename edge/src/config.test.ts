@@ -2,6 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Value } from '@sinclair/typebox/value';
+import { BufferSettingsSchema } from './buffer/sqlite/options.js';
 import { loadEdgeConfig, redactConfig } from './config.js';
 import { EdgeError } from './errors.js';
 
@@ -44,7 +46,8 @@ describe('edge config', () => {
     expect(config.mqtt.port).toBe(2883);
     expect(config.http.port).toBe(9090);
     expect(config.cloud).toEqual({ url: 'https://cloud.example', token: 'from-env', caFile: '', certFile: '', keyFile: '' });
-    expect(config.buffer).toEqual({ maxBytes: 1000 });
+    expect(config.buffer).toEqual({ ...Value.Default(BufferSettingsSchema, {}), maxBytes: 1000 });
+    expect(config.buffer.commitIntervalMs).toBe(5);
     expect(redactConfig(config).cloud.token).toBe('[redacted]');
     expect(config.cloud.token).toBe('from-env');
   });
@@ -52,7 +55,10 @@ describe('edge config', () => {
   it('reports every invalid option at once, with its path', () => {
     const error = configError(() =>
       loadEdgeConfig({
-        overrides: { ...REGISTRY, nodeId: 'has space', mqtt: { port: 70_000, tls: { enabled: true } }, http: { port: 'eighty' }, logLevel: 'loud', cloud: { url: 'ftp://x' }, mqtt2: {} },
+        overrides: {
+          ...REGISTRY, nodeId: 'has space', mqtt: { port: 70_000, tls: { enabled: true } }, http: { port: 'eighty' }, logLevel: 'loud', cloud: { url: 'ftp://x' }, mqtt2: {},
+          buffer: { maxByte: 1000, liveShare: 2 }, uplink: { concurency: 2 },
+        },
         env: { FLEETWIRE_EDGE_HTTP_PORT: 'abc' },
       }),
     );
@@ -67,9 +73,15 @@ describe('edge config', () => {
       'config.cloud.url: must start with http',
       'config.cloud.token: required when cloud.url is set',
       'FLEETWIRE_EDGE_HTTP_PORT: must be an integer (got "abc")',
+      'config.buffer.maxByte: unknown option',
+      'config.buffer.liveShare: must be between 0 and 1 (got 2)',
+      'config.uplink.concurency: unknown option',
     ]) {
       expect(error.message).toContain(fragment);
     }
+    // A wrong value from the environment names its variable.
+    expect(configError(() => loadEdgeConfig({ overrides: REGISTRY, env: { FLEETWIRE_EDGE_MQTT_PORT: '70000' } })).message)
+      .toContain('config.mqtt.port: must be between 0 and 65535 (got 70000) (set by FLEETWIRE_EDGE_MQTT_PORT)');
   });
 
   it('takes the uplink\'s TLS files relative to the config file (environment: to the working directory), and prints only their paths', () => {
@@ -115,6 +127,9 @@ describe('edge config', () => {
     expect(bridge.message).toContain('config.bridge.url: required when bridge.enabled');
     const viaEnv = loadEdgeConfig({ overrides: { mqtt: { enabled: false } }, env: { FLEETWIRE_EDGE_BRIDGE_URL: 'mqtt://127.0.0.1:11883' } });
     expect(viaEnv.bridge).toMatchObject({ enabled: true, url: 'mqtt://127.0.0.1:11883' });
+    // The bridge waits for each commit: the buffer commits on the next turn unless told otherwise.
+    expect(viaEnv.buffer.commitIntervalMs).toBe(0);
+    expect(loadEdgeConfig({ overrides: { mqtt: { enabled: false }, buffer: { commitIntervalMs: 3 } }, env: { FLEETWIRE_EDGE_BRIDGE_URL: 'mqtt://127.0.0.1:11883' } }).buffer.commitIntervalMs).toBe(3);
   });
 
   it('keeps vision off by default and, when on, needs a long secret and return areas', () => {

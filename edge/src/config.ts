@@ -1,137 +1,49 @@
 /**
- * The edge agent's one options object: defaults, a JSON config file, `FLEETWIRE_EDGE_*`
- * environment overrides, validation with every problem listed at once. docs/edge.md documents
- * each option; the schema below is the single source of the defaults.
+ * The edge agent's one options object: a JSON config file, `FLEETWIRE_EDGE_*` environment
+ * overrides, then the defaults. Each component owns the schema of its section, with its
+ * defaults (`settings.ts` says how); this file composes them, adds the checks that span
+ * sections, and refuses a config with every problem listed at once — unknown keys included, in
+ * every section, and naming the environment variable a wrong value came from. docs/edge.md
+ * documents each option.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
+import { Kind, Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { problemList } from '@fleetwire/protocol';
+import { BufferSettingsSchema } from './buffer/sqlite/options.js';
 import { EdgeError } from './errors.js';
+import { HttpSettingsSchema } from './http/settings.js';
+import { BridgeSettingsSchema, DevicesSettingsSchema, IntakeSettingsSchema, MqttSettingsSchema } from './intake/settings.js';
+import { RulesSettingsSchema } from './rules/settings.js';
+import { isObject, isPathOption, optionProblems, optionSchemaAt, PathOption, resolvePathOptions } from './settings.js';
+import { CloudSettingsSchema, UplinkSettingsSchema } from './uplink/options.js';
+import { VisionSettingsSchema } from './vision/settings.js';
 
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-export interface EdgeConfig {
-  nodeId: string;
-  dataDir: string;
-  logLevel: LogLevel;
-  /** Paths of PEM files (resolved); the uplink reads them at start (`readUplinkTls`). */
-  cloud: { url: string; token: string; caFile: string; certFile: string; keyFile: string };
-  /** Passed to createUplink as tuning; the uplink validates its own keys. */
-  uplink: Record<string, unknown>;
-  /** Passed to createSqliteBuffer (its `path` is `{dataDir}/buffer.sqlite`); validated there. */
-  buffer: Record<string, unknown>;
-  devices: { registryFile: string };
-  mqtt: {
-    enabled: boolean;
-    host: string;
-    port: number;
-    maxPacketBytes: number;
-    tls: { enabled: boolean; port: number; keyFile: string; certFile: string; caFile: string; requestCert: boolean };
-    websocket: { enabled: boolean; port: number; path: string };
-  };
-  bridge: { enabled: boolean; url: string; clientId: string; username: string; password: string; caFile: string; topics: string[] };
-  intake: { maxPayloadBytes: number; maxClockSkewMs: number };
-  rules: {
-    batteryLow: { enabled: boolean; thresholdPct: number; hysteresisPct: number };
-    chargerFaulted: { enabled: boolean };
-  };
-  http: { host: string; port: number };
-  vision: VisionConfig;
-}
+export const EdgeConfigSchema = Type.Object(
+  {
+    nodeId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: defaultNodeId() }),
+    dataDir: PathOption('.fleetwire/edge'),
+    logLevel: Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)), { default: 'info' }),
+    cloud: CloudSettingsSchema,
+    uplink: UplinkSettingsSchema,
+    /** The buffer's file is `{dataDir}/buffer.sqlite`. */
+    buffer: BufferSettingsSchema,
+    devices: DevicesSettingsSchema,
+    mqtt: MqttSettingsSchema,
+    bridge: BridgeSettingsSchema,
+    intake: IntakeSettingsSchema,
+    rules: RulesSettingsSchema,
+    http: HttpSettingsSchema,
+    vision: VisionSettingsSchema,
+  },
+  { additionalProperties: false },
+);
 
-/** Return-photo verification (docs/edge.md, "Return photos"). */
-export interface VisionConfig {
-  enabled: boolean;
-  /** Shared with the booking system, which signs return tokens (HS256) with it. */
-  returnTokenSecret: string;
-  returnAreasFile: string;
-  /** '' = the bundled model / card. */
-  models: { damage: string; screen: string; card: string; threads: number };
-  limits: { maxPhotos: number; maxPhotoBytes: number; maxPixels: number; maxActiveReturns: number; maxWaitingReturns: number; quarantineMaxBytes: number };
-  checks: { maxPositionAgeMs: number; maxGpsDistanceM: number; maxExifAgeMs: number; maxFutureSkewMs: number; reuseMaxDistance: number };
-  retention: { photoDays: number; photoMaxBytes: number; hashDays: number; intervalMs: number };
-}
-
-type Leaf =
-  | { type: 'string'; default: string; pattern?: RegExp; oneOf?: readonly string[]; path?: true }
-  | { type: 'integer'; default: number; min: number; max: number }
-  | { type: 'boolean'; default: boolean }
-  | { type: 'strings'; default: string[] }
-  | { type: 'passthrough' };
-interface Group { type: 'group'; fields: Record<string, Node> }
-type Node = Leaf | Group;
-
-const str = (value = '', extra: Partial<Extract<Leaf, { type: 'string' }>> = {}): Leaf => ({ type: 'string', default: value, ...extra });
-const int = (value: number, min: number, max: number): Leaf => ({ type: 'integer', default: value, min, max });
-const bool = (value: boolean): Leaf => ({ type: 'boolean', default: value });
-const group = (fields: Record<string, Node>): Group => ({ type: 'group', fields });
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
-const PORT_MAX = 65_535;
-const MIB = 1024 * 1024;
-const MINUTE_MS = 60_000;
-const DAY_MS = 86_400_000;
-
-const SCHEMA = group({
-  nodeId: str(defaultNodeId(), { pattern: ID }),
-  dataDir: str('.fleetwire/edge', { path: true }),
-  logLevel: str('info', { oneOf: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
-  cloud: group({ url: str(), token: str(), caFile: str('', { path: true }), certFile: str('', { path: true }), keyFile: str('', { path: true }) }),
-  uplink: { type: 'passthrough' },
-  buffer: { type: 'passthrough' },
-  devices: group({ registryFile: str('', { path: true }) }),
-  mqtt: group({
-    enabled: bool(true),
-    host: str('0.0.0.0'),
-    port: int(1883, 0, PORT_MAX),
-    maxPacketBytes: int(262_144, 1_024, 16 * 1024 * 1024),
-    tls: group({
-      enabled: bool(false),
-      port: int(8883, 0, PORT_MAX),
-      keyFile: str('', { path: true }),
-      certFile: str('', { path: true }),
-      caFile: str('', { path: true }),
-      requestCert: bool(false),
-    }),
-    websocket: group({ enabled: bool(false), port: int(8083, 0, PORT_MAX), path: str('/mqtt') }),
-  }),
-  bridge: group({
-    enabled: bool(false),
-    url: str(),
-    clientId: str(''),
-    username: str(),
-    password: str(),
-    caFile: str('', { path: true }),
-    topics: { type: 'strings', default: ['fleetwire/v1/+/+/telemetry', 'fleetwire/v1/+/+/events'] },
-  }),
-  intake: group({ maxPayloadBytes: int(65_536, 256, 16 * 1024 * 1024), maxClockSkewMs: int(300_000, 0, 86_400_000) }),
-  rules: group({
-    batteryLow: group({ enabled: bool(true), thresholdPct: int(20, 1, 99), hysteresisPct: int(5, 1, 50) }),
-    chargerFaulted: group({ enabled: bool(true) }),
-  }),
-  http: group({ host: str('0.0.0.0'), port: int(8080, 0, PORT_MAX) }),
-  vision: group({
-    enabled: bool(false),
-    returnTokenSecret: str(),
-    returnAreasFile: str('', { path: true }),
-    models: group({ damage: str('', { path: true }), screen: str('', { path: true }), card: str('', { path: true }), threads: int(1, 0, 16) }),
-    limits: group({
-      maxPhotos: int(8, 1, 32),
-      maxPhotoBytes: int(8 * MIB, 1_024, 64 * MIB),
-      maxPixels: int(40_000_000, 10_000, 268_402_689),
-      maxActiveReturns: int(2, 1, 16),
-      maxWaitingReturns: int(8, 0, 256),
-      quarantineMaxBytes: int(MIB, 0, 16 * MIB),
-    }),
-    checks: group({
-      maxPositionAgeMs: int(30 * MINUTE_MS, 1_000, 7 * DAY_MS),
-      maxGpsDistanceM: int(150, 1, 100_000),
-      maxExifAgeMs: int(30 * MINUTE_MS, 60_000, 7 * DAY_MS),
-      maxFutureSkewMs: int(5 * MINUTE_MS, 0, DAY_MS),
-      reuseMaxDistance: int(24, 0, 128),
-    }),
-    retention: group({ photoDays: int(30, 1, 3650), photoMaxBytes: int(2 * 1024 * MIB, MIB, 1024 ** 4), hashDays: int(365, 1, 3650), intervalMs: int(3_600_000, 1_000, DAY_MS) }),
-  }),
-});
+export type EdgeConfig = Static<typeof EdgeConfigSchema>;
 
 /** Environment overrides: variable → dotted option path. Integers and booleans (true | false) are parsed. */
 export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
@@ -176,18 +88,63 @@ export function loadEdgeConfig(options: LoadConfigOptions = {}): EdgeConfig {
     baseDir = dirname(file);
     fromFile = readConfigFile(file);
   }
-  const envInput = envToInput(options.env ?? {}, cwd);
-  const problems: string[] = [];
-  const merged = merge(merge(isObject(fromFile) ? fromFile : {}, envInput.values), options.overrides ?? {});
-  problems.push(...envInput.problems);
+  const env = envToInput(options.env ?? {}, cwd);
+  const problems = [...env.problems];
   if (!isObject(fromFile)) problems.push('config: the file must hold a JSON object');
-  const config = readNode(SCHEMA, merged, 'config', problems, { baseDir, cwd }) as EdgeConfig;
-  problems.push(...crossChecks(config));
-  if (problems.length > 0) {
-    throw new EdgeError('FW_CONFIG_INVALID', `invalid edge configuration:\n  - ${problems.join('\n  - ')}`);
+  const overrides = options.overrides ?? {};
+  const input = merge(merge(isObject(fromFile) ? fromFile : {}, env.values), overrides);
+  // Paths given in the file (or by the embedder) are relative to the file; the environment's
+  // were made absolute against the working directory, and so are the defaults, below.
+  resolvePathOptions(EdgeConfigSchema, input, baseDir);
+  bridgeCommitDefault(input);
+  const value: unknown = Value.Default(EdgeConfigSchema, input);
+  resolvePathOptions(EdgeConfigSchema, value, cwd);
+  const fromEnv = env.paths.filter((entry) => !hasPath(overrides, entry.path));
+  for (const problem of optionProblems(EdgeConfigSchema, value, 'config')) {
+    const source = fromEnv.find((entry) => problem.startsWith(`config.${entry.path.join('.')}:`));
+    problems.push(source === undefined ? problem : `${problem} (set by ${source.name})`);
   }
+  // The checks across sections also run on a config with wrong values (defaults in their
+  // place), so that the first start lists everything that is wrong.
+  const config = withDefaultsForProblems(value);
+  problems.push(...crossChecks(config));
+  if (problems.length > 0) throw new EdgeError('FW_CONFIG_INVALID', problemList('edge configuration', problems));
   if (config.bridge.clientId === '') config.bridge.clientId = `fleetwire-edge-${config.nodeId}`;
   return config;
+}
+
+/**
+ * mqtt.js hands the bridge one message at a time, each waiting for its commit: a group commit
+ * tick would cap the bridge at one message per tick (measured ~100 msg/s at 5 ms, ~1,100 msg/s
+ * at 0). So with the bridge on, the buffer commits on the next event-loop turn unless set.
+ */
+function bridgeCommitDefault(input: Record<string, unknown>): void {
+  if (!isObject(input.bridge) || input.bridge.enabled !== true) return;
+  const buffer = input.buffer === undefined ? {} : input.buffer;
+  if (!isObject(buffer) || buffer.commitIntervalMs !== undefined) return;
+  input.buffer = { ...buffer, commitIntervalMs: 0 };
+}
+
+/** The value with every wrong or unknown option dropped and its default put back. */
+function withDefaultsForProblems(value: unknown): EdgeConfig {
+  const repaired = structuredClone(value);
+  for (const error of Value.Errors(EdgeConfigSchema, repaired)) {
+    dropFirstWrong(EdgeConfigSchema, repaired, error.path.split('/').filter((part) => part !== ''));
+  }
+  const config: unknown = Value.Default(EdgeConfigSchema, isObject(repaired) ? repaired : {});
+  if (!Value.Check(EdgeConfigSchema, config)) throw new EdgeError('FW_CONFIG_INVALID', problemList('edge configuration', optionProblems(EdgeConfigSchema, config, 'config')));
+  return config;
+}
+
+function dropFirstWrong(schema: TSchema, holder: unknown, path: readonly string[]): void {
+  const [key, ...rest] = path;
+  if (key === undefined || !isObject(holder)) return;
+  const child: TSchema | undefined = schema[Kind] === 'Object' ? (schema as TObject).properties[key] : undefined;
+  if (child === undefined || child[Kind] !== 'Object' || rest.length === 0 || !isObject(holder[key])) {
+    delete holder[key];
+    return;
+  }
+  dropFirstWrong(child, holder[key], rest);
 }
 
 /** The config with secrets replaced, for `--print-config` and logs. */
@@ -262,94 +219,45 @@ function readConfigFile(file: string): unknown {
   }
 }
 
-function envToInput(env: NodeJS.ProcessEnv, cwd: string): { values: Record<string, unknown>; problems: string[] } {
+function envToInput(env: NodeJS.ProcessEnv, cwd: string): { values: Record<string, unknown>; problems: string[]; paths: Array<{ name: string; path: string[] }> } {
   const values: Record<string, unknown> = {};
   const problems: string[] = [];
-  for (const [name, path] of Object.entries(ENV_OVERRIDES)) {
+  const paths: Array<{ name: string; path: string[] }> = [];
+  for (const [name, dotted] of Object.entries(ENV_OVERRIDES)) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
-    const leaf = leafAt(path);
+    const path = dotted.split('.');
+    const schema = optionSchemaAt(EdgeConfigSchema, path);
+    if (schema === undefined) throw new EdgeError('FW_CONFIG_INVALID', `no option ${dotted}`);
     let value: unknown = raw;
-    if (leaf.type === 'integer') {
+    if (schema[Kind] === 'Integer') {
       value = /^\d+$/.test(raw) ? Number(raw) : raw;
       if (typeof value === 'string') problems.push(`${name}: must be an integer (got "${raw}")`);
     }
-    if (leaf.type === 'boolean') {
+    if (schema[Kind] === 'Boolean') {
       value = raw === 'true' ? true : raw === 'false' ? false : raw;
       if (typeof value === 'string') problems.push(`${name}: must be true or false (got "${raw}")`);
     }
     // Paths from the environment are relative to the working directory, not the config file.
-    if (leaf.type === 'string' && leaf.path) value = resolve(cwd, raw);
+    if (isPathOption(schema)) value = resolve(cwd, raw);
     setPath(values, path, value);
+    paths.push({ name, path });
   }
   // Setting a bridge URL from the environment means the bridge is wanted.
-  if (env.FLEETWIRE_EDGE_BRIDGE_URL) setPath(values, 'bridge.enabled', true);
-  return { values, problems };
+  if (env.FLEETWIRE_EDGE_BRIDGE_URL) setPath(values, ['bridge', 'enabled'], true);
+  return { values, problems, paths };
 }
 
-function readNode(node: Node, input: unknown, path: string, problems: string[], dirs: { baseDir: string; cwd: string }): unknown {
-  if (node.type === 'group') {
-    const source = input === undefined ? {} : input;
-    if (!isObject(source)) {
-      problems.push(`${path}: must be an object`);
-      return readNode(node, {}, path, [], dirs);
-    }
-    for (const key of Object.keys(source)) {
-      if (!(key in node.fields)) problems.push(`${path}.${key}: unknown option`);
-    }
-    return Object.fromEntries(Object.entries(node.fields).map(([key, child]) => [key, readNode(child, source[key], `${path}.${key}`, problems, dirs)]));
+function hasPath(target: Record<string, unknown>, path: readonly string[]): boolean {
+  let node: unknown = target;
+  for (const key of path) {
+    if (!isObject(node) || !(key in node)) return false;
+    node = node[key];
   }
-  if (node.type === 'passthrough') {
-    if (input === undefined) return {};
-    if (!isObject(input)) problems.push(`${path}: must be an object`);
-    return isObject(input) ? input : {};
-  }
-  if (input === undefined) {
-    // Default paths are relative to the working directory, like paths given in the environment.
-    if (node.type === 'string' && node.path && node.default !== '') return resolve(dirs.cwd, node.default);
-    return structuredClone(node.default);
-  }
-  return readLeaf(node, input, path, problems, dirs);
+  return true;
 }
 
-function readLeaf(leaf: Exclude<Leaf, { type: 'passthrough' }>, input: unknown, path: string, problems: string[], dirs: { baseDir: string; cwd: string }): unknown {
-  const got = JSON.stringify(input);
-  switch (leaf.type) {
-    case 'string':
-      if (typeof input !== 'string') break;
-      if (leaf.pattern && !leaf.pattern.test(input)) return fail(`must match ${leaf.pattern} (got ${got})`);
-      if (leaf.oneOf && !leaf.oneOf.includes(input)) return fail(`must be one of ${leaf.oneOf.join(', ')} (got ${got})`);
-      return leaf.path && input !== '' ? resolve(dirs.baseDir, input) : input;
-    case 'integer':
-      if (!Number.isInteger(input)) break;
-      if ((input as number) < leaf.min || (input as number) > leaf.max) return fail(`must be between ${leaf.min} and ${leaf.max} (got ${got})`);
-      return input;
-    case 'boolean':
-      if (typeof input === 'boolean') return input;
-      break;
-    case 'strings':
-      if (Array.isArray(input) && input.length > 0 && input.every((item) => typeof item === 'string' && item !== '')) return input;
-      return fail(`must be a non-empty list of strings (got ${got})`);
-  }
-  return fail(`must be ${leaf.type === 'integer' ? 'an integer' : `a ${leaf.type}`} (got ${got})`);
-
-  function fail(message: string): unknown {
-    problems.push(`${path}: ${message}`);
-    return leaf.default;
-  }
-}
-
-function leafAt(path: string): Node {
-  let node: Node = SCHEMA;
-  for (const key of path.split('.')) {
-    if (node.type !== 'group' || !node.fields[key]) throw new EdgeError('FW_CONFIG_INVALID', `no option ${path}`);
-    node = node.fields[key];
-  }
-  return node;
-}
-
-function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
-  const keys = path.split('.');
+function setPath(target: Record<string, unknown>, keys: readonly string[], value: unknown): void {
   let cursor = target;
   for (const key of keys.slice(0, -1)) {
     if (!isObject(cursor[key])) cursor[key] = {};
@@ -365,10 +273,6 @@ function merge(base: Record<string, unknown>, top: Record<string, unknown>): Rec
     out[key] = isObject(current) && isObject(value) ? merge(current, value) : value;
   }
   return out;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function defaultNodeId(): string {

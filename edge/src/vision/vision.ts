@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { DAY_MS, HOUR_MS } from '@fleetwire/protocol';
 import type { RecordBuffer } from '../buffer/buffer.js';
-import type { VisionConfig } from '../config.js';
+import type { VisionConfig } from './settings.js';
 import { EdgeError } from '../errors.js';
 import { DEFAULT_FRAUD_THRESHOLDS } from './fraud/fraud-features.js';
 import { DEFAULT_VERDICT_POLICY } from './returns/verdict-policy.js';

@@ -1,11 +1,14 @@
 /**
- * Options of the SQLite buffer, with their documented defaults (see docs/buffer.md for the
- * measurements behind `synchronous` and `commitIntervalMs`).
+ * Options of the SQLite buffer: its tunables as a schema with their documented defaults (see
+ * docs/buffer.md for the measurements behind `synchronous` and `commitIntervalMs`), and what
+ * the agent hands it besides (file, disk probe, logger, clock).
  */
 import { statfs } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { DAY_MS } from '@fleetwire/protocol';
-import { createOptionChecks } from '../option-checks.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { EdgeError } from '../../errors.js';
+import { IntegerOption, OptionGroup, resolveOptions } from '../../settings.js';
 
 /** How much room the file system has left for the database folder. I/O kept behind one call. */
 export interface DiskSpace {
@@ -19,52 +22,61 @@ export const statfsDiskSpace: DiskSpace = {
   },
 };
 
-export interface SqliteBufferOptions {
-  /** Database file; its folder is created when missing. */
-  path: string;
+/**
+ * The buffer's tunable options (the agent's `buffer` config section), with their defaults.
+ * `synchronous` and `commitIntervalMs` are measured in docs/buffer.md.
+ */
+export const BufferSettingsSchema = OptionGroup({
   /** `full` (default): a committed append survives a power cut. `normal`: survives a process crash only. */
-  synchronous?: 'full' | 'normal';
+  synchronous: Type.Union([Type.Literal('full'), Type.Literal('normal')], { default: 'full' }),
   /** Group commit tick: appends arriving within it share one transaction. 0 = next event-loop turn. Default 5. */
-  commitIntervalMs?: number;
+  commitIntervalMs: IntegerOption(5, 0, 10_000),
   /** A group is committed at once when it reaches this many records. Default 2000. */
-  maxGroupRecords?: number;
+  maxGroupRecords: IntegerOption(2000, 1),
   /** Byte quota on stored record JSON (not the file size). Default 1 GiB. */
-  maxBytes?: number;
+  maxBytes: IntegerOption(1024 ** 3, 1),
   /** Free-disk floor for the database folder. Default 256 MiB. */
-  minFreeDiskBytes?: number;
+  minFreeDiskBytes: IntegerOption(256 * 1024 ** 2, 0),
   /** Telemetry older than this (by edge receive time) expires. Default 7 days. */
-  maxAgeMs?: number;
+  maxAgeMs: IntegerOption(7 * DAY_MS, 1),
   /** Telemetry committed within this window is "live" and gets its share of every batch. Default 10 s. */
-  liveWindowMs?: number;
+  liveWindowMs: IntegerOption(10_000, 0),
   /** Share of the telemetry room in a batch reserved for live records, 0–1. Default 0.5. */
-  liveShare?: number;
+  liveShare: Type.Number({ default: 0.5, minimum: 0, maximum: 1 }),
   /** Compaction keeps every Nth telemetry record per device in the oldest portion. Default 4. */
-  compactKeepEvery?: number;
+  compactKeepEvery: IntegerOption(4, 2),
   /** Records looked at per compaction or eviction step (bounds memory and pause length). Default 5000. */
-  reliefStepRecords?: number;
+  reliefStepRecords: IntegerOption(5000, 1),
   /** Relief frees this fraction below the quota/floor so it does not run on every append. Default 0.05. */
-  reliefMargin?: number;
+  reliefMargin: Type.Number({ default: 0.05, minimum: 0, maximum: 0.9 }),
   /** Quarantine keeps at most this many entries, dropping the oldest (ledger `quarantine_trimmed`). Default 10000. */
-  maxQuarantineRecords?: number;
+  maxQuarantineRecords: IntegerOption(10_000, 1),
   /**
    * Quarantine keeps at most this many bytes of original input (sum of the stored BLOBs),
    * dropping the oldest (ledger `quarantine_trimmed`); an entry larger on its own is not stored
    * and counted the same way. Default 64 MiB.
    */
-  maxQuarantineBytes?: number;
+  maxQuarantineBytes: IntegerOption(64 * 1024 ** 2, 1),
   /**
    * Dedupe entries of deleted records are queued (table `stale`) and removed this many at a time,
    * in one transaction: far cheaper than one by one. Bounds that table and the pause of one
    * prune. Default 20000.
    */
-  idPruneRecords?: number;
+  idPruneRecords: IntegerOption(20_000, 1),
   /** Period of expiry and free-disk checks. Default 1000 ms. */
-  maintenanceIntervalMs?: number;
+  maintenanceIntervalMs: IntegerOption(1000, 10),
   /**
    * SQLite page cache of the buffer's connection: a fixed bound, so memory stays flat as the
    * backlog grows; large enough to keep the dedupe index of a big backlog in memory. Default 32 MiB.
    */
-  cacheBytes?: number;
+  cacheBytes: IntegerOption(32 * 1024 ** 2, 64 * 1024),
+});
+
+export type BufferSettings = Static<typeof BufferSettingsSchema>;
+
+export interface SqliteBufferOptions extends Partial<BufferSettings> {
+  /** Database file; its folder is created when missing. */
+  path: string;
   /** Default: statfs on the database folder. */
   diskSpace?: DiskSpace;
   logger?: Logger;
@@ -74,29 +86,14 @@ export interface SqliteBufferOptions {
 
 export type ResolvedBufferOptions = Required<Omit<SqliteBufferOptions, 'logger'>> & { logger?: Logger };
 
-
 export function resolveBufferOptions(options: SqliteBufferOptions): ResolvedBufferOptions {
-  const check = createOptionChecks('FW_BUFFER_OPTIONS_INVALID', 'sqlite buffer');
+  const { path, diskSpace, logger, now, ...settings } = options;
+  if (typeof path !== 'string' || path === '') throw new EdgeError('FW_BUFFER_OPTIONS_INVALID', 'sqlite buffer: option path must be a non-empty string');
   return {
-    path: check.text('path', options.path),
-    synchronous: check.oneOf('synchronous', options.synchronous, ['full', 'normal'], 'full'),
-    commitIntervalMs: check.number('commitIntervalMs', options.commitIntervalMs, 5, { min: 0, max: 10_000 }),
-    maxGroupRecords: check.number('maxGroupRecords', options.maxGroupRecords, 2000, { min: 1 }),
-    maxBytes: check.number('maxBytes', options.maxBytes, 1024 ** 3, { min: 1 }),
-    minFreeDiskBytes: check.number('minFreeDiskBytes', options.minFreeDiskBytes, 256 * 1024 ** 2, { min: 0 }),
-    maxAgeMs: check.number('maxAgeMs', options.maxAgeMs, 7 * DAY_MS, { min: 1 }),
-    liveWindowMs: check.number('liveWindowMs', options.liveWindowMs, 10_000, { min: 0 }),
-    liveShare: check.number('liveShare', options.liveShare, 0.5, { min: 0, max: 1, integer: false }),
-    compactKeepEvery: check.number('compactKeepEvery', options.compactKeepEvery, 4, { min: 2 }),
-    reliefStepRecords: check.number('reliefStepRecords', options.reliefStepRecords, 5000, { min: 1 }),
-    reliefMargin: check.number('reliefMargin', options.reliefMargin, 0.05, { min: 0, max: 0.9, integer: false }),
-    maxQuarantineRecords: check.number('maxQuarantineRecords', options.maxQuarantineRecords, 10_000, { min: 1 }),
-    maxQuarantineBytes: check.number('maxQuarantineBytes', options.maxQuarantineBytes, 64 * 1024 ** 2, { min: 1 }),
-    idPruneRecords: check.number('idPruneRecords', options.idPruneRecords, 20_000, { min: 1 }),
-    maintenanceIntervalMs: check.number('maintenanceIntervalMs', options.maintenanceIntervalMs, 1000, { min: 10 }),
-    cacheBytes: check.number('cacheBytes', options.cacheBytes, 32 * 1024 ** 2, { min: 64 * 1024 }),
-    diskSpace: options.diskSpace ?? statfsDiskSpace,
-    now: options.now ?? Date.now,
-    ...(options.logger ? { logger: options.logger } : {}),
+    path,
+    ...resolveOptions(BufferSettingsSchema, settings, 'FW_BUFFER_OPTIONS_INVALID', 'sqlite buffer'),
+    diskSpace: diskSpace ?? statfsDiskSpace,
+    now: now ?? Date.now,
+    ...(logger ? { logger } : {}),
   };
 }
