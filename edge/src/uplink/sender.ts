@@ -83,7 +83,10 @@ export function createSender(options: SenderOptions): Sender {
       const onStop = (): void => abort('the uplink is stopping');
       signal.addEventListener('abort', onStop, { once: true });
       req.on('error', fail);
-      req.on('response', (response) => readAnswer(response).then(finish, fail));
+      req.on('response', (response) => {
+        // Both outcomes are handled here; the listener itself returns nothing to the emitter.
+        void readAnswer(response).then(finish, fail);
+      });
       if (signal.aborted) onStop();
       else req.end(batch.body);
     });
