@@ -1,6 +1,6 @@
 /**
  * Ingest → Kafka vs kcat producing the same records straight to Kafka: the cloud half of the
- * DESIGN.md target "edge → cloud → Kafka vs kcat, ratio ≥ 0.5". No edge agent runs here (no
+ * target "edge → cloud → Kafka vs kcat, ratio ≥ 0.5" (docs/architecture.md, "Targets"). No edge agent runs here (no
  * MQTT intake, SQLite buffer or uplink): simulated edge nodes POST ready-made edge batches, so
  * the figure is the ceiling the cloud puts on the end-to-end path, not that path itself.
  *

@@ -1,6 +1,6 @@
 /**
  * The benchmarks `fleetwire bench` knows: each is a script that prints its own figure and the
- * ratio against a peer measured in the same run (DESIGN.md, "Targets"). Paths are relative to
+ * ratio against a peer measured in the same run (the targets: docs/architecture.md, "Targets"). Paths are relative to
  * the repository root; each script documents its options in its header and `--help`.
  */
 export interface Benchmark {

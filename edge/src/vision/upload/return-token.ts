@@ -9,8 +9,8 @@
  *   bookingId, vehicleId, tripId (optional)   the ids the verdict is recorded under
  *   exp        expiry, seconds since the epoch (required; 60 s leeway for clock drift)
  *
- * The ids come from the token, never from the request body (DESIGN: identity comes from how the
- * caller authenticated). Only HS256 is accepted, whatever the header says; signatures are
+ * The ids come from the token, never from the request body (identity comes from how the caller
+ * authenticated: docs/architecture.md, "Contracts"). Only HS256 is accepted, whatever the header says; signatures are
  * compared in constant time. The token travels in `Authorization: Bearer …`, never in the URL,
  * and is never logged.
  */
