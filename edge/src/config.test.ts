@@ -46,7 +46,7 @@ describe('edge config', () => {
     expect(config.mqtt.port).toBe(2883);
     expect(config.http.port).toBe(9090);
     expect(config.cloud).toEqual({ url: 'https://cloud.example', token: 'from-env', caFile: '', certFile: '', keyFile: '' });
-    expect(config.buffer).toEqual({ ...Value.Default(BufferSettingsSchema, {}), maxBytes: 1000 });
+    expect(config.buffer).toEqual({ ...(Value.Default(BufferSettingsSchema, {}) as object), maxBytes: 1000 });
     expect(config.buffer.commitIntervalMs).toBe(5);
     expect(redactConfig(config).cloud.token).toBe('[redacted]');
     expect(config.cloud.token).toBe('from-env');
