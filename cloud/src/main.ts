@@ -1,5 +1,5 @@
 /**
- * Composes the cloud: bus (embedded or Kafka) → ingest HTTP API → time-series sink (when
+ * Composes the cloud: bus (embedded or Kafka) → ingest HTTP API and the business events API → time-series sink (when
  * configured), the fleet state service with its API and dashboard, analytics and maintenance
  * prediction (each unless disabled), with health, metrics and the node auth file that reloads
  * itself.
@@ -13,7 +13,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createBus } from './bus/bus.js';
-import { authFileOf, busConfigOf, type CloudConfig } from './config.js';
+import { businessEventsRoutes, loadClients } from './business-events/index.js';
+import { authFileOf, busConfigOf, clientsFileOf, type CloudConfig } from './config.js';
 import { CloudError } from './errors.js';
 import { healthRoutes, type ReadinessCheck } from './http/health.js';
 import { metricsRoutes } from './http/metrics.js';
@@ -111,6 +112,12 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
     await app.register(healthRoutes, { checks });
     await app.register(metricsRoutes, { registry: metrics });
     await app.register(ingestRoutes, { bus, nodes: nodes.registry, metrics, settings: config.ingest });
+    if (config.businessEvents.enabled) {
+      const { clients: inline, reloadIntervalMs, ...settings } = config.businessEvents;
+      const clients = loadClients({ file: clientsFileOf(config), inline, reloadIntervalMs, logger });
+      stops.push(clients.stop);
+      await app.register(businessEventsRoutes, { bus, clients: clients.registry, metrics, settings, retryAfterSeconds: config.ingest.retryAfterSeconds });
+    }
     if (fleet !== undefined) {
       await app.register(fleetRoutes, { reader: fleet.reader, readToken: config.fleet.readToken });
       await app.register(dashboardRoutes);
