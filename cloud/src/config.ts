@@ -110,6 +110,7 @@ const ENV_OVERRIDES: ReadonlyArray<{ name: string; path: string[]; parse?: (text
   { name: 'FLEETWIRE_CLOUD_AUTH_FILE', path: ['auth', 'file'] },
   { name: 'FLEETWIRE_CLOUD_FLEET_READ_TOKEN', path: ['fleet', 'readToken'] },
   { name: 'FLEETWIRE_CLOUD_BUSINESS_CLIENTS_FILE', path: ['businessEvents', 'clientsFile'] },
+  { name: 'FLEETWIRE_CLOUD_PSEUDONYM_KEY_FILE', path: ['businessEvents', 'pseudonymKeyFile'] },
 ];
 
 export const ENV_VARIABLES: readonly string[] = ENV_OVERRIDES.map((entry) => entry.name);
@@ -174,6 +175,10 @@ export function authFileOf(config: CloudConfig): string {
 
 export function clientsFileOf(config: CloudConfig): string {
   return config.businessEvents.clientsFile ?? join(config.dataDir, 'business-clients.json');
+}
+
+export function pseudonymKeyFileOf(config: CloudConfig): string {
+  return config.businessEvents.pseudonymKeyFile ?? join(config.dataDir, 'pseudonym.key');
 }
 
 function readJson(file: string): Record<string, unknown> {

@@ -13,8 +13,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createBus } from './bus/bus.js';
-import { businessEventsRoutes, loadClients } from './business-events/index.js';
-import { authFileOf, busConfigOf, clientsFileOf, type CloudConfig } from './config.js';
+import { businessEventsRoutes, createPseudonymiser, loadClients, loadPseudonymKey } from './business-events/index.js';
+import { authFileOf, busConfigOf, clientsFileOf, pseudonymKeyFileOf, type CloudConfig } from './config.js';
 import { CloudError } from './errors.js';
 import { healthRoutes, type ReadinessCheck } from './http/health.js';
 import { metricsRoutes } from './http/metrics.js';
@@ -114,9 +114,10 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
     await app.register(ingestRoutes, { bus, nodes: nodes.registry, metrics, settings: config.ingest });
     if (config.businessEvents.enabled) {
       const { clients: inline, reloadIntervalMs, ...settings } = config.businessEvents;
+      const pseudonymise = createPseudonymiser(loadPseudonymKey(pseudonymKeyFileOf(config)));
       const clients = loadClients({ file: clientsFileOf(config), inline, reloadIntervalMs, logger });
       stops.push(clients.stop);
-      await app.register(businessEventsRoutes, { bus, clients: clients.registry, metrics, settings, retryAfterSeconds: config.ingest.retryAfterSeconds });
+      await app.register(businessEventsRoutes, { bus, clients: clients.registry, metrics, settings, pseudonymise, retryAfterSeconds: config.ingest.retryAfterSeconds });
     }
     if (fleet !== undefined) {
       await app.register(fleetRoutes, { reader: fleet.reader, readToken: config.fleet.readToken });

@@ -12,6 +12,7 @@ import { createHttpServer } from '../http/server.js';
 import { createClientRegistry } from './clients/client-registry.js';
 import { issueClientToken } from './clients/client-tokens.js';
 import { businessEventsRoutes } from './business-events-routes.js';
+import { createPseudonymiser } from './pseudonyms.js';
 import { EVENTS_PATH } from './schemas.js';
 
 const booking = issueClientToken('booking');
@@ -22,6 +23,8 @@ const clients = createClientRegistry([
   { id: 'payment', eventTypes: ['PaymentProcessed'], tokens: [payment.entry] },
   { id: 'retired', eventTypes: ['VehicleBooked'], revoked: true, tokens: [revoked.entry] },
 ]);
+
+const pseudonymise = createPseudonymiser(Buffer.alloc(32, 7));
 
 let dir: string;
 let bus: Bus;
@@ -45,7 +48,7 @@ async function app() {
   await server.register(businessEventsRoutes, {
     bus, clients, metrics, retryAfterSeconds: { busUnavailable: 5, overloaded: 1, inProgress: 1 },
     settings: { maxEventBytes: 4096, maxDeadLetterBytes: 4096, recentEventIds: 100, recentEventIdsTtlMs: 60_000 },
-    now: () => 1_750_000_000_000,
+    pseudonymise, now: () => 1_750_000_000_000,
   });
   return server;
 }
@@ -88,6 +91,12 @@ describe('POST /v1/events', () => {
       deviceTime: Date.parse('2025-06-01T09:00:00Z'), payload: { type: 'PaymentProcessed', data: { status: 'captured', amountMinor: 1890 } },
     });
     expect(await metrics.getSingleMetricAsString('fleetwire_business_events_total')).toContain('outcome="duplicate"} 1');
+    // The customer reference left the API only as its keyed pseudonym.
+    const bookedRecord = fromBusValue(byId.get('booking:e1:1')!.value);
+    const customerRef = bookedRecord.ok && bookedRecord.value.kind === 'event' && (bookedRecord.value.payload.data as { customerRef: string }).customerRef;
+    expect(customerRef).toBe(pseudonymise('cust-5f2a'));
+    expect(customerRef).toMatch(/^p1_[A-Za-z0-9_-]{43}$/);
+    expect(byId.get('booking:e1:1')!.value.toString()).not.toContain('cust-5f2a');
   });
 
   it('answers concurrent copies of one event with one accepted and the rest duplicate, producing it once', async () => {

@@ -11,8 +11,9 @@
  *    like a refused record of an edge batch;
  * 3. an event id this process stored before answers `duplicate` without producing; the same id
  *    in flight waits for that request, then answers `duplicate` (or produces, if it failed);
- * 4. produce the event as a record of source `service:{clientId}` on `fleetwire.events`, keyed by
- *    its subject, and answer 200 only after the bus stored it.
+ * 4. replace customer references by their pseudonyms (`pseudonyms.ts`), produce the event as a
+ *    record of source `service:{clientId}` on `fleetwire.events`, keyed by its subject, and
+ *    answer 200 only after the bus stored it.
  */
 import { createEventRecord, toBusMessage, type EventEnvelope } from '@fleetwire/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
@@ -25,6 +26,7 @@ import { deadLetterMessage } from '../ingest/triage.js';
 import type { ClientIdentity, ClientRegistry } from './clients/client-registry.js';
 import { judgeBusinessEvent } from './judge-event.js';
 import { createBusinessEventsMetrics } from './metrics.js';
+import { pseudonymiseEvent, type Pseudonymise } from './pseudonyms.js';
 import { EVENTS_PATH, postEventSchema, type EventAnswer } from './schemas.js';
 import type { BusinessEventsSettings } from './settings.js';
 
@@ -42,6 +44,8 @@ export interface BusinessEventsOptions {
   metrics: Registry;
   settings: Pick<BusinessEventsSettings, 'maxEventBytes' | 'maxDeadLetterBytes' | 'recentEventIds' | 'recentEventIdsTtlMs'>;
   retryAfterSeconds: RetryAfterSeconds;
+  /** Keyed hash of customer references; the key stays with the API (pseudonyms.ts). */
+  pseudonymise: Pseudonymise;
   now?: () => number;
 }
 
@@ -95,7 +99,7 @@ export const businessEventsRoutes: FastifyPluginAsync<BusinessEventsOptions> = a
       if (pending === undefined) break;
       await pending.catch(() => undefined);
     }
-    const record = createEventRecord(event, { source: { kind: 'service', id: clientId }, receivedAt: now() });
+    const record = createEventRecord(pseudonymiseEvent(event, options.pseudonymise), { source: { kind: 'service', id: clientId }, receivedAt: now() });
     const produced = bus.produce([toBusMessage(record)]);
     inFlight.set(event.eventId, produced);
     try {

@@ -7,3 +7,4 @@ export { addClientToken, readClientsFile, type ClientEntry, type ClientsFile } f
 export { createClientRegistry, type ClientIdentity, type ClientRegistry } from './clients/client-registry.js';
 export { issueClientToken, tokenClientId } from './clients/client-tokens.js';
 export { loadClients } from './clients/load-clients.js';
+export { createPseudonymiser, loadPseudonymKey, pseudonymiseEvent, type Pseudonymise } from './pseudonyms.js';

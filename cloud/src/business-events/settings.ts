@@ -14,6 +14,8 @@ export const BusinessEventsSettingsSchema = Type.Object(
     clientsFile: Type.Optional(Type.String({ minLength: 1 })),
     /** Clients given inline, in addition to the file's. */
     clients: Type.Array(ClientEntrySchema, { default: [] }),
+    /** Key of the customer reference pseudonyms (pseudonyms.ts); default `{dataDir}/pseudonym.key`, created on first start. */
+    pseudonymKeyFile: Type.Optional(Type.String({ minLength: 1 })),
     reloadIntervalMs: Positive(5000, "how often the clients file's mtime is checked (SIGHUP reloads at once)"),
     maxEventBytes: Positive(64 * 1024, 'request body (one event as JSON), bytes; larger ones answer 413'),
     maxDeadLetterBytes: Positive(64 * 1024, 'bytes of a refused body kept in its dead letter'),
