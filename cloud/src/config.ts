@@ -11,6 +11,7 @@ import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import type { BusConfig } from './bus/bus.js';
 import { BUS_CONFIG_SCHEMAS, BusConfigSchema } from './bus/config-schema.js';
 import { problemList, schemaProblems, type ProblemRefiner } from './config-problems.js';
+import { AuditSettingsSchema } from './audit/settings.js';
 import { BusinessEventsSettingsSchema } from './business-events/settings.js';
 import { CloudError } from './errors.js';
 import { NodeEntrySchema } from './ingest/auth/auth-file.js';
@@ -82,6 +83,8 @@ export const CloudConfigSchema = Type.Object(
     analytics: AnalyticsSettingsSchema,
     /** The maintenance prediction service (services/maintenance/settings.ts). */
     maintenance: MaintenanceSettingsSchema,
+    /** The hash-chained audit trail and GET /v1/audit (audit/settings.ts). */
+    audit: AuditSettingsSchema,
   },
   { additionalProperties: false },
 );
@@ -111,6 +114,7 @@ const ENV_OVERRIDES: ReadonlyArray<{ name: string; path: string[]; parse?: (text
   { name: 'FLEETWIRE_CLOUD_FLEET_READ_TOKEN', path: ['fleet', 'readToken'] },
   { name: 'FLEETWIRE_CLOUD_BUSINESS_CLIENTS_FILE', path: ['businessEvents', 'clientsFile'] },
   { name: 'FLEETWIRE_CLOUD_PSEUDONYM_KEY_FILE', path: ['businessEvents', 'pseudonymKeyFile'] },
+  { name: 'FLEETWIRE_CLOUD_AUDIT_PATH', path: ['audit', 'path'] },
 ];
 
 export const ENV_VARIABLES: readonly string[] = ENV_OVERRIDES.map((entry) => entry.name);
@@ -175,6 +179,10 @@ export function authFileOf(config: CloudConfig): string {
 
 export function clientsFileOf(config: CloudConfig): string {
   return config.businessEvents.clientsFile ?? join(config.dataDir, 'business-clients.json');
+}
+
+export function auditLogOf(config: CloudConfig): string {
+  return config.audit.path ?? join(config.dataDir, 'audit.sqlite');
 }
 
 export function pseudonymKeyFileOf(config: CloudConfig): string {
