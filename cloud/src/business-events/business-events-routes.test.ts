@@ -90,7 +90,7 @@ describe('POST /v1/events', () => {
       id: 'payment:e1:1', kind: 'event', source: { kind: 'service', id: 'payment' }, priority: 'critical', receivedAt: 1_750_000_000_000,
       deviceTime: Date.parse('2025-06-01T09:00:00Z'), payload: { type: 'PaymentProcessed', data: { status: 'captured', amountMinor: 1890 } },
     });
-    expect(await metrics.getSingleMetricAsString('fleetwire_business_events_total')).toContain('outcome="duplicate"} 1');
+    expect(await metrics.getSingleMetricAsString('fleetwire_business_events_requests_total')).toContain('outcome="duplicate"} 1');
     // The customer reference left the API only as its keyed pseudonym.
     const bookedRecord = fromBusValue(byId.get('booking:e1:1')!.value);
     const customerRef = bookedRecord.ok && bookedRecord.value.kind === 'event' && (bookedRecord.value.payload.data as { customerRef: string }).customerRef;

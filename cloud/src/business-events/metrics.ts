@@ -12,7 +12,7 @@ export function createBusinessEventsMetrics(registry: Registry): BusinessEventsM
   const registers = [registry];
   return {
     requests: new Counter({
-      name: 'fleetwire_business_events_total',
+      name: 'fleetwire_business_events_requests_total',
       help: 'Business event requests answered, by outcome',
       labelNames: ['outcome'],
       registers,
