@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { readClientsFile } from './business-events/clients/client-file.js';
+import { createClientRegistry } from './business-events/clients/client-registry.js';
 import { runCloudCommand } from './cli.js';
 import { readAuthFile } from './ingest/auth/auth-file.js';
 import { createNodeRegistry } from './ingest/auth/node-registry.js';
@@ -41,6 +43,27 @@ describe('fleetwire cloud', () => {
     const node = createNodeRegistry(readAuthFile(file).nodes).authenticateToken(token!);
     expect(node.nodeId).toBe('node-7');
     expect(node.servesDevice('CH-0001')).toBe(true);
+  });
+
+  it('issue-client-token --write stores a business client with its event types, apart from the nodes', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'fw-cli-'));
+    const config = join(dataDir, 'cloud.json');
+    writeFileSync(config, JSON.stringify({ dataDir }));
+    const output = captureOutput();
+
+    const code = await runCloudCommand(['issue-client-token', '--client', 'payment', '--event-types', 'PaymentProcessed', '--write', '--config', config]);
+
+    expect(code).toBe(0);
+    const token = /^(fwb1\.payment\.\S+)$/m.exec(output())?.[1];
+    expect(token).toBeDefined();
+    const file = join(dataDir, 'business-clients.json');
+    expect(readFileSync(file, 'utf8')).not.toContain(token!.split('.')[2]);
+    const client = createClientRegistry(readClientsFile(file).clients).authenticateToken(token!);
+    expect([client.clientId, [...client.eventTypes]]).toEqual(['payment', ['PaymentProcessed']]);
+    expect(await runCloudCommand(['issue-client-token', '--client', 'booking', '--event-types', 'TripEnded', '--write', '--config', config])).toBe(2);
+    expect(output()).toContain('not a business event type: TripEnded');
+    expect(await runCloudCommand(['issue-client-token', '--client', 'booking', '--write', '--config', config])).toBe(2);
+    expect(output()).toContain('give --event-types to create it');
   });
 
   it('refuses issue-token without --node and an unknown subcommand', async () => {

@@ -1,10 +1,15 @@
 /**
- * `fleetwire cloud …`: run the cloud service, or issue an edge node token.
+ * `fleetwire cloud …`: run the cloud service, issue an edge node token, or issue a business
+ * client token.
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { authFileOf, ENV_VARIABLES, loadCloudConfig } from './config.js';
+import { BUSINESS_EVENT_TYPES } from '@fleetwire/protocol';
+import { recordCredentialIssued, verifyAuditLog } from './audit/audit-command.js';
+import { addClientToken, type ClientEntry } from './business-events/clients/client-file.js';
+import { issueClientToken } from './business-events/clients/client-tokens.js';
+import { auditLogOf, authFileOf, clientsFileOf, ENV_VARIABLES, loadCloudConfig, type CloudConfig } from './config.js';
 import { CloudError, type CloudErrorCode } from './errors.js';
 import { readAuthFile, type AuthFile } from './ingest/auth/auth-file.js';
 import { issueToken, type TokenEntry } from './ingest/auth/tokens.js';
@@ -14,11 +19,22 @@ const USAGE = `fleetwire cloud — ingest edge batches into the bus and the time
 Usage:
   fleetwire cloud [serve] [--config <file>]
   fleetwire cloud issue-token --node <id> [--devices <list>] [--label <text>] [--write] [--config <file>]
+  fleetwire cloud issue-client-token --client <id> [--event-types <list>] [--label <text>] [--write] [--config <file>]
+  fleetwire cloud audit verify [--head <seq:hash>] [--config <file>]
 
 serve (default)   run ingest + bus + time-series sink until SIGINT/SIGTERM
 issue-token       print a new token for an edge node (shown once) and the hash entry to store;
                   --write adds the entry to the auth file (creating the node with --devices,
                   a comma list of device ids or prefixes ending in *). The file reloads itself.
+issue-client-token
+                  print a new token for a business system (booking, payment, …) to publish
+                  events with (POST /v1/events; shown once) and the hash entry to store;
+                  --write adds it to the business clients file (creating the client with
+                  --event-types, a comma list of ${BUSINESS_EVENT_TYPES.join(', ')}).
+                  Both token commands record the issuance in the audit trail.
+audit verify      check every link of the audit trail's hash chain; exit 0 and print the head
+                  when intact, exit 3 listing each modified, missing or inserted entry;
+                  --head checks that a head printed earlier is still in the log unchanged.
 
 Options:
   --config <file>   JSON config (see docs/cloud.md); environment overrides:
@@ -56,6 +72,9 @@ async function runCloud(argv: string[]): Promise<number> {
         config: { type: 'string' },
         node: { type: 'string' },
         devices: { type: 'string' },
+        client: { type: 'string' },
+        'event-types': { type: 'string' },
+        head: { type: 'string' },
         label: { type: 'string' },
         write: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -71,12 +90,15 @@ async function runCloud(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (extra.length > 0 || !['serve', 'issue-token'].includes(command)) {
+  const audit = command === 'audit' && extra.length === 1 && extra[0] === 'verify';
+  if ((extra.length > 0 && !audit) || !['serve', 'issue-token', 'issue-client-token', 'audit'].includes(command) || (command === 'audit' && !audit)) {
     console.error(`fleetwire cloud: unexpected '${[command, ...extra].join(' ')}'\n\n${USAGE}`);
     return 2;
   }
   const config = loadCloudConfig(values.config === undefined ? {} : { file: values.config });
   if (command === 'serve') return serve(config);
+  if (command === 'audit') return verifyAuditLog(auditLogOf(config), values.head, (line) => console.log(line));
+  if (command === 'issue-client-token') return issueClient(config, values);
   if (values.node === undefined) {
     console.error('fleetwire cloud issue-token: --node <id> is required');
     return 2;
@@ -85,15 +107,40 @@ async function runCloud(argv: string[]): Promise<number> {
   const stored: TokenEntry = values.label === undefined ? entry : { ...entry, label: values.label };
   console.log(`token for node ${values.node} (shown once; configure it as the edge's uplink token):\n${token}\n`);
   console.log(`entry for nodes[id=${values.node}].tokens in the auth file:\n${JSON.stringify(stored)}`);
+  const file = authFileOf(config);
   if (values.write) {
-    const file = authFileOf(config);
     addTokenToAuthFile(file, values.node, stored, values.devices?.split(',').map((d) => d.trim()).filter(Boolean));
     console.log(`\nadded to ${file}`);
   }
+  if (config.audit.enabled) recordCredentialIssued(auditLogOf(config), `node:${values.node}`, { ...stored, written: values.write, ...(values.write ? { file } : {}) });
   return 0;
 }
 
-async function serve(config: ReturnType<typeof loadCloudConfig>): Promise<number> {
+function issueClient(config: CloudConfig, values: { client?: string; 'event-types'?: string; label?: string; write: boolean }): number {
+  if (values.client === undefined) {
+    console.error('fleetwire cloud issue-client-token: --client <id> is required');
+    return 2;
+  }
+  const eventTypes = values['event-types']?.split(',').map((t) => t.trim()).filter(Boolean);
+  const unknown = eventTypes?.filter((type) => !(BUSINESS_EVENT_TYPES as readonly string[]).includes(type)) ?? [];
+  if (unknown.length > 0) {
+    console.error(`fleetwire cloud issue-client-token: not a business event type: ${unknown.join(', ')} (one of ${BUSINESS_EVENT_TYPES.join(', ')})`);
+    return 2;
+  }
+  const { token, entry } = issueClientToken(values.client);
+  const stored: TokenEntry = values.label === undefined ? entry : { ...entry, label: values.label };
+  console.log(`token for business client ${values.client} (shown once; send it as authorization: Bearer …):\n${token}\n`);
+  console.log(`entry for clients[id=${values.client}].tokens in the business clients file:\n${JSON.stringify(stored)}`);
+  const file = clientsFileOf(config);
+  if (values.write) {
+    addClientToken(file, values.client, stored, eventTypes as ClientEntry['eventTypes'] | undefined);
+    console.log(`\nadded to ${file}`);
+  }
+  if (config.audit.enabled) recordCredentialIssued(auditLogOf(config), `client:${values.client}`, { ...stored, written: values.write, ...(values.write ? { file } : {}) });
+  return 0;
+}
+
+async function serve(config: CloudConfig): Promise<number> {
   const { startCloud } = await import('./main.js');
   const cloud = await startCloud(config);
   await new Promise<void>((resolve) => {

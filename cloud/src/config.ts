@@ -11,6 +11,8 @@ import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import type { BusConfig } from './bus/bus.js';
 import { BUS_CONFIG_SCHEMAS, BusConfigSchema } from './bus/config-schema.js';
 import { problemList, schemaProblems, type ProblemRefiner } from '@fleetwire/protocol';
+import { AuditSettingsSchema } from './audit/settings.js';
+import { BusinessEventsSettingsSchema } from './business-events/settings.js';
 import { CloudError } from './errors.js';
 import { NodeEntrySchema } from './ingest/auth/auth-file.js';
 import { IngestSettingsSchema } from './ingest/settings.js';
@@ -73,12 +75,16 @@ export const CloudConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     ingest: IngestSettingsSchema,
+    /** The business events API for booking, payment and user services (business-events/settings.ts). */
+    businessEvents: BusinessEventsSettingsSchema,
     /** The fleet state service, its read-only API and the dashboard (services/fleet/settings.ts). */
     fleet: FleetSettingsSchema,
     /** Daily usage reports, fleet snapshots, demand spikes (services/analytics/settings.ts). */
     analytics: AnalyticsSettingsSchema,
     /** The maintenance prediction service (services/maintenance/settings.ts). */
     maintenance: MaintenanceSettingsSchema,
+    /** The hash-chained audit trail and GET /v1/audit (audit/settings.ts). */
+    audit: AuditSettingsSchema,
   },
   { additionalProperties: false },
 );
@@ -106,6 +112,9 @@ const ENV_OVERRIDES: ReadonlyArray<{ name: string; path: string[]; parse?: (text
   { name: 'FLEETWIRE_CLOUD_TSDB_TOKEN', path: ['tsdb', 'token'] },
   { name: 'FLEETWIRE_CLOUD_AUTH_FILE', path: ['auth', 'file'] },
   { name: 'FLEETWIRE_CLOUD_FLEET_READ_TOKEN', path: ['fleet', 'readToken'] },
+  { name: 'FLEETWIRE_CLOUD_BUSINESS_CLIENTS_FILE', path: ['businessEvents', 'clientsFile'] },
+  { name: 'FLEETWIRE_CLOUD_PSEUDONYM_KEY_FILE', path: ['businessEvents', 'pseudonymKeyFile'] },
+  { name: 'FLEETWIRE_CLOUD_AUDIT_PATH', path: ['audit', 'path'] },
 ];
 
 export const ENV_VARIABLES: readonly string[] = ENV_OVERRIDES.map((entry) => entry.name);
@@ -166,6 +175,18 @@ export function busConfigOf(config: CloudConfig): BusConfig {
 
 export function authFileOf(config: CloudConfig): string {
   return config.auth.file ?? join(config.dataDir, 'auth.json');
+}
+
+export function clientsFileOf(config: CloudConfig): string {
+  return config.businessEvents.clientsFile ?? join(config.dataDir, 'business-clients.json');
+}
+
+export function auditLogOf(config: CloudConfig): string {
+  return config.audit.path ?? join(config.dataDir, 'audit.sqlite');
+}
+
+export function pseudonymKeyFileOf(config: CloudConfig): string {
+  return config.businessEvents.pseudonymKeyFile ?? join(config.dataDir, 'pseudonym.key');
 }
 
 function readJson(file: string): Record<string, unknown> {

@@ -9,6 +9,7 @@ export {
   resolveCloudConfig,
   busConfigOf,
   authFileOf,
+  clientsFileOf,
   CloudConfigSchema,
   ENV_VARIABLES,
   type CloudConfig,
@@ -23,3 +24,12 @@ export { createNodeRegistry, type NodeRegistry, type NodeIdentity } from './inge
 export type { AuthFile, NodeEntry } from './ingest/auth/auth-file.js';
 export type { BatchAnswer, RejectedRecord } from './ingest/schemas.js';
 export { createTsdbSink, type TsdbSink, type TsdbSinkOptions } from './sinks/tsdb/index.js';
+export {
+  businessEventsRoutes,
+  issueClientToken,
+  createClientRegistry,
+  EVENTS_PATH,
+  type BusinessEventsOptions,
+  type ClientEntry,
+  type EventAnswer,
+} from './business-events/index.js';

@@ -1,7 +1,7 @@
 /**
- * Composes the cloud: bus (embedded or Kafka) → ingest HTTP API → time-series sink (when
+ * Composes the cloud: bus (embedded or Kafka) → ingest HTTP API and the business events API → time-series sink (when
  * configured), the fleet state service with its API and dashboard, analytics and maintenance
- * prediction (each unless disabled), with health, metrics and the node auth file that reloads
+ * prediction, the audit trail (each unless disabled), with health, metrics and the node auth file that reloads
  * itself.
  *
  * Shutdown order keeps the chain of custody: the HTTP server stops accepting and finishes the
@@ -13,7 +13,9 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createBus } from './bus/bus.js';
-import { authFileOf, busConfigOf, type CloudConfig } from './config.js';
+import { auditRoutes, configLoadedEntry, createAuditService, openSqliteAuditLog } from './audit/index.js';
+import { businessEventsRoutes, createPseudonymiser, loadClients, loadPseudonymKey } from './business-events/index.js';
+import { auditLogOf, authFileOf, busConfigOf, clientsFileOf, pseudonymKeyFileOf, type CloudConfig } from './config.js';
 import { CloudError } from './errors.js';
 import { healthRoutes, type ReadinessCheck } from './http/health.js';
 import { metricsRoutes } from './http/metrics.js';
@@ -98,6 +100,17 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
       stops.push(() => service.stop());
       checks.maintenance = () => service.ready();
     }
+    let audit: ReturnType<typeof openSqliteAuditLog> | undefined;
+    if (config.audit.enabled) {
+      const log = openSqliteAuditLog(auditLogOf(config));
+      audit = log;
+      stops.push(() => log.close());
+      log.append(configLoadedEntry(config, Date.now()));
+      const service = createAuditService({ bus, log, metrics, logger });
+      await service.start();
+      stops.push(() => service.stop());
+      checks.audit = () => service.ready();
+    }
     const nodes = loadNodes(config, logger);
     stops.push(nodes.stop);
 
@@ -111,13 +124,21 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
     await app.register(healthRoutes, { checks });
     await app.register(metricsRoutes, { registry: metrics });
     await app.register(ingestRoutes, { bus, nodes: nodes.registry, metrics, settings: config.ingest });
+    if (config.businessEvents.enabled) {
+      const { clients: inline, reloadIntervalMs, ...settings } = config.businessEvents;
+      const pseudonymise = createPseudonymiser(loadPseudonymKey(pseudonymKeyFileOf(config)));
+      const clients = loadClients({ file: clientsFileOf(config), inline, reloadIntervalMs, logger });
+      stops.push(clients.stop);
+      await app.register(businessEventsRoutes, { bus, clients: clients.registry, metrics, settings, pseudonymise, retryAfterSeconds: config.ingest.retryAfterSeconds });
+    }
     if (fleet !== undefined) {
       await app.register(fleetRoutes, { reader: fleet.reader, readToken: config.fleet.readToken });
       await app.register(dashboardRoutes);
     }
+    if (audit !== undefined) await app.register(auditRoutes, { log: audit, readToken: config.fleet.readToken, maxQueryEntries: config.audit.maxQueryEntries });
     if (analytics !== undefined) await app.register(analyticsRoutes, { reports: analytics.reports, readToken: config.fleet.readToken });
     // Vehicle positions and usage are not for everyone on the network; say so where the operator looks.
-    const readApis = fleet !== undefined || analytics !== undefined;
+    const readApis = fleet !== undefined || analytics !== undefined || audit !== undefined;
     if (readApis && config.fleet.readToken === undefined && !isLoopbackHost(config.http.host)) logger.warn({ host: config.http.host }, 'fleet_api_open');
     const address = await listen(app, config.http);
     logger.info({ address, bus: config.bus.kind, tsdb: config.tsdb !== undefined, fleet: fleet !== undefined, analytics: analytics !== undefined, maintenance: config.maintenance.enabled }, 'cloud_started');

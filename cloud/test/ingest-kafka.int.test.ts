@@ -63,7 +63,7 @@ afterAll(async () => {
 describe('ingest → Kafka → VictoriaMetrics', () => {
   it('is ready once Kafka and VictoriaMetrics answer', async () => {
     const response = await fetch(`${cloud.address}/readyz`);
-    expect([response.status, await response.json()]).toEqual([200, { ready: true, checks: { bus: true, tsdb: true, fleet: true, analytics: true, maintenance: true } }]);
+    expect([response.status, await response.json()]).toEqual([200, { ready: true, checks: { bus: true, tsdb: true, fleet: true, analytics: true, maintenance: true, audit: true } }]);
   });
 
   const telemetry: FleetRecord[] = [

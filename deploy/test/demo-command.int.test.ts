@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { BUS_TOPICS, type FleetRecord } from '@fleetwire/protocol';
+import { BUS_TOPICS, fromBusValue, type EventRecord, type FleetRecord } from '@fleetwire/protocol';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { fetchMetrics, sumMetric } from '../src/demo/metrics-text.js';
 import { exportSeries, readBetween, topicEnds } from './support/fleet-readback.js';
@@ -75,6 +75,23 @@ function cloudLogHeaders(): Array<Record<string, string>> {
 
 const idsInCloudLog = (): string[] => cloudLogHeaders().map((h) => h['fw-id'] ?? '');
 
+/** Every event record in the cloud's embedded log, one per id (the demo must be stopped). */
+function cloudLogEvents(): EventRecord[] {
+  const db = new Database(join(dataDir, 'cloud', 'bus.sqlite'), { readonly: true });
+  try {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'log_%'").pluck().all() as string[];
+    const records = tables.flatMap((table) =>
+      (db.prepare(`SELECT value FROM "${table}"`).pluck().all() as Buffer[]).flatMap((value) => {
+        const record = fromBusValue(value);
+        return record.ok && record.value.kind === 'event' ? [record.value] : [];
+      }),
+    );
+    return [...new Map(records.map((r) => [r.id, r])).values()];
+  } finally {
+    db.close();
+  }
+}
+
 async function edgeMetric(name: string): Promise<number> {
   return sumMetric(await fetchMetrics(`http://127.0.0.1:${PORTS.edgeHttp}/metrics`), name);
 }
@@ -113,6 +130,24 @@ describe('fleetwire demo', () => {
     expect(demo.output()).not.toMatch(/Error|unhandled/i);
     // Each verdict reached the cloud as a ReturnVerified event (critical: it leaves the edge first).
     expect(cloudLogHeaders().filter((h) => h['fw-schema'] === 'ReturnVerified.v1').length).toBeGreaterThanOrEqual(1);
+    // The booking flow end to end: bookings and payments from the simulated booking and payment
+    // services (through the business events API), unlocks and trips from the vehicles.
+    const events = cloudLogEvents();
+    const types = new Set(events.map((e) => e.payload.type));
+    for (const type of ['VehicleBooked', 'VehicleUnlocked', 'TripStarted', 'TripEnded', 'ReturnVerified', 'PaymentProcessed'] as const) expect(types, type).toContain(type);
+    const bookings = events.filter((e) => e.payload.type === 'VehicleBooked');
+    const payments = events.filter((e) => e.payload.type === 'PaymentProcessed');
+    expect(bookings.every((e) => e.source.kind === 'service' && e.source.id === 'booking' && e.payload.source === 'service:booking')).toBe(true);
+    expect(payments.every((e) => e.source.kind === 'service' && e.source.id === 'payment')).toBe(true);
+    // Every trip that ended was charged once, for a booking the booking service published.
+    const bookingIds = new Set(bookings.map((e) => (e.payload.data as { bookingId: string }).bookingId));
+    const charged = payments.map((e) => (e.payload.data as { bookingId: string }).bookingId);
+    expect(new Set(charged).size).toBe(charged.length);
+    expect(charged.every((id) => bookingIds.has(id))).toBe(true);
+    const endedTrips = events.filter((e) => e.payload.type === 'TripEnded').map((e) => (e.payload.data as { bookingId: string }).bookingId);
+    expect(endedTrips.length).toBeGreaterThan(0);
+    expect(endedTrips.filter((id) => !charged.includes(id))).toEqual([]);
+    expect(cloudLogHeaders().filter((h) => h['fw-kind'] === 'dead_letter')).toEqual([]);
   });
 
   it('reuses the data of the first run (same secrets, device registry and buffer file) and never reuses its message ids', async () => {
@@ -142,17 +177,27 @@ describe('fleetwire demo', () => {
 
   it('runs against real Kafka and VictoriaMetrics given --kafka and --tsdb', async () => {
     const brokers = inject('kafkaBrokers');
-    const before = await topicEnds(brokers, [BUS_TOPICS.vehicleTelemetry]);
+    const before = await topicEnds(brokers, [BUS_TOPICS.vehicleTelemetry, BUS_TOPICS.events]);
     const startedAt = Date.now();
     const demo = startDemo(SERVERS_RUN, ['--kafka', brokers.join(','), '--tsdb', inject('victoriaMetricsUrl')]);
     try {
       await waitFor('the ready banner', () => (demo.output().includes('press Ctrl-C to stop') ? true : undefined));
       expect(demo.output()).toContain(`Kafka ${brokers.join(',')}`);
       await waitFor('records accepted by the cloud', async () => ((await acceptedByCloud(SERVERS_RUN.ports)) >= 20 ? true : undefined));
+      await waitFor('a payment through the business events API, read back by the fleet service from Kafka', async () => {
+        const answer = await fetch(`http://127.0.0.1:${SERVERS_RUN.ports.cloud}/v1/fleet/events?limit=200`);
+        return ((await answer.json()) as { events: Array<{ type: string }> }).events.some((e) => e.type === 'PaymentProcessed') ? true : undefined;
+      });
     } finally {
       demo.child.kill('SIGINT');
     }
     expect(await demo.exited).toBe(0);
+    const events = (await readBetween(brokers, before, await topicEnds(brokers, [BUS_TOPICS.events])))
+      .map((message) => JSON.parse(message.value.toString('utf8')) as FleetRecord)
+      .filter((record) => record.receivedAt >= startedAt && record.kind === 'event' && record.source.kind === 'service');
+    const businessTypes = new Set(events.map((record) => (record.kind === 'event' ? record.payload.type : '')));
+    expect(businessTypes).toContain('VehicleBooked');
+    expect(businessTypes).toContain('PaymentProcessed');
     // Nothing in the embedded log: the records went to Kafka, vehicle readings to VictoriaMetrics.
     expect(existsSync(join(SERVERS_RUN.dataDir, 'cloud', 'bus.sqlite'))).toBe(false);
     const readings = (await readBetween(brokers, before, await topicEnds(brokers, [BUS_TOPICS.vehicleTelemetry])))

@@ -24,6 +24,9 @@ describe('reason codes', () => {
         'image_corrupt',
         'image_too_large',
         'tsdb_rejected',
+        'event_type_not_allowed',
+        'source_mismatch',
+        'subject_mismatch',
       ].sort(),
     );
   });

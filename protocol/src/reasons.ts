@@ -22,6 +22,11 @@ export const REASON_CODES = [
   'image_truncated',
   'image_corrupt',
   'image_too_large',
+  // cloud business events API: a client publishing a type it is not allowed, an event whose id
+  // or source names another client, a subject that is not the booking or vehicle its data names
+  'event_type_not_allowed',
+  'source_mismatch',
+  'subject_mismatch',
   // cloud time-series sink: the TSDB refused a point of this record (HTTP 400/422)
   'tsdb_rejected',
 ] as const;

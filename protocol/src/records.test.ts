@@ -42,6 +42,7 @@ describe('classifyPriority', () => {
     ChargerFaulted: 'critical',
     ChargingSessionStopped: 'critical',
     VehicleBooked: 'critical',
+    BookingCancelled: 'critical',
     VehicleUnlocked: 'critical',
     TripStarted: 'critical',
     ChargingSessionStarted: 'critical',

@@ -13,7 +13,7 @@ export type RecordKind = (typeof RECORD_KINDS)[number];
 export const PRIORITIES = ['critical', 'alert', 'telemetry'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
-export const RECORD_SOURCE_KINDS = ['vehicle', 'charger', 'edge', 'cloud'] as const;
+export const RECORD_SOURCE_KINDS = ['vehicle', 'charger', 'edge', 'cloud', 'service'] as const;
 export type RecordSourceKind = (typeof RECORD_SOURCE_KINDS)[number];
 
 const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((value) => Type.Literal(value)));
@@ -65,6 +65,7 @@ const CRITICAL_EVENTS: ReadonlySet<EventType> = new Set<EventType>([
   'ChargerFaulted',
   'ChargingSessionStopped',
   'VehicleBooked',
+  'BookingCancelled',
   'VehicleUnlocked',
   'TripStarted',
   'ChargingSessionStarted',

@@ -23,3 +23,8 @@ export { createMobileApp, type MobileApp, type MobileAppOptions, type MobileAppS
 export { planReturn, RETURN_INTENTS, type ReturnIntent, type ReturnPlan, type ReturnRates } from './returns/return-plan.js';
 export type { VehicleGroundTruth, MaintenanceTruth } from './vehicles/ground-truth.js';
 export { SimulatorError, SIMULATOR_ERROR_CODES, type SimulatorErrorCode } from './errors.js';
+
+// The booking and payment services around the fleet, publishing to the cloud's business events API.
+export { createBookingBackend, BOOKING_CLIENT_ID, PAYMENT_CLIENT_ID, type BookingBackend, type BookingBackendOptions, type BookingBackendStats } from './backend/booking-backend.js';
+export { createBusinessEventsClient, type BusinessEventsClient, type BusinessEventsClientOptions, type BusinessEventsClientStats } from './backend/business-events-client.js';
+export { fareOf, chargeDeclined, DEFAULT_TARIFF, type Tariff } from './backend/fares.js';

@@ -57,7 +57,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
       info: {
         title: 'fleetwire cloud',
         version: '1',
-        description: 'Edge → cloud batch ingest, the read-only fleet API, health and metrics. See docs/cloud.md and docs/uplink.md.',
+        description: 'Edge → cloud batch ingest, business events from booking and payment systems, the read-only fleet API, health and metrics. See docs/cloud.md and docs/uplink.md.',
       },
       components: {
         securitySchemes: {
@@ -67,6 +67,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
             description:
               'Edge node token `fw1.{nodeId}.{secret}`. With TLS client certificates enabled, a node may ' +
               'instead present a certificate signed by the configured CA whose CN is its node id (mTLS).',
+          },
+          businessClientToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'Business client token `fwb1.{clientId}.{secret}` (booking, payment, user services), issued by `fleetwire cloud issue-client-token`.',
           },
           fleetReadToken: {
             type: 'http',

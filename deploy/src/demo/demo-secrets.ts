@@ -1,15 +1,16 @@
 /**
  * The demo's credentials, created on the first run and reused after: the fleet secret that
  * device passwords derive from, the edge node's uplink token (the cloud keeps only its hash),
- * the return-token secret the simulated booking system signs photo uploads with, and the
- * edge's device registry with scrypt-hashed passwords. Kept in the data dir, mode 600.
+ * the return-token secret the simulated booking system signs photo uploads with, the tokens of
+ * the simulated booking and payment services (business clients of the cloud), and the edge's
+ * device registry with scrypt-hashed passwords. Kept in the data dir, mode 600.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { issueToken, type TokenEntry } from '@fleetwire/cloud';
+import { issueClientToken, issueToken, type ClientEntry, type TokenEntry } from '@fleetwire/cloud';
 import { hashPassword } from '@fleetwire/edge';
-import { deviceRegistry, type DeviceCredential, type Site } from '@fleetwire/simulators';
+import { BOOKING_CLIENT_ID, PAYMENT_CLIENT_ID, deviceRegistry, type DeviceCredential, type Site } from '@fleetwire/simulators';
 
 export const DEMO_NODE_ID = 'demo-edge';
 
@@ -18,12 +19,22 @@ export interface DemoSecrets {
   nodeToken: string;
   tokenEntry: TokenEntry;
   returnTokenSecret: string;
+  /** Tokens of the simulated booking and payment services, and their entries for the cloud. */
+  businessClients: { booking: { token: string; entry: TokenEntry }; payment: { token: string; entry: TokenEntry } };
+}
+
+/** The cloud's entries for the demo's business clients, each allowed only its own event types. */
+export function demoBusinessClients(secrets: DemoSecrets): ClientEntry[] {
+  return [
+    { id: BOOKING_CLIENT_ID, eventTypes: ['VehicleBooked', 'BookingCancelled'], tokens: [secrets.businessClients.booking.entry] },
+    { id: PAYMENT_CLIENT_ID, eventTypes: ['PaymentProcessed'], tokens: [secrets.businessClients.payment.entry] },
+  ];
 }
 
 export function loadOrCreateSecrets(dataDir: string): DemoSecrets {
   const file = join(dataDir, 'secrets.json');
   const kept = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<DemoSecrets>) : {};
-  if (kept.fleetSecret && kept.nodeToken && kept.tokenEntry && kept.returnTokenSecret) return kept as DemoSecrets;
+  if (kept.fleetSecret && kept.nodeToken && kept.tokenEntry && kept.returnTokenSecret && kept.businessClients) return kept as DemoSecrets;
   // Data of an older demo keeps what it has: its devices and the cloud's token entry stay valid.
   const issued = kept.nodeToken && kept.tokenEntry ? { token: kept.nodeToken, entry: kept.tokenEntry } : issueToken(DEMO_NODE_ID);
   const secrets: DemoSecrets = {
@@ -31,6 +42,7 @@ export function loadOrCreateSecrets(dataDir: string): DemoSecrets {
     nodeToken: issued.token,
     tokenEntry: issued.entry,
     returnTokenSecret: kept.returnTokenSecret ?? randomBytes(32).toString('base64url'),
+    businessClients: kept.businessClients ?? { booking: issueClientToken(BOOKING_CLIENT_ID), payment: issueClientToken(PAYMENT_CLIENT_ID) },
   };
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;

@@ -4,16 +4,18 @@
  * buffers in SQLite and uplinks batches over HTTP with its node token, the cloud writes them to
  * its bus (embedded durable log, or Kafka) and, when given one, to a time-series DB. At the end
  * of every trip the simulated mobile app uploads return photos to the edge, whose verdicts
- * (ReturnVerified, FraudDetected) travel to the cloud as critical events.
+ * (ReturnVerified, FraudDetected) travel to the cloud as critical events. The simulated booking
+ * and payment services publish the fleet's bookings and a payment per ended trip to the cloud's
+ * business events API with client tokens of their own.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { resolveCloudConfig, startCloud, type RunningCloud } from '@fleetwire/cloud';
 import { issueReturnToken, loadEdgeConfig, startEdgeAgent, type EdgeAgent } from '@fleetwire/edge';
 import type { EventData, EventEnvelope } from '@fleetwire/protocol';
-import { createFleetSimulation, createMobileApp, type FleetSimulation, type MobileApp } from '@fleetwire/simulators';
+import { createBookingBackend, createFleetSimulation, createMobileApp, type FleetSimulation, type MobileApp } from '@fleetwire/simulators';
 import type { DemoOptions } from './demo-options.js';
-import { DEMO_NODE_ID, ensureDeviceRegistry, loadOrCreateSecrets, writeReturnAreas } from './demo-secrets.js';
+import { DEMO_NODE_ID, demoBusinessClients, ensureDeviceRegistry, loadOrCreateSecrets, writeReturnAreas } from './demo-secrets.js';
 import { fetchMetrics, sumMetric } from './metrics-text.js';
 
 export interface RunningDemo {
@@ -47,19 +49,35 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
           ? { tsdb: { url: options.tsdbUrl, org: options.tsdbOrg, bucket: options.tsdbBucket, ...(options.tsdbToken ? { token: options.tsdbToken } : {}) } }
           : {}),
         auth: { nodes: [{ id: DEMO_NODE_ID, devices: ['VH-*', 'CH-*'], tokens: [secrets.tokenEntry] }] },
+        businessEvents: { clients: demoBusinessClients(secrets) },
       }),
     );
     stops.push(() => cloud.stop());
 
+    const backend = createBookingBackend({
+      cloudUrl: cloud.address,
+      bookingToken: secrets.businessClients.booking.token,
+      paymentToken: secrets.businessClients.payment.token,
+      seed: options.seed,
+      onRefused: (eventId, status, body) => say(`the cloud refused business event ${eventId}: ${status} ${body}`),
+    });
+    // Bookings and payments handed over before the stop reach the cloud (bounded: a stop must not hang).
+    stops.push(async () => {
+      await Promise.race([backend.idle(), new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref())]);
+      backend.stop();
+    });
+
     // The app needs the edge's address, the fleet (created first) needs somewhere to send trips.
     const returns: { app?: MobileApp } = {};
     const onTripEnded = (event: EventEnvelope): void => {
+      backend.onDeviceEvent(event);
       if (event.type !== 'TripEnded') return;
       const trip = event.data as EventData['TripEnded'];
       returns.app?.returnVehicle({ tripId: trip.tripId, bookingId: trip.bookingId, vehicleId: trip.vehicleId, endPosition: trip.endPosition });
     };
     const fleet: FleetSimulation = createFleetSimulation({
       onDeviceEvent: onTripEnded,
+      onBackendEvent: (event) => backend.onBackendEvent(event),
       mqttUrl: `mqtt://127.0.0.1:${options.edgeMqttPort}`,
       vehicles: options.vehicles,
       chargers: options.chargers,
@@ -102,6 +120,7 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
       'edge metrics': `${edgeHttp}/metrics`,
       'edge return photos (mobile app)': `${edgeHttp}/v1/returns/{returnId}/photos`,
       'cloud ingest API': `${cloud.address}/v1/batches`,
+      'cloud business events API (booking, payment)': `${cloud.address}/v1/events`,
       'cloud health': `${cloud.address}/readyz`,
       'cloud metrics': `${cloud.address}/metrics`,
       'fleet dashboard': `${cloud.address}/dashboard`,
@@ -113,10 +132,12 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
         const [edgeText, cloudText] = await Promise.all([fetchMetrics(urls['edge metrics']!), fetchMetrics(urls['cloud metrics']!)]);
         const sim = fleet.stats();
         const returns = app.stats().outcomes;
+        const business = backend.stats();
         return [
           `devices ${sim.connected}/${sim.devices}`,
           `published ${sim.published} (PUBACKed ${sim.acked})`,
           `edge committed ${sumMetric(edgeText, 'fleetwire_intake_messages_total')}, quarantined ${sumMetric(edgeText, 'fleetwire_buffer_quarantined_records')}, backlog ${sumMetric(edgeText, 'fleetwire_buffer_backlog_records')}`,
+          `bookings ${business.booking.accepted}, payments ${business.payment.accepted} (declined ${business.declined})`,
           `returns verified ${sumMetric(edgeText, 'fleetwire_vision_returns_total')} (accepted ${returns.accepted}, review ${returns.review}, rejected ${returns.rejected})`,
           `cloud accepted ${sumMetric(cloudText, 'fleetwire_ingest_records_total', { outcome: 'accepted' })}, dead-lettered ${sumMetric(cloudText, 'fleetwire_ingest_records_total', { outcome: 'rejected' })}`,
         ].join(' | ');

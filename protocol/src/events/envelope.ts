@@ -9,10 +9,11 @@ import { CURRENT_EVENT_VERSION, EVENT_DATA_SCHEMAS, isEventType, type EventData,
 export const SUBJECT_KINDS = ['vehicle', 'charger', 'trip', 'booking', 'site', 'fleet'] as const;
 export type SubjectKind = (typeof SUBJECT_KINDS)[number];
 
-export const EVENT_SOURCE_KINDS = ['vehicle', 'charger', 'edge', 'cloud'] as const;
+/** `service`: a business system around fleetwire (booking, payment), publishing through the cloud's business events API. */
+export const EVENT_SOURCE_KINDS = ['vehicle', 'charger', 'edge', 'cloud', 'service'] as const;
 export type EventSourceKind = (typeof EVENT_SOURCE_KINDS)[number];
-/** "{kind}:{name}", e.g. "vehicle:VH-0001", "edge:node-1", "cloud:maintenance". */
-export const EVENT_SOURCE_PATTERN = '^(vehicle|charger|edge|cloud):[A-Za-z0-9_.-]{1,64}$';
+/** "{kind}:{name}", e.g. "vehicle:VH-0001", "edge:node-1", "cloud:maintenance", "service:booking". */
+export const EVENT_SOURCE_PATTERN = '^(vehicle|charger|edge|cloud|service):[A-Za-z0-9_.-]{1,64}$';
 
 /** The envelope with `data` still opaque: shape first, then type, version and data. */
 export const EventEnvelopeSchema = Type.Object(
@@ -47,6 +48,13 @@ export const DEVICE_EVENT_TYPES: Readonly<Record<DeviceKind, readonly EventType[
   vehicle: ['VehicleUnlocked', 'TripStarted', 'TripEnded', 'BatteryLow', 'MaintenanceRequired'],
   charger: ['ChargingSessionStarted', 'ChargingSessionStopped', 'ChargerFaulted'],
 };
+
+/**
+ * The events the business systems around fleetwire publish (through the cloud's business events
+ * API, never through an edge node): bookings, their cancellation, payments and their failures
+ * (PaymentProcessed with status `failed`).
+ */
+export const BUSINESS_EVENT_TYPES: readonly EventType[] = ['VehicleBooked', 'BookingCancelled', 'PaymentProcessed'];
 
 const validateEnvelopeShape = compileValidator(EventEnvelopeSchema);
 

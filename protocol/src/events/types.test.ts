@@ -23,6 +23,7 @@ const reasonOf = (type: string, data: unknown) => {
 /** One data mutation per type that breaks its schema, and the reason it must produce. */
 const INVALID: Record<EventType, { mutate: (data: Record<string, unknown>) => void; reason: string }> = {
   VehicleBooked: { mutate: (d) => (d.startsAt = 'tomorrow'), reason: 'schema_violation' },
+  BookingCancelled: { mutate: (d) => (d.cancelledBy = 'weather'), reason: 'schema_violation' },
   VehicleUnlocked: { mutate: (d) => (d.method = 'crowbar'), reason: 'schema_violation' },
   TripStarted: { mutate: (d) => (d.socPct = 104), reason: 'impossible_value' },
   TripEnded: { mutate: (d) => (d.distanceKm = -3), reason: 'impossible_value' },
@@ -40,8 +41,8 @@ const INVALID: Record<EventType, { mutate: (data: Record<string, unknown>) => vo
 };
 
 describe('event data schemas', () => {
-  it('covers all fifteen event types', () => {
-    expect(EVENT_TYPES).toHaveLength(15);
+  it('covers all sixteen event types', () => {
+    expect(EVENT_TYPES).toHaveLength(16);
     expect(Object.keys(INVALID).sort()).toEqual([...EVENT_TYPES].sort());
   });
 

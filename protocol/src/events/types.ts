@@ -32,6 +32,17 @@ export const VehicleBookedV1 = Type.Object(
   strict,
 );
 
+/** A booking withdrawn before its trip began, by the customer, an operator or the booking system. */
+export const BookingCancelledV1 = Type.Object(
+  {
+    bookingId: EntityId,
+    vehicleId: EntityId,
+    cancelledBy: Type.Union([Type.Literal('customer'), Type.Literal('operator'), Type.Literal('system')]),
+    reason: Type.Optional(Label),
+  },
+  strict,
+);
+
 export const VehicleUnlockedV1 = Type.Object(
   {
     bookingId: EntityId,
@@ -264,6 +275,7 @@ export const FleetStatusSnapshotV1 = Type.Object(
 /** Every event type, each with its data schema per version. */
 export const EVENT_DATA_SCHEMAS = {
   VehicleBooked: { 1: VehicleBookedV1 },
+  BookingCancelled: { 1: BookingCancelledV1 },
   VehicleUnlocked: { 1: VehicleUnlockedV1 },
   TripStarted: { 1: TripStartedV1 },
   TripEnded: { 1: TripEndedV1 },

@@ -11,6 +11,7 @@ const EVENT_DATA_SAMPLES: EventData = {
     siteId: 'site-berlin-1',
     zone: 'mitte',
   },
+  BookingCancelled: { bookingId: 'booking-0007', vehicleId: 'VH-0001', cancelledBy: 'customer', reason: 'plans_changed' },
   VehicleUnlocked: { bookingId: 'booking-0007', vehicleId: 'VH-0001', method: 'app', position: { lat: 52.52, lon: 13.405 } },
   TripStarted: {
     tripId: 'trip-0099',

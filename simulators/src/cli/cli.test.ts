@@ -18,6 +18,10 @@ describe('simulator commands', () => {
     expect(await runSimulateCommand(['--faults', 'gremlins'])).toBe(2);
     expect(err.mock.calls.at(-1)?.[0]).toMatch(/unknown fault 'gremlins'/);
     expect(await runSimulateCommand(['--nope'])).toBe(2);
+    expect(await runSimulateCommand(['--cloud', 'http://127.0.0.1:8080', '--booking-token', 'fwb1.booking.x'])).toBe(2);
+    expect(err.mock.calls.at(-1)?.[0]).toMatch(/--cloud needs --booking-token and --payment-token/);
+    expect(await runSimulateCommand(['--cloud', 'cloud here', '--booking-token', 'b', '--payment-token', 'p'])).toBe(2);
+    expect(err.mock.calls.at(-1)?.[0]).toMatch(/--cloud: not a URL/);
     expect(await runLoadCommand(['--rate', '10'])).toBe(2);
     expect(err.mock.calls.at(-1)?.[0]).toMatch(/--url is required/);
   });

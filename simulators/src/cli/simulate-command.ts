@@ -1,6 +1,7 @@
 /** `fleetwire simulate`: a simulated fleet publishing to a broker until Ctrl-C or --duration. */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { createBookingBackend, type BookingBackend } from '../backend/booking-backend.js';
 import { SimulatorError } from '../errors.js';
 import type { DeviceCredential } from '../fleet/credentials.js';
 import type { FleetSimulationOptions, SimulationLogger } from '../fleet/fleet-options.js';
@@ -35,6 +36,11 @@ Options:
   --bookings-per-hour <x>        per idle vehicle (default 1.5)
   --charger-faults-per-hour <x>  per connector (default 0.05)
   --degradation-scale <x>        speeds up wear: capacity fade, tyre leaks, 12 V (default 1)
+  --cloud <url>                  run the booking and payment services too: publish the fleet's
+                                 bookings and a payment per ended trip to this cloud's
+                                 POST /v1/events, with the tokens of clients 'booking' and 'payment':
+  --booking-token <token>          (env FLEETWIRE_BOOKING_TOKEN)
+  --payment-token <token>          (env FLEETWIRE_PAYMENT_TOKEN)
   -h, --help                     this text
 
 See docs/simulators.md.`;
@@ -59,6 +65,9 @@ const OPTIONS = {
   'bookings-per-hour': { type: 'string' },
   'charger-faults-per-hour': { type: 'string' },
   'degradation-scale': { type: 'string' },
+  cloud: { type: 'string' },
+  'booking-token': { type: 'string' },
+  'payment-token': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -78,8 +87,13 @@ export async function runSimulateCommand(argv: string[]): Promise<number> {
   }
   let simulation: FleetSimulation;
   let durationMs: number | undefined;
+  let backend: BookingBackend | undefined;
   try {
-    simulation = createFleetSimulation(await simulationOptions(values));
+    backend = bookingBackend(values);
+    simulation = createFleetSimulation({
+      ...(await simulationOptions(values)),
+      ...(backend === undefined ? {} : { onBackendEvent: backend.onBackendEvent, onDeviceEvent: backend.onDeviceEvent }),
+    });
     durationMs = values.duration === undefined ? undefined : parseDuration('duration', values.duration);
   } catch (error) {
     if (!(error instanceof SimulatorError)) throw error;
@@ -112,6 +126,12 @@ export async function runSimulateCommand(argv: string[]): Promise<number> {
   clearInterval(status);
   console.error(`fleetwire simulate: stopping (${reason}), sending what is queued`);
   await simulation.stop();
+  if (backend !== undefined) {
+    // Bookings and payments already handed over reach the cloud, within bounds.
+    await Promise.race([backend.idle(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+    backend.stop();
+    console.error(`fleetwire simulate: booking and payment services ${JSON.stringify(backend.stats())}`);
+  }
   if (values.ledger) await simulation.ledger.writeJsonLines(values.ledger);
   if (values['ground-truth']) await writeFile(values['ground-truth'], `${JSON.stringify(simulation.groundTruth(), null, 2)}\n`);
   console.error(`fleetwire simulate: ${JSON.stringify(simulation.ledger.summary())}`);
@@ -145,6 +165,23 @@ async function simulationOptions(values: Values): Promise<FleetSimulationOptions
     settings,
     logger: stderrLogger(),
   };
+}
+
+function bookingBackend(values: Values): BookingBackend | undefined {
+  if (values.cloud === undefined) return undefined;
+  const bookingToken = values['booking-token'] ?? process.env['FLEETWIRE_BOOKING_TOKEN'];
+  const paymentToken = values['payment-token'] ?? process.env['FLEETWIRE_PAYMENT_TOKEN'];
+  if (bookingToken === undefined || paymentToken === undefined) {
+    throw new SimulatorError('FW_SIM_OPTIONS_INVALID', '--cloud needs --booking-token and --payment-token (fleetwire cloud issue-client-token prints them)');
+  }
+  if (!URL.canParse(values.cloud)) throw new SimulatorError('FW_SIM_OPTIONS_INVALID', `--cloud: not a URL: ${values.cloud}`);
+  return createBookingBackend({
+    cloudUrl: values.cloud,
+    bookingToken,
+    paymentToken,
+    ...(values.seed ? { seed: parseInteger('seed', values.seed) } : {}),
+    onRefused: (eventId, status, body) => console.error(JSON.stringify({ level: 'warn', time: Date.now(), event: 'business_event_refused', eventId, status, body })),
+  });
 }
 
 async function readCredentials(file: string): Promise<DeviceCredential[]> {

@@ -149,8 +149,8 @@ describe('fleet model', () => {
     for (const event of events) {
       expect(validateEvent(event).ok).toBe(true);
       expect(event.type).toBe('VehicleBooked');
-      expect(event.source).toBe('cloud:bookings');
-      expect(parseMessageId(event.eventId)?.deviceId).toBe('bookings');
+      expect(event.source).toBe('service:booking');
+      expect(parseMessageId(event.eventId)?.deviceId).toBe('booking');
     }
   });
 });

@@ -23,9 +23,13 @@ export interface DeviceClock {
 
 export type FramingState = Record<string, DeviceClock>;
 
-/** Id space of events that come from the booking backend rather than a device. */
-export const BACKEND_ID = 'bookings';
-const BACKEND_SOURCE = 'cloud:bookings';
+/**
+ * Id space of events that come from the booking backend rather than a device: the booking
+ * service's client id at the cloud's business events API, which requires event ids
+ * `{clientId}:{epoch}:{seq}` and source `service:{clientId}`.
+ */
+export const BACKEND_ID = 'booking';
+const BACKEND_SOURCE = `service:${BACKEND_ID}`;
 
 export interface DeviceEmission {
   device: { kind: DeviceKind; id: string };

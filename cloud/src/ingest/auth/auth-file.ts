@@ -14,7 +14,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { CloudError } from '../../errors.js';
 
-const TokenEntrySchema = Type.Object(
+export const TokenEntrySchema = Type.Object(
   {
     sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
     issuedAt: Type.String(),

@@ -17,7 +17,7 @@ import { countUsageEvent, dailyUsageReports, emptyDay, type DailyUsage, type Day
 import type { DemandBaselines } from './demand-baseline.js';
 import { closeBookingWindow, type DemandSpike } from './demand-spike.js';
 import { advanceClock, createEventClock, isClosed, watermarkOf, type EventClock } from './event-clock.js';
-import { noteBooking, noteTrip, type OpenBookings } from './open-bookings.js';
+import { noteBooking, noteCancellation, noteTrip, type OpenBookings } from './open-bookings.js';
 import { dailyUsageEventId, demandSpikeEventId, isOwnReport, REPORT_TYPES } from './report-events.js';
 import type { AnalyticsRules } from './settings.js';
 import { dayStartOf, windowStartOf } from './utc-calendar.js';
@@ -103,6 +103,7 @@ function observeEvent(
     if (event.data.siteId !== undefined) noteSite(state.bookingSites, event.data.bookingId, { siteId: event.data.siteId, at });
   }
   if (event.type === 'TripStarted' || event.type === 'TripEnded') noteTrip(state.openBookings, event.data.vehicleId, at);
+  if (event.type === 'BookingCancelled') noteCancellation(state.openBookings, event.data.vehicleId, event.data.bookingId);
   if (day === undefined) return 'late_day';
 
   if (vehicleId !== null) day.vehiclesHeard.add(vehicleId);

@@ -3,7 +3,7 @@ import { applyRecord, createFleetState } from '../fleet/index.js';
 import { createFleetReader } from '../fleet/fleet-views.js';
 import { eventRecord } from '../../../test/support/fleet-records.js';
 import { fleetSnapshot } from './fleet-snapshot.js';
-import { isBooked, noteBooking, noteTrip, type OpenBookings } from './open-bookings.js';
+import { isBooked, noteBooking, noteCancellation, noteTrip, type OpenBookings } from './open-bookings.js';
 import { connectorReading, HOUR, reading, T0 } from '../../../test/support/analytics-records.js';
 
 describe('fleet status snapshot', () => {
@@ -44,5 +44,18 @@ describe('fleet status snapshot', () => {
     noteBooking(bookings, 'VH-1', { bookingId: 'bk-2', at: T0 + 5 * 60_000, endsAt: T0 + HOUR });
     expect(isBooked(bookings, 'VH-1', T0 + 10 * 60_000)).toBe(true);
     expect(isBooked(bookings, 'VH-1', T0 + HOUR)).toBe(false);
+  });
+
+  it('closes a booking by its cancellation, whether the cancellation arrives before or after it', () => {
+    const bookings: OpenBookings = new Map();
+    noteBooking(bookings, 'VH-1', { bookingId: 'bk-1', at: T0, endsAt: T0 + HOUR });
+    expect(isBooked(bookings, 'VH-1', T0 + 60_000)).toBe(true);
+    noteCancellation(bookings, 'VH-1', 'bk-9');
+    expect(isBooked(bookings, 'VH-1', T0 + 60_000)).toBe(true);
+    noteCancellation(bookings, 'VH-1', 'bk-1');
+    expect(isBooked(bookings, 'VH-1', T0 + 60_000)).toBe(false);
+    noteCancellation(bookings, 'VH-2', 'bk-2');
+    noteBooking(bookings, 'VH-2', { bookingId: 'bk-2', at: T0, endsAt: T0 + HOUR });
+    expect(isBooked(bookings, 'VH-2', T0 + 60_000)).toBe(false);
   });
 });

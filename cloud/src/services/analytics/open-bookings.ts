@@ -3,12 +3,17 @@
  * the fleet state does not keep. Per vehicle, the newest VehicleBooked and the newest trip event
  * (TripStarted or TripEnded); the booking is open while it is newer than the trip and has not
  * ended. Comparing times rather than applying in order keeps the answer the same when the trip
- * event overtakes its booking. One entry per vehicle.
+ * event overtakes its booking. A BookingCancelled closes the booking it names, whichever of the
+ * two arrives first. One entry per vehicle.
  */
 export interface VehicleBookings {
   booking: { bookingId: string; at: number; endsAt: number } | null;
   tripAt: number | null;
+  /** Booking ids cancelled for this vehicle (the newest few: a cancellation names its own booking). */
+  cancelled?: string[];
 }
+
+const CANCELLATIONS_KEPT = 4;
 
 export type OpenBookings = Map<string, VehicleBookings>;
 
@@ -28,9 +33,14 @@ export function noteTrip(bookings: OpenBookings, vehicleId: string, at: number):
   if (entry.tripAt === null || at > entry.tripAt) entry.tripAt = at;
 }
 
+export function noteCancellation(bookings: OpenBookings, vehicleId: string, bookingId: string): void {
+  const entry = entryOf(bookings, vehicleId);
+  entry.cancelled = [bookingId, ...(entry.cancelled ?? []).filter((id) => id !== bookingId)].slice(0, CANCELLATIONS_KEPT);
+}
+
 export function isBooked(bookings: OpenBookings, vehicleId: string, now: number): boolean {
   const entry = bookings.get(vehicleId);
   const booking = entry?.booking ?? null;
-  if (booking === null || booking.endsAt <= now) return false;
+  if (booking === null || booking.endsAt <= now || entry?.cancelled?.includes(booking.bookingId) === true) return false;
   return entry?.tripAt === null || entry?.tripAt === undefined || booking.at > entry.tripAt;
 }

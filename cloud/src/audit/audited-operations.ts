@@ -1,0 +1,43 @@
+/**
+ * Which records on the bus a compliance officer asks about, and what the audit trail keeps of
+ * each — a plain function over a record. For now: every business event accepted from a booking
+ * or payment system (payments with amount and status), every return verdict, every fraud flag.
+ * The entry's `ref` is the record id, so a re-delivered record is recorded once.
+ */
+import { trustedTime, type FleetRecord } from '@fleetwire/protocol';
+import type { AuditInput } from './audit-chain.js';
+
+export function auditedOperation(record: FleetRecord): AuditInput | undefined {
+  if (record.kind !== 'event') return undefined;
+  const event = record.payload;
+  const common = { at: trustedTime(record), actor: `${record.source.kind}:${record.source.id}`, ref: record.id };
+  switch (event.type) {
+    case 'ReturnVerified': {
+      const { returnId, bookingId, tripId, verdict, damage, fraud, parkedInGeofence } = event.data;
+      return {
+        ...common, action: 'return_verdict', subject: `vehicle:${event.data.vehicleId}`,
+        detail: { eventId: event.eventId, returnId, bookingId, ...(tripId === undefined ? {} : { tripId }), verdict, damageScore: damage.score, fraudScore: fraud.score, fraudReasons: fraud.reasons, parkedInGeofence },
+      };
+    }
+    case 'FraudDetected': {
+      const { vehicleId, bookingId, returnId, score, reasons } = event.data;
+      return {
+        ...common, action: 'fraud_flag', subject: `${event.subject.kind}:${event.subject.id}`,
+        detail: { eventId: event.eventId, vehicleId, bookingId, returnId, score, reasons },
+      };
+    }
+    case 'VehicleBooked':
+    case 'BookingCancelled':
+    case 'PaymentProcessed': {
+      if (record.source.kind !== 'service') return undefined;
+      const { data } = event;
+      const payment = event.type === 'PaymentProcessed' ? { paymentId: event.data.paymentId, amountMinor: event.data.amountMinor, currency: event.data.currency, status: event.data.status, failureReason: event.data.failureReason } : {};
+      return {
+        ...common, action: 'business_event_accepted', subject: `booking:${data.bookingId}`,
+        detail: { eventId: event.eventId, type: event.type, receivedAt: record.receivedAt, ...payment },
+      };
+    }
+    default:
+      return undefined;
+  }
+}
