@@ -8,7 +8,8 @@
  */
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import type { Bus, DeliveredMessage, Subscription } from '../bus/bus.js';
+import type { Bus, DeliveredMessage } from '../bus/bus.js';
+import { createBusConsumer, type BusConsumer } from '../bus-consumer.js';
 import { BUS_TOPICS } from '@fleetwire/protocol';
 import { decodeBatch } from '../services/bus-records.js';
 import { auditedOperation } from './audited-operations.js';
@@ -23,11 +24,7 @@ export interface AuditServiceOptions {
   groupId?: string;
 }
 
-export interface AuditService {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  ready(): Promise<boolean>;
-}
+export type AuditService = BusConsumer;
 
 export function createAuditService(options: AuditServiceOptions): AuditService {
   const logger = options.logger.child({ service: 'audit' });
@@ -35,8 +32,6 @@ export function createAuditService(options: AuditServiceOptions): AuditService {
   const registers = [options.metrics];
   const appended = new Counter({ name: 'fleetwire_audit_entries_appended_total', help: 'Audit entries appended from the bus, by action', labelNames: ['action'], registers });
   const skipped = new Counter({ name: 'fleetwire_audit_records_skipped_total', help: 'Bus values the audit recorder could not decode', labelNames: ['reason'], registers });
-  let subscription: Subscription | undefined;
-
   const handle = async (batch: DeliveredMessage[]): Promise<void> => {
     for (const { record } of decodeBatch(batch, skipped, logger, 'audit_record_skipped')) {
       const operation = auditedOperation(record);
@@ -45,17 +40,13 @@ export function createAuditService(options: AuditServiceOptions): AuditService {
     }
   };
 
-  return {
-    async start() {
-      if (subscription !== undefined) return;
-      subscription = await options.bus.subscribe({ groupId, topics: [BUS_TOPICS.events], fromBeginning: true, handle });
-      logger.info({ groupId }, 'audit_service_started');
-    },
-    async stop() {
-      const current = subscription;
-      subscription = undefined;
-      await current?.close();
-    },
-    ready: async () => subscription !== undefined,
-  };
+  return createBusConsumer({
+    bus: options.bus,
+    groupId,
+    topics: [BUS_TOPICS.events],
+    fromBeginning: true,
+    handle,
+    logger,
+    startedEvent: 'audit_service_started',
+  });
 }
