@@ -101,6 +101,9 @@ ensure_user() {
   useradd --system --user-group --home-dir /var/lib/fleetwire --no-create-home --shell /usr/sbin/nologin "$SERVICE_USER"
 }
 
+# The account's own group (fleetwire's is fleetwire; an existing account's may be another).
+service_group() { id -gn "$SERVICE_USER"; }
+
 current_version() { [ -L "$OPT/current" ] && basename "$(readlink "$OPT/current")" || true; }
 
 installed_versions() { [ -d "$OPT" ] && find "$OPT" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort -V || true; }
@@ -185,16 +188,17 @@ cmd_install() {
   check_node
   ensure_user
   unpack "$tarball"
-  local version=$UNPACKED
+  local version=$UNPACKED group
+  group=$(service_group)
   mkdir -p "$ETC" "$DATA" "$(dirname "$UNIT_FILE")" "$R/usr/local/bin"
-  chown "root:$SERVICE_USER" "$ETC"
+  chown "root:$group" "$ETC"
   chmod 750 "$ETC"
-  chown "$SERVICE_USER:$SERVICE_USER" "$DATA"
+  chown "$SERVICE_USER:$group" "$DATA"
   chmod 750 "$DATA"
-  write_once "$ETC/edge.json" 640 "root:$SERVICE_USER" "$(edge_config)"
-  write_once "$ETC/devices.json" 640 "root:$SERVICE_USER" '{ "devices": [] }'
+  write_once "$ETC/edge.json" 640 "root:$group" "$(edge_config)"
+  write_once "$ETC/devices.json" 640 "root:$group" '{ "devices": [] }'
   write_once "$ETC/edge.env" 600 root:root "# fleetwire edge secrets, read by systemd (install.sh set-secret NAME < value)"
-  sed -e "s/^User=fleetwire$/User=$SERVICE_USER/" -e "s/^Group=fleetwire$/Group=$SERVICE_USER/" \
+  sed -e "s/^User=fleetwire$/User=$SERVICE_USER/" -e "s/^Group=fleetwire$/Group=$group/" \
     "$OPT/$version/deploy/edge/$UNIT" >"$UNIT_FILE"
   chmod 644 "$UNIT_FILE"
   switch_to "$version"
