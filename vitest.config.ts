@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{protocol,edge,cloud,simulators,deploy}/src/**/*.test.ts'],
+          include: ['{protocol,edge,cloud,simulators,deploy}/src/**/*.test.ts', 'deploy/test/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
           testTimeout: 20_000,
         },

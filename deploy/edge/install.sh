@@ -39,7 +39,7 @@ Options:
   -h, --help         this text
 
 Environment:
-  FLEETWIRE_PNPM     how pnpm is run (default: npx -y pnpm@10.34.8)"
+  PNPM_COMMAND     how pnpm is run (default: npx -y pnpm@10.34.8)"
 
 ROOT=/
 SERVICE_USER=fleetwire
@@ -47,7 +47,7 @@ NODE_ID=$(hostname -s 2>/dev/null || echo edge-1)
 CLOUD_URL=
 KEEP=3
 PURGE=no
-PNPM=${FLEETWIRE_PNPM:-npx -y pnpm@10.34.8}
+PNPM=${PNPM_COMMAND:-npx -y pnpm@10.34.8}
 NODE_MIN=20.19.0
 UNIT=fleetwire-edge.service
 SECRETS="FLEETWIRE_EDGE_NODE_TOKEN FLEETWIRE_EDGE_RETURN_TOKEN_SECRET FLEETWIRE_EDGE_BRIDGE_PASSWORD"
@@ -132,6 +132,17 @@ write_once() {
   say "wrote $file"
 }
 
+# onnxruntime-node ships its native library for every platform (~290 MB); a Pi keeps its own (~60 MB).
+prune_foreign_binaries() {
+  local arch
+  arch=$(node -p process.arch)
+  for dir in "$1"/node_modules/.pnpm/onnxruntime-node@*/node_modules/onnxruntime-node/bin/napi-v*; do
+    [ -d "$dir/linux/$arch" ] || continue
+    find "$dir" -mindepth 1 -maxdepth 1 -type d ! -name linux -exec rm -rf {} +
+    find "$dir/linux" -mindepth 1 -maxdepth 1 -type d ! -name "$arch" -exec rm -rf {} +
+  done
+}
+
 unpack() {
   local tarball=$1 stage version
   [ -f "$tarball" ] || fail "no release tarball at $tarball"
@@ -151,6 +162,7 @@ unpack() {
   say "installing production dependencies of $version ($PNPM install --prod --frozen-lockfile)"
   (cd "$OPT/$version" && $PNPM install --prod --frozen-lockfile --config.confirmModulesPurge=false >/dev/null) \
     || fail "installing the dependencies of $version failed (native modules: see docs/operations.md, 'What a Pi needs')"
+  prune_foreign_binaries "$OPT/$version"
   chown -R root:root "$OPT/$version"
   chmod -R go-w "$OPT/$version"
   UNPACKED=$version
