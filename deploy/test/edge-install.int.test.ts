@@ -90,6 +90,11 @@ describe('the edge release installed into a scratch root', () => {
     const store = readdirSync(join(versionDir, 'node_modules/.pnpm'));
     expect(store.some((name) => name.startsWith('better-sqlite3@'))).toBe(true);
     expect(store.filter((name) => /^(typescript|tsx|vitest|esbuild|eslint|playwright-core)@/.test(name))).toEqual([]);
+    // onnxruntime's libraries for other platforms are pruned: only this machine's is left.
+    const onnx = store.find((name) => name.startsWith('onnxruntime-node@')) as string;
+    const binaries = join(versionDir, 'node_modules/.pnpm', onnx, 'node_modules/onnxruntime-node/bin/napi-v6');
+    expect(readdirSync(binaries)).toEqual(['linux']);
+    expect(readdirSync(join(binaries, 'linux'))).toEqual([process.arch]);
     expect(readlinkSync(join(root, 'usr/local/bin/fleetwire'))).toBe('/opt/fleetwire/current/bin/fleetwire');
     const { stdout } = await run(join(root, 'opt/fleetwire/current/bin/fleetwire'), ['--version']);
     expect(stdout.trim()).toBe(`fleetwire ${release.version}`);
