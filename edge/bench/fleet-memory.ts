@@ -6,9 +6,10 @@
  * end of load. The peer is Mosquitto carrying the same clients and load to one subscriber, in
  * the same run: what a minimal C broker holding the same connections needs.
  *
- *   node --import tsx edge/bench/fleet-memory.ts [--devices 1000] [--seconds 60] [--connects-per-second 200] [--release <folder>]
+ *   node --import tsx edge/bench/fleet-memory.ts [--devices 1000] [--seconds 60] [--connects-per-second 200] [--release <folder>] [--commit-interval-ms <n>]
  *
- * `--release` runs the agent from an unpacked release (`pnpm run release`, then its
+ * `--commit-interval-ms` sets the buffer's group-commit window (default the agent's own, 5 ms):
+ * the setting that trades PUBACK latency for fewer, larger WAL commits. `--release` runs the agent from an unpacked release (`pnpm run release`, then its
  * `pnpm install --prod`) on plain node instead of this checkout on tsx. The bytes the agent
  * wrote to storage during the load (/proc/<pid>/io write_bytes: the SQLite buffer and its WAL,
  * nothing is sent upstream) are printed per hour — the SD-card wear of an outage's buffering.
@@ -27,13 +28,14 @@ import { benchOptions } from './bench-options.js';
 import { spawnMosquitto } from './peer-mosquitto.js';
 
 const values = benchOptions(
-  'usage: node --import tsx edge/bench/fleet-memory.ts [--devices 1000] [--seconds 60] [--connects-per-second 200] [--release <folder>]',
-  { devices: '1000', seconds: '60', 'connects-per-second': '200', release: '' },
+  'usage: node --import tsx edge/bench/fleet-memory.ts [--devices 1000] [--seconds 60] [--connects-per-second 200] [--release <folder>] [--commit-interval-ms <n>]',
+  { devices: '1000', seconds: '60', 'connects-per-second': '200', release: '', 'commit-interval-ms': '' },
 );
 const DEVICES = Number(values.devices);
 const SECONDS = Number(values.seconds);
 const CONNECTS_PER_SECOND = Number(values['connects-per-second']);
 const RELEASE = values.release;
+const COMMIT_INTERVAL_MS = values['commit-interval-ms'];
 const PASSWORD = 'bench-fleet';
 const ids = Array.from({ length: DEVICES }, (_, i) => `VH-M${String(i).padStart(5, '0')}`);
 
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
       devices: { registryFile: join(dir, 'devices.json') },
       mqtt: { host: '127.0.0.1', port: 0 },
       http: { host: '127.0.0.1', port: 0 },
+      ...(COMMIT_INTERVAL_MS === '' ? {} : { buffer: { commitIntervalMs: Number(COMMIT_INTERVAL_MS) } }),
     },
     dir,
     'edge.json',
@@ -125,7 +128,7 @@ async function main(): Promise<void> {
     console.log(`load: ${DEVICES} devices, one QoS 1 reading (~${reading(ids[0] as string, 'x', 0).length} B) per device per second for ${SECONDS} s`);
     const viaAgent = await runLoad(agent.addresses.mqtt as string, agent.child.pid as number, (id) => ({ clientId: id, username: id, password: PASSWORD }), 'edge agent');
     const viaMosquitto = await runLoad(mosquitto.url, mosquitto.child.pid as number, (id) => ({ clientId: `m-${id}` }), 'mosquitto');
-    console.log(`agent: ${RELEASE === '' ? 'this checkout on tsx' : `release ${RELEASE} on plain node`}`);
+    console.log(`agent: ${RELEASE === '' ? 'this checkout on tsx' : `release ${RELEASE} on plain node`}, buffer commit window ${COMMIT_INTERVAL_MS === '' ? 'default' : `${COMMIT_INTERVAL_MS} ms`}`);
     console.log(row('edge agent (durable)', viaAgent));
     console.log(row('mosquitto → subscriber', viaMosquitto));
     const held = (f: LoadFigures) => f.peak - f.idle;
