@@ -13,7 +13,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: [`${PACKAGES}/src/**/*.test.ts`],
+          // deploy/test also holds unit checks of the shipped files (chart, compose, container file).
+          include: [`${PACKAGES}/src/**/*.test.ts`, 'deploy/test/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
           testTimeout: 20_000,
         },

@@ -6,7 +6,13 @@
  * end of load. The peer is Mosquitto carrying the same clients and load to one subscriber, in
  * the same run: what a minimal C broker holding the same connections needs.
  *
- *   node --import tsx edge/bench/fleet-memory.ts [--devices 1000] [--seconds 60] [--connects-per-second 200]
+ *   node --import tsx edge/bench/fleet-memory.ts [--devices 1000] [--seconds 60] [--connects-per-second 200] [--release <folder>] [--commit-interval-ms <n>]
+ *
+ * `--commit-interval-ms` sets the buffer's group-commit window (default the agent's own, 5 ms):
+ * the setting that trades PUBACK latency for fewer, larger WAL commits. `--release` runs the agent from an unpacked release (`pnpm run release`, then its
+ * `pnpm install --prod`) on plain node instead of this checkout on tsx. The bytes the agent
+ * wrote to storage during the load (/proc/<pid>/io write_bytes: the SQLite buffer and its WAL,
+ * nothing is sent upstream) are printed per hour — the SD-card wear of an outage's buffering.
  *
  * The registry's password hashes use a low scrypt cost (N=1024) so that 1,000 connects take
  * seconds, not a minute of CPU; hashing cost does not change what the agent keeps in memory.
@@ -22,12 +28,14 @@ import { benchOptions } from './bench-options.js';
 import { spawnMosquitto } from './peer-mosquitto.js';
 
 const values = benchOptions(
-  'usage: node --import tsx edge/bench/fleet-memory.ts [--devices 1000] [--seconds 60] [--connects-per-second 200]',
-  { devices: '1000', seconds: '60', 'connects-per-second': '200' },
+  'usage: node --import tsx edge/bench/fleet-memory.ts [--devices 1000] [--seconds 60] [--connects-per-second 200] [--release <folder>] [--commit-interval-ms <n>]',
+  { devices: '1000', seconds: '60', 'connects-per-second': '200', release: '', 'commit-interval-ms': '' },
 );
 const DEVICES = Number(values.devices);
 const SECONDS = Number(values.seconds);
 const CONNECTS_PER_SECOND = Number(values['connects-per-second']);
+const RELEASE = values.release;
+const COMMIT_INTERVAL_MS = values['commit-interval-ms'];
 const PASSWORD = 'bench-fleet';
 const ids = Array.from({ length: DEVICES }, (_, i) => `VH-M${String(i).padStart(5, '0')}`);
 
@@ -40,6 +48,11 @@ function reading(deviceId: string, epoch: string, seq: number): Buffer {
       tyresKpa: { fl: 240, fr: 240, rl: 238, rr: 238 }, locked: false, ignition: true, dtcs: [],
     }),
   );
+}
+
+/** Bytes a process caused to be written to storage so far, from /proc. */
+function storageWrites(pid: number): number {
+  return Number(/^write_bytes:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
 }
 
 /** Resident and peak resident memory of a process, MB, from /proc. */
@@ -58,7 +71,7 @@ async function connectFleet(url: string, options: (id: string) => mqtt.IClientOp
   return clients;
 }
 
-interface LoadFigures { idle: number; connected: number; peak: number; end: number; published: number }
+interface LoadFigures { idle: number; connected: number; peak: number; end: number; published: number; writtenBytes: number; loadSeconds: number }
 
 /** Connects the fleet, publishes at 1 Hz per device for SECONDS, sampling `pid` every second. */
 async function runLoad(url: string, pid: number, options: (id: string) => mqtt.IClientOptions, label: string): Promise<LoadFigures> {
@@ -66,6 +79,8 @@ async function runLoad(url: string, pid: number, options: (id: string) => mqtt.I
   const clients = await connectFleet(url, options);
   const connected = residentMb(pid).rss;
   const epoch = `${label[0]}${Date.now().toString(36)}`;
+  const writesBefore = storageWrites(pid);
+  const loadStarted = Date.now();
   let published = 0;
   let peak = connected;
   for (let second = 0; second < SECONDS; second++) {
@@ -79,8 +94,10 @@ async function runLoad(url: string, pid: number, options: (id: string) => mqtt.I
     await sleep(Math.max(0, 1000 - (Date.now() - tick)));
   }
   const end = residentMb(pid).rss;
+  const writtenBytes = storageWrites(pid) - writesBefore;
+  const loadSeconds = (Date.now() - loadStarted) / 1000;
   await Promise.all(clients.map((c) => c.endAsync()));
-  return { idle, connected, peak, end, published };
+  return { idle, connected, peak, end, published, writtenBytes, loadSeconds };
 }
 
 
@@ -98,8 +115,11 @@ async function main(): Promise<void> {
       devices: { registryFile: join(dir, 'devices.json') },
       mqtt: { host: '127.0.0.1', port: 0 },
       http: { host: '127.0.0.1', port: 0 },
+      ...(COMMIT_INTERVAL_MS === '' ? {} : { buffer: { commitIntervalMs: Number(COMMIT_INTERVAL_MS) } }),
     },
     dir,
+    'edge.json',
+    RELEASE === '' ? undefined : [join(RELEASE, 'bin', 'fleetwire'), 'edge'],
   );
   const mosquitto = await spawnMosquitto(dir);
   const subscriber = await mqtt.connectAsync(mosquitto.url, { reconnectPeriod: 0, clientId: `bench-sub-${process.pid}` });
@@ -108,12 +128,18 @@ async function main(): Promise<void> {
     console.log(`load: ${DEVICES} devices, one QoS 1 reading (~${reading(ids[0] as string, 'x', 0).length} B) per device per second for ${SECONDS} s`);
     const viaAgent = await runLoad(agent.addresses.mqtt as string, agent.child.pid as number, (id) => ({ clientId: id, username: id, password: PASSWORD }), 'edge agent');
     const viaMosquitto = await runLoad(mosquitto.url, mosquitto.child.pid as number, (id) => ({ clientId: `m-${id}` }), 'mosquitto');
+    console.log(`agent: ${RELEASE === '' ? 'this checkout on tsx' : `release ${RELEASE} on plain node`}, buffer commit window ${COMMIT_INTERVAL_MS === '' ? 'default' : `${COMMIT_INTERVAL_MS} ms`}`);
     console.log(row('edge agent (durable)', viaAgent));
     console.log(row('mosquitto → subscriber', viaMosquitto));
     const held = (f: LoadFigures) => f.peak - f.idle;
     console.log(
       `memory for ${DEVICES} devices under load (peak − idle): edge agent ${held(viaAgent).toFixed(1)} MB, mosquitto ${held(viaMosquitto).toFixed(1)} MB; ` +
         `agent peak ${viaAgent.peak.toFixed(1)} MB, ${(viaAgent.peak / viaMosquitto.peak).toFixed(1)}× mosquitto's peak`,
+    );
+    const perHour = (f: LoadFigures) => (f.writtenBytes / f.loadSeconds) * 3600;
+    console.log(
+      `storage writes while buffering (uplink off): edge agent ${(viaAgent.writtenBytes / 1024 ** 2).toFixed(1)} MB in ${viaAgent.loadSeconds.toFixed(0)} s = ` +
+        `${(perHour(viaAgent) / 1024 ** 3).toFixed(2)} GiB/h, ${(viaAgent.writtenBytes / viaAgent.published).toFixed(0)} B per message; mosquitto (in memory) ${(viaMosquitto.writtenBytes / 1024 ** 2).toFixed(1)} MB`,
     );
   } finally {
     await subscriber.endAsync();

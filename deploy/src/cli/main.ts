@@ -1,5 +1,12 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { COMMANDS, findCommand } from './commands.js';
+
+/** The workspace root's version: the same relative path from src/cli/main.ts in the checkout and main.js in the release. */
+function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return manifest.version ?? 'unknown';
+}
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -11,7 +18,7 @@ function usage(): string {
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `fleetwire <command> --help` for the options of one command.',
+    'Run `fleetwire <command> --help` for the options of one command; `fleetwire --version` prints the version.',
   ].join('\n');
 }
 
@@ -20,6 +27,10 @@ async function main(argv: string[]): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name === undefined ? 1 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    console.log(`fleetwire ${version()}`);
+    return 0;
   }
   const command = findCommand(name);
   if (!command) {

@@ -9,3 +9,4 @@ export { runTestServersCommand } from './cli.js';
 export { createTestServers, type TestServers, type TestServerAddresses, type TestServersOptions } from './servers.js';
 export { startBenchBroker, startBenchVictoriaMetrics, type BenchBroker, type BenchServer } from './bench-servers.js';
 export { TestServerError, TEST_SERVER_ERROR_CODES, type TestServerErrorCode } from './errors.js';
+export { findProgram } from './debian-packages.js';

@@ -14,10 +14,15 @@ import { victoriaMetricsServer } from './victoria-metrics.js';
  */
 export const SERVER_DEFINITIONS: readonly ServerDefinition[] = [kafkaServer, victoriaMetricsServer, mosquittoServer];
 
-/** Installed with the servers but never started: benchmarks use kcat, dashboard tests Chromium. */
+/**
+ * Installed with the servers but never started: benchmarks use kcat, dashboard tests Chromium,
+ * the service-file tests systemd-analyze (unit) and promtool (alert rules).
+ */
 export const TOOL_PROGRAMS: readonly DebianProgram[] = [
   { program: 'kcat', debianPackage: 'kcat' },
   { program: 'chromium', debianPackage: 'chromium' },
+  { program: 'systemd-analyze', debianPackage: 'systemd' },
+  { program: 'promtool', debianPackage: 'prometheus' },
 ];
 
 /** What integration tests receive through vitest's `inject`. */

@@ -28,6 +28,7 @@ import type { LocalRules } from '../rules/local-rules.js';
 import type { DeviceMessage, IntakeOutcome, IntakePipeline } from './intake.js';
 import { contentMessageId } from '../message-ids.js';
 import type { IntakeMetrics } from './metrics.js';
+import { createRepeatedLog } from '../logging/repeated-log.js';
 
 export interface IntakePipelineOptions {
   buffer: RecordBuffer;
@@ -50,6 +51,9 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
   const { buffer, rules, metrics } = options;
   const logger = options.logger.child({ stage: 'intake' });
   const latestOdometer = new Map<string, OdometerReading>();
+  // A device sending junk sends it again and again: logged when it starts, then counted.
+  const quarantined = createRepeatedLog(logger, { event: 'message_quarantined', level: 'info' });
+  const refusedPublishes = createRepeatedLog(logger, { event: 'publish_refused', level: 'warn' });
   // Label children bound once: the hot path then skips prom-client's per-call label hashing.
   const committedByKind = {
     vehicle_telemetry: metrics.messages.labels('vehicle_telemetry'),
@@ -68,7 +72,7 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
       bytes: message.bytes,
     });
     metrics.rejected.inc({ reason });
-    logger.debug({ event: 'message_quarantined', reason, detail, topic: message.topic, deviceId: identity?.deviceId }, 'message_quarantined');
+    quarantined.note(`${identity?.deviceId ?? message.topic}:${reason}`, { reason, detail, topic: message.topic, deviceId: identity?.deviceId });
   }
 
   async function admit(message: DeviceMessage): Promise<IntakeOutcome> {
@@ -97,7 +101,7 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
       const topic = TOPIC_REASONS.has(decoded.reason) ? authorizePublish(identity, message.topic) : undefined;
       await quarantine(message, decoded.reason, decoded.detail);
       if (topic && !topic.ok) {
-        logger.warn({ event: 'publish_refused', reason: topic.reason, topic: message.topic, deviceId: identity.deviceId }, 'publish_refused');
+        refusedPublishes.note(`${identity.deviceId}:${topic.reason}`, { reason: topic.reason, topic: message.topic, deviceId: identity.deviceId });
         return { status: 'refused', reason: topic.reason };
       }
       return { status: 'quarantined', reason: decoded.reason };

@@ -5,6 +5,7 @@
  */
 import { encodeBatch, type FleetRecord } from '@fleetwire/protocol';
 import { serializedBatch, type OutgoingBatch } from '../buffer/buffer.js';
+import { createRepeatedLog, type RepeatedLog } from '../logging/repeated-log.js';
 import { classifyAnswer, parseAcceptedAnswer, type FailureClass } from './answer.js';
 import { parseRetryAfter } from './backoff.js';
 import type { UplinkMetrics } from './metrics.js';
@@ -17,11 +18,16 @@ export class BatchDelivery {
   readonly #options: ResolvedUplinkOptions;
   readonly #metrics: UplinkMetrics;
   readonly #sender: Sender;
+  // An outage fails every attempt: logged when it begins, then summarised, ended by a 2xx.
+  readonly #sendFailures: RepeatedLog;
+  readonly #authRefusals: RepeatedLog;
 
   constructor(options: ResolvedUplinkOptions, metrics: UplinkMetrics, sender: Sender) {
     this.#options = options;
     this.#metrics = metrics;
     this.#sender = sender;
+    this.#sendFailures = createRepeatedLog(options.logger, { event: 'uplink_send_failed', level: 'warn' });
+    this.#authRefusals = createRepeatedLog(options.logger, { event: 'uplink_auth_refused', level: 'error' });
   }
 
   /** Sends the batch; on failure its records (not yet delivered) are released to the buffer. */
@@ -43,6 +49,8 @@ export class BatchDelivery {
     const action = classifyAnswer(result.status, result.body);
     if (action.type === 'accepted') {
       buffer.acknowledge(batch);
+      this.#sendFailures.end();
+      this.#authRefusals.end();
       this.#countAccepted(result.body, records.length, log);
       return { ok: true };
     }
@@ -108,9 +116,9 @@ export class BatchDelivery {
     const loud = failureClass === 'auth' || failureClass === 'config';
     if (loud) {
       const hint = 'configuration problem: check the node token or client certificate, node id and cloud url; the data is kept';
-      this.#options.logger.error({ event: 'uplink_auth_refused', ...log, failureClass, hint }, 'uplink_auth_refused');
+      this.#authRefusals.note(failureClass, { ...log, failureClass, hint });
     } else {
-      this.#options.logger.warn({ event: 'uplink_send_failed', ...log, failureClass, retryAfterMs }, 'uplink_send_failed');
+      this.#sendFailures.note(failureClass, { ...log, failureClass, retryAfterMs });
     }
     return { ok: false, failureClass, retryAfterMs };
   }

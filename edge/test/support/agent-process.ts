@@ -19,10 +19,15 @@ export interface AgentProcess {
   kill(signal: NodeJS.Signals): Promise<number | string>;
 }
 
-export async function startAgentProcess(config: Record<string, unknown>, dir: string, name = 'edge.json'): Promise<AgentProcess> {
+/**
+ * `command`: the program and arguments before `--config` — default this checkout's agent on
+ * tsx; `['<release>/bin/fleetwire', 'edge']` runs a built release instead.
+ */
+export async function startAgentProcess(config: Record<string, unknown>, dir: string, name = 'edge.json', command = [process.execPath, '--import', 'tsx', ENTRY]): Promise<AgentProcess> {
   const configFile = join(dir, name);
   writeFileSync(configFile, JSON.stringify(config, null, 2));
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, '--config', configFile], {
+  const [program, ...args] = command as [string, ...string[]];
+  const child = spawn(program, [...args, '--config', configFile], {
     cwd: ROOT,
     env: { ...process.env, FLEETWIRE_EDGE_LOG_LEVEL: process.env.FLEETWIRE_EDGE_LOG_LEVEL ?? 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],

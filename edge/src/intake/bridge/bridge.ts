@@ -18,6 +18,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { EdgeError } from '../../errors.js';
 import type { IntakePipeline, IntakeSource } from '../intake.js';
+import { createRepeatedLog } from '../../logging/repeated-log.js';
 
 export interface BridgeOptions {
   url: string;
@@ -43,6 +44,9 @@ export function createBridge(options: BridgeOptions): IntakeSource {
   const logger = options.logger.child({ stage: 'intake', source: 'bridge' });
   let client: MqttClient | undefined;
   let subscribed = false;
+  // A full buffer refuses every bridged message and a down broker fails every reconnect.
+  const commitFailures = createRepeatedLog(logger, { event: 'bridge_commit_failed', level: 'error' });
+  const connectionErrors = createRepeatedLog(logger, { event: 'bridge_error', level: 'warn' });
 
   function subscribe(mqttClient: MqttClient): void {
     mqttClient.subscribe(options.topics, { qos: 1 }, (error, granted) => {
@@ -61,7 +65,7 @@ export function createBridge(options: BridgeOptions): IntakeSource {
       // broker redeliver the same message forever.
       () => done(),
       (cause: unknown) => {
-        logger.error({ event: 'bridge_commit_failed', err: cause, topic: packet.topic }, 'bridge_commit_failed');
+        commitFailures.note(String((cause as { code?: unknown }).code ?? 'unknown'), { err: cause, topic: packet.topic });
         // No PUBACK; dropping the connection makes the broker redeliver it on reconnect.
         mqttClient.stream.destroy();
         done(new EdgeError('FW_INTAKE_COMMIT_FAILED', 'bridged message not committed', { cause, canRetry: true }));
@@ -85,6 +89,7 @@ export function createBridge(options: BridgeOptions): IntakeSource {
       client = mqttClient;
       mqttClient.handleMessage = (packet, done) => handleMessage(mqttClient, packet, done);
       mqttClient.on('connect', (connack) => {
+        connectionErrors.end();
         logger.info({ event: 'bridge_connected', url: redactUrl(options.url), sessionPresent: connack.sessionPresent }, 'bridge_connected');
         subscribe(mqttClient);
       });
@@ -92,7 +97,7 @@ export function createBridge(options: BridgeOptions): IntakeSource {
         if (subscribed) logger.warn({ event: 'bridge_disconnected' }, 'bridge_disconnected');
         subscribed = false;
       });
-      mqttClient.on('error', (error) => logger.warn({ event: 'bridge_error', err: error }, 'bridge_error'));
+      mqttClient.on('error', (error) => connectionErrors.note(String((error as { code?: unknown }).code ?? error.message), { err: error }));
     },
     async stop() {
       subscribed = false;

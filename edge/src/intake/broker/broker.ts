@@ -17,6 +17,7 @@ import { skipRoutingOfUplinkTopics } from './forwarding.js';
 import { guardFrameSizes } from './frame-guard.js';
 import { createBrokerHooks } from './hooks.js';
 import { createListeners, type Listener, type ListenerConfig } from './listeners.js';
+import { createRepeatedLog } from '../../logging/repeated-log.js';
 
 export interface EmbeddedBrokerOptions {
   listeners: ListenerConfig;
@@ -34,6 +35,8 @@ export function createEmbeddedBroker(options: EmbeddedBrokerOptions): IntakeSour
   let listeners: Listener[] = [];
   let addresses: Record<string, string> = {};
   let listening = false;
+  // aedes reports every refused publish as a client error: at a full buffer, one per resend.
+  const clientErrors = createRepeatedLog(logger, { event: 'client_error', level: 'info' });
 
   const onConnection = (connection: Duplex, request?: IncomingMessage): void => {
     if (!aedes || aedes.closed) {
@@ -64,7 +67,7 @@ export function createEmbeddedBroker(options: EmbeddedBrokerOptions): IntakeSour
       aedes.on('clientDisconnect', (client) => {
         if (hooks.identities.has(client)) metrics.connectedDevices.dec();
       });
-      aedes.on('clientError', (client, error) => logger.info({ event: 'client_error', clientId: client.id, err: error }, 'client_error'));
+      aedes.on('clientError', (client, error) => clientErrors.note(String((error as { code?: unknown }).code ?? error.message), { clientId: client.id, err: error }));
       aedes.on('connectionError', (_client, error) => logger.debug({ event: 'connection_error', err: error }, 'connection_error'));
       // aedes emits 'error' for failures of its own session store; without a listener they would crash the agent.
       (aedes as unknown as NodeJS.EventEmitter).on('error', (error: Error) => logger.error({ event: 'broker_error', err: error }, 'broker_error'));

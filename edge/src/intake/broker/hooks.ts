@@ -17,6 +17,7 @@ import { authorizeSubscribe as decideSubscribe, type DeviceIdentity } from '@fle
 import type { AedesOptions, Client } from 'aedes';
 import type { Logger } from 'pino';
 import { EdgeError } from '../../errors.js';
+import { createRepeatedLog } from '../../logging/repeated-log.js';
 import { authenticateDevice, type ConnectAttempt } from '../auth/authenticate.js';
 import type { DeviceRegistry } from '../auth/device-registry.js';
 import type { IntakePipeline } from '../intake.js';
@@ -38,6 +39,10 @@ export function createBrokerHooks(options: HookOptions): BrokerHooks {
   const identities = new WeakMap<Client, DeviceIdentity>();
   // aedes replaces an empty client id with a random one; such a session cannot collide with a device's.
   const generatedIds = new WeakSet<Client>();
+  // A full buffer or the disk floor refuses every publish, a device with a wrong password
+  // reconnects forever: each is logged when it begins, then counted in a summary.
+  const commitFailures = createRepeatedLog(logger, { event: 'intake_commit_failed', level: 'error' });
+  const deviceRefusals = createRepeatedLog(logger, { event: 'device_refused', level: 'info' });
 
   const preConnect: BrokerHooks['preConnect'] = (client, packet, callback) => {
     if (!packet.clientId) generatedIds.add(client);
@@ -61,7 +66,7 @@ export function createBrokerHooks(options: HookOptions): BrokerHooks {
           return done(null, true);
         }
         metrics.authRefused.inc({ reason: decision.reason });
-        logger.info({ event: 'device_refused', clientId: client.id, username, reason: decision.reason }, 'device_refused');
+        deviceRefusals.note(`${username ?? client.id}:${decision.reason}`, { clientId: client.id, username, reason: decision.reason });
         const error = Object.assign(new EdgeError('FW_INTAKE_AUTH_REFUSED', `connection refused: ${decision.reason}`), { returnCode: decision.returnCode });
         return done(error as never, false);
       },
@@ -92,7 +97,7 @@ export function createBrokerHooks(options: HookOptions): BrokerHooks {
         callback(new EdgeError('FW_INTAKE_PUBLISH_REFUSED', `publish to ${packet.topic} refused: ${outcome.reason}`));
       },
       (cause: unknown) => {
-        logger.error({ event: 'intake_commit_failed', clientId: client?.id, topic: packet.topic, err: cause }, 'intake_commit_failed');
+        commitFailures.note(String((cause as { code?: unknown }).code ?? 'unknown'), { clientId: client?.id, topic: packet.topic, err: cause });
         callback(new EdgeError('FW_INTAKE_COMMIT_FAILED', 'message not committed; not acknowledged', { cause, canRetry: true }));
       },
     );

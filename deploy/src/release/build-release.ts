@@ -1,0 +1,110 @@
+/**
+ * Builds the release: the TypeScript of every package compiled into a staging folder (same
+ * layout as the checkout), the package.json files rewritten for it, the lockfile, the models,
+ * the docs, the service files and the licence — then one `fleetwire-<version>.tar.gz`.
+ *
+ * What a machine does with it (deploy/edge/install.sh does exactly this):
+ *   tar -xzf fleetwire-<version>.tar.gz && cd fleetwire-<version>
+ *   npx -y pnpm@10.34.8 install --prod --frozen-lockfile
+ *   ./bin/fleetwire --version
+ */
+import { execFile } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ReleaseError } from './errors.js';
+import { compiledPath, CLI_ENTRY, releaseName, releasePackageJson, releaseRootPackageJson, type PackageJson } from './release-manifest.js';
+
+const run = promisify(execFile);
+
+/** The workspace packages, each shipped as its package.json plus its compiled src/. */
+export const WORKSPACE_PACKAGES = ['protocol', 'edge', 'cloud', 'simulators', 'deploy/test-servers', 'deploy'] as const;
+
+/** Files and folders copied as they are (relative to the checkout); a missing one fails the build. */
+export const SHIPPED_AS_IS = [
+  'pnpm-lock.yaml',
+  'pnpm-workspace.yaml',
+  'README.md',
+  'LICENSE',
+  'docs',
+  'edge/models/damage-v1.onnx',
+  'edge/models/screen-v1.onnx',
+  'edge/models/model-card.json',
+  'edge/models/MODEL_CARD.md',
+  'edge/fleetwire-edge.example.json',
+  'cloud/src/dashboard/static',
+  'deploy/edge',
+  'deploy/grafana',
+  'deploy/prometheus',
+] as const;
+
+export interface ReleaseOptions {
+  /** The checkout to build from. */
+  root: string;
+  /** Where the tarball (and the staging folder beside it) go. */
+  outDir: string;
+  /** Default: the root package.json's version. */
+  version?: string;
+  progress?: (line: string) => void;
+}
+
+export interface Release {
+  version: string;
+  /** The unpacked release folder. */
+  folder: string;
+  tarball: string;
+}
+
+function readJson(file: string): PackageJson {
+  return JSON.parse(readFileSync(file, 'utf8')) as PackageJson;
+}
+
+function writeJson(file: string, value: unknown): void {
+  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+async function step(what: string, action: () => Promise<unknown>): Promise<void> {
+  try {
+    await action();
+  } catch (error) {
+    const failed = error as { stdout?: string; stderr?: string; message?: string };
+    const detail = [failed.stdout, failed.stderr].filter(Boolean).join('\n').trim() || failed.message;
+    throw new ReleaseError('FW_RELEASE_BUILD_FAILED', `${what} failed:\n${detail}`, { cause: error });
+  }
+}
+
+export async function buildRelease(options: ReleaseOptions): Promise<Release> {
+  const progress = options.progress ?? (() => undefined);
+  const rootManifest = readJson(join(options.root, 'package.json'));
+  const version = options.version ?? String(rootManifest.version ?? '');
+  const name = releaseName(version);
+  const folder = join(options.outDir, name);
+  const tarball = join(options.outDir, `${name}.tar.gz`);
+  rmSync(folder, { recursive: true, force: true });
+  mkdirSync(folder, { recursive: true });
+
+  for (const path of SHIPPED_AS_IS) {
+    if (!existsSync(join(options.root, path))) throw new ReleaseError('FW_RELEASE_BUILD_FAILED', `${path} is missing from the checkout`);
+  }
+
+  progress(`compiling TypeScript into ${folder}`);
+  const tsc = createRequire(join(options.root, 'package.json')).resolve('typescript/bin/tsc');
+  await step('tsc', () => run(process.execPath, [tsc, '-p', join(options.root, 'tsconfig.build.json'), '--outDir', folder], { cwd: options.root, maxBuffer: 16 * 1024 * 1024 }));
+
+  for (const path of SHIPPED_AS_IS) cpSync(join(options.root, path), join(folder, path), { recursive: true });
+  writeJson(join(folder, 'package.json'), releaseRootPackageJson({ ...rootManifest, version }));
+  for (const pkg of WORKSPACE_PACKAGES) {
+    writeJson(join(folder, pkg, 'package.json'), releasePackageJson(readJson(join(options.root, pkg, 'package.json')), version));
+  }
+  mkdirSync(join(folder, 'bin'));
+  const cli = join('deploy', compiledPath(CLI_ENTRY));
+  chmodSync(join(folder, cli), 0o755);
+  symlinkSync(join('..', cli), join(folder, 'bin', 'fleetwire'));
+
+  progress(`packing ${tarball}`);
+  await step('tar', () =>
+    run('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-czf', tarball, '-C', options.outDir, name]),
+  );
+  return { version, folder, tarball };
+}
