@@ -30,7 +30,10 @@ Options:
  * settings, a busy port, an unusable embedded log — is said in one line with exit 2, without a
  * stack trace. Anything else is a bug and throws.
  */
-const OPERATOR_MISTAKES = new Set<CloudErrorCode>(['FW_CONFIG_INVALID', 'FW_AUTH_FILE_INVALID', 'FW_BUS_CONFIG_INVALID', 'FW_SINK_CONFIG_INVALID']);
+const OPERATOR_MISTAKES = new Set<CloudErrorCode>([
+  'FW_CONFIG_INVALID', 'FW_AUTH_FILE_INVALID', 'FW_BUS_CONFIG_INVALID', 'FW_SINK_CONFIG_INVALID',
+  'FW_BUS_AUTH_FAILED', 'FW_BUS_TLS_FAILED', 'FW_BUS_TOPICS_MISSING',
+]);
 
 export function isOperatorMistake(error: unknown): error is CloudError {
   return error instanceof CloudError && OPERATOR_MISTAKES.has(error.code);

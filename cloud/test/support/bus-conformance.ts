@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Bus, BusMessage, DeliveredMessage, Subscription } from './bus.js';
+import type { Bus, BusMessage, DeliveredMessage, Subscription } from '../../src/bus/bus.js';
 
 export interface ConformanceOptions {
   /** Upper bound for a group to receive what it is owed (Kafka group joins take seconds). */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BusMessage, DeliveredMessage } from '../bus.js';
-import { describeBusConformance } from '../conformance.js';
+import { describeBusConformance } from '../../../test/support/bus-conformance.js';
 import { createEmbeddedBus } from './embedded-bus.js';
 import { openLogStore } from './log-store.js';
 import { partitionForKey } from './partitioner.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Partitioners, type PartitionerArgs } from 'kafkajs';
 import { describe, expect, inject, it } from 'vitest';
 import type { BusMessage, DeliveredMessage } from '../bus.js';
-import { describeBusConformance } from '../conformance.js';
+import { describeBusConformance } from '../../../test/support/bus-conformance.js';
 import { createKafkaBus } from './kafka-bus.js';
 import { resolveKafkaOptions } from './options.js';
 import { createKafkaProducer } from './producer.js';
