@@ -10,7 +10,7 @@ import { createKafkaProducer } from './producer.js';
 // The suite names every topic and group uniquely, so runs share the test broker safely.
 describeBusConformance(
   'kafka',
-  () => createKafkaBus({ kind: 'kafka', brokers: inject('kafkaBrokers'), partitions: 3, replicationFactor: 1, retryInitialMs: 50 }),
+  (dependencies) => createKafkaBus({ kind: 'kafka', brokers: inject('kafkaBrokers'), partitions: 3, replicationFactor: 1, retryInitialMs: 50 }, dependencies),
   { deliveryTimeoutMs: 30_000, quietMs: 1500 },
 );
 

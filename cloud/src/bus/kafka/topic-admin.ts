@@ -4,9 +4,12 @@
  * CREATE right) is answered with the exact list of what is missing, so an operator can create
  * it (`fleetwire cloud topics apply` with an account that may) or grant the right.
  */
-import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import kafkajs, { type Admin } from 'kafkajs';
 import { CloudError } from '../../errors.js';
 import { layoutProblems, type TopicFound, type TopicPlan } from './topic-layout.js';
+
+// kafkajs is CommonJS and Node's ESM loader does not see this one among its named exports.
+const { ConfigResourceTypes } = kafkajs;
 
 const CHECKED_CONFIGS = ['retention.ms', 'cleanup.policy', 'min.insync.replicas'];
 
@@ -28,9 +31,12 @@ export async function findTopics(admin: Admin, names: readonly string[]): Promis
   return found;
 }
 
+/** kafkajs answers a refused creation with an aggregate of per-topic errors. */
 function isAuthorizationError(error: unknown): boolean {
-  const e = error as { type?: string; message?: string; cause?: unknown };
-  return /AUTHORIZATION_FAILED/.test(e.type ?? '') || /not authorized/i.test(e.message ?? '') || (e.cause !== undefined && isAuthorizationError(e.cause));
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { type?: string; message?: string; cause?: unknown; errors?: unknown[] };
+  return /AUTHORIZATION_FAILED/.test(e.type ?? '') || /not authorized/i.test(e.message ?? '') || isAuthorizationError(e.cause) ||
+    (Array.isArray(e.errors) && e.errors.some(isAuthorizationError));
 }
 
 /**
