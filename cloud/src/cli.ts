@@ -1,10 +1,12 @@
 /**
- * `fleetwire cloud …`: run the cloud service, or issue an edge node token.
+ * `fleetwire cloud …`: run the cloud service, issue an edge node token, lay out the Kafka topics,
+ * or inspect and replay dead letters.
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { authFileOf, ENV_VARIABLES, loadCloudConfig } from './config.js';
+import { DLQ_USAGE, runDlqCommand, runTopicsCommand, TOPICS_USAGE } from './bus/bus-commands.js';
+import { authFileOf, busConfigOf, ENV_VARIABLES, loadCloudConfig } from './config.js';
 import { CloudError, type CloudErrorCode } from './errors.js';
 import { readAuthFile, type AuthFile } from './ingest/auth/auth-file.js';
 import { issueToken, type TokenEntry } from './ingest/auth/tokens.js';
@@ -14,11 +16,18 @@ const USAGE = `fleetwire cloud — ingest edge batches into the bus and the time
 Usage:
   fleetwire cloud [serve] [--config <file>]
   fleetwire cloud issue-token --node <id> [--devices <list>] [--label <text>] [--write] [--config <file>]
+  ${TOPICS_USAGE.split('\n')[0]}
+  ${DLQ_USAGE.split('\n')[0]}
 
 serve (default)   run ingest + bus + time-series sink until SIGINT/SIGTERM
 issue-token       print a new token for an edge node (shown once) and the hash entry to store;
                   --write adds the entry to the auth file (creating the node with --devices,
                   a comma list of device ids or prefixes ending in *). The file reloads itself.
+topics            Kafka only: \`plan\` prints the topic layout beside what the cluster has, \`apply\`
+                  creates what is missing (see \`fleetwire cloud topics --help\`)
+dlq               dead letters: \`list\`, \`show <partition/offset>\`, \`replay\` chosen ones to their
+                  source topic, filtered by --reason, --topic, --group, --id, --letter, --since, --until
+                  (see \`fleetwire cloud dlq --help\`)
 
 Options:
   --config <file>   JSON config (see docs/cloud.md); environment overrides:
@@ -61,6 +70,14 @@ async function runCloud(argv: string[]): Promise<number> {
         devices: { type: 'string' },
         label: { type: 'string' },
         write: { type: 'boolean', default: false },
+        reason: { type: 'string' },
+        topic: { type: 'string' },
+        group: { type: 'string' },
+        id: { type: 'string' },
+        letter: { type: 'string' },
+        since: { type: 'string' },
+        until: { type: 'string' },
+        all: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -71,8 +88,14 @@ async function runCloud(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   const [command = 'serve', ...extra] = positionals;
   if (values.help) {
-    console.log(USAGE);
+    console.log(command === 'topics' ? TOPICS_USAGE : command === 'dlq' ? DLQ_USAGE : USAGE);
     return 0;
+  }
+  if (command === 'topics' || command === 'dlq') {
+    const config = loadCloudConfig(values.config === undefined ? {} : { file: values.config });
+    const print = (text: string): void => console.log(text);
+    if (command === 'topics') return runTopicsCommand(busConfigOf(config), extra[0], print);
+    return runDlqCommand(busConfigOf(config), extra[0], extra[1], values, print);
   }
   if (extra.length > 0 || !['serve', 'issue-token'].includes(command)) {
     console.error(`fleetwire cloud: unexpected '${[command, ...extra].join(' ')}'\n\n${USAGE}`);
