@@ -48,7 +48,7 @@ describe('owned topics and dead letters on Kafka', () => {
       const names = Object.values(BUS_TOPICS).map((t) => `${prefix}${t}`);
       const { topics } = await admin.fetchTopicMetadata({ topics: names });
       expect(Object.fromEntries(topics.map((t) => [t.name, t.partitions.length]))).toEqual({
-        [`${prefix}fleetwire.telemetry.vehicle`]: 2, [`${prefix}fleetwire.telemetry.charger`]: 2, [`${prefix}fleetwire.events`]: 2, [`${prefix}fleetwire.dlq`]: 2,
+        [`${prefix}fleetwire.telemetry.vehicle`]: 2, [`${prefix}fleetwire.telemetry.charger`]: 2, [`${prefix}fleetwire.events`]: 2, [`${prefix}fleetwire.dlq`]: 3,
       });
       const described = await admin.describeConfigs({
         resources: names.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['retention.ms', 'cleanup.policy'] })), includeSynonyms: false,
@@ -63,7 +63,7 @@ describe('owned topics and dead letters on Kafka', () => {
     }
     const plan = await cloudCommand('topics', 'plan');
     expect(plan.code).toBe(0);
-    expect(plan.out).toContain(`${prefix}fleetwire.dlq  partitions=2 replication=1 retention.ms=${800 * 86_400_000} cleanup.policy=delete  (fleetwire.dlq; exists)`);
+    expect(plan.out).toContain(`${prefix}fleetwire.dlq  partitions=3 replication=1 retention.ms=${800 * 86_400_000} cleanup.policy=delete  (fleetwire.dlq; exists)`);
   });
 
   it('dead-letters a poison record, lists and shows it, and replays it with its record id to the fixed consumer', async () => {

@@ -33,7 +33,7 @@ export interface TopicPlan {
 
 type LayoutOptions = Pick<KafkaBusOptions, 'topics' | 'partitions' | 'replicationFactor'>;
 
-function defaultsByUse(logical: string, options: LayoutOptions): TopicSettings {
+function defaultsByUse(logical: string): TopicSettings {
   switch (logical) {
     case BUS_TOPICS.vehicleTelemetry:
     case BUS_TOPICS.chargerTelemetry:
@@ -41,7 +41,8 @@ function defaultsByUse(logical: string, options: LayoutOptions): TopicSettings {
     case BUS_TOPICS.events:
       return { retentionMs: 400 * DAY_MS, cleanupPolicy: 'delete' };
     case BUS_TOPICS.deadLetters:
-      return { retentionMs: 800 * DAY_MS, cleanupPolicy: 'delete', partitions: Math.min(3, options.partitions) };
+      // Fixed, not `partitions`: every cloud on a cluster shares it, whatever its own partition count.
+      return { retentionMs: 800 * DAY_MS, cleanupPolicy: 'delete', partitions: 3 };
     default:
       return {};
   }
@@ -52,7 +53,7 @@ export function physicalName(options: Pick<KafkaBusOptions, 'topics'>, logical: 
 }
 
 export function topicPlan(options: LayoutOptions, logical: string): TopicPlan {
-  const settings = { ...defaultsByUse(logical, options), ...options.topics.settings[logical] };
+  const settings = { ...defaultsByUse(logical), ...options.topics.settings[logical] };
   const replicationFactor = settings.replicationFactor ?? options.replicationFactor;
   const minInsync = settings.minInsyncReplicas ?? (replicationFactor >= 3 ? 2 : undefined);
   const configs: Record<string, string> = {};
