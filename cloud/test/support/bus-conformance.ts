@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { Bus, BusDependencies, BusMessage, DeliveredMessage, Subscription } from '../../src/bus/bus.js';
-import { findDeadLetters } from '../../src/bus/dead-letter-queue.js';
+import { findDeadLetters, replayDeadLetters } from '../../src/bus/dead-letter-queue.js';
 
 export interface ConformanceOptions {
   /** Upper bound for a group to receive what it is owed (Kafka group joins take seconds). */
@@ -171,7 +171,7 @@ export function describeBusConformance(
       await bus.close();
     });
 
-    it('sends a record its handler keeps failing on to the dead-letter topic once, with its origin, and delivers every other record', async () => {
+    it('sends a record its handler keeps failing on to the dead-letter topic once, with its origin, delivers every other record, and replays it with its id', async () => {
       const metrics = new Registry();
       const bus = await makeBus({ metrics });
       const topic = uniqueName('conf-poison');
@@ -182,11 +182,12 @@ export function describeBusConformance(
       const handled: DeliveredMessage[] = [];
       let poisonAttempts = 0;
       let seen: DeliveredMessage | undefined;
+      let fixed = false;
       const subscription = await bus.subscribe({
         groupId, topics: [topic], fromBeginning: true,
         async handle(batch) {
           const bad = batch.find((m) => m.headers['fw-id'] === poison.headers['fw-id']);
-          if (bad !== undefined) {
+          if (bad !== undefined && !fixed) {
             seen = bad;
             poisonAttempts += 1;
             throw new TypeError('cannot read properties of undefined (reading "soc")');
@@ -197,7 +198,6 @@ export function describeBusConformance(
       await expect.poll(async () => (await findDeadLetters(bus, { group: groupId })).length, { timeout: deliveryTimeoutMs * 2, interval: 200 }).toBe(1);
       await expect.poll(() => handled.length, { timeout: deliveryTimeoutMs, interval: 20 }).toBe(23);
       await quiet();
-      await subscription.close();
       expect(new Set(handled.map((m) => m.headers['fw-id'])).size).toBe(23);
       expect(handled.some((m) => m.headers['fw-id'] === poison.headers['fw-id'])).toBe(false);
       expect(sequence(handled, 'VH-2')).toEqual([0, 1, 2, 4, 5, 6, 7]);
@@ -213,6 +213,17 @@ export function describeBusConformance(
       expect(letter?.headers['fw-origin']).toBe(`${topic}/${seen?.partition}/${seen?.offset}`);
       expect(await metricSum(metrics, 'fleetwire_bus_records_dead_lettered_total', { group: groupId, topic })).toBe(1);
       expect(await metricSum(metrics, 'fleetwire_bus_handler_failures_total', { group: groupId, topic })).toBeGreaterThanOrEqual(4);
+
+      // The handler is fixed; the letter goes back to its topic with its id and original headers.
+      fixed = true;
+      const replay = await replayDeadLetters(bus, { group: groupId });
+      expect(replay.replayed.map((r) => r.id)).toEqual(['VH-2:e1:3']);
+      await expect.poll(() => handled.length, { timeout: deliveryTimeoutMs, interval: 20 }).toBe(24);
+      const replayed = handled.at(-1) as DeliveredMessage;
+      expect(replayed.key).toBe('VH-2');
+      expect(replayed.value.equals(poison.value)).toBe(true);
+      expect(replayed.headers).toEqual({ ...poison.headers, 'fw-replayed-from': `${letter?.topic}/${letter?.partition}/${letter?.offset}` });
+      await subscription.close();
       await bus.close();
     });
 
