@@ -5,8 +5,10 @@ import { defineConfig } from 'vitest/config';
 // support in `test/support/`.
 const PACKAGES = '{protocol,edge,cloud,simulators,deploy,deploy/test-servers}';
 
-// Two projects: unit tests run without servers; integration tests (*.int.test.ts) get the
-// real Kafka, VictoriaMetrics and Mosquitto that @fleetwire/test-servers starts in globalSetup.
+// Three projects: unit tests run without servers; integration tests (*.int.test.ts) get the
+// real Kafka, VictoriaMetrics and Mosquitto that @fleetwire/test-servers starts in globalSetup;
+// the few that also need the compatibility Kafka (3.9) or the SASL_SSL Kafka live under
+// cloud/test/kafka-extra/ and run last, in a project of their own that starts those brokers.
 export default defineConfig({
   test: {
     projects: [
@@ -22,15 +24,27 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          // `src/` too until the bus's Kafka test (cloud/src/bus/kafka) has moved to cloud/test.
-          include: [`${PACKAGES}/{src,test}/**/*.int.test.ts`],
-          exclude: ['**/node_modules/**'],
+          include: [`${PACKAGES}/test/**/*.int.test.ts`],
+          exclude: ['cloud/test/kafka-extra/**', '**/node_modules/**'],
           globalSetup: ['deploy/test-servers/src/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
           // The servers are shared: one integration file at a time keeps their load predictable.
           pool: 'forks',
           poolOptions: { forks: { singleFork: true } },
+        },
+      },
+      {
+        test: {
+          name: 'integration-kafka-extra',
+          include: ['cloud/test/kafka-extra/**/*.int.test.ts'],
+          globalSetup: ['deploy/test-servers/src/global-setup-kafka-extra.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
+          // After the other projects: the shared servers are not loaded by two projects at once.
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -1,6 +1,6 @@
 /**
- * `fleetwire cloud …`: run the cloud service, issue an edge node token, or issue a business
- * client token.
+ * `fleetwire cloud …`: run the cloud service, issue an edge node or business client token, verify
+ * the audit trail, lay out the Kafka topics, or inspect and replay dead letters.
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,7 +9,8 @@ import { BUSINESS_EVENT_TYPES } from '@fleetwire/protocol';
 import { recordCredentialIssued, verifyAuditLog } from './audit/audit-command.js';
 import { addClientToken, type ClientEntry } from './business-events/clients/client-file.js';
 import { issueClientToken } from './business-events/clients/client-tokens.js';
-import { auditLogOf, authFileOf, clientsFileOf, ENV_VARIABLES, loadCloudConfig, type CloudConfig } from './config.js';
+import { DLQ_USAGE, runDlqCommand, runTopicsCommand, TOPICS_USAGE } from './bus/bus-commands.js';
+import { auditLogOf, authFileOf, busConfigOf, clientsFileOf, ENV_VARIABLES, loadCloudConfig, type CloudConfig } from './config.js';
 import { CloudError, type CloudErrorCode } from './errors.js';
 import { readAuthFile, type AuthFile } from './ingest/auth/auth-file.js';
 import { issueToken, type TokenEntry } from './ingest/auth/tokens.js';
@@ -21,6 +22,8 @@ Usage:
   fleetwire cloud issue-token --node <id> [--devices <list>] [--label <text>] [--write] [--config <file>]
   fleetwire cloud issue-client-token --client <id> [--event-types <list>] [--label <text>] [--write] [--config <file>]
   fleetwire cloud audit verify [--head <seq:hash>] [--config <file>]
+  ${TOPICS_USAGE.split('\n')[0]}
+  ${DLQ_USAGE.split('\n')[0]}
 
 serve (default)   run ingest + bus + time-series sink until SIGINT/SIGTERM
 issue-token       print a new token for an edge node (shown once) and the hash entry to store;
@@ -35,6 +38,11 @@ issue-client-token
 audit verify      check every link of the audit trail's hash chain; exit 0 and print the head
                   when intact, exit 3 listing each modified, missing or inserted entry;
                   --head checks that a head printed earlier is still in the log unchanged.
+topics            Kafka only: \`plan\` prints the topic layout beside what the cluster has, \`apply\`
+                  creates what is missing (see \`fleetwire cloud topics --help\`)
+dlq               dead letters: \`list\`, \`show <partition/offset>\`, \`replay\` chosen ones to their
+                  source topic, filtered by --reason, --topic, --group, --id, --letter, --since, --until
+                  (see \`fleetwire cloud dlq --help\`)
 
 Options:
   --config <file>   JSON config (see docs/cloud.md); environment overrides:
@@ -46,7 +54,10 @@ Options:
  * settings, a busy port, an unusable embedded log — is said in one line with exit 2, without a
  * stack trace. Anything else is a bug and throws.
  */
-const OPERATOR_MISTAKES = new Set<CloudErrorCode>(['FW_CONFIG_INVALID', 'FW_AUTH_FILE_INVALID', 'FW_BUS_CONFIG_INVALID', 'FW_SINK_CONFIG_INVALID']);
+const OPERATOR_MISTAKES = new Set<CloudErrorCode>([
+  'FW_CONFIG_INVALID', 'FW_AUTH_FILE_INVALID', 'FW_BUS_CONFIG_INVALID', 'FW_SINK_CONFIG_INVALID',
+  'FW_BUS_AUTH_FAILED', 'FW_BUS_TLS_FAILED', 'FW_BUS_TOPICS_MISSING',
+]);
 
 export function isOperatorMistake(error: unknown): error is CloudError {
   return error instanceof CloudError && OPERATOR_MISTAKES.has(error.code);
@@ -77,6 +88,14 @@ async function runCloud(argv: string[]): Promise<number> {
         head: { type: 'string' },
         label: { type: 'string' },
         write: { type: 'boolean', default: false },
+        reason: { type: 'string' },
+        topic: { type: 'string' },
+        group: { type: 'string' },
+        id: { type: 'string' },
+        letter: { type: 'string' },
+        since: { type: 'string' },
+        until: { type: 'string' },
+        all: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -87,8 +106,14 @@ async function runCloud(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   const [command = 'serve', ...extra] = positionals;
   if (values.help) {
-    console.log(USAGE);
+    console.log(command === 'topics' ? TOPICS_USAGE : command === 'dlq' ? DLQ_USAGE : USAGE);
     return 0;
+  }
+  if (command === 'topics' || command === 'dlq') {
+    const config = loadCloudConfig(values.config === undefined ? {} : { file: values.config });
+    const print = (text: string): void => console.log(text);
+    if (command === 'topics') return runTopicsCommand(busConfigOf(config), extra[0], print);
+    return runDlqCommand(busConfigOf(config), extra[0], extra[1], values, print);
   }
   const audit = command === 'audit' && extra.length === 1 && extra[0] === 'verify';
   if ((extra.length > 0 && !audit) || !['serve', 'issue-token', 'issue-client-token', 'audit'].includes(command) || (command === 'audit' && !audit)) {

@@ -5,11 +5,22 @@ import { describe, expect, it } from 'vitest';
 import { authFileOf, busConfigOf, loadCloudConfig, resolveCloudConfig } from './config.js';
 import { CloudError } from './errors.js';
 
+/** What the bus sections hold when the config gives only the required options. */
+const EMBEDDED_DEFAULTS = {
+  partitions: 4, retentionMs: 604_800_000, retentionBytes: 1_073_741_824, retentionIntervalMs: 60_000, maxBatchMessages: 500,
+  pollIntervalMs: 1000, retryInitialMs: 100, retryMaxMs: 10_000, maxHandlerAttempts: 5,
+};
+const KAFKA_DEFAULTS = {
+  clientId: 'fleetwire-cloud', topics: { prefix: '', create: true, settings: {} }, partitions: 6, replicationFactor: -1,
+  produceTimeoutMs: 5000, requestTimeoutMs: 4000, maxRequestBytes: 1_000_000, connectionTimeoutMs: 1000, sessionTimeoutMs: 10_000,
+  heartbeatIntervalMs: 1000, retryInitialMs: 100, retryMaxMs: 10_000, maxHandlerAttempts: 5,
+};
+
 describe('cloud config', () => {
   it('runs on one machine by default: embedded bus under .fleetwire/cloud, no tsdb, port 8080', () => {
     const config = resolveCloudConfig({});
 
-    expect(busConfigOf(config)).toEqual({ kind: 'embedded', path: join('.fleetwire/cloud', 'bus.sqlite') });
+    expect(busConfigOf(config)).toEqual({ ...EMBEDDED_DEFAULTS, kind: 'embedded', path: join('.fleetwire/cloud', 'bus.sqlite') });
     expect(authFileOf(config)).toBe(join('.fleetwire/cloud', 'auth.json'));
     expect(config.tsdb).toBeUndefined();
     expect(config.http).toEqual({ host: '0.0.0.0', port: 8080 });
@@ -33,7 +44,7 @@ describe('cloud config', () => {
     });
 
     expect(config.http.port).toBe(9100);
-    expect(config.bus).toEqual({ kind: 'kafka', brokers: ['b:9092', 'c:9092'], clientId: 'x' });
+    expect(config.bus).toEqual({ ...KAFKA_DEFAULTS, kind: 'kafka', brokers: ['b:9092', 'c:9092'], clientId: 'x' });
     expect(config.tsdb).toEqual({ url: 'http://127.0.0.1:8428', org: 'fleetwire', bucket: 'fleetwire', token: 'secret' });
     expect(config.ingest.maxInFlight).toBe(2);
   });
@@ -87,7 +98,7 @@ describe('cloud config', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'fw-config-')), 'cloud.json');
     writeFileSync(file, JSON.stringify({ bus: { kind: 'embedded', path: '/var/lib/bus.sqlite' } }));
     const config = loadCloudConfig({ file, env: { FLEETWIRE_CLOUD_KAFKA_BROKERS: 'b:9092' } });
-    expect(config.bus).toEqual({ kind: 'kafka', brokers: ['b:9092'] });
+    expect(config.bus).toEqual({ ...KAFKA_DEFAULTS, kind: 'kafka', brokers: ['b:9092'] });
   });
 
   it('refuses client certificates without a CA of our own, whether from the file or the environment', () => {

@@ -8,8 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
-import type { BusConfig } from './bus/bus.js';
-import { BUS_CONFIG_SCHEMAS, BusConfigSchema } from './bus/config-schema.js';
+import { BUS_CONFIG_SCHEMAS, BusConfigSchema, type BusConfig } from './bus/config-schema.js';
 import { problemList, schemaProblems, type ProblemRefiner } from '@fleetwire/protocol';
 import { AuditSettingsSchema } from './audit/settings.js';
 import { BusinessEventsSettingsSchema } from './business-events/settings.js';
@@ -139,7 +138,8 @@ const busProblems: ProblemRefiner = (error) => {
   const kind: unknown = isPlainObject(error.value) ? error.value.kind : undefined;
   const schema = typeof kind === 'string' ? BUS_CONFIG_SCHEMAS[kind as keyof typeof BUS_CONFIG_SCHEMAS] : undefined;
   if (schema === undefined) return [`/bus/kind: must be one of ${Object.keys(BUS_CONFIG_SCHEMAS).join(', ')}`];
-  return schemaProblems(schema, error.value, undefined, '/bus');
+  // The union filled no defaults into a branch that failed: fill this one's before naming what is wrong.
+  return schemaProblems(schema, Value.Default(schema, structuredClone(error.value)), undefined, '/bus');
 };
 
 function combinationProblems(value: unknown): string[] {

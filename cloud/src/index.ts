@@ -16,7 +16,9 @@ export {
   type LoadCloudConfigOptions,
 } from './config.js';
 export { CloudError, CLOUD_ERROR_CODES, HTTP_STATUS, reasonOf, type CloudErrorCode } from './errors.js';
-export { createBus, type Bus, type BusConfig, type BusMessage, type DeliveredMessage, type HandlerProgress, type Subscription } from './bus/bus.js';
+export type { Bus, BusMessage, DeliveredMessage, HandlerProgress, PartitionLag, Subscription } from './bus/bus.js';
+export type { BusConfig } from './bus/config-schema.js';
+export { createBus } from './bus/create-bus.js';
 export { ingestRoutes, REPLAYED_HEADER, type IngestOptions } from './ingest/ingest.js';
 export { resolveIngestSettings, type IngestSettings } from './ingest/settings.js';
 export { issueToken, hashToken, type TokenEntry } from './ingest/auth/tokens.js';

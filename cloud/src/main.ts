@@ -10,9 +10,10 @@
  * bus closes.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { BUS_TOPICS } from '@fleetwire/protocol';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createBus } from './bus/bus.js';
+import { createBus } from './bus/create-bus.js';
 import { auditRoutes, configLoadedEntry, createAuditService, openSqliteAuditLog } from './audit/index.js';
 import { businessEventsRoutes, createPseudonymiser, loadClients, loadPseudonymKey } from './business-events/index.js';
 import { auditLogOf, authFileOf, busConfigOf, clientsFileOf, pseudonymKeyFileOf, type CloudConfig } from './config.js';
@@ -55,7 +56,7 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
   const metrics = dependencies.metrics ?? defaultRegistry();
   mkdirSync(config.dataDir, { recursive: true });
 
-  const bus = createBus(busConfigOf(config), { logger });
+  const bus = createBus(busConfigOf(config), { logger, metrics });
   const stops: Array<() => Promise<void> | void> = [() => bus.close()];
   const stopAll = async (): Promise<void> => {
     // Last started, first stopped; one failing step must not keep the others from running.
@@ -68,6 +69,9 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
     }
   };
   try {
+    // Reachable, logged in, every topic there: a wrong password, an untrusted certificate or a
+    // missing topic stops the start here with a coded error that says which, instead of a hang.
+    await bus.prepare(Object.values(BUS_TOPICS));
     const checks: Record<string, ReadinessCheck> = { bus: () => bus.ready() };
     if (config.tsdb !== undefined) {
       const { url, org, bucket, token = '' } = config.tsdb;

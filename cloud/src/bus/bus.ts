@@ -1,8 +1,8 @@
 /**
- * The cloud's bus: keyed, durable, partitioned topics with consumer groups. Two implementations
- * serve the same contract (and pass the same conformance suite, `conformance.ts`):
- * - `kafka`    — Apache Kafka, for fleets that outgrow one machine;
- * - `embedded` — a durable log in SQLite, so one box runs with no external servers.
+ * The cloud's bus contract: keyed, durable, partitioned topics with consumer groups. Types only —
+ * the implementations (`kafka/`, `embedded/`) import this file, and `create-bus.ts` wires them;
+ * nothing here imports an implementation. Both pass the same conformance suite
+ * (`cloud/test/support/bus-conformance.ts`); docs/bus.md is the decision record.
  *
  * Contract kept by both:
  * - `produce` resolves only once every message is durably stored (Kafka acks=all with the
@@ -11,11 +11,15 @@
  * - Messages with the same key land in the same partition, so per-key order holds.
  * - A consumer group commits a batch's offsets only after `handle` resolved for it; a rejected
  *   `handle` gets the same records again (at-least-once), so handlers are idempotent by `fw-id`.
+ * - Poison records: a handler that keeps failing with an error that cannot be retried (not a
+ *   CloudError with `canRetry`) gets the batch record by record; a record still failing after
+ *   `maxHandlerAttempts` goes to the dead-letter topic with the reason and the group, and the
+ *   partition moves on (`dead-letters.ts`). A retryable failure (a sink outage) is retried for ever.
+ * - Topic names are the logical names (`BUS_TOPICS`); a bus may store them under other names
+ *   (Kafka's `topics.prefix`) but hands the logical name back in `DeliveredMessage.topic`.
  */
 import type { Logger } from 'pino';
-import { CloudError } from '../errors.js';
-import { createEmbeddedBus, type EmbeddedBusConfig } from './embedded/index.js';
-import { createKafkaBus, type KafkaBusConfig } from './kafka/index.js';
+import type { Registry } from 'prom-client';
 
 export interface BusMessage {
   topic: string;
@@ -28,6 +32,8 @@ export interface DeliveredMessage extends BusMessage {
   partition: number;
   /** Decimal string, as Kafka offsets exceed 2^53 in principle. */
   offset: string;
+  /** When the record was appended (ms since the epoch), where the bus knows it. */
+  timestamp?: number;
 }
 
 export interface Subscription {
@@ -52,35 +58,42 @@ export interface HandlerProgress {
   heartbeat(): Promise<void>;
 }
 
+/** Where one group stands on one partition: `lag` = end offset − committed offset (end offset when nothing is committed). */
+export interface PartitionLag {
+  group: string;
+  topic: string;
+  partition: number;
+  lag: number;
+}
+
 export interface Bus {
+  /**
+   * Makes sure the bus can serve these topics before anything runs: reachable, authenticated,
+   * every topic present with its layout (created where the bus may create topics). Rejects with
+   * a coded CloudError that says precisely what is wrong (`FW_BUS_AUTH_FAILED`,
+   * `FW_BUS_TLS_FAILED`, `FW_BUS_TOPICS_MISSING`, `FW_BUS_UNAVAILABLE`) within a bounded time.
+   */
+  prepare(topics: readonly string[]): Promise<void>;
   /** Resolves only once every message is durably stored (Kafka acks=all / embedded log committed). Throws CloudError FW_BUS_UNAVAILABLE (canRetry) when it cannot. */
   produce(messages: readonly BusMessage[]): Promise<void>;
   /** Consumer group; offsets are committed only after `handle` resolved for a batch; a rejected handle is retried. */
   subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /**
+   * Reads a topic from its oldest record to the end it had when the call began, without a group
+   * and without committing anything (the dead-letter commands use it). `visit` gets one
+   * partition's records at a time, in offset order.
+   */
+  scan(topic: string, visit: (batch: DeliveredMessage[]) => void | Promise<void>): Promise<void>;
+  /** How far each group this process runs is behind, per partition (the lag metric reads it). */
+  consumerLag(): Promise<PartitionLag[]>;
   /** For /readyz. */
   ready(): Promise<boolean>;
   close(): Promise<void>;
 }
 
-export type BusConfig = KafkaBusConfig | EmbeddedBusConfig;
-export type { KafkaBusConfig, EmbeddedBusConfig };
-
 /** Process-level collaborators, not configuration. */
 export interface BusDependencies {
   logger?: Logger;
-}
-
-type BusFactory<C extends BusConfig> = (config: C, dependencies: BusDependencies) => Bus;
-
-const BUS_FACTORIES: { [K in BusConfig['kind']]: BusFactory<Extract<BusConfig, { kind: K }>> } = {
-  kafka: createKafkaBus,
-  embedded: createEmbeddedBus,
-};
-
-export function createBus(config: BusConfig, dependencies: BusDependencies = {}): Bus {
-  const factory = BUS_FACTORIES[config.kind] as BusFactory<BusConfig> | undefined;
-  if (factory === undefined) {
-    throw new CloudError('FW_BUS_CONFIG_INVALID', `unknown bus kind: ${String((config as { kind: unknown }).kind)}`);
-  }
-  return factory(config, dependencies);
+  /** Where the bus's metrics (consumer lag, dead-lettered records) are registered; none when absent. */
+  metrics?: Registry;
 }

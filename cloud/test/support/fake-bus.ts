@@ -42,6 +42,13 @@ export function createFakeBus(): FakeBus {
       produced.push(...messages);
       produceCalls += 1;
     },
+    async prepare() {
+      if (bus.down) throw new CloudError('FW_BUS_UNAVAILABLE', 'fake bus is down', { canRetry: true });
+    },
+    async scan() {},
+    async consumerLag() {
+      return [];
+    },
     async subscribe(): Promise<Subscription> {
       return { close: async () => undefined };
     },

@@ -49,11 +49,12 @@ export async function readTopics(
  * has lost its topics, which a production broker keeps. This puts them back, so that a restart
  * looks like a real one as far as topics go.
  */
-export async function restoreTopics(brokers: string[], topics: string[]): Promise<void> {
+export async function restoreTopics(brokers: string[], topics: string[], numPartitions = 6): Promise<void> {
   const admin = new Kafka({ clientId: 'fleetwire-cloud-test-admin', brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: topics.map((topic) => ({ topic })), waitForLeaders: true });
+    // As many partitions as the cloud created them with (its default): the cloud checks the count at start.
+    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: topic.endsWith('.dlq') ? 3 : numPartitions })), waitForLeaders: true });
   } finally {
     await admin.disconnect();
   }

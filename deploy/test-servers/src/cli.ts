@@ -1,10 +1,13 @@
 import { TestServerError } from './errors.js';
 import type { ManagedServer, ServerStatus } from './managed-server.js';
-import { createTestServers, SERVER_DEFINITIONS, TOOL_PROGRAMS } from './servers.js';
+import { createTestServers, ON_DEMAND_DEFINITIONS, SERVER_DEFINITIONS, TOOL_PROGRAMS } from './servers.js';
 import { DEFAULT_PORTS } from './settings.js';
 
-const { kafkaPort, kafkaControllerPort, victoriaMetricsPort, mqttPort } = DEFAULT_PORTS;
-const DEBIAN_PACKAGES = [...new Set([...SERVER_DEFINITIONS.flatMap((d) => d.debianPrograms), ...TOOL_PROGRAMS].map((p) => p.debianPackage))];
+const { kafkaPort, kafkaControllerPort, victoriaMetricsPort, mqttPort, kafkaCompatPort, kafkaSecurePort } = DEFAULT_PORTS;
+const DEBIAN_PACKAGES = [
+  ...new Set([...[...SERVER_DEFINITIONS, ...ON_DEMAND_DEFINITIONS].flatMap((d) => d.debianPrograms), ...TOOL_PROGRAMS].map((p) => p.debianPackage)),
+];
+const ON_DEMAND = new Set<string>(ON_DEMAND_DEFINITIONS.map((d) => d.name));
 
 const USAGE = `Usage: fleetwire test-servers <install|start|stop|status> [server...] [--json]
 
@@ -12,23 +15,27 @@ The real servers used by integration tests and CI, on loopback:
   kafka             Apache Kafka, one KRaft node (jars from Maven Central)  127.0.0.1:${kafkaPort} (controller ${kafkaControllerPort})
   victoria-metrics  VictoriaMetrics, InfluxDB v2 write API at /api/v2/write  http://127.0.0.1:${victoriaMetricsPort}
   mosquitto         Mosquitto MQTT broker, anonymous                          mqtt://127.0.0.1:${mqttPort}
+on demand (started by the tests that need them, or by name):
+  kafka-compat      Apache Kafka of the older line (kafka.compat.version)     127.0.0.1:${kafkaCompatPort}
+  kafka-secure      Apache Kafka with a SASL_SSL listener (private CA, SCRAM and PLAIN users)  127.0.0.1:${kafkaSecurePort}
 
 Commands:
   install   install what is missing: Debian packages (${DEBIAN_PACKAGES.join(', ')})
             and the Kafka jars (once, with Maven, into FLEETWIRE_CACHE_DIR)
-  start     start the servers (installing first when needed), or reuse the healthy ones already running;
+  start     start the servers (all but the on-demand ones unless named; installing first when needed), or reuse the healthy ones already running;
             they keep running until \`stop\`, and test runs reuse them
   stop      stop the servers (SIGTERM, then SIGKILL after a grace period)
-  status    show each server; exits 1 when one is not running and healthy
+  status    show each server; exits 1 when one is not running and healthy (a stopped on-demand one is fine)
 
 Options:
   --json    print status as JSON
   -h, --help
 
 Environment: FLEETWIRE_KAFKA_PORT, FLEETWIRE_KAFKA_CONTROLLER_PORT, FLEETWIRE_VICTORIA_METRICS_PORT,
-FLEETWIRE_MQTT_PORT (ports), FLEETWIRE_TEST_SERVERS_DIR (run folder: state, logs, data; default
+FLEETWIRE_MQTT_PORT, FLEETWIRE_KAFKA_COMPAT_PORT, FLEETWIRE_KAFKA_COMPAT_CONTROLLER_PORT, FLEETWIRE_KAFKA_SECURE_PORT,
+FLEETWIRE_KAFKA_SECURE_CONTROLLER_PORT, FLEETWIRE_KAFKA_SECURE_INTERNAL_PORT (ports), FLEETWIRE_TEST_SERVERS_DIR (run folder: state, logs, data; default
 <tmp>/fleetwire-test-servers), FLEETWIRE_CACHE_DIR (Kafka jars; default ~/.cache/fleetwire),
-FLEETWIRE_KAFKA_VERSION (default: the version pinned in deploy/kafka/pom.xml).`;
+FLEETWIRE_KAFKA_VERSION and FLEETWIRE_KAFKA_COMPAT_VERSION (default: the versions pinned in deploy/kafka/pom.xml).`;
 
 const COMMANDS = ['install', 'start', 'stop', 'status'] as const;
 type CommandName = (typeof COMMANDS)[number];
@@ -88,7 +95,7 @@ async function execute(command: CommandName, names: string[], json: boolean): Pr
       const statuses = await Promise.all(chosen.map((server) => server.status()));
       if (json) console.log(JSON.stringify(statuses, null, 2));
       else for (const status of statuses) console.log(formatStatus(status));
-      return statuses.every((status) => status.healthy) ? 0 : 1;
+      return statuses.every((status) => status.healthy || (names.length === 0 && ON_DEMAND.has(status.name) && !status.running)) ? 0 : 1;
     }
   }
 }

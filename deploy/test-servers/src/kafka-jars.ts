@@ -17,14 +17,22 @@ const run = promisify(execFile);
 
 export const KAFKA_POM = fileURLToPath(new URL('../../kafka/pom.xml', import.meta.url));
 
-/** The version pinned in the pom; FLEETWIRE_KAFKA_VERSION overrides it (a 3.x line, see the pom). */
-export function kafkaVersion(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.FLEETWIRE_KAFKA_VERSION) return env.FLEETWIRE_KAFKA_VERSION;
-  const match = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSync(KAFKA_POM, 'utf8'));
+function pomProperty(name: string): string {
+  const match = new RegExp(`<${name.replaceAll('.', '\\.')}>([^<]+)</${name.replaceAll('.', '\\.')}>`).exec(readFileSync(KAFKA_POM, 'utf8'));
   if (!match?.[1]) {
-    throw new TestServerError('FW_TEST_SERVER_SETTINGS_INVALID', `no <kafka.version> property in ${KAFKA_POM}`);
+    throw new TestServerError('FW_TEST_SERVER_SETTINGS_INVALID', `no <${name}> property in ${KAFKA_POM}`);
   }
   return match[1];
+}
+
+/** The default test broker's version, pinned in the pom; FLEETWIRE_KAFKA_VERSION overrides it. */
+export function kafkaVersion(env: NodeJS.ProcessEnv = process.env): string {
+  return env.FLEETWIRE_KAFKA_VERSION || pomProperty('kafka.version');
+}
+
+/** The compatibility broker's version (the older line still served), pinned in the pom; FLEETWIRE_KAFKA_COMPAT_VERSION overrides it. */
+export function kafkaCompatVersion(env: NodeJS.ProcessEnv = process.env): string {
+  return env.FLEETWIRE_KAFKA_COMPAT_VERSION || pomProperty('kafka.compat.version');
 }
 
 export function kafkaLibsDir(cacheDir: string, version: string): string {

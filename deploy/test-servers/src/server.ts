@@ -2,7 +2,7 @@ import type { DebianProgram } from './debian-packages.js';
 import type { LaunchPlan } from './process.js';
 import type { TestServerSettings } from './settings.js';
 
-export type ServerName = 'kafka' | 'victoria-metrics' | 'mosquitto';
+export type ServerName = 'kafka' | 'kafka-compat' | 'kafka-secure' | 'victoria-metrics' | 'mosquitto';
 
 /** What a server's definition gets to work with. */
 export interface ServerContext {

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { installDebianPrograms, type DebianProgram } from './debian-packages.js';
 import { TestServerError } from './errors.js';
-import { kafkaServer } from './kafka.js';
+import { kafkaCompatServer, kafkaServer } from './kafka.js';
+import { kafkaSecureServer } from './kafka-secure.js';
 import { createManagedServer, type ManagedServer, type ServerMode, type StartResult, type ServerStatus } from './managed-server.js';
 import { mosquittoServer } from './mosquitto.js';
 import type { ServerDefinition } from './server.js';
@@ -13,6 +14,13 @@ import { victoriaMetricsServer } from './victoria-metrics.js';
  * Central), VictoriaMetrics and Mosquitto (Debian packages), all on loopback.
  */
 export const SERVER_DEFINITIONS: readonly ServerDefinition[] = [kafkaServer, victoriaMetricsServer, mosquittoServer];
+
+/**
+ * Installed with the others but started only by the tests that need them (their own vitest
+ * project, `global-setup-kafka-extra.ts`) or by name: the compatibility Kafka (3.9) and the
+ * SASL_SSL Kafka.
+ */
+export const ON_DEMAND_DEFINITIONS: readonly ServerDefinition[] = [kafkaCompatServer, kafkaSecureServer];
 
 /**
  * Installed with the servers but never started: benchmarks use kcat, dashboard tests Chromium,
@@ -41,10 +49,11 @@ export interface TestServersOptions {
 
 export interface TestServers {
   readonly settings: TestServerSettings;
+  /** Every server, the on-demand ones last. */
   readonly servers: readonly ManagedServer[];
   addresses(): TestServerAddresses;
   install(): Promise<void>;
-  /** Starts every server (reusing healthy running ones); all or nothing for an `asUser` caller. */
+  /** Starts every server that is not on demand (reusing healthy running ones); all or nothing for an `asUser` caller. */
   start(options: { mode: ServerMode; asUser: boolean }): Promise<StartResult[]>;
   /** Unregisters this process from every server; returns the names of those it stopped. */
   release(): Promise<string[]>;
@@ -68,7 +77,8 @@ function reasonOf(result: PromiseSettledResult<unknown>): string {
 export function createTestServers(options: TestServersOptions = {}): TestServers {
   const settings = options.settings ?? readTestServerSettings();
   const progress = options.progress ?? ((line: string) => console.log(`test-servers: ${line}`));
-  const servers = SERVER_DEFINITIONS.map((definition) => createManagedServer(definition, settings, progress));
+  const everyday = SERVER_DEFINITIONS.map((definition) => createManagedServer(definition, settings, progress));
+  const servers = [...everyday, ...ON_DEMAND_DEFINITIONS.map((definition) => createManagedServer(definition, settings, progress))];
 
   async function release(): Promise<string[]> {
     const stopped = await Promise.all(servers.map(async (server) => ((await server.release()) ? server.name : '')));
@@ -81,14 +91,14 @@ export function createTestServers(options: TestServersOptions = {}): TestServers
     addresses: () => addressesOf(settings),
 
     async install() {
-      const programs = [...SERVER_DEFINITIONS.flatMap((definition) => definition.debianPrograms), ...TOOL_PROGRAMS];
+      const programs = [...SERVER_DEFINITIONS, ...ON_DEMAND_DEFINITIONS].flatMap((definition) => definition.debianPrograms).concat(TOOL_PROGRAMS);
       await installDebianPrograms(programs, join(settings.runDir, 'apt.lock'), progress);
       for (const server of servers) await server.install();
     },
 
     async start(startOptions) {
       // Each server installs only what it lacks; Kafka's JVM is the slow one and the others start alongside it.
-      const results = await Promise.allSettled(servers.map((server) => server.start(startOptions)));
+      const results = await Promise.allSettled(everyday.map((server) => server.start(startOptions)));
       const failed = results.filter((result) => result.status === 'rejected');
       if (failed.length === 0) return results.map((result) => (result as PromiseFulfilledResult<StartResult>).value);
       if (startOptions.asUser) await release().catch(() => undefined);

@@ -21,6 +21,16 @@ export interface TestServerSettings {
   victoriaMetricsPort: number;
   /** Mosquitto MQTT listener. FLEETWIRE_MQTT_PORT, default 11883. */
   mqttPort: number;
+  /** The compatibility Kafka (the older line, started on demand). FLEETWIRE_KAFKA_COMPAT_PORT, default 19094. */
+  kafkaCompatPort: number;
+  /** Its controller. FLEETWIRE_KAFKA_COMPAT_CONTROLLER_PORT, default 19095. */
+  kafkaCompatControllerPort: number;
+  /** The SASL_SSL Kafka's client listener (started on demand). FLEETWIRE_KAFKA_SECURE_PORT, default 19096. */
+  kafkaSecurePort: number;
+  /** Its controller. FLEETWIRE_KAFKA_SECURE_CONTROLLER_PORT, default 19097. */
+  kafkaSecureControllerPort: number;
+  /** Its plaintext listener for the broker itself and the readiness probe. FLEETWIRE_KAFKA_SECURE_INTERNAL_PORT, default 19098. */
+  kafkaSecureInternalPort: number;
 }
 
 export const DEFAULT_PORTS = {
@@ -28,6 +38,11 @@ export const DEFAULT_PORTS = {
   kafkaControllerPort: 19093,
   victoriaMetricsPort: 18428,
   mqttPort: 11883,
+  kafkaCompatPort: 19094,
+  kafkaCompatControllerPort: 19095,
+  kafkaSecurePort: 19096,
+  kafkaSecureControllerPort: 19097,
+  kafkaSecureInternalPort: 19098,
 } as const;
 
 const PORT_VARIABLES: Record<keyof typeof DEFAULT_PORTS, string> = {
@@ -35,6 +50,11 @@ const PORT_VARIABLES: Record<keyof typeof DEFAULT_PORTS, string> = {
   kafkaControllerPort: 'FLEETWIRE_KAFKA_CONTROLLER_PORT',
   victoriaMetricsPort: 'FLEETWIRE_VICTORIA_METRICS_PORT',
   mqttPort: 'FLEETWIRE_MQTT_PORT',
+  kafkaCompatPort: 'FLEETWIRE_KAFKA_COMPAT_PORT',
+  kafkaCompatControllerPort: 'FLEETWIRE_KAFKA_COMPAT_CONTROLLER_PORT',
+  kafkaSecurePort: 'FLEETWIRE_KAFKA_SECURE_PORT',
+  kafkaSecureControllerPort: 'FLEETWIRE_KAFKA_SECURE_CONTROLLER_PORT',
+  kafkaSecureInternalPort: 'FLEETWIRE_KAFKA_SECURE_INTERNAL_PORT',
 };
 
 function readPort(env: NodeJS.ProcessEnv, key: keyof typeof DEFAULT_PORTS): number {
@@ -60,6 +80,11 @@ export function readTestServerSettings(env: NodeJS.ProcessEnv = process.env): Te
     kafkaControllerPort: readPort(env, 'kafkaControllerPort'),
     victoriaMetricsPort: readPort(env, 'victoriaMetricsPort'),
     mqttPort: readPort(env, 'mqttPort'),
+    kafkaCompatPort: readPort(env, 'kafkaCompatPort'),
+    kafkaCompatControllerPort: readPort(env, 'kafkaCompatControllerPort'),
+    kafkaSecurePort: readPort(env, 'kafkaSecurePort'),
+    kafkaSecureControllerPort: readPort(env, 'kafkaSecureControllerPort'),
+    kafkaSecureInternalPort: readPort(env, 'kafkaSecureInternalPort'),
   };
   const ports = Object.keys(DEFAULT_PORTS).map((key) => settings[key as keyof typeof DEFAULT_PORTS]);
   if (new Set(ports).size !== ports.length) {

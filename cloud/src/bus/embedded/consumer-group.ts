@@ -6,11 +6,13 @@
  * the same records to two members at once.
  *
  * Each member runs one loop: for every assigned partition, read a batch from the group's
- * committed offset, await `handle`, then commit `last + 1`. A rejected handle commits nothing;
- * the loop waits (exponential backoff) and reads the same records again.
+ * committed offset, hand it to `handle` (`../delivery.ts`: retried with backoff in place, poison
+ * records dead-lettered), then commit `last + 1`. A member that closes meanwhile commits nothing.
  */
 import type { Logger } from 'pino';
-import type { DeliveredMessage, HandlerProgress, SubscribeOptions, Subscription } from '../bus.js';
+import type { BusMessage, DeliveredMessage, HandlerProgress, PartitionLag, SubscribeOptions, Subscription } from '../bus.js';
+import type { BusMetrics } from '../bus-metrics.js';
+import { deliverBatch } from '../delivery.js';
 import type { LogStore } from './log-store.js';
 import type { EmbeddedBusOptions } from './options.js';
 
@@ -32,10 +34,20 @@ export interface GroupCoordinator {
   join(options: SubscribeOptions, partitionsOf: (topic: string) => number): Subscription;
   /** Wakes idle members after new records were committed. */
   notify(): void;
+  /** End offset − committed offset of every partition of every group with a member here. */
+  lag(): PartitionLag[];
   closeAll(): Promise<void>;
 }
 
-export function createGroupCoordinator(store: LogStore, options: EmbeddedBusOptions, logger: Logger | undefined): GroupCoordinator {
+export interface GroupCollaborators {
+  logger: Logger | undefined;
+  metrics: BusMetrics;
+  /** Durable produce, for dead letters. */
+  produce(messages: BusMessage[]): Promise<void>;
+}
+
+export function createGroupCoordinator(store: LogStore, options: EmbeddedBusOptions, collaborators: GroupCollaborators): GroupCoordinator {
+  const { logger, metrics } = collaborators;
   const groups = new Map<string, Group>();
   const waiters = new Set<() => void>();
   const subscriptions = new Set<Subscription>();
@@ -71,9 +83,7 @@ export function createGroupCoordinator(store: LogStore, options: EmbeddedBusOpti
       }
       group.members.push(member);
       let closed = false;
-      let failures = 0;
-
-      // One pass over the assigned partitions; true when there was a batch (handled or to retry).
+      // One pass over the assigned partitions; true when there was a batch.
       const deliverOnce = async (): Promise<boolean> => {
         let worked = false;
         for (const topic of member.topics) {
@@ -86,14 +96,21 @@ export function createGroupCoordinator(store: LogStore, options: EmbeddedBusOpti
             group.busy.add(slot);
             worked = true;
             try {
-              await member.handle(batch, EMBEDDED_PROGRESS);
-              store.commitOffset(groupId, topic, partition, Number((batch[batch.length - 1] as DeliveredMessage).offset) + 1);
-              failures = 0;
-            } catch (error) {
-              failures += 1;
-              const delay = Math.min(options.retryMaxMs, options.retryInitialMs * 2 ** (failures - 1));
-              logger?.warn({ err: error, groupId, topic, partition, failures, delay }, 'bus_handler_failed');
-              await idle(delay, () => closed);
+              const done = await deliverBatch(batch, options, {
+                groupId, handle: member.handle, progress: EMBEDDED_PROGRESS,
+                owned: () => !closed,
+                pause: (ms) => idle(ms, () => closed),
+                deadLetter: collaborators.produce,
+                failed(error, failures, delay, records) {
+                  metrics.handlerFailed(groupId, topic);
+                  logger?.warn({ err: error, groupId, topic, partition, failures, delay, records }, 'bus_handler_failed');
+                },
+                deadLettered(message, error) {
+                  metrics.deadLettered(groupId, topic);
+                  logger?.error({ err: error, groupId, topic, partition, offset: message.offset, id: message.headers['fw-id'] }, 'bus_record_dead_lettered');
+                },
+              });
+              if (done) store.commitOffset(groupId, topic, partition, Number((batch[batch.length - 1] as DeliveredMessage).offset) + 1);
             } finally {
               group.busy.delete(slot);
             }
@@ -121,6 +138,18 @@ export function createGroupCoordinator(store: LogStore, options: EmbeddedBusOpti
       };
       subscriptions.add(subscription);
       return subscription;
+    },
+    lag() {
+      const lags: PartitionLag[] = [];
+      for (const [group, { members }] of groups) {
+        for (const topic of new Set(members.flatMap((m) => m.topics))) {
+          for (let partition = 0; partition < (store.partitionsOf(topic) ?? 0); partition++) {
+            const end = store.endOffset(topic, partition);
+            lags.push({ group, topic, partition, lag: Math.max(0, end - (store.committedOffset(group, topic, partition) ?? 0)) });
+          }
+        }
+      }
+      return lags;
     },
     notify() {
       for (const wake of [...waiters]) wake();

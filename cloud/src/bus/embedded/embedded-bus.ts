@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import { CloudError } from '../../errors.js';
 import type { Bus, BusDependencies, BusMessage } from '../bus.js';
+import { createBusMetrics } from '../bus-metrics.js';
 import { createGroupCoordinator } from './consumer-group.js';
 import { openLogStore } from './log-store.js';
 import { resolveEmbeddedOptions, type EmbeddedBusConfig } from './options.js';
@@ -29,7 +30,6 @@ export function createEmbeddedBus(config: EmbeddedBusConfig, dependencies: BusDe
   const options = resolveEmbeddedOptions(config);
   const logger: Logger | undefined = dependencies.logger?.child({ bus: 'embedded' });
   const store = openLogStore(options.path);
-  const groups = createGroupCoordinator(store, options, logger);
   let pending: PendingProduce[] = [];
   let closed = false;
 
@@ -61,16 +61,40 @@ export function createEmbeddedBus(config: EmbeddedBusConfig, dependencies: BusDe
   retention.unref();
 
   const closedError = (): CloudError => new CloudError('FW_BUS_CLOSED', 'embedded bus is closed');
+  const produce = async (messages: readonly BusMessage[]): Promise<void> => {
+    if (closed) throw closedError();
+    if (messages.length === 0) return;
+    messages.forEach(checkMessage);
+    await new Promise<void>((resolve, reject) => {
+      if (pending.length === 0) setImmediate(flush);
+      pending.push({ messages, resolve, reject });
+    });
+  };
+  const metrics = createBusMetrics(dependencies.metrics, async () => (closed ? [] : groups.lag()));
+  const groups = createGroupCoordinator(store, options, { logger, metrics, produce: (messages) => produce(messages) });
 
   return {
-    async produce(messages) {
+    async prepare(topics) {
       if (closed) throw closedError();
-      if (messages.length === 0) return;
-      messages.forEach(checkMessage);
-      await new Promise<void>((resolve, reject) => {
-        if (pending.length === 0) setImmediate(flush);
-        pending.push({ messages, resolve, reject });
-      });
+      for (const topic of topics) store.ensureTopic(topic, options.partitions);
+    },
+    produce,
+    async scan(topic, visit) {
+      if (closed) throw closedError();
+      const partitions = store.partitionsOf(topic) ?? 0;
+      for (let partition = 0; partition < partitions; partition++) {
+        const end = store.endOffset(topic, partition);
+        for (let next = 0; next < end;) {
+          const batch = store.read(topic, partition, next, options.maxBatchMessages).filter((m) => Number(m.offset) < end);
+          const last = batch.at(-1);
+          if (last === undefined) break;
+          await visit(batch);
+          next = Number(last.offset) + 1;
+        }
+      }
+    },
+    async consumerLag() {
+      return closed ? [] : groups.lag();
     },
     async subscribe(subscribe) {
       if (closed) throw closedError();
@@ -84,6 +108,7 @@ export function createEmbeddedBus(config: EmbeddedBusConfig, dependencies: BusDe
       if (closed) return;
       closed = true;
       clearInterval(retention);
+      metrics.detach();
       await groups.closeAll();
       // Produces already accepted are written before the file closes.
       if (pending.length > 0) flush();

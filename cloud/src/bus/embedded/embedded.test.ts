@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { BusMessage, DeliveredMessage } from '../bus.js';
-import { describeBusConformance } from '../conformance.js';
+import type { BusDependencies, BusMessage, DeliveredMessage } from '../bus.js';
+import { describeBusConformance } from '../../../test/support/bus-conformance.js';
 import { createEmbeddedBus } from './embedded-bus.js';
 import { openLogStore } from './log-store.js';
 import { partitionForKey } from './partitioner.js';
@@ -17,10 +17,10 @@ afterEach(() => {
 });
 
 const path = (): string => join(dir, 'bus.sqlite');
-const open = (extra: { retentionBytes?: number; partitions?: number } = {}) =>
-  createEmbeddedBus({ kind: 'embedded', path: path(), retryInitialMs: 10, ...extra });
+const open = (extra: { retentionBytes?: number; partitions?: number } = {}, dependencies: BusDependencies = {}) =>
+  createEmbeddedBus({ kind: 'embedded', path: path(), retryInitialMs: 10, ...extra }, dependencies);
 
-describeBusConformance('embedded', () => open());
+describeBusConformance('embedded', (dependencies) => open({}, dependencies));
 
 const message = (key: string, seq: number, topic = 't'): BusMessage => ({
   topic, key, value: Buffer.alloc(100, seq % 256), headers: { 'fw-id': `${key}:e:${seq}` },

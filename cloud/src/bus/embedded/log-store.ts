@@ -40,6 +40,7 @@ interface StoredRow {
   key: string;
   value: Buffer;
   headers: string;
+  appended_at: number;
 }
 
 export interface LogStore {
@@ -49,6 +50,8 @@ export interface LogStore {
   append(messages: readonly BusMessage[]): void;
   read(topic: string, partition: number, fromOffset: number, limit: number): DeliveredMessage[];
   endOffset(topic: string, partition: number): number;
+  /** The topic's partition count, or undefined when it does not exist. */
+  partitionsOf(topic: string): number | undefined;
   committedOffset(groupId: string, topic: string, partition: number): number | undefined;
   /** Sets the group's position only when it has none (where a new group starts). */
   initOffset(groupId: string, topic: string, partition: number, nextOffset: number): void;
@@ -87,7 +90,7 @@ export function openLogStore(path: string): LogStore {
       table: {
         table: name,
         insert: db.prepare(`INSERT INTO ${name} (offset, key, value, headers, size, appended_at) VALUES (?, ?, ?, ?, ?, ?)`),
-        read: db.prepare(`SELECT offset, key, value, headers FROM ${name} WHERE offset >= ? ORDER BY offset LIMIT ?`),
+        read: db.prepare(`SELECT offset, key, value, headers, appended_at FROM ${name} WHERE offset >= ? ORDER BY offset LIMIT ?`),
       },
       next: (max?.max ?? -1) + 1,
     };
@@ -152,8 +155,11 @@ export function openLogStore(path: string): LogStore {
       const table = topicEntry(topic).tables[partition] as PartitionTable;
       return (table.read.all(fromOffset, limit) as StoredRow[]).map((row) => ({
         topic, partition, offset: String(row.offset), key: row.key, value: row.value,
-        headers: JSON.parse(row.headers) as Record<string, string>,
+        headers: JSON.parse(row.headers) as Record<string, string>, timestamp: row.appended_at,
       }));
+    },
+    partitionsOf(topic) {
+      return (topics.get(topic) ?? selectTopic.get(topic))?.partitions;
     },
     endOffset(topic, partition) {
       return topicEntry(topic).nextOffsets[partition] as number;

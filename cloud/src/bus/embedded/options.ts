@@ -1,39 +1,40 @@
-import { createOptionChecks } from '../option-checks.js';
+/**
+ * The embedded bus's options: one TypeBox schema with the documented defaults — the `bus`
+ * section of the cloud config (composed in `../config-schema.ts`) and the one check of
+ * `createEmbeddedBus`'s options.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { problemList } from '@fleetwire/protocol';
+import { checkedOptions } from '../../checked-options.js';
+import { CloudError } from '../../errors.js';
 
-export interface EmbeddedBusConfig {
-  kind: 'embedded';
-  /** SQLite file holding the whole log (WAL beside it). */
-  path: string;
-  /** Partitions of a topic when this bus creates it; an existing topic keeps its count. Default 4. */
-  partitions?: number;
-  /** Records older than this are deleted. Default 7 days. */
-  retentionMs?: number;
-  /** Per partition, the oldest records are deleted past this many bytes (key + value + headers). Default 1 GiB. */
-  retentionBytes?: number;
-  /** How often retention runs. Default 60 s. */
-  retentionIntervalMs?: number;
-  /** Largest batch handed to a consumer. Default 500. */
-  maxBatchMessages?: number;
-  /** Consumers are woken by produce at once; this is the idle re-check, for safety. Default 1 s. */
-  pollIntervalMs?: number;
-  /** Delay before re-delivering a batch whose handler rejected; doubles per failure up to the max. Defaults 100 ms / 10 s. */
-  retryInitialMs?: number;
-  retryMaxMs?: number;
-}
+const Integer = (minimum: number, fallback: number, description: string) => Type.Integer({ minimum, default: fallback, description });
 
-export type EmbeddedBusOptions = Required<Omit<EmbeddedBusConfig, 'kind'>>;
+export const EmbeddedBusConfigSchema = Type.Object(
+  {
+    kind: Type.Literal('embedded'),
+    /** SQLite file holding the whole log (WAL beside it). In the cloud config default `{dataDir}/bus.sqlite`; required here. */
+    path: Type.Optional(Type.String({ minLength: 1 })),
+    partitions: Integer(1, 4, 'Partitions of a topic when this bus creates it; an existing topic keeps its count.'),
+    retentionMs: Integer(1, 7 * 24 * 3600_000, 'Records older than this are deleted (7 days).'),
+    retentionBytes: Integer(1, 1024 ** 3, 'Per partition, the oldest records are deleted past this many bytes (1 GiB).'),
+    retentionIntervalMs: Integer(1, 60_000, 'How often retention runs.'),
+    maxBatchMessages: Integer(1, 500, 'Largest batch handed to a consumer.'),
+    pollIntervalMs: Integer(1, 1000, 'Consumers are woken by produce at once; this is the idle re-check, for safety.'),
+    retryInitialMs: Integer(0, 100, 'Delay before re-delivering a batch whose handler rejected; doubles per failure.'),
+    retryMaxMs: Integer(0, 10_000, 'Upper bound of that delay.'),
+    maxHandlerAttempts: Integer(1, 5, 'Attempts of a record whose handler fails with an error that cannot be retried, before it is dead-lettered.'),
+  },
+  { additionalProperties: false },
+);
+
+export type EmbeddedBusOptions = Static<typeof EmbeddedBusConfigSchema> & { path: string };
+export type EmbeddedBusConfig = Partial<EmbeddedBusOptions> & { kind: 'embedded'; path: string };
 
 export function resolveEmbeddedOptions(config: EmbeddedBusConfig): EmbeddedBusOptions {
-  const check = createOptionChecks('FW_BUS_CONFIG_INVALID', 'embedded bus');
-  return {
-    path: check.text('path', config.path),
-    partitions: check.integer('partitions', config.partitions, 4, 1),
-    retentionMs: check.integer('retentionMs', config.retentionMs, 7 * 24 * 3600_000, 1),
-    retentionBytes: check.integer('retentionBytes', config.retentionBytes, 1024 ** 3, 1),
-    retentionIntervalMs: check.integer('retentionIntervalMs', config.retentionIntervalMs, 60_000, 1),
-    maxBatchMessages: check.integer('maxBatchMessages', config.maxBatchMessages, 500, 1),
-    pollIntervalMs: check.integer('pollIntervalMs', config.pollIntervalMs, 1000, 1),
-    retryInitialMs: check.integer('retryInitialMs', config.retryInitialMs, 100, 0),
-    retryMaxMs: check.integer('retryMaxMs', config.retryMaxMs, 10_000, 0),
-  };
+  const options = checkedOptions(EmbeddedBusConfigSchema, config, 'FW_BUS_CONFIG_INVALID', 'embedded bus options');
+  if (options.path === undefined) {
+    throw new CloudError('FW_BUS_CONFIG_INVALID', problemList('embedded bus options', ['/path: required (the SQLite file of the log)']));
+  }
+  return { ...options, path: options.path };
 }

@@ -16,6 +16,7 @@ import { CloudError } from '../../errors.js';
 import type { BusMessage } from '../bus.js';
 import { createGroupCommit } from './group-commit.js';
 import type { KafkaBusOptions } from './options.js';
+import { platformaticSecurity, resolveSecurity } from './security.js';
 
 export interface KafkaProducer {
   send(messages: readonly BusMessage[]): Promise<void>;
@@ -55,9 +56,10 @@ function headerNameSerializer(): (name: string | undefined) => Buffer | undefine
 }
 
 export function createKafkaProducer(
-  options: Pick<KafkaBusOptions, 'brokers' | 'clientId' | 'produceTimeoutMs' | 'requestTimeoutMs' | 'connectionTimeoutMs' | 'maxRequestBytes'>,
+  options: Pick<KafkaBusOptions, 'brokers' | 'clientId' | 'produceTimeoutMs' | 'requestTimeoutMs' | 'connectionTimeoutMs' | 'maxRequestBytes' | 'tls' | 'sasl'>,
   logger: Logger | undefined,
 ): KafkaProducer {
+  const security = platformaticSecurity(resolveSecurity(options));
   let current: Client | undefined;
 
   const connect = (): Client =>
@@ -74,6 +76,7 @@ export function createKafkaProducer(
       timeout: options.requestTimeoutMs,
       requestTimeout: options.requestTimeoutMs,
       connectTimeout: options.connectionTimeoutMs,
+      ...security,
       serializers: { key: stringSerializer, value: (value) => value, headerKey: headerNameSerializer(), headerValue: stringSerializer },
     });
 

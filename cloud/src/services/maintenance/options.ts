@@ -4,7 +4,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Bus } from '../../bus/bus.js';
-import { createOptionChecks } from '../../bus/option-checks.js';
+import { createOptionChecks } from '../../option-checks.js';
 import { CloudError } from '../../errors.js';
 import { MaintenanceSettingsSchema, type MaintenanceSettings } from './settings.js';
 

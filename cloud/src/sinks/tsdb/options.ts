@@ -2,7 +2,7 @@ import { BUS_TOPICS, redactUrl } from '@fleetwire/protocol';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Bus } from '../../bus/bus.js';
-import { createOptionChecks } from '../../bus/option-checks.js';
+import { createOptionChecks } from '../../option-checks.js';
 import { CloudError } from '../../errors.js';
 import { createInfluxWriter, type InfluxWriter } from './influx-writer.js';
 

@@ -2,7 +2,7 @@
  * Checks for the options objects of the bus and sink factories: each returns the value or its
  * documented default, and throws a coded CloudError naming the option when it is wrong.
  */
-import { CloudError, type CloudErrorCode } from '../errors.js';
+import { CloudError, type CloudErrorCode } from './errors.js';
 
 export interface OptionChecks {
   integer(name: string, value: number | undefined, fallback: number, min: number): number;

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Partitioners, type PartitionerArgs } from 'kafkajs';
 import { describe, expect, inject, it } from 'vitest';
-import type { BusMessage, DeliveredMessage } from '../bus.js';
-import { describeBusConformance } from '../conformance.js';
-import { createKafkaBus } from './kafka-bus.js';
-import { resolveKafkaOptions } from './options.js';
-import { createKafkaProducer } from './producer.js';
+import type { BusMessage, DeliveredMessage } from '../src/bus/bus.js';
+import { describeBusConformance } from './support/bus-conformance.js';
+import { createKafkaBus } from '../src/bus/kafka/kafka-bus.js';
+import { resolveKafkaOptions } from '../src/bus/kafka/options.js';
+import { createKafkaProducer } from '../src/bus/kafka/producer.js';
 
 // The suite names every topic and group uniquely, so runs share the test broker safely.
 describeBusConformance(
   'kafka',
-  () => createKafkaBus({ kind: 'kafka', brokers: inject('kafkaBrokers'), partitions: 3, replicationFactor: 1, retryInitialMs: 50 }),
+  (dependencies) => createKafkaBus({ kind: 'kafka', brokers: inject('kafkaBrokers'), partitions: 3, replicationFactor: 1, retryInitialMs: 50 }, dependencies),
   { deliveryTimeoutMs: 30_000, quietMs: 1500 },
 );
 

@@ -1,12 +1,15 @@
 /**
  * The conformance suite every Bus implementation runs (embedded: unit project; Kafka:
- * integration project). `makeBus` opens a bus over the implementation's storage; the suite
+ * integration project). `makeBus` opens a bus over the implementation's storage (with the given
+ * metrics registry, where a test reads the bus's metrics); the suite
  * calls it again after `close()` to check what survives a restart, and uses topic and group
  * names unique to each test so a shared broker needs no cleanup.
  */
 import { randomUUID } from 'node:crypto';
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import type { Bus, BusMessage, DeliveredMessage, Subscription } from './bus.js';
+import type { Bus, BusDependencies, BusMessage, DeliveredMessage, Subscription } from '../../src/bus/bus.js';
+import { findDeadLetters, replayDeadLetters } from '../../src/bus/dead-letter-queue.js';
 
 export interface ConformanceOptions {
   /** Upper bound for a group to receive what it is owed (Kafka group joins take seconds). */
@@ -38,7 +41,16 @@ function messages(topic: string, keys: readonly string[], perKey: number, from =
 const sequence = (batch: readonly DeliveredMessage[], key: string): number[] =>
   batch.filter((m) => m.key === key).map((m) => (JSON.parse(m.value.toString()) as { seq: number }).seq);
 
-export function describeBusConformance(name: string, makeBus: () => Bus | Promise<Bus>, options: ConformanceOptions = {}): void {
+/** The value of one series of a metric, summed over the series whose labels include `labels`. */
+async function metricSum(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
+  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
+  const values = (metric?.values ?? []) as Array<{ value: number; labels: Record<string, string | number> }>;
+  return values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((sum, v) => sum + v.value, 0);
+}
+
+export function describeBusConformance(
+  name: string, makeBus: (dependencies?: BusDependencies) => Bus | Promise<Bus>, options: ConformanceOptions = {},
+): void {
   const deliveryTimeoutMs = options.deliveryTimeoutMs ?? 10_000;
   const quietMs = options.quietMs ?? 300;
 
@@ -156,6 +168,92 @@ export function describeBusConformance(name: string, makeBus: () => Bus | Promis
       expect(sequence(one.received, 'VH-3')).toEqual([0, 1]);
       expect(sequence(two.received, 'CH-2')).toEqual([0, 1, 2, 3]);
       await Promise.all([one.subscription.close(), two.subscription.close()]);
+      await bus.close();
+    });
+
+    it('sends a record its handler keeps failing on to the dead-letter topic once, with its origin, delivers every other record, and replays it with its id', async () => {
+      const metrics = new Registry();
+      const bus = await makeBus({ metrics });
+      const topic = uniqueName('conf-poison');
+      const groupId = uniqueName('g');
+      const produced = messages(topic, ['VH-1', 'VH-2', 'CH-3'], 8);
+      const poison = produced.find((m) => m.headers['fw-id'] === 'VH-2:e1:3') as BusMessage;
+      await bus.produce(produced);
+      const handled: DeliveredMessage[] = [];
+      let poisonAttempts = 0;
+      let seen: DeliveredMessage | undefined;
+      let fixed = false;
+      const subscription = await bus.subscribe({
+        groupId, topics: [topic], fromBeginning: true,
+        async handle(batch) {
+          const bad = batch.find((m) => m.headers['fw-id'] === poison.headers['fw-id']);
+          if (bad !== undefined && !fixed) {
+            seen = bad;
+            poisonAttempts += 1;
+            throw new TypeError('cannot read properties of undefined (reading "soc")');
+          }
+          handled.push(...batch);
+        },
+      });
+      await expect.poll(async () => (await findDeadLetters(bus, { group: groupId })).length, { timeout: deliveryTimeoutMs * 2, interval: 200 }).toBe(1);
+      await expect.poll(() => handled.length, { timeout: deliveryTimeoutMs, interval: 20 }).toBe(23);
+      await quiet();
+      expect(new Set(handled.map((m) => m.headers['fw-id'])).size).toBe(23);
+      expect(handled.some((m) => m.headers['fw-id'] === poison.headers['fw-id'])).toBe(false);
+      expect(sequence(handled, 'VH-2')).toEqual([0, 1, 2, 4, 5, 6, 7]);
+      expect(poisonAttempts).toBeGreaterThanOrEqual(5);
+      const [letter] = await findDeadLetters(bus, { group: groupId });
+      expect(letter?.key).toBe('VH-2');
+      expect(letter?.value.equals(poison.value)).toBe(true);
+      expect(letter?.headers).toMatchObject({
+        'fw-id': 'VH-2:e1:3', 'fw-kind': 'dead_letter', 'fw-reason': 'handler_failed', 'fw-group': groupId,
+        'fw-detail': 'cannot read properties of undefined (reading "soc")',
+      });
+      expect(JSON.parse(letter?.headers['fw-headers'] ?? '')).toEqual(poison.headers);
+      expect(letter?.headers['fw-origin']).toBe(`${topic}/${seen?.partition}/${seen?.offset}`);
+      expect(await metricSum(metrics, 'fleetwire_bus_records_dead_lettered_total', { group: groupId, topic })).toBe(1);
+      expect(await metricSum(metrics, 'fleetwire_bus_handler_failures_total', { group: groupId, topic })).toBeGreaterThanOrEqual(4);
+
+      // The handler is fixed; the letter goes back to its topic with its id and original headers.
+      fixed = true;
+      const replay = await replayDeadLetters(bus, { group: groupId });
+      expect(replay.replayed.map((r) => r.id)).toEqual(['VH-2:e1:3']);
+      await expect.poll(() => handled.length, { timeout: deliveryTimeoutMs, interval: 20 }).toBe(24);
+      const replayed = handled.at(-1) as DeliveredMessage;
+      expect(replayed.key).toBe('VH-2');
+      expect(replayed.value.equals(poison.value)).toBe(true);
+      expect(replayed.headers).toEqual({ ...poison.headers, 'fw-replayed-from': `${letter?.topic}/${letter?.partition}/${letter?.offset}` });
+      await subscription.close();
+      await bus.close();
+    });
+
+    it('reports a group\'s lag per partition while it works through a backlog, and none once it caught up', async () => {
+      const metrics = new Registry();
+      const bus = await makeBus({ metrics });
+      const topic = uniqueName('conf-lag');
+      const groupId = uniqueName('g');
+      await bus.produce(messages(topic, ['VH-1', 'VH-2', 'VH-3', 'CH-4'], 50));
+      let open: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      let started = false;
+      let handled = 0;
+      const subscription = await bus.subscribe({
+        groupId, topics: [topic], fromBeginning: true,
+        async handle(batch) {
+          started = true;
+          await gate;
+          handled += batch.length;
+        },
+      });
+      await expect.poll(() => started, { timeout: deliveryTimeoutMs, interval: 20 }).toBe(true);
+      const lags = (await bus.consumerLag()).filter((l) => l.group === groupId);
+      expect(lags.reduce((sum, l) => sum + l.lag, 0)).toBe(200);
+      expect(new Set(lags.map((l) => l.topic))).toEqual(new Set([topic]));
+      expect(await metricSum(metrics, 'fleetwire_bus_consumer_lag_records', { group: groupId, topic })).toBe(200);
+      open();
+      await expect.poll(() => handled, { timeout: deliveryTimeoutMs, interval: 20 }).toBe(200);
+      await expect.poll(() => metricSum(metrics, 'fleetwire_bus_consumer_lag_records', { group: groupId, topic }), { timeout: deliveryTimeoutMs, interval: 100 }).toBe(0);
+      await subscription.close();
       await bus.close();
     });
 

@@ -1,0 +1,88 @@
+/**
+ * How both buses hand a partition's batch to a group's handler, and what they do with records it
+ * keeps failing on. Decisions only; the bus supplies the I/O (`DeliveryContext`).
+ *
+ * - The handler resolves: the batch may be committed.
+ * - It rejects with a retryable error (a CloudError with `canRetry`: the sink or a store is
+ *   down): the batch is delivered again after an exponential backoff, for as long as it takes —
+ *   an outage stalls the partition, it never throws records away.
+ * - It rejects otherwise `maxAttempts` times: the batch is split and each record handled on its
+ *   own, with the same attempts and backoff; a record that still fails is dead-lettered (reason,
+ *   group, original key, value and headers: `dead-letters.ts`) and the partition moves on.
+ * Ownership is checked before every attempt: a member that lost the partition stops and commits
+ * nothing, so whoever owns it next reads the batch again.
+ */
+import { isRetryable } from '@fleetwire/protocol';
+import type { BusMessage, DeliveredMessage, HandlerProgress, SubscribeOptions } from './bus.js';
+import { handlerDeadLetter } from './dead-letters.js';
+
+export interface DeliveryPolicy {
+  maxHandlerAttempts: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+}
+
+export interface DeliveryContext {
+  groupId: string;
+  handle: SubscribeOptions['handle'];
+  progress: HandlerProgress;
+  /** False once the member must stop (closed, or the partition was revoked). */
+  owned(): boolean;
+  /** Waits this long (keeping the member alive where the bus has sessions); returns early when no longer owned. */
+  pause(ms: number): Promise<void>;
+  /** Produces the dead letters durably; rejects when it could not (tried again after a pause). */
+  deadLetter(letters: BusMessage[]): Promise<void>;
+  failed(error: unknown, failures: number, delay: number, records: number): void;
+  deadLettered(message: DeliveredMessage, error: unknown): void;
+}
+
+export const backoff = (policy: DeliveryPolicy, failures: number): number =>
+  Math.min(policy.retryMaxMs, policy.retryInitialMs * 2 ** Math.max(0, failures - 1));
+
+/** True when the batch may be committed (every record handled or dead-lettered); false when ownership was lost. */
+export async function deliverBatch(batch: DeliveredMessage[], policy: DeliveryPolicy, context: DeliveryContext): Promise<boolean> {
+  const outcome = await attempt(batch, policy, context);
+  if (outcome.kind !== 'poison') return outcome.kind === 'handled';
+  if (batch.length === 1) return deadLetter(batch[0] as DeliveredMessage, outcome.error, policy, context);
+  for (const message of batch) {
+    const single = await attempt([message], policy, context);
+    if (single.kind === 'lost') return false;
+    if (single.kind === 'poison' && !(await deadLetter(message, single.error, policy, context))) return false;
+  }
+  return true;
+}
+
+type Outcome = { kind: 'handled' } | { kind: 'lost' } | { kind: 'poison'; error: unknown };
+
+async function attempt(records: DeliveredMessage[], policy: DeliveryPolicy, context: DeliveryContext): Promise<Outcome> {
+  for (let failures = 0, poisoned = 0; ;) {
+    if (!context.owned()) return { kind: 'lost' };
+    try {
+      await context.handle(records, context.progress);
+      return { kind: 'handled' };
+    } catch (error) {
+      failures += 1;
+      if (!isRetryable(error)) poisoned += 1;
+      if (poisoned >= policy.maxHandlerAttempts) return { kind: 'poison', error };
+      const delay = backoff(policy, failures);
+      context.failed(error, failures, delay, records.length);
+      await context.pause(delay);
+    }
+  }
+}
+
+async function deadLetter(message: DeliveredMessage, error: unknown, policy: DeliveryPolicy, context: DeliveryContext): Promise<boolean> {
+  const letter = handlerDeadLetter(message, context.groupId, error);
+  for (let failures = 1; ; failures++) {
+    if (!context.owned()) return false;
+    try {
+      await context.deadLetter([letter]);
+      context.deadLettered(message, error);
+      return true;
+    } catch (cause) {
+      const delay = backoff(policy, failures);
+      context.failed(cause, failures, delay, 1);
+      await context.pause(delay);
+    }
+  }
+}
