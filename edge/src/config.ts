@@ -31,6 +31,8 @@ export interface EdgeConfig {
   };
   bridge: { enabled: boolean; url: string; clientId: string; username: string; password: string; caFile: string; topics: string[] };
   intake: { maxPayloadBytes: number; maxClockSkewMs: number };
+  /** Unknown-field policy and physics limits; validated by intake/telemetry-options.ts. */
+  telemetry: Record<string, unknown>;
   rules: {
     batteryLow: { enabled: boolean; thresholdPct: number; hysteresisPct: number };
     chargerFaulted: { enabled: boolean };
@@ -104,6 +106,7 @@ const SCHEMA = group({
     topics: { type: 'strings', default: ['fleetwire/v1/+/+/telemetry', 'fleetwire/v1/+/+/events'] },
   }),
   intake: group({ maxPayloadBytes: int(65_536, 256, 16 * 1024 * 1024), maxClockSkewMs: int(300_000, 0, 86_400_000) }),
+  telemetry: { type: 'passthrough' },
   rules: group({
     batteryLow: group({ enabled: bool(true), thresholdPct: int(20, 1, 99), hysteresisPct: int(5, 1, 50) }),
     chargerFaulted: group({ enabled: bool(true) }),

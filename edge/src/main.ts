@@ -22,6 +22,7 @@ import { createEmbeddedBroker } from './intake/broker/broker.js';
 import type { IntakeSource } from './intake/intake.js';
 import { createIntakeMetrics } from './intake/metrics.js';
 import { createIntakePipeline } from './intake/pipeline.js';
+import { resolveTelemetryOptions } from './intake/telemetry-options.js';
 import { createLocalRules } from './rules/local-rules.js';
 import { createUplink, readUplinkTls, type Uplink } from './uplink/uplink.js';
 import { startVision, type VisionStage } from './vision/vision.js';
@@ -60,6 +61,7 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
     // The uplink's PEM files are read first: a wrong path stops the agent before it opens anything.
     const { url, token, caFile, certFile, keyFile } = config.cloud;
     const uplinkTls = url === '' ? undefined : readUplinkTls({ caFile, certFile, keyFile }, { nodeId: config.nodeId, hasToken: token !== '' });
+    const telemetry = resolveTelemetryOptions(config.telemetry);
     mkdirSync(config.dataDir, { recursive: true });
     // mqtt.js hands the bridge one message at a time, each waiting for its commit: a group
     // commit tick would cap the bridge at one message per tick (measured ~100 msg/s at 5 ms,
@@ -96,6 +98,7 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
       logger,
       maxPayloadBytes: config.intake.maxPayloadBytes,
       maxClockSkewMs: config.intake.maxClockSkewMs,
+      telemetry,
       ...(deviceRegistry ? { servesDevice: (identity) => deviceRegistry.get(identity.deviceId)?.kind === identity.kind } : {}),
       ...(positions ? { observe: (record) => positions.observe(record) } : {}),
     });

@@ -1,0 +1,78 @@
+/**
+ * Fields a telemetry schema does not know: a firmware update that adds a sensor must not cost
+ * the reading. They are taken out before the strict schema check and then, by policy, kept
+ * under the payload's `ext` map (by dotted path), dropped (and counted by the caller), or — for
+ * an operator who wants the old strictness — refused as `schema_violation`.
+ */
+import { Type, type TObject, type TSchema } from '@sinclair/typebox';
+import { accept, reject, type Verdict } from '../reasons.js';
+import type { Validator } from '../validation.js';
+
+export const UNKNOWN_FIELD_POLICIES = ['keep', 'drop', 'refuse'] as const;
+export type UnknownFieldPolicy = (typeof UNKNOWN_FIELD_POLICIES)[number];
+export const DEFAULT_UNKNOWN_FIELD_POLICY: UnknownFieldPolicy = 'keep';
+
+/** Fields of every telemetry payload that are not measurements. */
+const HEADER_FIELDS: ReadonlySet<string> = new Set(['v', 'ts', 'epoch', 'seq', 'deviceId', 'ext']);
+
+/** Bound on kept extension fields: past it, unknown fields are dropped (and counted) even under `keep`. */
+export const MAX_EXTENSION_FIELDS = 64;
+
+/** `ext`: fields the schema did not know, by dotted path; values as the device sent them. */
+export const ExtensionFieldsSchema = Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.Unknown(), { maxProperties: MAX_EXTENSION_FIELDS });
+
+export interface TelemetryCheck<T> {
+  telemetry: T;
+  /** Dotted paths of the fields the schema did not know. */
+  unknownFields: readonly string[];
+  /** How many of them were dropped (all under `drop`; those past the bound under `keep`). */
+  droppedFields: number;
+}
+
+/** Splits known from unknown fields (recursing into nested objects the schema declares), checks the known part strictly, applies the policy. */
+export function createTelemetryChecker<T>(schema: TObject, validate: Validator<T>): (value: Record<string, unknown>, policy: UnknownFieldPolicy) => Verdict<TelemetryCheck<T>> {
+  return (value, policy) => {
+    const unknown: Array<[string, unknown]> = [];
+    const known = separate(value, schema, '', unknown);
+    if (unknown.length === 0) {
+      const verdict = validate(value);
+      return verdict.ok ? accept({ telemetry: verdict.value, unknownFields: [], droppedFields: 0 }) : verdict;
+    }
+    const paths = unknown.map(([path]) => path);
+    if (policy === 'refuse') return reject('schema_violation', `unknown field${paths.length > 1 ? 's' : ''} ${paths.join(', ')}`);
+    // Extra fields beside known measurements are a newer firmware; nothing known at all is another payload.
+    if (!Object.keys(known).some((key) => !HEADER_FIELDS.has(key))) return reject('schema_violation', `no field of this schema, only unknown ones: ${paths.join(', ')}`);
+    const verdict = validate(known);
+    if (!verdict.ok) return verdict;
+    if (policy === 'drop') return accept({ telemetry: verdict.value, unknownFields: paths, droppedFields: paths.length });
+    const ext: Record<string, unknown> = { ...(known.ext as Record<string, unknown> | undefined) };
+    let dropped = 0;
+    for (const [path, field] of unknown) {
+      if (path in ext || Object.keys(ext).length < MAX_EXTENSION_FIELDS) ext[path] = field;
+      else dropped += 1;
+    }
+    return accept({ telemetry: { ...verdict.value, ext } as T, unknownFields: paths, droppedFields: dropped });
+  };
+}
+
+/** The value without unknown fields (the same object when it has none), collecting them with their paths. */
+function separate(value: Record<string, unknown>, schema: TObject, prefix: string, unknown: Array<[string, unknown]>): Record<string, unknown> {
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    const property: TSchema | undefined = schema.properties[key];
+    const field = value[key];
+    if (property === undefined) {
+      unknown.push([prefix + key, field]);
+      copy ??= { ...value };
+      delete copy[key];
+    } else if (property.type === 'object' && 'properties' in property && isPlainObject(field)) {
+      const inner = separate(field, property as TObject, `${prefix}${key}.`, unknown);
+      if (inner !== field) (copy ??= { ...value })[key] = inner;
+    }
+  }
+  return copy ?? value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
