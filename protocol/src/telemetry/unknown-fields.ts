@@ -31,13 +31,15 @@ export interface TelemetryCheck<T> {
 
 /** Splits known from unknown fields (recursing into nested objects the schema declares), checks the known part strictly, applies the policy. */
 export function createTelemetryChecker<T>(schema: TObject, validate: Validator<T>): (value: Record<string, unknown>, policy: UnknownFieldPolicy) => Verdict<TelemetryCheck<T>> {
+  const shape = shapeOf(schema);
   return (value, policy) => {
-    const unknown: Array<[string, unknown]> = [];
-    const known = separate(value, schema, '', unknown);
-    if (unknown.length === 0) {
+    // The common case — no unknown field — costs one scan of the keys and no allocation.
+    if (!hasUnknown(value, shape)) {
       const verdict = validate(value);
-      return verdict.ok ? accept({ telemetry: verdict.value, unknownFields: [], droppedFields: 0 }) : verdict;
+      return verdict.ok ? accept({ telemetry: verdict.value, unknownFields: NONE, droppedFields: 0 }) : verdict;
     }
+    const unknown: Array<[string, unknown]> = [];
+    const known = separate(value, shape, '', unknown);
     const paths = unknown.map(([path]) => path);
     if (policy === 'refuse') return reject('schema_violation', `unknown field${paths.length > 1 ? 's' : ''} ${paths.join(', ')}`);
     // Extra fields beside known measurements are a newer firmware; nothing known at all is another payload.
@@ -55,22 +57,44 @@ export function createTelemetryChecker<T>(schema: TObject, validate: Validator<T
   };
 }
 
-/** The value without unknown fields (the same object when it has none), collecting them with their paths. */
-function separate(value: Record<string, unknown>, schema: TObject, prefix: string, unknown: Array<[string, unknown]>): Record<string, unknown> {
-  let copy: Record<string, unknown> | undefined;
-  for (const key of Object.keys(value)) {
-    const property: TSchema | undefined = schema.properties[key];
+const NONE: readonly string[] = Object.freeze([]);
+
+/** The known keys of an object schema, and the shapes of the nested objects it declares. */
+interface Shape {
+  keys: ReadonlySet<string>;
+  nested: ReadonlyMap<string, Shape>;
+}
+
+function shapeOf(schema: TObject): Shape {
+  const nested = new Map<string, Shape>();
+  for (const [key, property] of Object.entries(schema.properties) as Array<[string, TSchema]>) {
+    if (property.type === 'object' && 'properties' in property) nested.set(key, shapeOf(property as TObject));
+  }
+  return { keys: new Set(Object.keys(schema.properties)), nested };
+}
+
+function hasUnknown(value: Record<string, unknown>, shape: Shape): boolean {
+  for (const key in value) {
+    if (!shape.keys.has(key)) return true;
+    const inner = shape.nested.get(key);
     const field = value[key];
-    if (property === undefined) {
-      unknown.push([prefix + key, field]);
-      copy ??= { ...value };
-      delete copy[key];
-    } else if (property.type === 'object' && 'properties' in property && isPlainObject(field)) {
-      const inner = separate(field, property as TObject, `${prefix}${key}.`, unknown);
-      if (inner !== field) (copy ??= { ...value })[key] = inner;
+    if (inner !== undefined && isPlainObject(field) && hasUnknown(field, inner)) return true;
+  }
+  return false;
+}
+
+/** The value without unknown fields, collecting them with their paths. */
+function separate(value: Record<string, unknown>, shape: Shape, prefix: string, unknown: Array<[string, unknown]>): Record<string, unknown> {
+  const known: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const field = value[key];
+    if (!shape.keys.has(key)) unknown.push([prefix + key, field]);
+    else {
+      const inner = shape.nested.get(key);
+      known[key] = inner !== undefined && isPlainObject(field) ? separate(field, inner, `${prefix}${key}.`, unknown) : field;
     }
   }
-  return copy ?? value;
+  return known;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

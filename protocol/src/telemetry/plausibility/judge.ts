@@ -42,21 +42,34 @@ export type ReadingVerdict =
 type QuantityOutcome = { judgement: Judgement; track: Track };
 
 export function judgeReading(tracks: Tracks, quantities: readonly Quantity[], limits: PlausibilityLimits): ReadingVerdict {
-  const outcomes = quantities.map((quantity) => ({ quantity, ...judgeQuantity(tracks[quantity.key] ?? {}, quantity, limits) }));
-  const refused = outcomes.find((outcome) => !outcome.judgement.plausible);
+  // A plain loop: this runs once per reading on the intake's hot path.
+  const outcomes: QuantityOutcome[] = [];
+  let refused = -1;
+  for (let i = 0; i < quantities.length; i++) {
+    const quantity = quantities[i]!;
+    const outcome = judgeQuantity(tracks[quantity.key] ?? NO_TRACK, quantity, limits);
+    outcomes.push(outcome);
+    if (refused < 0 && !outcome.judgement.plausible) refused = i;
+  }
   const next: Record<string, Track> = { ...tracks };
-  if (refused !== undefined && !refused.judgement.plausible) {
+  if (refused >= 0) {
+    const judgement = outcomes[refused]!.judgement as Extract<Judgement, { plausible: false }>;
     // Only the candidates move: the reading is not trusted, but it may be the first of a new series.
-    for (const { quantity, judgement, track } of outcomes) if (!judgement.plausible) next[quantity.key] = track;
-    return { ok: false, reason: refused.judgement.reason, detail: `${refused.quantity.key}: ${refused.judgement.detail}`, tracks: next };
+    outcomes.forEach((outcome, i) => {
+      if (!outcome.judgement.plausible) next[quantities[i]!.key] = outcome.track;
+    });
+    return { ok: false, reason: judgement.reason, detail: `${quantities[refused]!.key}: ${judgement.detail}`, tracks: next };
   }
   const discontinuities: Array<{ key: string; kind: Discontinuity }> = [];
-  for (const { quantity, judgement, track } of outcomes) {
-    if (judgement.plausible && judgement.discontinuity) discontinuities.push({ key: quantity.key, kind: judgement.discontinuity });
-    next[quantity.key] = accepted(track, quantity.sample);
-  }
+  outcomes.forEach(({ judgement, track }, i) => {
+    const { key, sample } = quantities[i]!;
+    if (judgement.plausible && judgement.discontinuity) discontinuities.push({ key, kind: judgement.discontinuity });
+    next[key] = accepted(track, sample);
+  });
   return { ok: true, discontinuities, tracks: next };
 }
+
+const NO_TRACK: Track = {};
 
 /** The judgement of one quantity and the track to keep if its reading is accepted (or, when implausible, refused). */
 function judgeQuantity(track: Track, { rule, sample }: Quantity, limits: PlausibilityLimits): QuantityOutcome {
