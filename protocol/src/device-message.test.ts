@@ -169,6 +169,11 @@ describe('decodeDeviceMessage: sparse readings, arrays and unknown fields', () =
     expect(reasonOf({ bytes, unknownFields: 'refuse' })).toBe('schema_violation');
   });
 
+  it('keeps a reading of only a new sensor, but refuses the other kind\'s telemetry on a topic', () => {
+    expect(only(decodeDeviceMessage(input({ bytes: toPayloadBytes(at(1, { cabinTempC: 21 })) })))?.payload).toMatchObject({ ext: { cabinTempC: 21 } });
+    expect(decodeDeviceMessage(input({ bytes: toPayloadBytes(chargerTelemetryFixture()) }))).toMatchObject({ ok: false, reason: 'schema_violation', detail: expect.stringMatching(/^charger telemetry on a vehicle topic/) });
+  });
+
   it('still checks ranges of known fields beside unknown ones', () => {
     expect(reasonOf({ bytes: toPayloadBytes(at(1, { socPct: 140, cabinTempC: 21 })) })).toBe('impossible_value');
   });

@@ -2,8 +2,8 @@ import { isUtf8 } from 'node:buffer';
 import { formatMessageId, parseMessageId, type DeviceKind } from './ids.js';
 import { authorizePublish, type Identity, type TopicParts } from './topics.js';
 import { accept, reject, type ReasonCode, type Verdict } from './reasons.js';
-import { checkVehicleTelemetry } from './telemetry/vehicle.js';
-import { checkChargerTelemetry } from './telemetry/charger.js';
+import { checkVehicleTelemetry, VehicleTelemetrySchema } from './telemetry/vehicle.js';
+import { ChargerTelemetrySchema, checkChargerTelemetry } from './telemetry/charger.js';
 import { DEFAULT_UNKNOWN_FIELD_POLICY, type UnknownFieldPolicy } from './telemetry/unknown-fields.js';
 import { DEVICE_EVENT_TYPES, validateEvent, type EventEnvelope } from './events/envelope.js';
 import { classifyPriority, type FleetRecord, type PendingRecord } from './records.js';
@@ -97,6 +97,13 @@ export function decodeDeviceMessage(input: DeviceMessageInput): Verdict<DecodedM
   return accept(message);
 }
 
+const fieldsOf = (schema: { properties: object }) => new Set(Object.keys(schema.properties));
+const onlyIn = (own: Set<string>, other: Set<string>) => new Set([...own].filter((key) => !other.has(key)));
+const VEHICLE_FIELDS = fieldsOf(VehicleTelemetrySchema);
+const CHARGER_FIELDS = fieldsOf(ChargerTelemetrySchema);
+/** Fields that belong only to the other device kind's telemetry. */
+const OTHER_KIND_FIELDS = { vehicle: onlyIn(CHARGER_FIELDS, VEHICLE_FIELDS), charger: onlyIn(VEHICLE_FIELDS, CHARGER_FIELDS) } as const;
+
 function toRecord(decoded: DevicePayload, topic: TopicParts, input: DeviceMessageInput): PendingRecord {
   const { kind, payload, deviceTime, id, overridden } = decoded;
   const skewMs = deviceTime - input.receivedAt;
@@ -117,7 +124,11 @@ function toRecord(decoded: DevicePayload, topic: TopicParts, input: DeviceMessag
 function decodeTelemetry(json: unknown, topic: TopicParts, policy: UnknownFieldPolicy): Verdict<DevicePayload> {
   const verdict = topic.kind === 'vehicle' ? checkVehicleTelemetry(json, policy) : checkChargerTelemetry(json, policy);
   if (!verdict.ok) return verdict;
-  const { telemetry, unknownFields, droppedFields } = verdict.value;
+  const { telemetry, unknownFields, droppedFields, measured } = verdict.value;
+  // A reading of only unknown fields is a firmware's new sensor, unless they are the other kind's fields.
+  if (!measured && unknownFields.some((path) => OTHER_KIND_FIELDS[topic.kind].has(path))) {
+    return reject('schema_violation', `${topic.kind === 'vehicle' ? 'charger' : 'vehicle'} telemetry on a ${topic.kind} topic (${unknownFields.join(', ')})`);
+  }
   const overridden = telemetry.deviceId !== undefined && telemetry.deviceId !== topic.deviceId;
   const payload = overridden ? { ...telemetry, deviceId: topic.deviceId } : telemetry;
   const id =

@@ -27,6 +27,8 @@ export interface TelemetryCheck<T> {
   unknownFields: readonly string[];
   /** How many of them were dropped (all under `drop`; those past the bound under `keep`). */
   droppedFields: number;
+  /** False when the reading carried no field of the schema beyond the header. */
+  measured: boolean;
 }
 
 /** Splits known from unknown fields (recursing into nested objects the schema declares), checks the known part strictly, applies the policy. */
@@ -36,24 +38,23 @@ export function createTelemetryChecker<T>(schema: TObject, validate: Validator<T
     // The common case — no unknown field — costs one scan of the keys and no allocation.
     if (!hasUnknown(value, shape)) {
       const verdict = validate(value);
-      return verdict.ok ? accept({ telemetry: verdict.value, unknownFields: NONE, droppedFields: 0 }) : verdict;
+      return verdict.ok ? accept({ telemetry: verdict.value, unknownFields: NONE, droppedFields: 0, measured: true }) : verdict;
     }
     const unknown: Array<[string, unknown]> = [];
     const known = separate(value, shape, '', unknown);
     const paths = unknown.map(([path]) => path);
     if (policy === 'refuse') return reject('schema_violation', `unknown field${paths.length > 1 ? 's' : ''} ${paths.join(', ')}`);
-    // Extra fields beside known measurements are a newer firmware; nothing known at all is another payload.
-    if (!Object.keys(known).some((key) => !HEADER_FIELDS.has(key))) return reject('schema_violation', `no field of this schema, only unknown ones: ${paths.join(', ')}`);
+    const measured = Object.keys(known).some((key) => !HEADER_FIELDS.has(key));
     const verdict = validate(known);
     if (!verdict.ok) return verdict;
-    if (policy === 'drop') return accept({ telemetry: verdict.value, unknownFields: paths, droppedFields: paths.length });
+    if (policy === 'drop') return accept({ telemetry: verdict.value, unknownFields: paths, droppedFields: paths.length, measured });
     const ext: Record<string, unknown> = { ...(known.ext as Record<string, unknown> | undefined) };
     let dropped = 0;
     for (const [path, field] of unknown) {
       if (path in ext || Object.keys(ext).length < MAX_EXTENSION_FIELDS) ext[path] = field;
       else dropped += 1;
     }
-    return accept({ telemetry: { ...verdict.value, ext } as T, unknownFields: paths, droppedFields: dropped });
+    return accept({ telemetry: { ...verdict.value, ext } as T, unknownFields: paths, droppedFields: dropped, measured });
   };
 }
 
