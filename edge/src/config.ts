@@ -33,6 +33,8 @@ export interface EdgeConfig {
   intake: { maxPayloadBytes: number; maxClockSkewMs: number };
   /** Unknown-field policy and physics limits; validated by intake/telemetry-options.ts. */
   telemetry: Record<string, unknown>;
+  /** The OCPP-J central system; validated by intake/ocpp/options.ts. */
+  ocpp: Record<string, unknown>;
   rules: {
     batteryLow: { enabled: boolean; thresholdPct: number; hysteresisPct: number };
     chargerFaulted: { enabled: boolean };
@@ -107,6 +109,7 @@ const SCHEMA = group({
   }),
   intake: group({ maxPayloadBytes: int(65_536, 256, 16 * 1024 * 1024), maxClockSkewMs: int(300_000, 0, 86_400_000) }),
   telemetry: { type: 'passthrough' },
+  ocpp: { type: 'passthrough' },
   rules: group({
     batteryLow: group({ enabled: bool(true), thresholdPct: int(20, 1, 99), hysteresisPct: int(5, 1, 50) }),
     chargerFaulted: group({ enabled: bool(true) }),

@@ -23,6 +23,9 @@ import type { IntakeSource } from './intake/intake.js';
 import { createIntakeMetrics } from './intake/metrics.js';
 import { createIntakePipeline } from './intake/pipeline.js';
 import { resolveTelemetryOptions } from './intake/telemetry-options.js';
+import { createCentralSystem } from './intake/ocpp/central-system.js';
+import { resolveOcppOptions } from './intake/ocpp/options.js';
+import { EdgeError } from './errors.js';
 import { createLocalRules } from './rules/local-rules.js';
 import { createUplink, readUplinkTls, type Uplink } from './uplink/uplink.js';
 import { startVision, type VisionStage } from './vision/vision.js';
@@ -62,6 +65,10 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
     const { url, token, caFile, certFile, keyFile } = config.cloud;
     const uplinkTls = url === '' ? undefined : readUplinkTls({ caFile, certFile, keyFile }, { nodeId: config.nodeId, hasToken: token !== '' });
     const telemetry = resolveTelemetryOptions(config.telemetry);
+    const ocpp = resolveOcppOptions(config.ocpp);
+    if (ocpp.enabled && config.devices.registryFile === '') {
+      throw new EdgeError('FW_CONFIG_INVALID', 'config.devices.registryFile: required when ocpp.enabled (chargers authenticate against it)');
+    }
     mkdirSync(config.dataDir, { recursive: true });
     // mqtt.js hands the bridge one message at a time, each waiting for its commit: a group
     // commit tick would cap the bridge at one message per tick (measured ~100 msg/s at 5 ms,
@@ -128,6 +135,9 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
     const sources: IntakeSource[] = [];
     if (config.mqtt.enabled && deviceRegistry) {
       sources.push(createEmbeddedBroker({ listeners: config.mqtt, registry: deviceRegistry, pipeline, metrics, logger }));
+    }
+    if (ocpp.enabled && deviceRegistry) {
+      sources.push(createCentralSystem({ options: ocpp, registry: () => deviceRegistry, pipeline, metrics, logger, dataDir: config.dataDir }));
     }
     if (config.bridge.enabled) {
       const { url, clientId, username, password, caFile, topics } = config.bridge;
