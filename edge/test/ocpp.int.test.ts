@@ -5,7 +5,9 @@
  * schemas). The uplink forwards to a real HTTP receiver, which is where the records are read.
  */
 import type { EventRecord, FleetRecord } from '@fleetwire/protocol';
+import { readFileSync } from 'node:fs';
 import { RPCClient } from 'ocpp-rpc';
+import { createAuthority, issueCertificate } from '../../deploy/test/certificates.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir, waitFor, writeRegistry, type TestDevice } from './support/fleet.js';
 import { agentTestBed } from './support/test-bed.js';
@@ -22,6 +24,11 @@ afterEach(async () => {
 });
 
 async function startAgent(dir: string, nodeId: string) {
+  const { config } = await startAgentConfig(dir, nodeId);
+  return { config, agent: await bed.startAgent(config, dir) };
+}
+
+async function startAgentConfig(dir: string, nodeId: string) {
   const config = {
     nodeId,
     dataDir: 'data',
@@ -32,12 +39,12 @@ async function startAgent(dir: string, nodeId: string) {
     uplink: { baseBackoffMs: 50, maxBackoffMs: 500 },
     ocpp: { enabled: true, host: '127.0.0.1', port: 0, idTagKey: ID_TAG_KEY, authorize: { policy: 'list', idTags: ['RFID-OK'] } },
   };
-  return { config, agent: await bed.startAgent(config, dir) };
+  return { config };
 }
 
-function chargePoint(endpoint: string, device: { id: string; password: string } = CHARGER): RPCClient {
+function chargePoint(endpoint: string, device: { id: string; password: string } = CHARGER, wsOpts: Record<string, unknown> = {}): RPCClient {
   // ocpp-rpc's typings declare every option required; the library fills in the documented defaults.
-  const options = { endpoint, identity: device.id, password: device.password, protocols: ['ocpp1.6'], strictMode: true, reconnect: false };
+  const options = { endpoint, identity: device.id, password: device.password, protocols: ['ocpp1.6'], strictMode: true, reconnect: false, wsOpts };
   const client = new RPCClient(options as unknown as ConstructorParameters<typeof RPCClient>[0]);
   chargers.push(client);
   return client;
@@ -101,6 +108,22 @@ describe('OCPP-J 1.6 central system against an ocpp-rpc charge point', () => {
     const telemetry = received((r) => r.kind === 'charger_telemetry').map((r) => r.payload);
     expect(telemetry).toContainEqual(expect.objectContaining({ connectorId: 1, status: 'Preparing', errorCode: 'NoError' }));
     expect(telemetry).toContainEqual(expect.objectContaining({ connectorId: 1, energyWh: 10_400, powerKw: 22, socPct: 57, sessionId: `tx-${started.transactionId}` }));
+    expect(await agent.kill('SIGTERM')).toBe(0);
+  });
+
+  it('serves security profile 2: basic auth over wss, beside the plain listener', async () => {
+    const dir = tempDir('ocpp-tls');
+    const authority = createAuthority(dir, 'ca');
+    const server = issueCertificate(dir, 'server', { commonName: '127.0.0.1', authority, altNames: ['IP:127.0.0.1'] });
+    const { config } = await startAgentConfig(dir, 'node-ocpp-tls');
+    const agent = await bed.startAgent({ ...config, ocpp: { ...config.ocpp, tls: { enabled: true, port: 0, keyFile: server.key, certFile: server.cert } } }, dir);
+    expect(agent.addresses.ocppTls).toMatch(/^wss:\/\/127\.0\.0\.1:\d+\/ocpp$/);
+    const ca = readFileSync(authority.cert);
+    await expect(chargePoint(agent.addresses.ocppTls as string, { id: CHARGER.id, password: 'wrong' }, { ca }).connect()).rejects.toThrow();
+    const cp = chargePoint(agent.addresses.ocppTls as string, CHARGER, { ca, minVersion: 'TLSv1.2' });
+    await cp.connect();
+    await cp.call('StatusNotification', { connectorId: 4, errorCode: 'NoError', status: 'Available', timestamp: minutesAgo(5) });
+    await waitFor(() => received((r) => r.kind === 'charger_telemetry' && (r.payload as { connectorId?: number }).connectorId === 4).length === 1, 20_000, 'the status over wss');
     expect(await agent.kill('SIGTERM')).toBe(0);
   });
 
