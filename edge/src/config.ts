@@ -20,7 +20,7 @@ export interface EdgeConfig {
   uplink: Record<string, unknown>;
   /** Passed to createSqliteBuffer (its `path` is `{dataDir}/buffer.sqlite`); validated there. */
   buffer: Record<string, unknown>;
-  devices: { registryFile: string };
+  devices: { registryFile: string; watch: boolean };
   mqtt: {
     enabled: boolean;
     host: string;
@@ -82,7 +82,7 @@ const SCHEMA = group({
   cloud: group({ url: str(), token: str(), caFile: str('', { path: true }), certFile: str('', { path: true }), keyFile: str('', { path: true }) }),
   uplink: { type: 'passthrough' },
   buffer: { type: 'passthrough' },
-  devices: group({ registryFile: str('', { path: true }) }),
+  devices: group({ registryFile: str('', { path: true }), watch: bool(true) }),
   mqtt: group({
     enabled: bool(true),
     host: str('0.0.0.0'),

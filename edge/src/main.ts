@@ -16,7 +16,7 @@ import { SECRET_PATHS, type EdgeConfig } from './config.js';
 import type { CheckState, ReadinessReport } from './http/health.js';
 import { photoRoutes } from './http/photos/photo-routes.js';
 import { createHttpApp } from './http/server.js';
-import { loadDeviceRegistry, type DeviceRegistry } from './intake/auth/device-registry.js';
+import { createLiveRegistry, type LiveRegistry } from './intake/auth/live-registry.js';
 import { createBridge } from './intake/bridge/bridge.js';
 import { createEmbeddedBroker } from './intake/broker/broker.js';
 import type { IntakeSource } from './intake/intake.js';
@@ -94,7 +94,26 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
       cleanup.push(() => started.close());
     }
 
-    const deviceRegistry: DeviceRegistry | undefined = config.devices.registryFile ? loadDeviceRegistry(config.devices.registryFile) : undefined;
+    const sources: IntakeSource[] = [];
+    // Live: a changed file (or SIGHUP) replaces the registry when valid whole; connections of removed or changed devices end.
+    const deviceRegistry: LiveRegistry | undefined = config.devices.registryFile
+      ? createLiveRegistry({
+          file: config.devices.registryFile,
+          watch: config.devices.watch,
+          logger: logger.child({ stage: 'intake' }),
+          onReplaced: (stale) => {
+            for (const source of sources) source.disconnect?.((identity) => !stale.has(identity.deviceId));
+          },
+        })
+      : undefined;
+    if (deviceRegistry) {
+      const onHangup = () => deviceRegistry.reload();
+      process.on('SIGHUP', onHangup);
+      cleanup.push(async () => {
+        process.off('SIGHUP', onHangup);
+        deviceRegistry.close();
+      });
+    }
     const rules = createLocalRules({ nodeId: config.nodeId, ...config.rules });
     const metrics = createIntakeMetrics(registry);
     const positions = vision?.positions;
@@ -132,7 +151,6 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
       });
     }
 
-    const sources: IntakeSource[] = [];
     if (config.mqtt.enabled && deviceRegistry) {
       sources.push(createEmbeddedBroker({ listeners: config.mqtt, registry: deviceRegistry, pipeline, metrics, logger }));
     }

@@ -40,4 +40,6 @@ export interface IntakeSource {
   ready(): boolean;
   /** Listening or connected addresses by role, e.g. `{ mqtt: 'mqtt://0.0.0.0:1883' }`. */
   addresses(): Record<string, string>;
+  /** Sources that hold device connections: ends those of devices `keep` refuses; returns how many. */
+  disconnect?(keep: (identity: DeviceIdentity) => boolean): number;
 }
