@@ -206,7 +206,7 @@ describe('simulated fleet → edge → cloud → Kafka → VictoriaMetrics', () 
     }
     expect(problems).toEqual([]);
     const lowVehicles = new Set(
-      [...result.delivered.values()].flatMap(({ record }) => (record.kind === 'vehicle_telemetry' && record.payload.socPct < BATTERY_LOW.thresholdPct ? [record.source.id] : [])),
+      [...result.delivered.values()].flatMap(({ record }) => (record.kind === 'vehicle_telemetry' && (record.payload.socPct ?? 100) < BATTERY_LOW.thresholdPct ? [record.source.id] : [])),
     );
     expect(lowVehicles.size).toBeGreaterThan(0);
     expect(Object.fromEntries(batteryLowPerVehicle)).toEqual(Object.fromEntries([...lowVehicles].map((id) => [id, 1])));

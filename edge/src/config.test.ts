@@ -1,6 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { resolveOcppOptions, DEFAULT_OCPP_OPTIONS } from './intake/ocpp/options.js';
+import { resolveTelemetryOptions } from './intake/telemetry-options.js';
 import { describe, expect, it } from 'vitest';
 import { Value } from '@sinclair/typebox/value';
 import { BufferSettingsSchema } from './buffer/sqlite/options.js';
@@ -161,6 +163,8 @@ describe('edge config', () => {
     // The example authenticates by client certificate (CN = node id), so it holds no token.
     expect(config.cloud).toMatchObject({ token: '', caFile: join(import.meta.dirname, '..', 'tls', 'cloud-ca.crt'), keyFile: join(import.meta.dirname, '..', 'tls', 'edge-depot-1.key') });
     expect(config.vision.returnAreasFile).toBe(join(import.meta.dirname, '..', 'return-areas.json'));
+    expect(resolveTelemetryOptions(config.telemetry).unknownFields).toBe('keep');
+    expect(resolveOcppOptions(config.ocpp)).toEqual(DEFAULT_OCPP_OPTIONS);
   });
 
   it('refuses an unreadable or non-JSON file with a clear code', () => {

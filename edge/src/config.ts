@@ -16,6 +16,8 @@ import { BufferSettingsSchema } from './buffer/sqlite/options.js';
 import { EdgeError } from './errors.js';
 import { HttpSettingsSchema } from './http/settings.js';
 import { BridgeSettingsSchema, DevicesSettingsSchema, IntakeSettingsSchema, MqttSettingsSchema } from './intake/settings.js';
+import { OcppOptionsSchema } from './intake/ocpp/options.js';
+import { TelemetryOptionsSchema } from './intake/telemetry-options.js';
 import { RulesSettingsSchema } from './rules/settings.js';
 import { isObject, isPathOption, optionProblems, optionSchemaAt, PathOption, resolvePathOptions } from './settings.js';
 import { CloudSettingsSchema, UplinkSettingsSchema } from './uplink/options.js';
@@ -36,6 +38,10 @@ export const EdgeConfigSchema = Type.Object(
     mqtt: MqttSettingsSchema,
     bridge: BridgeSettingsSchema,
     intake: IntakeSettingsSchema,
+    /** Unknown-field policy and physics limits (intake/telemetry-options.ts). */
+    telemetry: TelemetryOptionsSchema,
+    /** The OCPP-J central system (intake/ocpp/options.ts). */
+    ocpp: OcppOptionsSchema,
     rules: RulesSettingsSchema,
     http: HttpSettingsSchema,
     vision: VisionSettingsSchema,

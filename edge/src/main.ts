@@ -16,12 +16,16 @@ import { SECRET_PATHS, type EdgeConfig } from './config.js';
 import type { CheckState, ReadinessReport } from './http/health.js';
 import { photoRoutes } from './vision/upload/photo-routes.js';
 import { createHttpApp } from './http/server.js';
-import { loadDeviceRegistry, type DeviceRegistry } from './intake/auth/device-registry.js';
+import { createLiveRegistry, type LiveRegistry } from './intake/auth/live-registry.js';
 import { createBridge } from './intake/bridge/bridge.js';
 import { createEmbeddedBroker } from './intake/broker/broker.js';
 import type { IntakeSource } from './intake/intake.js';
 import { createIntakeMetrics } from './intake/metrics.js';
 import { createIntakePipeline } from './intake/pipeline.js';
+import { resolveTelemetryOptions } from './intake/telemetry-options.js';
+import { createCentralSystem } from './intake/ocpp/central-system.js';
+import { resolveOcppOptions } from './intake/ocpp/options.js';
+import { EdgeError } from './errors.js';
 import { createLocalRules } from './rules/local-rules.js';
 import { createUplink, readUplinkTls, type Uplink } from './uplink/uplink.js';
 import { startVision, type VisionStage } from './vision/vision.js';
@@ -60,6 +64,11 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
     // The uplink's PEM files are read first: a wrong path stops the agent before it opens anything.
     const { url, token, caFile, certFile, keyFile } = config.cloud;
     const uplinkTls = url === '' ? undefined : readUplinkTls({ caFile, certFile, keyFile }, { nodeId: config.nodeId, hasToken: token !== '' });
+    const telemetry = resolveTelemetryOptions(config.telemetry);
+    const ocpp = resolveOcppOptions(config.ocpp);
+    if (ocpp.enabled && config.devices.registryFile === '') {
+      throw new EdgeError('FW_CONFIG_INVALID', 'config.devices.registryFile: required when ocpp.enabled (chargers authenticate against it)');
+    }
     mkdirSync(config.dataDir, { recursive: true });
     // With the bridge on, config.buffer.commitIntervalMs defaults to 0 (config.ts says why).
     const buffer: RecordBuffer = createSqliteBuffer({
@@ -81,7 +90,26 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
       cleanup.push(() => started.close());
     }
 
-    const deviceRegistry: DeviceRegistry | undefined = config.devices.registryFile ? loadDeviceRegistry(config.devices.registryFile) : undefined;
+    const sources: IntakeSource[] = [];
+    // Live: a changed file (or SIGHUP) replaces the registry when valid whole; connections of removed or changed devices end.
+    const deviceRegistry: LiveRegistry | undefined = config.devices.registryFile
+      ? createLiveRegistry({
+          file: config.devices.registryFile,
+          watch: config.devices.watch,
+          logger: logger.child({ stage: 'intake' }),
+          onReplaced: (stale) => {
+            for (const source of sources) source.disconnect?.((identity) => !stale.has(identity.deviceId));
+          },
+        })
+      : undefined;
+    if (deviceRegistry) {
+      const onHangup = () => deviceRegistry.reload();
+      process.on('SIGHUP', onHangup);
+      cleanup.push(async () => {
+        process.off('SIGHUP', onHangup);
+        deviceRegistry.close();
+      });
+    }
     const rules = createLocalRules({ nodeId: config.nodeId, ...config.rules });
     const metrics = createIntakeMetrics(registry);
     const positions = vision?.positions;
@@ -92,6 +120,7 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
       logger,
       maxPayloadBytes: config.intake.maxPayloadBytes,
       maxClockSkewMs: config.intake.maxClockSkewMs,
+      telemetry,
       ...(deviceRegistry ? { servesDevice: (identity) => deviceRegistry.get(identity.deviceId)?.kind === identity.kind } : {}),
       ...(positions ? { observe: (record) => positions.observe(record) } : {}),
     });
@@ -118,9 +147,11 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
       });
     }
 
-    const sources: IntakeSource[] = [];
     if (config.mqtt.enabled && deviceRegistry) {
       sources.push(createEmbeddedBroker({ listeners: config.mqtt, registry: deviceRegistry, pipeline, metrics, logger }));
+    }
+    if (ocpp.enabled && deviceRegistry) {
+      sources.push(createCentralSystem({ options: ocpp, registry: () => deviceRegistry, pipeline, metrics, logger, dataDir: config.dataDir }));
     }
     if (config.bridge.enabled) {
       const { url, clientId, username, password, caFile, topics } = config.bridge;

@@ -43,8 +43,13 @@ describe('edge agent during a cloud outage', () => {
     const [a, b] = devices as [(typeof devices)[0], (typeof devices)[0]];
     const [clientA, clientB] = await Promise.all(devices.map((d) => connectDevice(agent.addresses.mqtt as string, d)));
 
-    // Telemetry from both vehicles; vehicle A's SoC falls through 20 % once (one BatteryLow alert).
-    const telemetryA = Array.from({ length: 150 }, (_, seq) => ({ topic: telemetryTopic(a), bytes: vehiclePayload(a.id, 'out1', seq, { socPct: seq < 100 ? 60 : 15 }) }));
+    // Telemetry from both vehicles; vehicle A's SoC falls through 20 % once (one BatteryLow alert),
+    // at a pace a battery can (half a point per minute of device time), or the physics would refuse it.
+    const start = Date.now() - 150 * 60_000;
+    const telemetryA = Array.from({ length: 150 }, (_, seq) => ({
+      topic: telemetryTopic(a),
+      bytes: vehiclePayload(a.id, 'out1', seq, { socPct: Math.max(15, 60 - seq / 2), ts: start + seq * 60_000 }),
+    }));
     const telemetryB = Array.from({ length: 150 }, (_, seq) => ({ topic: telemetryTopic(b), bytes: vehiclePayload(b.id, 'out1', seq, { socPct: 70 }) }));
     const [ackedA, ackedB] = await Promise.all([publishWindowed(clientA!, telemetryA, 16), publishWindowed(clientB!, telemetryB, 16)]);
     // Critical events published last, after all the telemetry.

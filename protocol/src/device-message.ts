@@ -1,9 +1,10 @@
 import { isUtf8 } from 'node:buffer';
 import { formatMessageId, parseMessageId, type DeviceKind } from './ids.js';
 import { authorizePublish, type Identity, type TopicParts } from './topics.js';
-import { accept, reject, type Verdict } from './reasons.js';
-import { validateVehicleTelemetry } from './telemetry/vehicle.js';
-import { validateChargerTelemetry } from './telemetry/charger.js';
+import { accept, reject, type ReasonCode, type Verdict } from './reasons.js';
+import { checkVehicleTelemetry, VehicleTelemetrySchema } from './telemetry/vehicle.js';
+import { ChargerTelemetrySchema, checkChargerTelemetry } from './telemetry/charger.js';
+import { DEFAULT_UNKNOWN_FIELD_POLICY, type UnknownFieldPolicy } from './telemetry/unknown-fields.js';
 import { DEVICE_EVENT_TYPES, validateEvent, type EventEnvelope } from './events/envelope.js';
 import { classifyPriority, type FleetRecord, type PendingRecord } from './records.js';
 
@@ -20,19 +21,44 @@ export interface DeviceMessageInput {
   maxBytes: number;
   /** Device time further than this from `receivedAt` is flagged `clock.flag = 'skewed'`. */
   maxClockSkewMs: number;
+  /** Telemetry fields the schema does not know (default `keep`, under `ext`). */
+  unknownFields?: UnknownFieldPolicy;
 }
 
-type DevicePayload = Pick<FleetRecord, 'kind' | 'payload'> & { deviceTime: number; id?: string; overridden: boolean };
+/** Bound on the readings one telemetry message may carry as an array. */
+export const MAX_READINGS_PER_MESSAGE = 1000;
+
+/** One reading of a message: `index` is its place in an array message (0 for a single object). */
+export type DecodedReading =
+  | { ok: true; index: number; record: PendingRecord }
+  | { ok: false; index: number; reason: ReasonCode; detail: string; json: string };
+
+export interface DecodedMessage {
+  /** True when the payload was an array of readings. */
+  array: boolean;
+  /** In message order. A single object that fails is a refusal of the whole message instead. */
+  readings: DecodedReading[];
+  /** Fields the telemetry schema did not know, over all readings. */
+  unknownFields: number;
+  /** How many of them were dropped (policy `drop`, or past the extension bound). */
+  droppedFields: number;
+}
+
+type DevicePayload = Pick<FleetRecord, 'kind' | 'payload'> & { deviceTime: number; id?: string; overridden: boolean; unknownFields?: number; droppedFields?: number };
 
 /**
  * The intake hot path, pure: topic → authorisation → size → JSON → schema (telemetry or event
- * by channel) → impossible values → device-id override → clock skew → record.
+ * by channel) → impossible values → device-id override → clock skew → records.
  *
- * The record has an `id` when the device supplied one (telemetry `epoch` + `seq`, or an event
+ * Telemetry may be one reading (an object) or several (an array, e.g. a backlog sent after a
+ * device was offline), each with its own `ts` and, when given, `epoch`/`seq`; every reading is
+ * judged on its own, so one bad element costs only itself.
+ *
+ * A record has an `id` when the device supplied one (telemetry `epoch` + `seq`, or an event
  * whose `eventId` belongs to the device). Otherwise the edge names the record by its content
- * (edge/src/intake/message-ids.ts) with `assignRecordId` once it decides to keep it.
+ * (edge/src/message-ids.ts) with `assignRecordId` once it decides to keep it.
  */
-export function decodeDeviceMessage(input: DeviceMessageInput): Verdict<PendingRecord> {
+export function decodeDeviceMessage(input: DeviceMessageInput): Verdict<DecodedMessage> {
   const topic = authorizePublish(input.identity, input.topic);
   if (!topic.ok) return topic;
   if (input.bytes.byteLength > input.maxBytes) {
@@ -45,28 +71,64 @@ export function decodeDeviceMessage(input: DeviceMessageInput): Verdict<PendingR
   } catch (error) {
     return reject('malformed_json', (error as Error).message);
   }
-  const decoded = topic.value.channel === 'events' ? decodeEvent(json, topic.value) : decodeTelemetry(json, topic.value);
-  if (!decoded.ok) return decoded;
-  const { kind, payload, deviceTime, id, overridden } = decoded.value;
+  const parts = topic.value;
+  const policy = input.unknownFields ?? DEFAULT_UNKNOWN_FIELD_POLICY;
+  if (!Array.isArray(json)) {
+    const decoded = parts.channel === 'events' ? decodeEvent(json, parts) : decodeTelemetry(json, parts, policy);
+    if (!decoded.ok) return decoded;
+    const { unknownFields = 0, droppedFields = 0 } = decoded.value;
+    return accept({ array: false, readings: [{ ok: true, index: 0, record: toRecord(decoded.value, parts, input) }], unknownFields, droppedFields });
+  }
+  if (parts.channel === 'events') return reject('schema_violation', 'an events message carries one event, not an array');
+  if (json.length === 0 || json.length > MAX_READINGS_PER_MESSAGE) {
+    return reject('schema_violation', `an array of readings holds 1 to ${MAX_READINGS_PER_MESSAGE} readings, not ${json.length}`);
+  }
+  const message: DecodedMessage = { array: true, readings: [], unknownFields: 0, droppedFields: 0 };
+  json.forEach((element: unknown, index) => {
+    const decoded = decodeTelemetry(element, parts, policy);
+    if (!decoded.ok) {
+      message.readings.push({ ok: false, index, reason: decoded.reason, detail: `reading [${index}]: ${decoded.detail}`, json: JSON.stringify(element) });
+      return;
+    }
+    message.unknownFields += decoded.value.unknownFields ?? 0;
+    message.droppedFields += decoded.value.droppedFields ?? 0;
+    message.readings.push({ ok: true, index, record: toRecord(decoded.value, parts, input) });
+  });
+  return accept(message);
+}
+
+const fieldsOf = (schema: { properties: object }) => new Set(Object.keys(schema.properties));
+const onlyIn = (own: Set<string>, other: Set<string>) => new Set([...own].filter((key) => !other.has(key)));
+const VEHICLE_FIELDS = fieldsOf(VehicleTelemetrySchema);
+const CHARGER_FIELDS = fieldsOf(ChargerTelemetrySchema);
+/** Fields that belong only to the other device kind's telemetry. */
+const OTHER_KIND_FIELDS = { vehicle: onlyIn(CHARGER_FIELDS, VEHICLE_FIELDS), charger: onlyIn(VEHICLE_FIELDS, CHARGER_FIELDS) } as const;
+
+function toRecord(decoded: DevicePayload, topic: TopicParts, input: DeviceMessageInput): PendingRecord {
+  const { kind, payload, deviceTime, id, overridden } = decoded;
   const skewMs = deviceTime - input.receivedAt;
-  // Built by assignment, not conditional spreads: this runs once per device message.
+  // Built by assignment, not conditional spreads: this runs once per reading.
   const record: Partial<Record<keyof FleetRecord, unknown>> = {};
   if (id !== undefined) record.id = id;
   record.kind = kind;
-  record.source = { kind: topic.value.kind, id: topic.value.deviceId };
+  record.source = { kind: topic.kind, id: topic.deviceId };
   record.priority = classifyPriority({ kind, payload } as FleetRecord);
   record.deviceTime = deviceTime;
   record.receivedAt = input.receivedAt;
   if (Math.abs(skewMs) > input.maxClockSkewMs) record.clock = { skewMs, flag: 'skewed' };
   if (overridden) record.deviceIdOverridden = true;
   record.payload = payload;
-  return accept(record as PendingRecord);
+  return record as PendingRecord;
 }
 
-function decodeTelemetry(json: unknown, topic: TopicParts): Verdict<DevicePayload> {
-  const verdict = topic.kind === 'vehicle' ? validateVehicleTelemetry(json) : validateChargerTelemetry(json);
+function decodeTelemetry(json: unknown, topic: TopicParts, policy: UnknownFieldPolicy): Verdict<DevicePayload> {
+  const verdict = topic.kind === 'vehicle' ? checkVehicleTelemetry(json, policy) : checkChargerTelemetry(json, policy);
   if (!verdict.ok) return verdict;
-  const telemetry = verdict.value;
+  const { telemetry, unknownFields, droppedFields, measured } = verdict.value;
+  // A reading of only unknown fields is a firmware's new sensor, unless they are the other kind's fields.
+  if (!measured && unknownFields.some((path) => OTHER_KIND_FIELDS[topic.kind].has(path))) {
+    return reject('schema_violation', `${topic.kind === 'vehicle' ? 'charger' : 'vehicle'} telemetry on a ${topic.kind} topic (${unknownFields.join(', ')})`);
+  }
   const overridden = telemetry.deviceId !== undefined && telemetry.deviceId !== topic.deviceId;
   const payload = overridden ? { ...telemetry, deviceId: topic.deviceId } : telemetry;
   const id =
@@ -74,7 +136,7 @@ function decodeTelemetry(json: unknown, topic: TopicParts): Verdict<DevicePayloa
       ? formatMessageId({ deviceId: topic.deviceId, epoch: telemetry.epoch, seq: telemetry.seq })
       : undefined;
   const kind = topic.kind === 'vehicle' ? 'vehicle_telemetry' : 'charger_telemetry';
-  return accept({ kind, payload, deviceTime: telemetry.ts, id, overridden } as DevicePayload);
+  return accept({ kind, payload, deviceTime: telemetry.ts, id, overridden, unknownFields: unknownFields.length, droppedFields } as DevicePayload);
 }
 
 function decodeEvent(json: unknown, topic: TopicParts): Verdict<DevicePayload> {

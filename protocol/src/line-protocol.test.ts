@@ -21,6 +21,20 @@ describe('toPoints', () => {
     expect(point!.fields).toMatchObject({ power_kw: 49.8, status_code: { int: 2 }, charging: { int: 1 }, error: { int: 0 } });
   });
 
+  it('writes only the fields a sparse reading carried, and no point for a reading without measurements', () => {
+    const base = vehicleRecordFixture();
+    const sparse = { ...base, payload: { v: 1 as const, ts: FIXTURE_TIME, socPct: 55, tyresKpa: { fl: 231 } } };
+    const [point, ...rest] = toPoints(sparse);
+    expect(rest).toHaveLength(0);
+    expect(point!.fields).toEqual({ soc_pct: 55, tyre_fl_kpa: 231 });
+    expect(formatLineProtocol(toPoints(sparse))).toBe('vehicle,vehicle_id=VH-0001 soc_pct=55,tyre_fl_kpa=231 1748766600000');
+    expect(toPoints({ ...base, payload: { v: 1, ts: FIXTURE_TIME } })).toEqual([]);
+    const charger = chargerRecordFixture();
+    const [chargerPoint] = toPoints({ ...charger, payload: { v: 1, ts: FIXTURE_TIME, status: 'Faulted' } });
+    expect(chargerPoint!.tags).toEqual({ charger_id: 'CH-0001' });
+    expect(chargerPoint!.fields).toEqual({ status_code: { int: 8 }, charging: { int: 0 }, faulted: { int: 1 } });
+  });
+
   it('maps events to no point', () => {
     expect(toPoints(eventRecordFixture())).toEqual([]);
   });

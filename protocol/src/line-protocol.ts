@@ -35,68 +35,71 @@ export const CHARGER_STATUS_CODES: Readonly<Record<ChargerStatus, number>> = {
 
 const flag = (value: boolean) => ({ int: value ? 1 : 0 });
 
+/** Sets a field only when the reading carried its source: a sparse reading writes only what it measured. */
+function put(fields: Record<string, FieldValue>, key: string, value: FieldValue | undefined): void {
+  if (value !== undefined) fields[key] = value;
+}
+
 function vehiclePoint(vehicleId: string, t: VehicleTelemetry): Point {
-  return {
-    measurement: 'vehicle',
-    tags: { vehicle_id: vehicleId },
-    fields: {
-      lat: t.position.lat,
-      lon: t.position.lon,
-      speed_kph: t.speedKph,
-      heading_deg: t.headingDeg,
-      odometer_km: t.odometerKm,
-      soc_pct: t.socPct,
-      battery_temp_c: t.battery.tempC,
-      battery_voltage_v: t.battery.voltageV,
-      battery_current_a: t.battery.currentA,
-      aux_12v_v: t.aux12vV,
-      tyre_fl_kpa: t.tyresKpa.fl,
-      tyre_fr_kpa: t.tyresKpa.fr,
-      tyre_rl_kpa: t.tyresKpa.rl,
-      tyre_rr_kpa: t.tyresKpa.rr,
-      locked: flag(t.locked),
-      ignition: flag(t.ignition),
-      dtc_count: { int: t.dtcs.length },
-    },
-    timestampMs: t.ts,
-  };
+  const fields: Record<string, FieldValue> = {};
+  put(fields, 'lat', t.position?.lat);
+  put(fields, 'lon', t.position?.lon);
+  put(fields, 'speed_kph', t.speedKph);
+  put(fields, 'heading_deg', t.headingDeg);
+  put(fields, 'odometer_km', t.odometerKm);
+  put(fields, 'soc_pct', t.socPct);
+  put(fields, 'battery_temp_c', t.battery?.tempC);
+  put(fields, 'battery_voltage_v', t.battery?.voltageV);
+  put(fields, 'battery_current_a', t.battery?.currentA);
+  put(fields, 'aux_12v_v', t.aux12vV);
+  put(fields, 'tyre_fl_kpa', t.tyresKpa?.fl);
+  put(fields, 'tyre_fr_kpa', t.tyresKpa?.fr);
+  put(fields, 'tyre_rl_kpa', t.tyresKpa?.rl);
+  put(fields, 'tyre_rr_kpa', t.tyresKpa?.rr);
+  if (t.locked !== undefined) fields.locked = flag(t.locked);
+  if (t.ignition !== undefined) fields.ignition = flag(t.ignition);
+  if (t.dtcs !== undefined) fields.dtc_count = { int: t.dtcs.length };
+  return { measurement: 'vehicle', tags: { vehicle_id: vehicleId }, fields, timestampMs: t.ts };
 }
 
 function chargerPoint(chargerId: string, t: ChargerTelemetry): Point {
-  return {
-    measurement: 'charger',
-    tags: {
-      charger_id: chargerId,
-      connector: String(t.connectorId),
-      ...(t.siteId === undefined ? {} : { site: t.siteId }),
-    },
-    fields: {
-      power_kw: t.powerKw,
-      energy_wh: t.energyWh,
-      voltage_v: t.voltageV,
-      current_a: t.currentA,
-      temp_c: t.tempC,
-      status_code: { int: CHARGER_STATUS_CODES[t.status] },
-      charging: flag(t.status === 'Charging'),
-      faulted: flag(t.status === 'Faulted'),
-      error: flag(t.errorCode !== 'NoError'),
-      session_active: flag(t.sessionId !== null),
-    },
-    timestampMs: t.ts,
-  };
+  const tags: Record<string, string> = { charger_id: chargerId };
+  if (t.connectorId !== undefined) tags.connector = String(t.connectorId);
+  if (t.siteId !== undefined) tags.site = t.siteId;
+  const fields: Record<string, FieldValue> = {};
+  put(fields, 'power_kw', t.powerKw);
+  put(fields, 'energy_wh', t.energyWh);
+  put(fields, 'voltage_v', t.voltageV);
+  put(fields, 'current_a', t.currentA);
+  put(fields, 'temp_c', t.tempC);
+  put(fields, 'soc_pct', t.socPct);
+  if (t.status !== undefined) {
+    fields.status_code = { int: CHARGER_STATUS_CODES[t.status] };
+    fields.charging = flag(t.status === 'Charging');
+    fields.faulted = flag(t.status === 'Faulted');
+  }
+  if (t.errorCode !== undefined) fields.error = flag(t.errorCode !== 'NoError');
+  if (t.sessionId !== undefined) fields.session_active = flag(t.sessionId !== null);
+  return { measurement: 'charger', tags, fields, timestampMs: t.ts };
 }
 
-/** Telemetry records map to one point; events carry no time series and map to none. */
+/**
+ * Telemetry records map to one point holding the fields the reading carried (none is invented
+ * for an absent measurement); a reading with no measurement at all maps to none. Events carry
+ * no time series and map to none.
+ */
 export function toPoints(record: FleetRecord): Point[] {
   switch (record.kind) {
     case 'vehicle_telemetry':
-      return [vehiclePoint(record.source.id, record.payload)];
+      return withFields(vehiclePoint(record.source.id, record.payload));
     case 'charger_telemetry':
-      return [chargerPoint(record.source.id, record.payload)];
+      return withFields(chargerPoint(record.source.id, record.payload));
     case 'event':
       return [];
   }
 }
+
+const withFields = (point: Point): Point[] => (Object.keys(point.fields).length === 0 ? [] : [point]);
 
 // Line protocol has no newline inside a line; the official clients escape \n, \r and \t too.
 const escapeWhitespace = (text: string) => text.replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');

@@ -7,6 +7,11 @@ export const REASON_CODES = [
   'schema_violation',
   'impossible_value',
   'odometer_backwards',
+  // physics: a reading impossible in the time since the device's last plausible one
+  'odometer_jump',
+  'soc_jump',
+  'energy_backwards',
+  'energy_jump',
   'payload_too_large',
   'topic_unknown',
   'topic_forbidden',

@@ -73,8 +73,11 @@ export function scoreScenario(scenario: FleetScenario): { scores: Record<Compone
         receivedAt: message.simTime, maxBytes: 65_536, maxClockSkewMs: 300_000,
       });
       // Quarantined at the edge: never on the bus. Copies are the same bytes, delivered twice.
-      if (!verdict.ok || verdict.value.id === undefined) continue;
-      for (let copy = 0; copy < message.copies; copy += 1) feed(verdict.value as FleetRecord);
+      if (!verdict.ok) continue;
+      for (const reading of verdict.value.readings) {
+        if (!reading.ok || reading.record.id === undefined) continue;
+        for (let copy = 0; copy < message.copies; copy += 1) feed(reading.record as FleetRecord);
+      }
     }
   }
 

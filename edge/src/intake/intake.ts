@@ -15,12 +15,13 @@ export interface DeviceMessage {
 }
 
 /**
- * `committed`: stored, acknowledge it. `quarantined`: bad content, the original bytes are
+ * `committed`: stored, acknowledge it (`id` is the first record's; an array of readings also
+ * lists every committed reading's id in `ids`, its refused readings being in quarantine). `quarantined`: bad content, the original bytes are
  * stored in quarantine — acknowledge it so the device does not resend it forever. `refused`:
  * an authorisation failure (topic) — the source answers by its protocol's refusal semantics.
  */
 export type IntakeOutcome =
-  | { status: 'committed'; id: string }
+  | { status: 'committed'; id: string; ids?: readonly string[] }
   | { status: 'quarantined'; reason: ReasonCode }
   | { status: 'refused'; reason: ReasonCode };
 
@@ -39,4 +40,6 @@ export interface IntakeSource {
   ready(): boolean;
   /** Listening or connected addresses by role, e.g. `{ mqtt: 'mqtt://0.0.0.0:1883' }`. */
   addresses(): Record<string, string>;
+  /** Sources that hold device connections: ends those of devices `keep` refuses; returns how many. */
+  disconnect?(keep: (identity: DeviceIdentity) => boolean): number;
 }

@@ -6,6 +6,10 @@ export interface IntakeMetrics {
   messages: Counter<'kind'>;
   /** Quarantined or refused messages by protocol reason code. */
   rejected: Counter<'reason'>;
+  /** Telemetry fields the schema did not know, by what became of them (keep, drop). */
+  unknownFields: Counter<'policy'>;
+  /** Accepted breaks in a device's physical history (long_gap, rebased, register_reset, register_rollover). */
+  discontinuities: Counter<'kind'>;
   /** Refused MQTT connections by refusal reason. */
   authRefused: Counter<'reason'>;
   /** Events raised by the local rules, by event type. */
@@ -20,6 +24,8 @@ export function createIntakeMetrics(registry: Registry): IntakeMetrics {
   return {
     messages: new Counter({ name: 'fleetwire_intake_messages_total', help: 'Device records committed to the buffer, by record kind', labelNames: ['kind'], registers: [registry] }),
     rejected: new Counter({ name: 'fleetwire_intake_rejected_total', help: 'Messages quarantined or refused, by reason code', labelNames: ['reason'], registers: [registry] }),
+    unknownFields: new Counter({ name: 'fleetwire_intake_unknown_fields_total', help: 'Telemetry fields the schema did not know, by policy applied (keep: under ext, drop: removed)', labelNames: ['policy'], registers: [registry] }),
+    discontinuities: new Counter({ name: 'fleetwire_intake_discontinuities_total', help: 'Accepted breaks in a device history (long_gap, rebased, register_reset, register_rollover)', labelNames: ['kind'], registers: [registry] }),
     authRefused: new Counter({ name: 'fleetwire_intake_auth_refused_total', help: 'MQTT connections refused, by reason', labelNames: ['reason'], registers: [registry] }),
     ruleEvents: new Counter({ name: 'fleetwire_intake_rule_events_total', help: 'Events raised by local rules, by event type', labelNames: ['type'], registers: [registry] }),
     commitLatency: new Histogram({

@@ -80,7 +80,7 @@ describe('intake pipeline', () => {
     const { pipeline, appended, quarantined, count } = setup();
     const cases: Array<[unknown, string]> = [
       [Buffer.from('{"v":1,'), 'malformed_json'],
-      [{ v: 1, ts: 1 }, 'schema_violation'],
+      [{ v: 1, socPct: 50 }, 'schema_violation'],
       [vehicleTelemetryFixture({ socPct: 140 }), 'impossible_value'],
       [Buffer.alloc(4096, 0x20), 'payload_too_large'],
     ];
@@ -105,6 +105,77 @@ describe('intake pipeline', () => {
     const other: DeviceIdentity = { role: 'device', kind: 'vehicle', deviceId: 'VH-0002' };
     expect((await pipeline.accept(message(other, 'fleetwire/v1/vehicle/VH-0002/telemetry', { ...at(5, 1), deviceId: 'VH-0002' }))).status).toBe('committed');
     expect(quarantined.map((q) => q.reason)).toEqual(['odometer_backwards']);
+  });
+
+  it('one corrupt reading (odometer +1,000,000 km within milliseconds) among good ones costs only itself', async () => {
+    const { pipeline, appended, quarantined, count } = setup();
+    const t0 = Date.now() - 60 * 5_000;
+    const good = Array.from({ length: 60 }, (_, seq) => vehicleTelemetryFixture({ ts: t0 + seq * 5_000, seq, odometerKm: 20_000 + seq * 0.05, socPct: 80 - seq * 0.01 }));
+    const corrupt = vehicleTelemetryFixture({ ts: t0 + 29 * 5_000 + 2, seq: 1000, odometerKm: 1_020_001.45 });
+    const stream = [...good.slice(0, 30), corrupt, ...good.slice(30)];
+    const outcomes = [];
+    for (const payload of stream) outcomes.push(await pipeline.accept(message(VH, vehicleTopic, payload)));
+    expect(outcomes.filter((o) => o.status !== 'committed')).toEqual([{ status: 'quarantined', reason: 'odometer_jump' }]);
+    expect(appended.flat().map((r) => r.id)).toEqual(good.map((p) => `VH-0001:b00t1:${p.seq}`));
+    expect(quarantined).toHaveLength(1);
+    expect(quarantined[0]).toMatchObject({ reason: 'odometer_jump', bytes: toPayloadBytes(corrupt) });
+    expect(quarantined[0]?.detail).toMatch(/^odometerKm: odometer went from 20001\.45 km to 1020001\.45 km/);
+    expect(await count('fleetwire_intake_rejected_total', { reason: 'odometer_jump' })).toBe(1);
+  });
+
+  it('judges SoC and energy registers too, and counts accepted discontinuities', async () => {
+    const { pipeline, count } = setup();
+    const now = Date.now();
+    expect((await pipeline.accept(message(VH, vehicleTopic, vehicleTelemetryFixture({ ts: now, seq: 1, socPct: 20 })))).status).toBe('committed');
+    expect(await pipeline.accept(message(VH, vehicleTopic, vehicleTelemetryFixture({ ts: now + 1000, seq: 2, socPct: 90 })))).toEqual({ status: 'quarantined', reason: 'soc_jump' });
+    const chargerTopic = 'fleetwire/v1/charger/CH-0001/telemetry';
+    const meter = (seq: number, energyWh: number, sessionId: string | null) => chargerTelemetryFixture({ ts: now + seq * 10_000, seq, energyWh, sessionId });
+    expect((await pipeline.accept(message(CH, chargerTopic, meter(1, 50_000, 's1')))).status).toBe('committed');
+    expect(await pipeline.accept(message(CH, chargerTopic, meter(2, 40_000, 's1')))).toEqual({ status: 'quarantined', reason: 'energy_backwards' });
+    expect((await pipeline.accept(message(CH, chargerTopic, meter(3, 0, 's2')))).status).toBe('committed');
+    expect(await count('fleetwire_intake_discontinuities_total', { kind: 'register_reset' })).toBe(1);
+  });
+
+  it('can be switched off: then only the schema judges', async () => {
+    const { pipeline } = setup({ telemetry: { unknownFields: 'keep', plausibility: undefined } });
+    const now = Date.now();
+    await pipeline.accept(message(VH, vehicleTopic, vehicleTelemetryFixture({ ts: now, seq: 1, odometerKm: 10 })));
+    expect((await pipeline.accept(message(VH, vehicleTopic, vehicleTelemetryFixture({ ts: now + 1, seq: 2, odometerKm: 5 })))).status).toBe('committed');
+  });
+
+  it('commits each reading of an array message with its own id; a bad reading is quarantined alone, with its own bytes', async () => {
+    const { pipeline, appended, quarantined } = setup();
+    const now = Date.now();
+    const readings = [
+      { v: 1, ts: now, epoch: 'b00t1', seq: 10, socPct: 50 },
+      { v: 1, ts: now + 1000, socPct: 140 },
+      { v: 1, ts: now + 2000, odometerKm: 100 },
+      { v: 1, ts: now + 3000, odometerKm: 100.01, cabinTempC: 20 },
+    ];
+    const bytes = toPayloadBytes(readings);
+    const outcome = await pipeline.accept(message(VH, vehicleTopic, bytes));
+    expect(outcome.status).toBe('committed');
+    const ids = outcome.status === 'committed' ? outcome.ids : undefined;
+    expect(ids).toEqual(['VH-0001:b00t1:10', expect.stringMatching(/^VH-0001:c[0-9a-f]{31}:2$/), expect.stringMatching(/^VH-0001:c[0-9a-f]{31}:3$/)]);
+    expect(appended).toHaveLength(1);
+    expect(appended[0]?.map((r) => r.deviceTime)).toEqual([now, now + 2000, now + 3000]);
+    expect(appended[0]?.[2]?.payload).toMatchObject({ ext: { cabinTempC: 20 } });
+    expect(quarantined.map((q) => [q.reason, q.detail.slice(0, 12), JSON.parse(q.bytes.toString())])).toEqual([['impossible_value', 'reading [1]:', readings[1]]]);
+    // A re-send of the same bytes names every reading the same again.
+    const again = await pipeline.accept(message(VH, vehicleTopic, bytes));
+    expect(again.status === 'committed' && again.ids).toEqual(ids);
+  });
+
+  it('keeps unknown fields under ext by default and counts them; drops them under drop', async () => {
+    const kept = setup();
+    const payload = { ...vehicleTelemetryFixture({ ts: Date.now() }), cabinTempC: 21, battery: { tempC: 20, sohPct: 97 } };
+    expect((await kept.pipeline.accept(message(VH, vehicleTopic, payload))).status).toBe('committed');
+    expect(kept.appended[0]?.[0]?.payload).toMatchObject({ ext: { cabinTempC: 21, 'battery.sohPct': 97 } });
+    expect(await kept.count('fleetwire_intake_unknown_fields_total', { policy: 'keep' })).toBe(2);
+    const dropped = setup({ telemetry: { unknownFields: 'drop', plausibility: undefined } });
+    expect((await dropped.pipeline.accept(message(VH, vehicleTopic, payload))).status).toBe('committed');
+    expect(dropped.appended[0]?.[0]?.payload).not.toHaveProperty('ext');
+    expect(await dropped.count('fleetwire_intake_unknown_fields_total', { policy: 'drop' })).toBe(2);
   });
 
   it("refuses another device's topic, a commands topic and a publish without identity", async () => {

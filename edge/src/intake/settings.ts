@@ -12,6 +12,8 @@ const PORT_MAX = 65_535;
 export const DevicesSettingsSchema = OptionGroup({
   /** The device registry (ids, kinds, password hashes); required with the embedded broker. */
   registryFile: PathOption(),
+  /** Re-read the registry when its file changes (it is also re-read on SIGHUP). */
+  watch: Type.Boolean({ default: true }),
 });
 
 export const MqttSettingsSchema = OptionGroup({

@@ -38,7 +38,10 @@ export function createLocalRules(options: LocalRulesOptions): LocalRules {
 
   function onVehicle(record: VehicleTelemetryRecord): EventRecord[] {
     const vehicleId = record.source.id;
-    const step = stepBatteryLow(battery.get(vehicleId) ?? INITIAL_BATTERY_LOW_STATE, record.payload.socPct, options.batteryLow);
+    const { socPct, position } = record.payload;
+    // A sparse reading without SoC says nothing about the battery.
+    if (socPct === undefined) return [];
+    const step = stepBatteryLow(battery.get(vehicleId) ?? INITIAL_BATTERY_LOW_STATE, socPct, options.batteryLow);
     battery.set(vehicleId, step.state);
     if (!step.fired) return [];
     const event = createEvent('BatteryLow', {
@@ -47,16 +50,18 @@ export function createLocalRules(options: LocalRulesOptions): LocalRules {
       subject: { kind: 'vehicle', id: vehicleId },
       occurredAt: record.deviceTime,
       correlationId: record.id,
-      data: { vehicleId, socPct: record.payload.socPct, thresholdPct: options.batteryLow.thresholdPct, position: record.payload.position },
+      data: { vehicleId, socPct, thresholdPct: options.batteryLow.thresholdPct, ...(position === undefined ? {} : { position }) },
     });
     return [createEventRecord(event, { source: edge, receivedAt: record.receivedAt })];
   }
 
   function onCharger(record: ChargerTelemetryRecord): EventRecord[] {
     const chargerId = record.source.id;
-    const { connectorId, status, errorCode } = record.payload;
+    const { connectorId = 0, status, errorCode } = record.payload;
+    // A sparse reading reports what changed: an absent status is not Faulted, an absent error code with a status is NoError.
+    if (status === undefined && errorCode === undefined) return [];
     const key = `${chargerId}#${connectorId}`;
-    const step = stepChargerFault(connectors.get(key) ?? INITIAL_CHARGER_FAULT_STATE, { status, errorCode });
+    const step = stepChargerFault(connectors.get(key) ?? INITIAL_CHARGER_FAULT_STATE, { status: status ?? '', errorCode: errorCode ?? 'NoError' });
     connectors.set(key, step.state);
     if (!step.fired) return [];
     const event = createEvent('ChargerFaulted', {
@@ -69,8 +74,8 @@ export function createLocalRules(options: LocalRulesOptions): LocalRules {
         chargerId,
         connectorId,
         // A connector can report status Faulted with errorCode NoError; the event needs a fault code.
-        errorCode: errorCode === 'NoError' ? 'OtherError' : errorCode,
-        info: `status ${status}`,
+        errorCode: errorCode === undefined || errorCode === 'NoError' ? 'OtherError' : errorCode,
+        info: `status ${status ?? '(not reported)'}`,
       },
     });
     return [createEventRecord(event, { source: edge, receivedAt: record.receivedAt })];

@@ -21,13 +21,20 @@ describe('validateChargerTelemetry', () => {
     expect(reasonOf(chargerTelemetryFixture({ sessionId: null, status: 'Available' }))).toBe('ok');
   });
 
+  it('accepts any subset of the measurements, and a vehicle SoC the charger reports', () => {
+    expect(reasonOf({ v: 1, ts: 1, status: 'Available' })).toBe('ok');
+    expect(reasonOf({ v: 1, ts: 1, connectorId: 2, energyWh: 10, socPct: 55 })).toBe('ok');
+    expect(reasonOf({ v: 1, ts: 1, socPct: 101 })).toBe('impossible_value');
+    expect(validateChargerTelemetry({ ...chargerTelemetryFixture(), colour: 'green' })).toMatchObject({ ok: true, value: { ext: { colour: 'green' } } });
+  });
+
   it.each([
     ['unknown status', { status: 'Busy' }],
     ['unknown error code', { errorCode: 'Smoke' }],
     ['empty session id', { sessionId: '' }],
     ['fractional connector', { connectorId: 1.5 }],
     ['string power', { powerKw: '50' }],
-    ['unknown field', { colour: 'green' }],
+    ['missing device time', { ts: undefined }],
     ['bad site id', { siteId: 'site 1' }],
   ])('%s → schema_violation', (_name, overrides) => {
     expect(reasonOf({ ...chargerTelemetryFixture(), ...overrides })).toBe('schema_violation');

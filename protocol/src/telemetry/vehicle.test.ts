@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { vehicleTelemetryFixture } from '../../test/support/fixtures.js';
-import { checkOdometer, validateVehicleTelemetry } from './vehicle.js';
+import { validateVehicleTelemetry } from './vehicle.js';
 
 const reasonOf = (value: unknown) => {
   const verdict = validateVehicleTelemetry(value);
@@ -13,16 +13,41 @@ describe('validateVehicleTelemetry', () => {
     expect(validateVehicleTelemetry(payload)).toEqual({ ok: true, value: payload });
   });
 
+  it('accepts any subset of the measurements (sparse, on-change reporting)', () => {
+    expect(reasonOf({ v: 1, ts: 1 })).toBe('ok');
+    expect(reasonOf({ v: 1, ts: 1, socPct: 40 })).toBe('ok');
+    expect(reasonOf({ v: 1, ts: 1, battery: { tempC: 20 }, tyresKpa: { rl: 230 } })).toBe('ok');
+    expect(reasonOf({ v: 1, ts: 1, tyresKpa: { rl: 900 } })).toBe('impossible_value');
+  });
+
+  it('keeps unknown fields under ext (default), drops them or refuses them by policy', () => {
+    const payload = { ...vehicleTelemetryFixture(), colour: 'red', battery: { tempC: 1, voltageV: 1, currentA: 1, x: 1 } };
+    expect(validateVehicleTelemetry(payload)).toMatchObject({ ok: true, value: { ext: { colour: 'red', 'battery.x': 1 }, battery: { tempC: 1, voltageV: 1, currentA: 1 } } });
+    const dropped = validateVehicleTelemetry(payload, 'drop');
+    expect(dropped.ok && dropped.value).not.toHaveProperty('colour');
+    expect(dropped.ok && 'ext' in dropped.value).toBe(false);
+    expect(validateVehicleTelemetry(payload, 'refuse')).toMatchObject({ ok: false, reason: 'schema_violation', detail: 'unknown fields battery.x, colour' });
+  });
+
+  it('keeps a reading that carries only unknown fields: a new sensor reported on change', () => {
+    expect(validateVehicleTelemetry({ v: 1, ts: 1, cabinTempC: 21 })).toMatchObject({ ok: true, value: { v: 1, ts: 1, ext: { cabinTempC: 21 } } });
+  });
+
+  it('keeps at most 64 extension fields; the rest are dropped', () => {
+    const extra = Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`f${i}`, i]));
+    const verdict = validateVehicleTelemetry({ v: 1, ts: 1, socPct: 5, ...extra });
+    expect(verdict.ok && Object.keys(verdict.value.ext ?? {})).toHaveLength(64);
+  });
+
   it('accepts a payload without epoch, seq and deviceId', () => {
     const { epoch: _e, seq: _s, deviceId: _d, ...bare } = vehicleTelemetryFixture();
     expect(reasonOf(bare)).toBe('ok');
   });
 
   it.each([
-    ['missing field', (p: Record<string, unknown>) => delete p.socPct],
+    ['missing device time', (p: Record<string, unknown>) => delete p.ts],
     ['wrong type', (p: Record<string, unknown>) => (p.speedKph = '38')],
-    ['unknown field', (p: Record<string, unknown>) => (p.colour = 'red')],
-    ['unknown nested field', (p: Record<string, unknown>) => (p.battery = { tempC: 1, voltageV: 1, currentA: 1, x: 1 })],
+    ['wrong nested type', (p: Record<string, unknown>) => (p.battery = { tempC: '1' })],
     ['bad DTC', (p: Record<string, unknown>) => (p.dtcs = ['X123'])],
     ['bad epoch', (p: Record<string, unknown>) => (p.epoch = 'boot-1')],
     ['fractional ts', (p: Record<string, unknown>) => (p.ts = 1.5)],
@@ -66,25 +91,5 @@ describe('validateVehicleTelemetry', () => {
 
   it.each([null, [], 'text', 42])('a non-object %j → schema_violation', (value) => {
     expect(reasonOf(value)).toBe('schema_violation');
-  });
-});
-
-describe('checkOdometer', () => {
-  const at = (km: number, t: number) => ({ km, at: t });
-
-  it('accepts the first reading and later readings that stay or grow, keeping the newest', () => {
-    expect(checkOdometer(undefined, at(10, 1))).toEqual({ ok: true, value: at(10, 1) });
-    expect(checkOdometer(at(10, 1), at(10, 2))).toEqual({ ok: true, value: at(10, 2) });
-    expect(checkOdometer(at(10, 1), at(10.1, 2))).toEqual({ ok: true, value: at(10.1, 2) });
-  });
-
-  it('refuses a later reading lower than the newest → odometer_backwards', () => {
-    const verdict = checkOdometer(at(12_345.6, 1), at(12_000, 2));
-    expect(verdict).toMatchObject({ ok: false, reason: 'odometer_backwards' });
-    expect(!verdict.ok && verdict.detail).toContain('12345.6');
-  });
-
-  it('lets a reading that arrives after newer ones pass, and keeps the newest', () => {
-    expect(checkOdometer(at(20, 10), at(19, 5))).toEqual({ ok: true, value: at(20, 10) });
   });
 });

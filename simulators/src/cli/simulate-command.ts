@@ -41,6 +41,8 @@ Options:
                                  POST /v1/events, with the tokens of clients 'booking' and 'payment':
   --booking-token <token>          (env FLEETWIRE_BOOKING_TOKEN)
   --payment-token <token>          (env FLEETWIRE_PAYMENT_TOKEN)
+  --sparse <share>               share of devices (0–1) that report sparse and on change: no tyre
+                                 or 12 V sensors, only what moved, a firmware field (default 0)
   -h, --help                     this text
 
 See docs/simulators.md.`;
@@ -68,6 +70,7 @@ const OPTIONS = {
   cloud: { type: 'string' },
   'booking-token': { type: 'string' },
   'payment-token': { type: 'string' },
+  sparse: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -144,6 +147,7 @@ async function simulationOptions(values: Values): Promise<FleetSimulationOptions
   if (values['bookings-per-hour']) settings.bookingsPerHour = parseNumber('bookings-per-hour', values['bookings-per-hour'], (n) => n >= 0, 'a number ≥ 0');
   if (values['charger-faults-per-hour']) settings.chargerFaultsPerHour = parseNumber('charger-faults-per-hour', values['charger-faults-per-hour'], (n) => n >= 0, 'a number ≥ 0');
   if (values['degradation-scale']) settings.degradationScale = parseNumber('degradation-scale', values['degradation-scale'], (n) => n > 0, 'a number > 0');
+  if (values.sparse) settings.sparseShare = parseNumber('sparse', values.sparse, (n) => n >= 0 && n <= 1, 'a share in 0–1');
   const timestamps = values.timestamps;
   if (timestamps !== undefined && timestamps !== 'wall' && timestamps !== 'simulated') {
     throw new SimulatorError('FW_SIM_OPTIONS_INVALID', `--timestamps: expected wall or simulated, got '${timestamps}'`);

@@ -54,11 +54,13 @@ export interface FleetSimulationOptions {
   onBackendEvent?: (event: EventEnvelope) => void;
   /** Valid events the devices publish (TripEnded, …), as they are handed to MQTT. */
   onDeviceEvent?: (event: EventEnvelope) => void;
+  /** Valid telemetry the devices publish (full or sparse), as it is handed to MQTT. */
+  onDeviceTelemetry?: (telemetry: { id: string; device: { kind: 'vehicle' | 'charger'; id: string }; payload: Record<string, unknown> }) => void;
   logger?: SimulationLogger;
 }
 
-export type ResolvedFleetOptions = Required<Omit<FleetSimulationOptions, 'credentials' | 'city' | 'onBackendEvent' | 'onDeviceEvent' | 'logger' | 'settings' | 'faults'>> &
-  Pick<FleetSimulationOptions, 'credentials' | 'city' | 'onBackendEvent' | 'onDeviceEvent'> & {
+export type ResolvedFleetOptions = Required<Omit<FleetSimulationOptions, 'credentials' | 'city' | 'onBackendEvent' | 'onDeviceEvent' | 'onDeviceTelemetry' | 'logger' | 'settings' | 'faults'>> &
+  Pick<FleetSimulationOptions, 'credentials' | 'city' | 'onBackendEvent' | 'onDeviceEvent' | 'onDeviceTelemetry'> & {
     settings: WorldSettings;
     faults: FaultSettings;
     logger: SimulationLogger;
@@ -90,6 +92,7 @@ export function resolveFleetOptions(options: FleetSimulationOptions): ResolvedFl
     maxInFlight: options.maxInFlight ?? 20,
     onBackendEvent: options.onBackendEvent,
     onDeviceEvent: options.onDeviceEvent,
+    onDeviceTelemetry: options.onDeviceTelemetry,
     logger: options.logger ?? SILENT,
   };
   const count = (name: string, value: number, max: number): void => {

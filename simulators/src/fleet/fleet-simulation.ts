@@ -83,7 +83,9 @@ export function createFleetSimulation(options: FleetSimulationOptions): FleetSim
     for (const message of messages) {
       ledger.record(message, now);
       (links.get(message.device.id) as DeviceLink).send(message);
-      if (message.channel === 'events' && message.expect.outcome === 'accepted') o.onDeviceEvent?.(message.payload as unknown as EventEnvelope);
+      if (message.expect.outcome !== 'accepted') continue;
+      if (message.channel === 'events') o.onDeviceEvent?.(message.payload as unknown as EventEnvelope);
+      else o.onDeviceTelemetry?.({ id: message.id, device: message.device, payload: message.payload });
     }
   };
 

@@ -1,4 +1,4 @@
-import { checkOdometer, decodeDeviceMessage, parseMessageId, validateEvent, type OdometerReading } from '@fleetwire/protocol';
+import { DEFAULT_PLAUSIBILITY_LIMITS, decodeDeviceMessage, judgeReading, parseMessageId, readingClock, validateEvent, vehicleQuantities, type PendingRecord, type Tracks } from '@fleetwire/protocol';
 import { describe, expect, it } from 'vitest';
 import { HOUR_MS as HOUR } from '@fleetwire/protocol';
 import { createFleetModel, type FleetModelOptions } from './fleet-model.js';
@@ -64,8 +64,9 @@ describe('fleet model', () => {
         maxClockSkewMs: 300_000,
       });
       if (!verdict.ok) throw new Error(`${m.id} refused: ${verdict.reason} ${verdict.detail}`);
-      expect(verdict.value.id).toBe(m.id);
-      expect(verdict.value.clock).toBeUndefined();
+      const [reading] = verdict.value.readings;
+      expect(reading?.ok && reading.record.id).toBe(m.id);
+      expect(reading?.ok && reading.record.clock).toBeUndefined();
       const key = m.eventType ?? m.recordKind;
       types.set(key, (types.get(key) ?? 0) + 1);
     }
@@ -96,7 +97,7 @@ describe('fleet model', () => {
   it('marks deliberately bad messages with the reason the edge must give them', () => {
     const faults = { dupes: 0.05, reorder: 0.05, malformed: 0.05, impossible: 0.08, impersonate: 0.08, skew: 0.4 };
     const { messages } = run(options({ faults }), 1);
-    const lastOdometer = new Map<string, OdometerReading>();
+    const tracks = new Map<string, Tracks>();
     const outcomes = new Map<string, number>();
     for (const m of messages) {
       const verdict = decodeDeviceMessage({
@@ -107,18 +108,20 @@ describe('fleet model', () => {
         maxBytes: 65_536,
         maxClockSkewMs: 300_000,
       });
-      let reason = verdict.ok ? undefined : verdict.reason;
-      if (verdict.ok && verdict.value.kind === 'vehicle_telemetry') {
-        // The edge's stateful check: accepted readings move the last odometer seen.
-        const odometer = checkOdometer(lastOdometer.get(m.device.id), { km: verdict.value.payload.odometerKm, at: verdict.value.deviceTime });
-        if (odometer.ok) lastOdometer.set(m.device.id, odometer.value);
-        else reason = odometer.reason;
+      const reading = verdict.ok ? verdict.value.readings[0] : undefined;
+      let reason = verdict.ok ? (reading?.ok === false ? reading.reason : undefined) : verdict.reason;
+      const record: PendingRecord | undefined = reading?.ok ? reading.record : undefined;
+      if (record?.kind === 'vehicle_telemetry') {
+        // The edge's stateful check: accepted readings move the device's physics references.
+        const judged = judgeReading(tracks.get(m.device.id) ?? {}, vehicleQuantities(record.payload, readingClock(record)), DEFAULT_PLAUSIBILITY_LIMITS);
+        tracks.set(m.device.id, judged.tracks);
+        if (!judged.ok) reason = judged.reason;
       }
       expect(reason, `${m.id} ${m.faults.join(',')}`).toBe(m.expect.reason);
       expect(reason === undefined ? 'accepted' : 'quarantined').toBe(m.expect.outcome);
-      if (verdict.ok && reason === undefined) {
-        expect(verdict.value.clock?.flag === 'skewed', m.id).toBe(m.expect.clockSkewed === true);
-        expect(verdict.value.deviceIdOverridden === true, m.id).toBe(m.expect.deviceIdOverridden === true);
+      if (record !== undefined && reason === undefined) {
+        expect(record.clock?.flag === 'skewed', m.id).toBe(m.expect.clockSkewed === true);
+        expect(record.deviceIdOverridden === true, m.id).toBe(m.expect.deviceIdOverridden === true);
       }
       const label = `${m.faults.filter((f) => f !== 'skew').join('+') || 'clean'}:${m.expect.reason ?? 'accepted'}`;
       outcomes.set(label, (outcomes.get(label) ?? 0) + m.copies);

@@ -66,7 +66,8 @@ export function createFleetModel(options: FleetModelOptions): FleetModel {
   const skewRng = randomFor(options.seed, 'fault:skew');
   const messageRng = randomFor(options.seed, 'fault:messages');
   const dropRng = randomFor(options.seed, 'fault:drops');
-  const skewed = devices.map((d) => ({ ...d, clockSkewMs: clockSkew(skewRng, faults.skew ?? 0) }));
+  const sparseRng = randomFor(options.seed, 'devices:sparse');
+  const skewed = devices.map((d) => ({ ...d, clockSkewMs: clockSkew(skewRng, faults.skew ?? 0), sparse: sparseRng.chance(options.settings.sparseShare) }));
   // Boot epochs depend on the start time too: every run is a new boot of every device, so a
   // second run of the same seed (the demo's restart) must not reuse the message ids of the first.
   let framing: FramingState = createFramingState(skewed, randomFor(options.seed, `epochs:${options.startTime}`));

@@ -11,6 +11,7 @@ import type { Random } from '../random/random.js';
 import type { DeviceKind, Emission, EventEmission } from './emission.js';
 import type { OutgoingMessage } from './outgoing.js';
 import { ACCEPTED } from './outgoing.js';
+import { sparseReport, type Reported } from './sparse-reporting.js';
 
 export interface DeviceClock {
   kind: DeviceKind | 'backend';
@@ -19,6 +20,8 @@ export interface DeviceClock {
   nextSeq: number;
   /** How far the device's clock is off, ms (0 for a healthy clock). */
   clockSkewMs: number;
+  /** A sparse, on-change device (sparse-reporting.ts): what it last reported, per connector for a charger. */
+  sparse?: Readonly<Record<string, Reported>>;
 }
 
 export type FramingState = Record<string, DeviceClock>;
@@ -46,10 +49,22 @@ export function newEpoch(rng: Random): string {
   return Array.from({ length: 8 }, () => '0123456789abcdefghijklmnopqrstuvwxyz'[rng.int(0, 35)]).join('');
 }
 
-export function createFramingState(devices: ReadonlyArray<{ kind: DeviceKind; id: string; clockSkewMs: number }>, rng: Random): FramingState {
+export function createFramingState(devices: ReadonlyArray<{ kind: DeviceKind; id: string; clockSkewMs: number; sparse?: boolean }>, rng: Random): FramingState {
   const state: FramingState = { [BACKEND_ID]: { kind: 'backend', epoch: newEpoch(rng), nextSeq: 0, clockSkewMs: 0 } };
-  for (const device of devices) state[device.id] = { kind: device.kind, epoch: newEpoch(rng), nextSeq: 0, clockSkewMs: device.clockSkewMs };
+  for (const device of devices) {
+    state[device.id] = { kind: device.kind, epoch: newEpoch(rng), nextSeq: 0, clockSkewMs: device.clockSkewMs, ...(device.sparse ? { sparse: {} } : {}) };
+  }
   return state;
+}
+
+/** A sparse device's body for this reading (undefined: nothing changed, nothing sent), updating what it last reported. */
+function reportedBody(next: FramingState, device: { kind: DeviceKind; id: string }, body: Record<string, unknown>): Record<string, unknown> | undefined {
+  const clock = next[device.id];
+  if (clock?.sparse === undefined) return body;
+  const key = device.kind === 'charger' ? `connector-${String(body['connectorId'])}` : 'vehicle';
+  const report = sparseReport(device.kind, body, clock.sparse[key]);
+  next[device.id] = { ...clock, sparse: { ...clock.sparse, [key]: report.last } };
+  return report.body;
 }
 
 /**
@@ -67,6 +82,8 @@ export function frameEmissions(state: FramingState, batch: readonly DeviceEmissi
     return { clock, seq: clock.nextSeq };
   };
   for (const { device, emission } of batch) {
+    const body = emission.channel === 'telemetry' ? reportedBody(next, device, emission.body) : undefined;
+    if (emission.channel === 'telemetry' && body === undefined) continue;
     if (emission.channel === 'events' && !DEVICE_EVENT_TYPES[device.kind].includes(emission.type)) {
       const { clock, seq } = take(BACKEND_ID);
       const eventId = formatMessageId({ deviceId: BACKEND_ID, epoch: clock.epoch, seq });
@@ -93,7 +110,7 @@ export function frameEmissions(state: FramingState, batch: readonly DeviceEmissi
       const payload = envelope(emission, id, `${device.kind}:${device.id}`, deviceTime) as unknown as Record<string, unknown>;
       messages.push({ ...common, channel: 'events', recordKind: 'event', eventType: emission.type, payload, bytes: encode(payload) });
     } else {
-      const payload = { v: 1, ts: deviceTime, epoch: clock.epoch, seq, deviceId: device.id, ...emission.body };
+      const payload = { v: 1, ts: deviceTime, epoch: clock.epoch, seq, deviceId: device.id, ...body };
       const recordKind = device.kind === 'vehicle' ? 'vehicle_telemetry' : 'charger_telemetry';
       messages.push({ ...common, channel: 'telemetry', recordKind, payload, bytes: encode(payload) });
     }

@@ -25,6 +25,8 @@ export interface WorldSettings {
   ambientSwingC: number;
   /** Multiplies every wear rate (capacity fade, tyre leak, 12 V), so short runs show wear. Default 1. */
   degradationScale: number;
+  /** Share of devices that report sparse and on change (sparse-reporting.ts), 0–1. Default 0. */
+  sparseShare: number;
 }
 
 export const DEFAULT_WORLD_SETTINGS: WorldSettings = {
@@ -40,6 +42,7 @@ export const DEFAULT_WORLD_SETTINGS: WorldSettings = {
   ambientMeanC: 12,
   ambientSwingC: 6,
   degradationScale: 1,
+  sparseShare: 0,
 };
 
 export function resolveWorldSettings(overrides: Partial<WorldSettings> = {}): WorldSettings {
@@ -58,5 +61,6 @@ export function resolveWorldSettings(overrides: Partial<WorldSettings> = {}): Wo
   }
   check(settings.chargerFaultsPerHour >= 0, 'chargerFaultsPerHour must be ≥ 0');
   check(settings.degradationScale > 0, 'degradationScale must be > 0');
+  check(settings.sparseShare >= 0 && settings.sparseShare <= 1, 'sparseShare must be in 0–1');
   return settings;
 }

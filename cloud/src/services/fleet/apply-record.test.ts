@@ -52,6 +52,24 @@ describe('applyRecord: vehicle telemetry', () => {
     expect(state.vehicles.get('VH-1')?.lastSeen).toEqual({ deviceTime: T0 + 5000, receivedAt: T0 + 5050 });
   });
 
+  it('merges sparse readings field by field, each by its own newest time', () => {
+    const sparse = (seq: number, at: number, payload: Record<string, unknown>) => {
+      const record = reading('VH-1', seq, at);
+      return { ...record, payload: { v: 1 as const, ts: at, ...payload } };
+    };
+    const records = [
+      sparse(1, T0, { socPct: 80, position: { lat: 52.5, lon: 13.4 } }),
+      sparse(2, T0 + 2000, { socPct: 79 }),
+      sparse(3, T0 + 1000, { position: { lat: 52.6, lon: 13.5 }, odometerKm: 10, socPct: 90 }),
+    ];
+    for (const order of [records, [...records].reverse()]) {
+      const vehicle = fold(order).vehicles.get('VH-1');
+      expect(vehicle?.reading).toMatchObject({ socPct: 79, position: { lat: 52.6, lon: 13.5 }, odometerKm: 10, stamp: { at: T0 + 2000 } });
+      expect(vehicle?.reading?.stamps).toMatchObject({ socPct: { at: T0 + 2000 }, position: { at: T0 + 1000 }, odometerKm: { at: T0 + 1000 } });
+      expect(vehicle?.reading).not.toHaveProperty('speedKph');
+    }
+  });
+
   it('orders a skewed device clock by the edge receive time', () => {
     const ahead = { ...reading('VH-1', 1, T0 + 365 * 86_400_000, { socPct: 10 }), receivedAt: T0, clock: { skewMs: 365 * 86_400_000, flag: 'skewed' as const } };
     const state = fold([ahead, reading('VH-1', 2, T0 + 1000, { socPct: 55 })]);

@@ -1,7 +1,8 @@
 /**
  * How one record changes one charger: pure functions, per connector (OCPP reports status per
  * connector). Every connector field keeps the stamp of the record that set it and only a newer
- * record replaces it (newer-wins.ts): telemetry says all fields, session and fault events the
+ * record replaces it (newer-wins.ts): telemetry says the fields it carries (a sparse reading
+ * only some), session and fault events the
  * ones they are about (OCPP 1.6: a started session is Charging, a stopped one Finishing until
  * the cable is out). A re-delivered or older record returns the charger unchanged.
  */
@@ -16,9 +17,14 @@ export function applyChargerTelemetry(charger: ChargerState, record: ChargerTele
   const p = record.payload;
   const lastSeen = seenAt(charger.lastSeen, stamp, record.receivedAt);
   const siteId = p.siteId === undefined ? charger.siteId : newerOf(charger.siteId, { value: p.siteId, stamp });
-  const connectors = observeConnector(charger.connectors, p.connectorId, stamp, {
-    status: p.status, powerKw: p.powerKw, energyWh: p.energyWh, sessionId: p.sessionId, errorCode: p.errorCode,
-  });
+  const seen: Observations = {};
+  if (p.status !== undefined) seen.status = p.status;
+  if (p.powerKw !== undefined) seen.powerKw = p.powerKw;
+  if (p.energyWh !== undefined) seen.energyWh = p.energyWh;
+  if (p.sessionId !== undefined) seen.sessionId = p.sessionId;
+  if (p.errorCode !== undefined) seen.errorCode = p.errorCode;
+  // A reading without a connector is about the charge point as a whole (OCPP connector 0).
+  const connectors = observeConnector(charger.connectors, p.connectorId ?? 0, stamp, seen);
   if (lastSeen === charger.lastSeen && siteId === charger.siteId && connectors === charger.connectors) return charger;
   return { ...charger, lastSeen, siteId, connectors };
 }

@@ -25,8 +25,8 @@ export interface LastSeen {
   receivedAt: number;
 }
 
-export interface VehicleReading {
-  stamp: Stamp;
+/** What vehicle telemetry says about a vehicle; a sparse reading says part of it. */
+export interface VehicleObservations {
   position: GeoPoint;
   speedKph: number;
   socPct: number;
@@ -36,6 +36,17 @@ export interface VehicleReading {
   ignition: boolean;
   dtcs: string[];
 }
+
+/**
+ * The vehicle's last known value of each observation. Each field keeps the stamp of the record
+ * that set it, so sparse and on-change readings (one reports SoC, the next position) merge in
+ * any order, and a late reading changes only the fields nothing newer has set.
+ */
+export type VehicleReading = Partial<VehicleObservations> & {
+  /** The newest record that set any field. */
+  stamp: Stamp;
+  stamps: Partial<Record<keyof VehicleObservations, Stamp>>;
+};
 
 export interface CurrentTrip {
   tripId: string;

@@ -25,12 +25,13 @@ export function vehicleStatus(vehicle: VehicleState, now: number, judgement: Fle
 export function openBatteryLow(vehicle: VehicleState): BatteryLowAlert | null {
   const { batteryLow, reading } = vehicle;
   if (batteryLow === null) return null;
-  if (reading !== null && isNewer(batteryLow.stamp, reading.stamp) && reading.socPct > batteryLow.thresholdPct) return null;
+  const socStamp = reading?.stamps.socPct;
+  if (socStamp !== undefined && isNewer(batteryLow.stamp, socStamp) && reading!.socPct! > batteryLow.thresholdPct) return null;
   return batteryLow;
 }
 
 export function isLowBattery(vehicle: VehicleState, judgement: FleetJudgement): boolean {
-  return openBatteryLow(vehicle) !== null || (vehicle.reading !== null && vehicle.reading.socPct < judgement.lowBatteryPct);
+  return openBatteryLow(vehicle) !== null || (vehicle.reading?.socPct !== undefined && vehicle.reading.socPct < judgement.lowBatteryPct);
 }
 
 export function vehicleView(vehicle: VehicleState, now: number, judgement: FleetJudgement): VehicleView {

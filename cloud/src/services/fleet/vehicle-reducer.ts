@@ -1,24 +1,46 @@
 /**
  * How one record changes one vehicle: pure functions that return the vehicle unchanged (the
  * same object) when the record is a re-delivery or older than what the vehicle already shows
- * (newer-wins.ts), or a new object otherwise. Each aspect keeps only its newest record (the
- * reading, the latest trip or charging event, the newest verdict, alert, …), which makes the
- * result independent of the order records arrive in.
+ * (newer-wins.ts), or a new object otherwise. Each aspect keeps only its newest record (each
+ * field of the reading, the latest trip or charging event, the newest verdict, alert, …), which
+ * makes the result independent of the order records arrive in.
  */
-import type { EventEnvelope, EventRecord, VehicleTelemetryRecord } from '@fleetwire/protocol';
+import type { EventEnvelope, EventRecord, VehicleTelemetry, VehicleTelemetryRecord } from '@fleetwire/protocol';
 import { isNewer, newerOf, seenAt, stampOf, type Stamp } from './newer-wins.js';
-import { MAX_MAINTENANCE_ALERTS, type MaintenanceAlert, type Span, type VehicleState } from './fleet-state.js';
+import { MAX_MAINTENANCE_ALERTS, type MaintenanceAlert, type Span, type VehicleObservations, type VehicleReading, type VehicleState } from './fleet-state.js';
 
 export function applyVehicleTelemetry(vehicle: VehicleState, record: VehicleTelemetryRecord): VehicleState {
   const stamp = stampOf(record);
   const lastSeen = seenAt(vehicle.lastSeen, stamp, record.receivedAt);
-  if (!isNewer(vehicle.reading?.stamp, stamp)) return lastSeen === vehicle.lastSeen ? vehicle : { ...vehicle, lastSeen };
-  const p = record.payload;
-  const reading = {
-    stamp, position: { lat: p.position.lat, lon: p.position.lon }, speedKph: p.speedKph, socPct: p.socPct,
-    batteryTempC: p.battery.tempC, odometerKm: p.odometerKm, locked: p.locked, ignition: p.ignition, dtcs: [...p.dtcs],
-  };
+  const reading = observeVehicle(vehicle.reading, stamp, observationsOf(record.payload));
+  if (reading === vehicle.reading) return lastSeen === vehicle.lastSeen ? vehicle : { ...vehicle, lastSeen };
   return { ...vehicle, lastSeen, reading };
+}
+
+/** The observations a (possibly sparse) reading carries; absent measurements are absent here too. */
+function observationsOf(p: VehicleTelemetry): Partial<VehicleObservations> {
+  const seen: Partial<VehicleObservations> = {};
+  if (p.position !== undefined) seen.position = { lat: p.position.lat, lon: p.position.lon };
+  if (p.speedKph !== undefined) seen.speedKph = p.speedKph;
+  if (p.socPct !== undefined) seen.socPct = p.socPct;
+  if (p.battery?.tempC !== undefined) seen.batteryTempC = p.battery.tempC;
+  if (p.odometerKm !== undefined) seen.odometerKm = p.odometerKm;
+  if (p.locked !== undefined) seen.locked = p.locked;
+  if (p.ignition !== undefined) seen.ignition = p.ignition;
+  if (p.dtcs !== undefined) seen.dtcs = [...p.dtcs];
+  return seen;
+}
+
+/** The reading with each field replaced where `stamp` is newer than the field's own; the same reading when none is. */
+function observeVehicle(reading: VehicleReading | null, stamp: Stamp, seen: Partial<VehicleObservations>): VehicleReading | null {
+  let next: VehicleReading | null = null;
+  for (const key of Object.keys(seen) as Array<keyof VehicleObservations>) {
+    if (!isNewer(reading?.stamps[key], stamp)) continue;
+    next ??= { ...reading, stamp: reading === null || isNewer(reading.stamp, stamp) ? stamp : reading.stamp, stamps: { ...reading?.stamps } };
+    (next as Record<string, unknown>)[key] = seen[key];
+    next.stamps[key] = stamp;
+  }
+  return next ?? reading;
 }
 
 /** An event about this vehicle; `fromVehicle` when the vehicle itself sent it (it then counts as seen). */

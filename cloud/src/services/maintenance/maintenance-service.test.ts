@@ -75,7 +75,7 @@ describe('maintenance service over the embedded bus', () => {
     const events = await watchEvents();
     const metrics = new Registry();
     await started(metrics);
-    const broken = { ...leaking[0], payload: { ...leaking[0]?.payload, tyresKpa: undefined } };
+    const broken = { ...leaking[0], payload: { ...leaking[0]?.payload, tyresKpa: 'flat' } };
     await bus.produce([
       ...leaking.map((r) => toBusMessage(r)),
       { topic: BUS_TOPICS.vehicleTelemetry, key: 'VH-1', value: Buffer.from(JSON.stringify(broken)), headers: {} },

@@ -23,7 +23,8 @@ import type { PredictionSettings } from './settings.js';
 import { fitTrend, type Point } from './trend.js';
 import { DAY_MS } from '@fleetwire/protocol';
 
-export type TyrePosition = keyof VehicleTelemetry['tyresKpa'];
+export type TyrePosition = 'fl' | 'fr' | 'rl' | 'rr';
+type FourTyres = Record<TyrePosition, number>;
 export const TYRE_POSITIONS: readonly TyrePosition[] = ['fl', 'fr', 'rl', 'rr'];
 
 export interface TyreWindows {
@@ -46,7 +47,7 @@ export function coldPressureKpa(readingKpa: number, airTempC: number, referenceT
   return (readingKpa * (KELVIN + referenceTempC)) / (KELVIN + airTempC);
 }
 
-function medianOfFour(tyres: VehicleTelemetry['tyresKpa']): number {
+function medianOfFour(tyres: FourTyres): number {
   const sorted = TYRE_POSITIONS.map((t) => tyres[t]).sort((a, b) => a - b);
   return ((sorted[1] as number) + (sorted[2] as number)) / 2;
 }
@@ -55,16 +56,26 @@ const limitsOf = (settings: TyreSettings): WindowLimits => ({ maxPoints: setting
 
 /**
  * Adds a reading: every reading to the relative windows, a rested one to the level too.
- * Returns the tyres to assess again (all four when the level moved).
+ * Returns the tyres to assess again (all four when the level moved). A reading without all four
+ * pressures (a sparse one) has no siblings to compare with; one without the battery temperature
+ * cannot be normalised for the level.
  */
 export function observeTyres(windows: TyreWindows, reading: VehicleTelemetry, at: number, rested: boolean, settings: TyreSettings): TyrePosition[] {
-  const median = medianOfFour(reading.tyresKpa);
+  const tyres = fourTyres(reading.tyresKpa);
+  if (tyres === undefined) return [];
+  const median = medianOfFour(tyres);
   // A flat sensor (all zero) has no siblings to compare with.
   if (!(median > 0)) return [];
   const limits = limitsOf(settings);
-  const changed = TYRE_POSITIONS.filter((tyre) => addPoint(windows.relative[tyre], { at, value: reading.tyresKpa[tyre] / median }, limits));
-  if (rested && addPoint(windows.level, { at, value: coldPressureKpa(median, reading.battery.tempC, settings.referenceTempC) }, limits)) return [...TYRE_POSITIONS];
+  const changed = TYRE_POSITIONS.filter((tyre) => addPoint(windows.relative[tyre], { at, value: tyres[tyre] / median }, limits));
+  const airTempC = reading.battery?.tempC;
+  if (rested && airTempC !== undefined && addPoint(windows.level, { at, value: coldPressureKpa(median, airTempC, settings.referenceTempC) }, limits)) return [...TYRE_POSITIONS];
   return changed;
+}
+
+function fourTyres(tyres: VehicleTelemetry['tyresKpa']): FourTyres | undefined {
+  if (tyres?.fl === undefined || tyres.fr === undefined || tyres.rl === undefined || tyres.rr === undefined) return undefined;
+  return { fl: tyres.fl, fr: tyres.fr, rl: tyres.rl, rr: tyres.rr };
 }
 
 export function assessTyre(windows: TyreWindows, tyre: TyrePosition, settings: TyreSettings, horizon: Horizon): Assessment | undefined {

@@ -51,15 +51,18 @@ export function observeReading(condition: VehicleCondition, record: VehicleTelem
   const horizon: Horizon = settings;
   const assessments: Assessment[] = [];
   const isNewest = at >= condition.faults.latestAt;
-  for (const code of observeFaults(condition.faults, reading.dtcs, at, settings.faults)) {
-    const assessment = assessFault(condition.faults, code, settings.faults);
-    if (assessment !== undefined) assessments.push(assessment);
+  // A sparse reading without `dtcs` says nothing about the codes: it neither shows nor clears them.
+  if (reading.dtcs !== undefined) {
+    for (const code of observeFaults(condition.faults, reading.dtcs, at, settings.faults)) {
+      const assessment = assessFault(condition.faults, code, settings.faults);
+      if (assessment !== undefined) assessments.push(assessment);
+    }
+    forgetFindingsOfForgottenCodes(condition);
+    if (isNewest) condition.activeDtcs = [...reading.dtcs];
   }
-  forgetFindingsOfForgottenCodes(condition);
-  if (isNewest) condition.activeDtcs = [...reading.dtcs];
 
   // The first reading of a vehicle counts as activity: what it did before is unknown.
-  const active = reading.ignition || reading.speedKph > 0 || condition.lastActiveAt === -Infinity;
+  const active = reading.ignition === true || (reading.speedKph ?? 0) > 0 || condition.lastActiveAt === -Infinity;
   if (active) condition.lastActiveAt = Math.max(condition.lastActiveAt, at);
   const rested = !active && at - condition.lastActiveAt >= settings.restMinutes * MINUTE_MS;
 
@@ -67,7 +70,7 @@ export function observeReading(condition: VehicleCondition, record: VehicleTelem
     const assessment = assessTyre(condition.tyres, tyre, settings.tyre, horizon);
     if (assessment !== undefined) assessments.push(assessment);
   }
-  if (rested && observeAuxBattery(condition.auxBattery, reading.aux12vV, at, settings.auxBattery)) {
+  if (rested && reading.aux12vV !== undefined && observeAuxBattery(condition.auxBattery, reading.aux12vV, at, settings.auxBattery)) {
     const assessment = assessAuxBattery(condition.auxBattery, condition.activeDtcs, settings.auxBattery, horizon);
     if (assessment !== undefined) assessments.push(assessment);
   }

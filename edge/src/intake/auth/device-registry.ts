@@ -2,7 +2,8 @@
  * The devices this edge node serves, loaded from a JSON file:
  * `{ "devices": [ { "id": "VH-0001", "kind": "vehicle", "passwordHash": "scrypt$…" } ] }`.
  * `passwordHash` is optional: a device without one can only authenticate with a client
- * certificate whose CN is its id. The file is read once at start; restart to reload.
+ * certificate whose CN is its id. A registry is immutable; live-registry.ts replaces it whole
+ * when the file changes.
  */
 import { readFileSync } from 'node:fs';
 import { isDeviceId, type DeviceKind } from '@fleetwire/protocol';
@@ -18,6 +19,21 @@ export interface RegisteredDevice {
 export interface DeviceRegistry {
   get(id: string): RegisteredDevice | undefined;
   readonly size: number;
+  entries(): IterableIterator<RegisteredDevice>;
+}
+
+/**
+ * Devices whose connections must end when `next` replaces `previous`: removed (revoked), or
+ * changed — another kind or another password — so they authenticate again. Unchanged devices
+ * and new ones keep or get their connections.
+ */
+export function staleDevices(previous: DeviceRegistry, next: DeviceRegistry): Set<string> {
+  const stale = new Set<string>();
+  for (const device of previous.entries()) {
+    const now = next.get(device.id);
+    if (now === undefined || now.kind !== device.kind || now.passwordHash !== device.passwordHash) stale.add(device.id);
+  }
+  return stale;
 }
 
 export function loadDeviceRegistry(file: string): DeviceRegistry {
@@ -59,5 +75,6 @@ export function createDeviceRegistry(input: unknown, origin = 'device registry')
     get size() {
       return devices.size;
     },
+    entries: () => devices.values(),
   };
 }

@@ -8,7 +8,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
-import { Aedes } from 'aedes';
+import { Aedes, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { DeviceRegistry } from '../auth/device-registry.js';
 import type { IntakePipeline, IntakeSource } from '../intake.js';
@@ -27,7 +27,7 @@ export interface EmbeddedBrokerOptions {
   logger: Logger;
 }
 
-export function createEmbeddedBroker(options: EmbeddedBrokerOptions): IntakeSource {
+export function createEmbeddedBroker(options: EmbeddedBrokerOptions): IntakeSource & Required<Pick<IntakeSource, 'disconnect'>> {
   const logger = options.logger.child({ stage: 'intake', source: 'broker' });
   const { metrics } = options;
   const hooks = createBrokerHooks({ registry: options.registry, pipeline: options.pipeline, metrics, logger });
@@ -37,6 +37,7 @@ export function createEmbeddedBroker(options: EmbeddedBrokerOptions): IntakeSour
   let listening = false;
   // aedes reports every refused publish as a client error: at a full buffer, one per resend.
   const clientErrors = createRepeatedLog(logger, { event: 'client_error', level: 'info' });
+  const connected = new Set<Client>();
 
   const onConnection = (connection: Duplex, request?: IncomingMessage): void => {
     if (!aedes || aedes.closed) {
@@ -62,10 +63,13 @@ export function createEmbeddedBroker(options: EmbeddedBrokerOptions): IntakeSour
       });
       skipRoutingOfUplinkTopics(aedes);
       aedes.on('clientReady', (client) => {
-        if (hooks.identities.has(client)) metrics.connectedDevices.inc();
+        if (!hooks.identities.has(client)) return;
+        connected.add(client);
+        metrics.connectedDevices.inc();
       });
       aedes.on('clientDisconnect', (client) => {
-        if (hooks.identities.has(client)) metrics.connectedDevices.dec();
+        if (!connected.delete(client)) return;
+        metrics.connectedDevices.dec();
       });
       aedes.on('clientError', (client, error) => clientErrors.note(String((error as { code?: unknown }).code ?? error.message), { clientId: client.id, err: error }));
       aedes.on('connectionError', (_client, error) => logger.debug({ event: 'connection_error', err: error }, 'connection_error'));
@@ -89,5 +93,16 @@ export function createEmbeddedBroker(options: EmbeddedBrokerOptions): IntakeSour
     },
     ready: () => listening,
     addresses: () => ({ ...addresses }),
+    disconnect(keep) {
+      let closed = 0;
+      for (const client of connected) {
+        const identity = hooks.identities.get(client);
+        if (identity === undefined || keep(identity)) continue;
+        closed += 1;
+        logger.info({ event: 'device_disconnected', deviceId: identity.deviceId, reason: 'registry_changed' }, 'device_disconnected');
+        client.close();
+      }
+      return closed;
+    },
   };
 }

@@ -54,7 +54,7 @@ export function createVehiclePositions(options: VehiclePositionsOptions): Vehicl
 
   return {
     observe(record) {
-      if (record.kind !== 'vehicle_telemetry') return;
+      if (record.kind !== 'vehicle_telemetry' || record.payload.position === undefined) return;
       const vehicleId = record.source.id;
       const known = latest.get(vehicleId);
       const reportedAt = trustedTime(record);
