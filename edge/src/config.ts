@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { EdgeError } from './errors.js';
+import { MODEL_VARIANTS, type ModelVariant } from './vision/models/model-card.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -45,8 +46,8 @@ export interface VisionConfig {
   /** Shared with the booking system, which signs return tokens (HS256) with it. */
   returnTokenSecret: string;
   returnAreasFile: string;
-  /** '' = the bundled model / card. */
-  models: { damage: string; screen: string; card: string; threads: number };
+  /** '' = the bundled card / the model its card names for the variant (vision/models/model-selection.ts). */
+  models: { damage: string; screen: string; card: string; threads: number; variant: ModelVariant; force: boolean };
   limits: { maxPhotos: number; maxPhotoBytes: number; maxPixels: number; maxActiveReturns: number; maxWaitingReturns: number; quarantineMaxBytes: number };
   checks: { maxPositionAgeMs: number; maxGpsDistanceM: number; maxExifAgeMs: number; maxFutureSkewMs: number; reuseMaxDistance: number };
   retention: { photoDays: number; photoMaxBytes: number; hashDays: number; intervalMs: number };
@@ -113,7 +114,10 @@ const SCHEMA = group({
     enabled: bool(false),
     returnTokenSecret: str(),
     returnAreasFile: str('', { path: true }),
-    models: group({ damage: str('', { path: true }), screen: str('', { path: true }), card: str('', { path: true }), threads: int(1, 0, 16) }),
+    models: group({
+      damage: str('', { path: true }), screen: str('', { path: true }), card: str('', { path: true }), threads: int(1, 0, 16),
+      variant: str('float32', { oneOf: MODEL_VARIANTS }), force: bool(false),
+    }),
     limits: group({
       maxPhotos: int(8, 1, 32),
       maxPhotoBytes: int(8 * MIB, 1_024, 64 * MIB),
@@ -153,6 +157,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   FLEETWIRE_EDGE_VISION_ENABLED: 'vision.enabled',
   FLEETWIRE_EDGE_RETURN_TOKEN_SECRET: 'vision.returnTokenSecret',
   FLEETWIRE_EDGE_RETURN_AREAS_FILE: 'vision.returnAreasFile',
+  FLEETWIRE_EDGE_VISION_MODEL_VARIANT: 'vision.models.variant',
 };
 
 /** Option paths that hold secrets: redacted when printed or logged. */

@@ -38,8 +38,9 @@ TASKS = {
                "damage_class_scores [N,3] (scratch, dent, crack), damage_location [N,6,8] (grid cells)"),
     "screen": ("screen_probability", "fleetwire screen-photo model: image [N,3,192,256] RGB/255 -> screen_probability [N,1]"),
 }
-# Weight of the location loss beside the photo-level loss.
-LOCATION_WEIGHT = 1.0
+# Weight of the per-cell loss beside the photo-level loss: the cells say where and what, the
+# strongest supervision the simulator gives, so they weigh more than the photo labels.
+LOCATION_WEIGHT = 3.0
 CALIBRATION_PHOTOS = 256
 
 
