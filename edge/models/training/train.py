@@ -127,7 +127,7 @@ def main() -> None:
     parser.add_argument("--val", type=Path, required=True)
     parser.add_argument("--test", type=Path, required=True)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent)
-    parser.add_argument("--epochs", type=int, default=16, help="damage model epochs")
+    parser.add_argument("--epochs", type=int, default=12, help="damage model epochs")
     parser.add_argument("--screen-epochs", type=int, default=4, help="screen model epochs (an easier task)")
     parser.add_argument("--learning-rate", type=float, default=2e-3, help="peak of the cosine schedule")
     parser.add_argument("--tasks", default="damage,screen", help="comma-separated subset to (re)train; the card keeps the others")
