@@ -16,6 +16,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { issueReturnToken } from '../src/vision/upload/return-token.js';
+import { MODEL_VARIANTS, type ModelVariant } from '../src/vision/models/model-card.js';
+import { selectModels } from '../src/vision/models/model-selection.js';
 import { loadReturnModels, type ReturnModels } from '../src/vision/models/models.js';
 import { preparePhoto } from '../src/vision/photos/preprocess.js';
 import { returnPhotos, SITE } from '../test/support/photos.js';
@@ -24,13 +26,21 @@ import { connectDevice, readMetric, telemetryTopic, tempDir, vehiclePayload, veh
 import { benchOptions } from './bench-options.js';
 
 const USAGE = `node --import tsx edge/bench/photo-verdict.ts [--returns 20] [--photos 4] [--width 1024]
-     [--height 768] [--rounds 3] [--concurrency 2]
+     [--height 768] [--rounds 3] [--concurrency 2] [--threads 1] [--variant float32|int8]
   --returns      returns per round (each of --photos distinct photos)
   --width/height size of the generated photos (the models take 256x192)
   --rounds       alternating rounds of bare session.run and HTTP uploads
-  --concurrency  uploads (and bare workers) at once in the throughput part`;
+  --concurrency  uploads (and bare workers) at once in the throughput part
+  --threads      onnxruntime intra-op threads, for the agent (vision.models.threads) and the bare side
+  --variant      the models from the card: float32 or their INT8 quantisation (vision.models.variant)`;
 
-const values = benchOptions(USAGE, { returns: '20', photos: '4', width: '1024', height: '768', rounds: '3', concurrency: '2' });
+const values = benchOptions(USAGE, { returns: '20', photos: '4', width: '1024', height: '768', rounds: '3', concurrency: '2', threads: '1', variant: 'float32' });
+if (!(MODEL_VARIANTS as readonly string[]).includes(values.variant)) {
+  console.error(`--variant must be one of ${MODEL_VARIANTS.join(', ')}, got ${JSON.stringify(values.variant)}\n\n${USAGE}`);
+  process.exit(2);
+}
+const VARIANT = values.variant as ModelVariant;
+const THREADS = Number(values.threads);
 const RETURNS = Number(values.returns);
 const PHOTOS = Number(values.photos);
 const ROUNDS = Number(values.rounds);
@@ -110,7 +120,9 @@ async function main(): Promise<void> {
   for (let r = 0; r < ROUNDS; r++) {
     rounds.push(await Promise.all(Array.from({ length: RETURNS }, (_, i) => returnPhotos(10_000 + (r * RETURNS + i) * PHOTOS, PHOTOS, Date.now(), SIZE))));
   }
-  const models = await loadReturnModels();
+  const selection = selectModels({ damage: '', screen: '', card: '', variant: VARIANT, force: false });
+  const models = await loadReturnModels({ damagePath: selection.damage.path, screenPath: selection.screen.path, threads: THREADS });
+  console.log(`models ${selection.versions.damage}, ${selection.versions.screen}; ${THREADS} intra-op thread(s)`);
   const tensors = await Promise.all(rounds.map((round) => Promise.all(round.map((photos) => Promise.all(photos.map(async (b) => (await preparePhoto(b, models.damage.inputSize)).tensor))))));
   const bytes = rounds.flat(2).reduce((sum, b) => sum + b.length, 0) / (RETURNS * ROUNDS * PHOTOS);
   console.log(`mean photo ${(bytes / 1024).toFixed(0)} KiB; model input ${models.damage.inputSize.width}x${models.damage.inputSize.height}`);
@@ -119,7 +131,7 @@ async function main(): Promise<void> {
     nodeId: 'node-bench', dataDir: 'data', logLevel: 'warn',
     devices: { registryFile: await writeRegistry(dir, [vehicle!]) },
     mqtt: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 },
-    vision: { enabled: true, returnTokenSecret: SECRET, returnAreasFile },
+    vision: { enabled: true, returnTokenSecret: SECRET, returnAreasFile, models: { variant: VARIANT, threads: THREADS } },
   }, dir);
   try {
     const url = agent.addresses.http as string;

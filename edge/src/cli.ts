@@ -46,6 +46,7 @@ const STARTUP_MISTAKES: ReadonlySet<EdgeErrorCode> = new Set([
   'FW_VISION_OPTIONS_INVALID',
   'FW_VISION_MODEL_LOAD_FAILED',
   'FW_VISION_MODEL_CONTRACT',
+  'FW_VISION_MODEL_REFUSED',
 ]);
 
 /** An error at start that the operator must fix (said in one line, exit 2), not a bug. */

@@ -71,6 +71,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   FLEETWIRE_EDGE_VISION_ENABLED: 'vision.enabled',
   FLEETWIRE_EDGE_RETURN_TOKEN_SECRET: 'vision.returnTokenSecret',
   FLEETWIRE_EDGE_RETURN_AREAS_FILE: 'vision.returnAreasFile',
+  FLEETWIRE_EDGE_VISION_MODEL_VARIANT: 'vision.models.variant',
 };
 
 /** Option paths that hold secrets: redacted when printed or logged. */

@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '@fleetwire/protocol';
 import { IntegerOption, OptionGroup, PathOption } from '../settings.js';
+import { MODEL_VARIANTS } from './models/model-card.js';
 
 const MIB = 1024 * 1024;
 
@@ -11,8 +12,17 @@ export const VisionSettingsSchema = OptionGroup({
   returnTokenSecret: Type.String({ default: '' }),
   /** Where returned cars may be parked. */
   returnAreasFile: PathOption(),
-  /** '' = the bundled model / card. */
-  models: OptionGroup({ damage: PathOption(), screen: PathOption(), card: PathOption(), threads: IntegerOption(1, 0, 16) }),
+  /** '' = the bundled card / the model its card names for the variant (vision/models/model-selection.ts). */
+  models: OptionGroup({
+    damage: PathOption(),
+    screen: PathOption(),
+    card: PathOption(),
+    threads: IntegerOption(1, 0, 16),
+    /** float32, or int8 (the quantised models for a Pi). */
+    variant: Type.Union(MODEL_VARIANTS.map((variant) => Type.Literal(variant)), { default: 'float32' }),
+    /** Run models whose card does not vouch for them (checksum, quality floors). */
+    force: Type.Boolean({ default: false }),
+  }),
   limits: OptionGroup({
     maxPhotos: IntegerOption(8, 1, 32),
     maxPhotoBytes: IntegerOption(8 * MIB, 1_024, 64 * MIB),

@@ -4,9 +4,7 @@
  * the intake feeds, the photo folder with its retention, and the verifier the photo routes use.
  * Files under dataDir: `vision.sqlite`, `photos/{returnId}/{n}.jpg`.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { DAY_MS, HOUR_MS } from '@fleetwire/protocol';
@@ -16,8 +14,8 @@ import { EdgeError } from '../errors.js';
 import { DEFAULT_FRAUD_THRESHOLDS } from './fraud/fraud-features.js';
 import { DEFAULT_VERDICT_POLICY } from './returns/verdict-policy.js';
 import { createVisionMetrics, type VisionMetrics } from './metrics.js';
-import { readModelCard, type ModelCard } from './models/model-card.js';
-import { BUNDLED_MODELS, loadReturnModels } from './models/models.js';
+import { selectModels, type ModelSelection } from './models/model-selection.js';
+import { loadReturnModels, type DamageClass } from './models/models.js';
 import { createPhotoRetention } from './returns/photo-retention.js';
 import { createFolderPhotoStore } from './returns/photo-store.js';
 import { readReturnAreas } from './returns/return-areas.js';
@@ -50,19 +48,15 @@ export interface StartVisionOptions {
 
 /** A photo folder without a stored return is deleted at start once it is this old. */
 export const ORPHAN_GRACE_MS = HOUR_MS;
-/** A class score at or above this names the kind of damage (the card's per-class figures use it too). */
-const CLASS_THRESHOLD = 0.5;
 
 export async function startVision(options: StartVisionOptions): Promise<VisionStage> {
   const { config, logger } = options;
-  const paths = {
-    damage: config.models.damage || BUNDLED_MODELS.damage,
-    screen: config.models.screen || BUNDLED_MODELS.screen,
-    card: config.models.card || BUNDLED_MODELS.card,
-  };
-  const card = readModelCard(paths.card);
+  const selection = selectModels(config.models);
+  if (selection.forced) {
+    logger.warn({ event: 'vision_models_forced', refusals: { damage: selection.damage.refusals, screen: selection.screen.refusals } }, 'vision_models_forced');
+  }
   const returnAreas = readReturnAreas(config.returnAreasFile);
-  const models = await loadReturnModels({ damagePath: paths.damage, screenPath: paths.screen, threads: config.models.threads });
+  const models = await loadReturnModels({ damagePath: selection.damage.path, screenPath: selection.screen.path, threads: config.models.threads });
   // Closed in reverse on stop, or at once if a later step of the start fails.
   const closers: Array<() => unknown> = [() => models.close()];
   try {
@@ -70,7 +64,7 @@ export async function startVision(options: StartVisionOptions): Promise<VisionSt
     if (damage.inputSize.width !== screen.inputSize.width || damage.inputSize.height !== screen.inputSize.height) {
       throw new EdgeError('FW_VISION_MODEL_CONTRACT', `damage and screen models must take the same input size (${JSON.stringify(damage.inputSize)} vs ${JSON.stringify(screen.inputSize)})`);
     }
-    const modelVersions = { damage: modelVersion(paths.damage), screen: modelVersion(paths.screen) };
+    const modelVersions = selection.versions;
     const metrics = createVisionMetrics(options.registry);
     const store = createSqliteVisionStore({ path: join(options.dataDir, 'vision.sqlite') });
     closers.push(() => store.close());
@@ -102,8 +96,8 @@ export async function startVision(options: StartVisionOptions): Promise<VisionSt
     const verifier = createReturnVerifier({
       nodeId: options.nodeId,
       models,
-      modelVersions,
-      thresholds: thresholdsFrom(config.checks, card),
+      trace: { versions: selection.versions, thresholds: selection.thresholds },
+      thresholds: thresholdsFrom(config.checks, selection),
       returnAreas,
       maxPositionAgeMs: config.checks.maxPositionAgeMs,
       maxPixels: config.limits.maxPixels,
@@ -116,7 +110,7 @@ export async function startVision(options: StartVisionOptions): Promise<VisionSt
       logger,
       onStored: () => void retention.run().catch((error: unknown) => logger.error({ event: 'vision_retention_failed', err: error }, 'vision_retention_failed')),
     });
-    logger.info({ event: 'vision_started', modelVersions, inputSize: damage.inputSize, returnAreas: returnAreas.length, knownPhotos: store.photoHashes().length }, 'vision_started');
+    logger.info({ event: 'vision_started', modelVersions, variant: config.models.variant, thresholds: selection.thresholds, inputSize: damage.inputSize, returnAreas: returnAreas.length, knownPhotos: store.photoHashes().length }, 'vision_started');
 
     let open = true;
     return {
@@ -137,27 +131,23 @@ export async function startVision(options: StartVisionOptions): Promise<VisionSt
   }
 }
 
-function thresholdsFrom(checks: VisionConfig['checks'], card: ModelCard): ReturnVerifierOptions['thresholds'] {
+function thresholdsFrom(checks: VisionConfig['checks'], selection: ModelSelection): ReturnVerifierOptions['thresholds'] {
+  // readModelCard refuses a damage entry without a threshold for every class.
+  const classes = selection.damage.thresholds.classes as Record<DamageClass, number>;
   return {
     fraud: {
       ...DEFAULT_FRAUD_THRESHOLDS,
-      screenThreshold: card.models.screen.threshold,
+      screenThreshold: selection.screen.thresholds.photo,
       reuseMaxDistance: checks.reuseMaxDistance,
       maxGpsDistanceM: checks.maxGpsDistanceM,
       maxExifAgeMs: checks.maxExifAgeMs,
       maxFutureSkewMs: checks.maxFutureSkewMs,
     },
-    damage: { photo: card.models.damage.threshold, class: CLASS_THRESHOLD },
+    damage: { photo: selection.damage.thresholds.photo, classes },
     verdict: DEFAULT_VERDICT_POLICY,
   };
 }
 
 async function closeAll(closers: Array<() => unknown>): Promise<void> {
   for (const close of closers.splice(0).reverse()) await close();
-}
-
-/** `{file name}@{first 8 hex of its sha256}`: a model swapped under the same name still shows. */
-export function modelVersion(path: string): string {
-  const digest = createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 8);
-  return `${basename(path, extname(path)).slice(0, 55)}@${digest}`;
 }

@@ -93,6 +93,20 @@ export const DamageFindingV1 = Type.Object(
   strict,
 );
 
+/** Where the damage model saw damage on one photo: a probability per cell, row-major from the top left. */
+export const DamageLocationV1 = Type.Object(
+  {
+    photo: Count,
+    rows: Type.Integer({ minimum: 1, maximum: 32 }),
+    cols: Type.Integer({ minimum: 1, maximum: 32 }),
+    cells: Type.Array(Probability, { maxItems: 1024 }),
+  },
+  strict,
+);
+
+/** The decision thresholds a verdict was reached with, by model output (e.g. { damage: 0.45, dent: 0.4 }). */
+const ModelThresholds = Type.Record(Label, Probability);
+
 export const ReturnVerifiedV1 = Type.Object(
   {
     returnId: EntityId,
@@ -100,12 +114,21 @@ export const ReturnVerifiedV1 = Type.Object(
     vehicleId: EntityId,
     tripId: Type.Optional(EntityId),
     verdict: Type.Union([Type.Literal('accepted'), Type.Literal('review'), Type.Literal('rejected')]),
-    damage: Type.Object({ score: Probability, findings: Type.Array(DamageFindingV1, { maxItems: 64 }) }, strict),
+    damage: Type.Object(
+      {
+        score: Probability,
+        findings: Type.Array(DamageFindingV1, { maxItems: 64 }),
+        /** The location grid of each photo in which damage was found. */
+        locations: Type.Optional(Type.Array(DamageLocationV1, { maxItems: 32 })),
+      },
+      strict,
+    ),
     fraud: Type.Object({ score: Probability, reasons: Type.Array(Label, { maxItems: 32 }) }, strict),
     parkedInGeofence: Type.Boolean(),
     geofenceId: Type.Optional(EntityId),
     photoCount: Count,
     modelVersions: Type.Record(Label, Type.String({ minLength: 1, maxLength: 64 })),
+    modelThresholds: Type.Optional(ModelThresholds),
   },
   strict,
 );
@@ -172,6 +195,7 @@ export const FraudDetectedV1 = Type.Object(
     scores: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_]{1,64}$' }), Probability),
     reasons: Type.Array(Label, { minItems: 1, maxItems: 32 }),
     modelVersion: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    modelThresholds: Type.Optional(ModelThresholds),
   },
   strict,
 );

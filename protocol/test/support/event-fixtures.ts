@@ -40,13 +40,15 @@ const EVENT_DATA_SAMPLES: EventData = {
     verdict: 'review',
     damage: {
       score: 0.71,
-      findings: [{ label: 'scratch', confidence: 0.71, photo: 2, box: { x: 0.1, y: 0.4, w: 0.2, h: 0.1 } }],
+      findings: [{ label: 'scratch', confidence: 0.71, photo: 2, box: { x: 0.25, y: 0.5, w: 0.125, h: 0.1667 } }],
+      locations: [{ photo: 2, rows: 2, cols: 2, cells: [0.02, 0.05, 0.71, 0.1] }],
     },
     fraud: { score: 0.05, reasons: [] },
     parkedInGeofence: true,
     geofenceId: 'zone-mitte',
     photoCount: 4,
     modelVersions: { damage: 'damage-2025.05', fraud: 'fraud-2025.04' },
+    modelThresholds: { damage: 0.45, scratch: 0.4, screen: 0.35 },
   },
   PaymentProcessed: {
     paymentId: 'pay-7781',
@@ -86,6 +88,7 @@ const EVENT_DATA_SAMPLES: EventData = {
     scores: { screenRecapture: 0.91, exifMismatch: 1 },
     reasons: ['screen_recapture', 'exif_mismatch'],
     modelVersion: 'fraud-2025.04',
+    modelThresholds: { screen: 0.35 },
   },
   ChargingSessionStarted: {
     sessionId: 'sess-0042',

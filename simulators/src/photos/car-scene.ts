@@ -17,6 +17,13 @@ export interface CarGeometry {
   window: { x0: number; x1: number; top: number };
   wheelX: [number, number];
   wheelRadius: number;
+  /**
+   * The horizon reflected in the side panels: a light band along the body at this y. A dent
+   * shows mostly as this band bent out of line, so the dents drawn on it need to know where it is.
+   */
+  reflection: { y: number; width: number; opacity: number };
+  /** Paint colour at a local y (the body's vertical gradient), for marks that cover paint. */
+  paintAt(y: number): string;
 }
 
 export interface CarPose {
@@ -47,16 +54,20 @@ const BODY_COLOURS: readonly string[] = [
 
 export function composeCarScene(random: Random, width: number, height: number): CarScene {
   const bodyColour = random.pick(BODY_COLOURS);
+  const beltY = random.range(-9, -3);
+  const roofY = random.range(-44, -34);
+  const sillY = random.range(26, 30);
   const geometry: CarGeometry = {
     halfLength: random.range(92, 104),
-    sillY: random.range(26, 30),
-    beltY: random.range(-9, -3),
-    roofY: random.range(-44, -34),
-    window: { x0: random.range(-58, -44), x1: random.range(40, 54), top: 0 },
+    sillY,
+    beltY,
+    roofY,
+    window: { x0: random.range(-58, -44), x1: random.range(40, 54), top: roofY + 3.5 },
     wheelX: [random.range(-68, -58), random.range(56, 66)],
     wheelRadius: random.range(15.5, 19),
+    reflection: { y: random.range(beltY + 5, beltY + 16), width: random.range(1.6, 3.2), opacity: random.range(0.25, 0.55) },
+    paintAt: (y) => paintAt(bodyColour, roofY, sillY, y),
   };
-  geometry.window.top = geometry.roofY + 3.5;
   const carFraction = random.range(0.68, 0.9);
   const pose: CarPose = {
     scale: (width * carFraction) / (2 * geometry.halfLength),
@@ -162,6 +173,8 @@ function carSvg(random: Random, g: CarGeometry, colour: string): string {
     `<defs><linearGradient id="paint" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="${shade(colour, 1.25)}"/><stop offset="0.45" stop-color="${colour}"/><stop offset="1" stop-color="${shade(colour, 0.7)}"/></linearGradient></defs>`,
     `<ellipse cx="0" cy="${f(sill + 12)}" rx="${f(L * 1.02)}" ry="5" fill="#000" fill-opacity="0.35"/>`,
     `<path d="${body}" fill="url(#paint)" stroke="${shade(colour, 0.55)}" stroke-width="0.8"/>`,
+    `<clipPath id="body"><path d="${body}"/></clipPath>`,
+    `<path d="M ${f(rear)} ${f(g.reflection.y)} L ${f(front)} ${f(g.reflection.y)}" stroke="#fff" stroke-opacity="${f(g.reflection.opacity)}" stroke-width="${f(g.reflection.width)}" clip-path="url(#body)"/>`,
     `<path d="${windowPath}" fill="${glass}"/>`,
     `<rect x="${f(pillarX - 2)}" y="${f(w.top)}" width="4" height="${f(belt - 5 - w.top)}" fill="${shade(colour, 0.5)}"/>`,
     // Panel gaps: legitimate thin dark lines that the damage model must learn to ignore.
@@ -191,6 +204,14 @@ function wheelSvg(random: Random, x: number, y: number, r: number): string {
     + `<circle cx="${f(x)}" cy="${f(y)}" r="${f(r * 0.15)}" fill="#2a2a2a"/>`;
 }
 
+/** The body's paint gradient (objectBoundingBox, roof to sill: 1.25x at 0, the colour at 0.45, 0.7x at 1). */
+function paintAt(colour: string, roofY: number, sillY: number, y: number): string {
+  const t = Math.max(0, Math.min(1, (y - roofY) / (sillY - roofY)));
+  const [from, to, u] = t < 0.45 ? [shadeRgb(colour, 1.25), channels(colour), t / 0.45] : [channels(colour), shadeRgb(colour, 0.7), (t - 0.45) / 0.55];
+  const mix = from.map((c, i) => Math.round(c + ((to[i] as number) - c) * u));
+  return `rgb(${mix.join(',')})`;
+}
+
 function f(n: number): string {
   return n.toFixed(2);
 }
@@ -204,9 +225,12 @@ function channels(hex: string): [number, number, number] {
   return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
 }
 
+function shadeRgb(hex: string, factor: number): number[] {
+  return channels(hex).map((c) => Math.max(0, Math.min(255, Math.round(c * factor + (factor > 1 ? 18 : 0)))));
+}
+
 export function shade(hex: string, factor: number): string {
-  const [r, g, b] = channels(hex).map((c) => Math.max(0, Math.min(255, Math.round(c * factor + (factor > 1 ? 18 : 0)))));
-  return `rgb(${r},${g},${b})`;
+  return `rgb(${shadeRgb(hex, factor).join(',')})`;
 }
 
 function luminance(hex: string): number {

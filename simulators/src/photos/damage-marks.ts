@@ -1,8 +1,8 @@
 /**
  * Damage marks drawn in the car's local units, so they follow the body through pose jitter:
- * scratches (thin jagged lines contrasting with the paint), dents (shaded elliptical
- * gradients: a highlight on one rim, a shadow on the other) and cracks (branching lines, on the
- * glass or the body). Each mark reports its local bounding box for the ground-truth labels.
+ * scratches (thin jagged lines contrasting with the paint), dents (the panel's reflection band
+ * bent into the hollow, a shading edge along the upper rim and a highlight along the lower) and
+ * cracks (branching lines, on the glass or the body). Each mark reports its local bounding box for the ground-truth labels.
  */
 import type { Random } from '../random/random.js';
 import type { CarGeometry } from './car-scene.js';
@@ -67,23 +67,45 @@ function drawScratch(random: Random, g: CarGeometry, bodyLuminance: number): Dam
 }
 
 function drawDent(random: Random, g: CarGeometry, bodyLuminance: number, index: number): DamageMark {
-  const c = panelPoint(random, g, 10);
-  const rx = random.range(8, 16);
-  const ry = random.range(5, 10);
-  const angle = random.range(-30, 30);
-  const lightSide = random.chance(0.5) ? 0.25 : 0.75;
-  const shadowOpacity = (bodyLuminance < 0.3 ? 0.75 : 0.55) + random.range(0, 0.2);
+  // A dent is seen by what it does to the light, not by a change of colour: the horizon's
+  // reflection in the panel bends into the hollow, and under light from above the rim's upper
+  // inner wall (facing down) falls into shadow while the lower one (facing up) catches a
+  // highlight. Most dents that get reported sit where a reflection crosses them.
+  const rx = random.range(7, 14);
+  const ry = random.range(5, 9);
+  const band = g.reflection;
+  const onBand = random.chance(0.75);
+  let c = panelPoint(random, g, 10);
+  while (onBand && Math.abs(c.y - band.y) > ry * 0.6) c = panelPoint(random, g, 10);
+  const angle = random.range(-25, 25);
+  const light = bodyLuminance < 0.35;
+  const shadow = (light ? 0.35 : 0.5) + random.range(0, 0.25);
+  const highlight = (light ? 0.5 : 0.35) + random.range(0, 0.25);
   const id = `dent${index}`;
-  // The focal point pushed to one side makes a crescent of shadow and one of highlight: the
-  // look of a panel pushed in under light from above.
-  const svg = `<defs><radialGradient id="${id}" cx="0.5" cy="0.5" r="0.5" fx="${lightSide}" fy="0.35">`
-    + `<stop offset="0" stop-color="#fff" stop-opacity="${random.range(0.45, 0.7).toFixed(2)}"/>`
-    + `<stop offset="0.45" stop-color="#888" stop-opacity="0"/>`
-    + `<stop offset="0.8" stop-color="#000" stop-opacity="${shadowOpacity.toFixed(2)}"/>`
-    + `<stop offset="1" stop-color="#000" stop-opacity="0"/></radialGradient></defs>`
-    + `<ellipse cx="${c.x.toFixed(2)}" cy="${c.y.toFixed(2)}" rx="${rx.toFixed(2)}" ry="${ry.toFixed(2)}" transform="rotate(${angle.toFixed(1)} ${c.x.toFixed(2)} ${c.y.toFixed(2)})" fill="url(#${id})"/>`;
-  const r = Math.max(rx, ry);
-  return { kind: 'dent', svg, extent: [{ x: c.x - r, y: c.y - r }, { x: c.x + r, y: c.y + r }] };
+  const at = (n: number): string => n.toFixed(2);
+  const rim = (rxs: number, rys: number, upper: boolean): string =>
+    `M ${at(c.x - rxs)} ${at(c.y)} A ${at(rxs)} ${at(rys)} 0 0 ${upper ? 1 : 0} ${at(c.x + rxs)} ${at(c.y)}`;
+  const parts = [
+    `<defs><filter id="${id}" x="-50%" y="-50%" width="200%" height="200%"><feGaussianBlur stdDeviation="${at(random.range(0.5, 1.1))}"/></filter></defs>`,
+    `<g filter="url(#${id})" transform="rotate(${at(angle)} ${at(c.x)} ${at(c.y)})">`,
+    `<path d="${rim(rx * 0.85, ry * 0.8, true)}" fill="none" stroke="#000" stroke-opacity="${at(shadow)}" stroke-width="${at(ry * random.range(0.3, 0.5))}" stroke-linecap="round"/>`,
+    `<path d="${rim(rx * 0.8, ry * 0.75, false)}" fill="none" stroke="#fff" stroke-opacity="${at(highlight)}" stroke-width="${at(ry * random.range(0.2, 0.35))}" stroke-linecap="round"/>`,
+    '</g>',
+  ];
+  let reach = ry;
+  if (Math.abs(c.y - band.y) < ry) {
+    // The straight band is painted over across the hollow and drawn again bent into it.
+    const bend = (random.chance(0.7) ? 1 : -1) * ry * random.range(0.6, 1.2);
+    const x0 = c.x - rx * 1.15;
+    const x1 = c.x + rx * 1.15;
+    parts.push(
+      `<path d="M ${at(c.x - rx)} ${at(band.y)} L ${at(c.x + rx)} ${at(band.y)}" stroke="${g.paintAt(band.y)}" stroke-opacity="0.95" stroke-width="${at(band.width + 0.8)}"/>`,
+      `<path d="M ${at(x0)} ${at(band.y)} C ${at(c.x - rx * 0.4)} ${at(band.y + bend)} ${at(c.x + rx * 0.4)} ${at(band.y + bend)} ${at(x1)} ${at(band.y)}" fill="none" stroke="#fff" stroke-opacity="${at(Math.min(0.9, band.opacity * 1.3))}" stroke-width="${at(band.width * random.range(0.6, 1))}"/>`,
+    );
+    reach = Math.max(reach, Math.abs(band.y + bend - c.y));
+  }
+  const r = Math.max(rx * 1.15, reach);
+  return { kind: 'dent', svg: parts.join(''), extent: [{ x: c.x - r, y: c.y - reach }, { x: c.x + r, y: c.y + reach }] };
 }
 
 function drawCrack(random: Random, g: CarGeometry): DamageMark {

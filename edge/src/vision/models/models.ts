@@ -3,30 +3,29 @@
  * once into an onnxruntime-node session and reused for every photo. The input name and size are
  * read from the session's metadata, so any model that keeps the contract can be swapped in:
  * one float32 input [1|batch, 3, H, W] (RGB / 255) and the named outputs listed below.
- *   damage: `damage_probability` [N, 1], `damage_class_scores` [N, 3] (scratch, dent, crack)
+ *   damage: `damage_probability` [N, 1], `damage_class_scores` [N, 3] (scratch, dent, crack),
+ *           `damage_location` [N, rows, cols] (per cell of a grid over the photo: damage here)
  *   screen: `screen_probability` [N, 1]
  */
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { EdgeError } from '../../errors.js';
 import type { ModelInputSize } from '../photos/preprocess.js';
+import type { DamageClass } from './model-card.js';
 
-export const DAMAGE_OUTPUTS = ['damage_probability', 'damage_class_scores'] as const;
+export const DAMAGE_OUTPUTS = ['damage_probability', 'damage_class_scores', 'damage_location'] as const;
 export const SCREEN_OUTPUTS = ['screen_probability'] as const;
-export const DAMAGE_CLASSES = ['scratch', 'dent', 'crack'] as const;
-export type DamageClass = (typeof DAMAGE_CLASSES)[number];
+export { DAMAGE_CLASSES, type DamageClass } from './model-card.js';
 
-/** The models committed with the edge (see edge/models/MODEL_CARD.md). */
-export const BUNDLED_MODELS = {
-  damage: fileURLToPath(new URL('../../../models/damage-v1.onnx', import.meta.url)),
-  screen: fileURLToPath(new URL('../../../models/screen-v1.onnx', import.meta.url)),
-  card: fileURLToPath(new URL('../../../models/model-card.json', import.meta.url)),
-} as const;
+/** The card of the models committed with the edge (see edge/models/MODEL_CARD.md); the model files lie beside it. */
+export const BUNDLED_CARD = fileURLToPath(new URL('../../../models/model-card.json', import.meta.url));
 
 export interface PhotoModel {
   readonly path: string;
   readonly inputName: string;
   readonly inputSize: ModelInputSize;
+  /** Declared shape of each output the caller relies on (symbolic dims as names). */
+  readonly outputShapes: Readonly<Record<string, ReadonlyArray<number | string>>>;
   /** Runs one photo tensor (from preprocess.photoTensor at `inputSize`); returns the named outputs. */
   run(tensor: Float32Array): Promise<Record<string, Float32Array>>;
   close(): Promise<void>;
@@ -58,10 +57,14 @@ export async function loadPhotoModel(options: LoadModelOptions): Promise<PhotoMo
     throw new EdgeError('FW_VISION_MODEL_CONTRACT', `model ${options.path} lacks outputs ${missing.join(', ')} (has ${session.outputNames.join(', ')})`);
   }
   const outputs = [...options.outputs];
+  const outputShapes = Object.fromEntries(session.outputMetadata
+    .filter((meta) => outputs.includes(meta.name))
+    .map((meta) => [meta.name, meta.isTensor ? meta.shape : []]));
   return {
     path: options.path,
     inputName,
     inputSize,
+    outputShapes,
     async run(tensor) {
       const expected = 3 * inputSize.width * inputSize.height;
       if (tensor.length !== expected) {
@@ -100,9 +103,17 @@ function readInputContract(session: ort.InferenceSession, path: string): { input
   return { inputName: input.name, inputSize: { width, height } };
 }
 
+/** Where on the photo the damage model sees damage: one probability per cell, row-major from the top left. */
+export interface DamageLocation {
+  rows: number;
+  cols: number;
+  cells: number[];
+}
+
 export interface DamageScores {
   probability: number;
   classes: Record<DamageClass, number>;
+  location: DamageLocation;
 }
 
 export async function scoreDamage(model: PhotoModel, tensor: Float32Array): Promise<DamageScores> {
@@ -111,7 +122,17 @@ export async function scoreDamage(model: PhotoModel, tensor: Float32Array): Prom
   return {
     probability: (out.damage_probability as Float32Array)[0] as number,
     classes: { scratch: classes[0] as number, dent: classes[1] as number, crack: classes[2] as number },
+    location: { ...locationGrid(model), cells: Array.from(out.damage_location as Float32Array) },
   };
+}
+
+/** The grid of `damage_location` [N, rows, cols]; loading checks it, so a model without one is refused. */
+export function locationGrid(model: PhotoModel): { rows: number; cols: number } {
+  const [, rows, cols] = model.outputShapes.damage_location ?? [];
+  if (typeof rows !== 'number' || typeof cols !== 'number' || rows < 1 || cols < 1) {
+    throw new EdgeError('FW_VISION_MODEL_CONTRACT', `model ${model.path}: damage_location must be [N, rows, cols] with fixed rows and cols`);
+  }
+  return { rows, cols };
 }
 
 export async function scoreScreen(model: PhotoModel, tensor: Float32Array): Promise<number> {
@@ -125,13 +146,19 @@ export interface ReturnModels {
   close(): Promise<void>;
 }
 
-/** Both return-photo models, from configured paths (defaults: the bundled v1 models). */
-export async function loadReturnModels(options: { damagePath?: string; screenPath?: string; threads?: number } = {}): Promise<ReturnModels> {
+/** Both return-photo models from their paths (the card names the bundled files, `model-selection.ts`). */
+export async function loadReturnModels(options: { damagePath: string; screenPath: string; threads?: number }): Promise<ReturnModels> {
   const threads = options.threads ?? 1;
-  const damage = await loadPhotoModel({ path: options.damagePath ?? BUNDLED_MODELS.damage, outputs: DAMAGE_OUTPUTS, threads });
-  const screen = await loadPhotoModel({ path: options.screenPath ?? BUNDLED_MODELS.screen, outputs: SCREEN_OUTPUTS, threads }).catch(async (error: unknown) => {
+  const damage = await loadPhotoModel({ path: options.damagePath, outputs: DAMAGE_OUTPUTS, threads });
+  const screen = await loadPhotoModel({ path: options.screenPath, outputs: SCREEN_OUTPUTS, threads }).catch(async (error: unknown) => {
     await damage.close();
     throw error;
   });
+  try {
+    locationGrid(damage);
+  } catch (error) {
+    await Promise.all([damage.close(), screen.close()]);
+    throw error;
+  }
   return { damage, screen, close: async () => { await Promise.all([damage.close(), screen.close()]); } };
 }

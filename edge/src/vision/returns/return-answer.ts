@@ -7,8 +7,8 @@ import type { EventRecord } from '@fleetwire/protocol';
 import type { FraudReason, FraudSignalScores } from '../fraud/fraud-features.js';
 import type { Verdict, VerdictReason } from './verdict-policy.js';
 import type { PreparedPhoto } from '../photos/preprocess.js';
-import type { DamageFinding, ParkingCheck, ReturnAssessment } from './return-assessment.js';
-import type { ModelVersions, ReturnSubject } from './return-events.js';
+import type { DamageFinding, ParkingCheck, PhotoDamageLocation, ReturnAssessment } from './return-assessment.js';
+import { roundBox, roundLocation, type ModelTrace, type ModelVersions, type ReturnSubject } from './return-events.js';
 
 export interface ReturnAnswer {
   returnId: string;
@@ -17,11 +17,13 @@ export interface ReturnAnswer {
   tripId?: string;
   verdict: Verdict;
   reasons: VerdictReason[];
-  damage: { score: number; findings: DamageFinding[] };
+  damage: { score: number; findings: DamageFinding[]; locations: PhotoDamageLocation[] };
   fraud: { score: number; suspected: boolean; reasons: FraudReason[]; scores: FraudSignalScores };
   parking: ParkingCheck;
   photos: Array<{ index: number; width: number; height: number; damage: number; screen: number; fraudReasons: FraudReason[]; reuseOf: string | null }>;
   modelVersions: ModelVersions;
+  /** The thresholds the models' scores were read with (damage, scratch, dent, crack, screen). */
+  modelThresholds: Record<string, number>;
   /** Ids of the events committed for this return: ReturnVerified, then FraudDetected when raised. */
   events: string[];
   verifiedAt: string;
@@ -36,7 +38,7 @@ export interface AnswerInput {
   assessment: ReturnAssessment;
   photos: readonly PreparedPhoto[];
   events: readonly EventRecord[];
-  modelVersions: ModelVersions;
+  models: ModelTrace;
   verifiedAt: number;
 }
 
@@ -49,7 +51,11 @@ export function toReturnAnswer(input: AnswerInput): ReturnAnswer {
     ...(request.tripId ? { tripId: request.tripId } : {}),
     verdict: assessment.verdict,
     reasons: assessment.reasons,
-    damage: { score: round(assessment.damage.score), findings: assessment.damage.findings.map((f) => ({ ...f, confidence: round(f.confidence) })) },
+    damage: {
+      score: round(assessment.damage.score),
+      findings: assessment.damage.findings.map((f) => ({ ...f, confidence: round(f.confidence), box: roundBox(f.box) })),
+      locations: assessment.damage.locations.map(roundLocation),
+    },
     fraud: {
       score: round(assessment.fraud.score),
       suspected: assessment.fraud.suspected,
@@ -66,7 +72,8 @@ export function toReturnAnswer(input: AnswerInput): ReturnAnswer {
       fraudReasons: fraud.reasons,
       reuseOf: fraud.features.reuseOf,
     })),
-    modelVersions: input.modelVersions,
+    modelVersions: input.models.versions,
+    modelThresholds: input.models.thresholds,
     events: input.events.map((e) => e.id),
     verifiedAt: new Date(input.verifiedAt).toISOString(),
     replayed: false,
@@ -75,6 +82,8 @@ export function toReturnAnswer(input: AnswerInput): ReturnAnswer {
 
 const probability = { type: 'number', minimum: 0, maximum: 1 } as const;
 const labels = { type: 'array', items: { type: 'string' } } as const;
+/** Fractions (0–1) of the photo's upright width and height. */
+const box = { type: 'object', properties: { x: probability, y: probability, w: probability, h: probability } } as const;
 
 /** Response schema of a 200 answer (fastify serialises through it: nothing else leaks out). */
 export const RETURN_ANSWER_SCHEMA = {
@@ -91,7 +100,17 @@ export const RETURN_ANSWER_SCHEMA = {
       type: 'object',
       properties: {
         score: probability,
-        findings: { type: 'array', items: { type: 'object', properties: { label: { type: 'string' }, confidence: probability, photo: { type: 'integer' } } } },
+        findings: {
+          type: 'array',
+          items: { type: 'object', properties: { label: { type: 'string' }, confidence: probability, photo: { type: 'integer' }, box } },
+        },
+        locations: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { photo: { type: 'integer' }, rows: { type: 'integer' }, cols: { type: 'integer' }, cells: { type: 'array', items: probability } },
+          },
+        },
       },
     },
     fraud: {
@@ -118,6 +137,7 @@ export const RETURN_ANSWER_SCHEMA = {
       },
     },
     modelVersions: { type: 'object', properties: { damage: { type: 'string' }, screen: { type: 'string' } } },
+    modelThresholds: { type: 'object', additionalProperties: probability },
     events: { type: 'array', items: { type: 'string' } },
     verifiedAt: { type: 'string' },
     replayed: { type: 'boolean' },

@@ -4,15 +4,17 @@
  * verification stage (return-verification.ts) gathers the inputs and acts on the result.
  *
  * Damage: the return's score is its worst photo's damage probability; a photo at or above the
- * model card's threshold yields one finding per damage class scoring >= classThreshold (the
- * class scores are independent sigmoids), or a generic `damage` finding when no class does.
+ * model card's threshold yields one finding per damage class scoring at or above that class's
+ * threshold from the card (the class scores are independent sigmoids), or a generic `damage`
+ * finding when no class does. Each finding carries the box of the photo's hottest location
+ * cell, and the photo's whole location grid goes with the result, so a reviewer sees where.
  * Parking: the vehicle's last reported position, if it is no older than maxPositionAgeMs at
  * the return, must lie inside one of the site's return areas.
  */
 import { combinePhotoAssessments, type FraudAssessment, type ReturnFraud } from '../fraud/fraud-features.js';
 import { findReturnArea, type GeoPoint, type ReturnArea } from './geofence.js';
 import { decideVerdict, type ParkingState, type VerdictDecision, type VerdictPolicy } from './verdict-policy.js';
-import type { DamageClass, DamageScores } from '../models/models.js';
+import type { DamageClass, DamageLocation, DamageScores } from '../models/models.js';
 
 export interface PhotoScores {
   damage: DamageScores;
@@ -22,14 +24,24 @@ export interface PhotoScores {
 export interface DamageThresholds {
   /** damage_probability at or above which a photo shows damage (model-card.json). */
   photo: number;
-  /** A class score at or above this names the kind of damage. Default 0.5. */
-  class: number;
+  /** A class score at or above its threshold names that kind of damage (model-card.json). */
+  classes: Record<DamageClass, number>;
 }
+
+/** A region of a photo, as fractions (0–1) of its upright width and height. */
+export interface PhotoBox { x: number; y: number; w: number; h: number }
 
 export interface DamageFinding {
   label: DamageClass | 'damage';
   confidence: number;
   /** Index of the photo within the return. */
+  photo: number;
+  /** The photo's hottest location cell. */
+  box: PhotoBox;
+}
+
+/** The location grid of a photo where damage was found. */
+export interface PhotoDamageLocation extends DamageLocation {
   photo: number;
 }
 
@@ -37,6 +49,7 @@ export interface DamageResult {
   score: number;
   found: boolean;
   findings: DamageFinding[];
+  locations: PhotoDamageLocation[];
 }
 
 export interface VehiclePosition {
@@ -66,15 +79,29 @@ const MAX_FINDINGS = 64;
 
 export function assessDamage(photos: readonly DamageScores[], thresholds: DamageThresholds): DamageResult {
   const findings: DamageFinding[] = [];
+  const locations: PhotoDamageLocation[] = [];
   let score = 0;
   photos.forEach((damage, photo) => {
     score = Math.max(score, damage.probability);
     if (damage.probability < thresholds.photo) return;
-    const classes = (Object.entries(damage.classes) as Array<[DamageClass, number]>).filter(([, s]) => s >= thresholds.class);
-    if (classes.length === 0) findings.push({ label: 'damage', confidence: damage.probability, photo });
-    for (const [label, confidence] of classes) findings.push({ label, confidence, photo });
+    const box = hottestCell(damage.location);
+    locations.push({ photo, ...damage.location });
+    const classes = (Object.entries(damage.classes) as Array<[DamageClass, number]>).filter(([kind, s]) => s >= thresholds.classes[kind]);
+    if (classes.length === 0) findings.push({ label: 'damage', confidence: damage.probability, photo, box });
+    for (const [label, confidence] of classes) findings.push({ label, confidence, photo, box });
   });
-  return { score, found: photos.some((d) => d.probability >= thresholds.photo), findings: findings.slice(0, MAX_FINDINGS) };
+  return { score, found: locations.length > 0, findings: findings.slice(0, MAX_FINDINGS), locations };
+}
+
+/** The box of the cell with the highest probability (the first, on a tie). */
+export function hottestCell(location: DamageLocation): PhotoBox {
+  let best = 0;
+  location.cells.forEach((p, i) => {
+    if (p > (location.cells[best] as number)) best = i;
+  });
+  const row = Math.floor(best / location.cols);
+  const col = best % location.cols;
+  return { x: col / location.cols, y: row / location.rows, w: 1 / location.cols, h: 1 / location.rows };
 }
 
 /** The position the checks may rely on: known and fresh at the return, else null. */

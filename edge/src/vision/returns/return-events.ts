@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createEvent, createEventRecord, formatEventSource, formatMessageId, type EventRecord } from '@fleetwire/protocol';
-import type { ReturnAssessment } from './return-assessment.js';
+import type { PhotoBox, PhotoDamageLocation, ReturnAssessment } from './return-assessment.js';
 
 export interface ReturnSubject {
   returnId: string;
@@ -25,12 +25,19 @@ export interface ModelVersions {
   screen: string;
 }
 
+/** What produced a verdict: each model's version and the thresholds it was read with (model-selection.ts). */
+export interface ModelTrace {
+  versions: ModelVersions;
+  /** damage (photo), scratch, dent, crack, screen. */
+  thresholds: Record<string, number>;
+}
+
 export interface ReturnEventsInput {
   nodeId: string;
   subject: ReturnSubject;
   assessment: ReturnAssessment;
   photoCount: number;
-  modelVersions: ModelVersions;
+  models: ModelTrace;
   /** When the verdict was reached, ms since epoch: the events' occurredAt and receivedAt. */
   verifiedAt: number;
 }
@@ -45,6 +52,16 @@ export function returnEventIds(nodeId: string, returnId: string): { returnVerifi
 
 /** Scores travel rounded: four decimals say everything a 0–1 model score can mean. */
 const round = (value: number): number => Math.round(value * 10_000) / 10_000;
+
+/** Location cells are read by people: two decimals, and the grid stays small on the bus (the answer uses the same). */
+export function roundLocation(location: PhotoDamageLocation): PhotoDamageLocation {
+  return { photo: location.photo, rows: location.rows, cols: location.cols, cells: location.cells.map((p) => Math.round(p * 100) / 100) };
+}
+
+/** Boxes travel rounded like scores (the answer uses the same). */
+export function roundBox(box: PhotoBox): PhotoBox {
+  return { x: round(box.x), y: round(box.y), w: round(box.w), h: round(box.h) };
+}
 
 export function buildReturnEvents(input: ReturnEventsInput): EventRecord[] {
   const { nodeId, subject, assessment, verifiedAt } = input;
@@ -64,13 +81,15 @@ export function buildReturnEvents(input: ReturnEventsInput): EventRecord[] {
       verdict: assessment.verdict,
       damage: {
         score: round(assessment.damage.score),
-        findings: assessment.damage.findings.map((f) => ({ label: f.label, confidence: round(f.confidence), photo: f.photo })),
+        findings: assessment.damage.findings.map((f) => ({ label: f.label, confidence: round(f.confidence), photo: f.photo, box: roundBox(f.box) })),
+        locations: assessment.damage.locations.map(roundLocation),
       },
       fraud: { score: round(assessment.fraud.score), reasons: assessment.fraud.reasons },
       parkedInGeofence: assessment.parking.state === 'inside',
       ...(assessment.parking.areaId ? { geofenceId: assessment.parking.areaId } : {}),
       photoCount: input.photoCount,
-      modelVersions: { damage: input.modelVersions.damage, screen: input.modelVersions.screen },
+      modelVersions: { damage: input.models.versions.damage, screen: input.models.versions.screen },
+      modelThresholds: { ...input.models.thresholds },
     },
   });
   const edge = { source: { kind: 'edge' as const, id: nodeId }, receivedAt: verifiedAt };
@@ -80,7 +99,10 @@ export function buildReturnEvents(input: ReturnEventsInput): EventRecord[] {
     const fraud = createEvent('FraudDetected', {
       ...envelope,
       eventId: ids.fraudDetected,
-      data: { ...refs, score: round(assessment.fraud.score), scores, reasons: assessment.fraud.reasons, modelVersion: input.modelVersions.screen },
+      data: {
+        ...refs, score: round(assessment.fraud.score), scores, reasons: assessment.fraud.reasons,
+        modelVersion: input.models.versions.screen, modelThresholds: { screen: input.models.thresholds.screen as number },
+      },
     });
     records.push(createEventRecord(fraud, edge));
   }

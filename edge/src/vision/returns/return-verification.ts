@@ -30,7 +30,7 @@ import type { KnownPhotoHash, SavedPhoto, VisionStore } from '../store/vision-st
 import type { PhotoStore } from './photo-store.js';
 import { toReturnAnswer, type ReturnAnswer } from './return-answer.js';
 import { assessReturn, checkParking, usablePosition, type DamageThresholds, type PhotoScores } from './return-assessment.js';
-import { buildReturnEvents, type ModelVersions, type ReturnSubject } from './return-events.js';
+import { buildReturnEvents, type ModelTrace, type ReturnSubject } from './return-events.js';
 import type { VehiclePositions } from './vehicle-positions.js';
 
 export interface ReturnRequest extends ReturnSubject {
@@ -57,7 +57,8 @@ export interface ReturnVerifier {
 export interface ReturnVerifierOptions {
   nodeId: string;
   models: ReturnModels;
-  modelVersions: ModelVersions;
+  /** Versions and thresholds named in every verdict and event. */
+  trace: ModelTrace;
   thresholds: { fraud: FraudThresholds; damage: DamageThresholds; verdict: VerdictPolicy };
   returnAreas: readonly ReturnArea[];
   /** A vehicle position older than this at the return is stale. */
@@ -162,7 +163,7 @@ export function createReturnVerifier(options: ReturnVerifierOptions): ReturnVeri
 
       const assessment = assessReturn(scored, parking, thresholds);
       const verifiedAt = now();
-      const events = buildReturnEvents({ nodeId: options.nodeId, subject: request, assessment, photoCount: photos.length, modelVersions: options.modelVersions, verifiedAt });
+      const events = buildReturnEvents({ nodeId: options.nodeId, subject: request, assessment, photoCount: photos.length, models: options.trace, verifiedAt });
       const [stored, committed] = await Promise.allSettled([
         options.photos.save(request.returnId, photos.map((p) => p.storedJpeg)),
         options.buffer.append(events),
@@ -174,7 +175,7 @@ export function createReturnVerifier(options: ReturnVerifierOptions): ReturnVeri
       if (stored.status === 'rejected') throw stored.reason;
       metrics.stageSeconds.observe({ stage: 'commit' }, (performance.now() - inferred) / 1000);
 
-      const answer = toReturnAnswer({ request, assessment, photos, events, modelVersions: options.modelVersions, verifiedAt });
+      const answer = toReturnAnswer({ request, assessment, photos, events, models: options.trace, verifiedAt });
       store.saveReturn({ returnId: request.returnId, bookingId: request.bookingId, vehicleId: request.vehicleId, verifiedAt, answer, photoBytes: stored.value }, saved);
       metrics.returns.inc({ verdict: assessment.verdict });
       metrics.photos.inc(photos.length);

@@ -32,28 +32,32 @@ describe('decideVerdict', () => {
 describe('return assessment', () => {
   const returnAt = Date.parse('2026-01-15T12:00:00Z');
   const bay = { id: 'bay-a', kind: 'circle' as const, center: { lat: 52.52, lon: 13.405 }, radiusM: 50 };
-  const thresholds = { damage: { photo: 0.45, class: 0.5 }, verdict: DEFAULT_VERDICT_POLICY };
+  const thresholds = { damage: { photo: 0.45, classes: { scratch: 0.5, dent: 0.35, crack: 0.65 } }, verdict: DEFAULT_VERDICT_POLICY };
+  /** A 2 x 2 grid, hottest in the given cell. */
+  const grid = (hot: number) => ({ rows: 2, cols: 2, cells: [0, 1, 2, 3].map((i) => (i === hot ? 0.9 : 0.1)) });
   const photo = (probability: number, classes = { scratch: 0.1, dent: 0.1, crack: 0.1 }, screenScore = 0.02): PhotoScores => ({
-    damage: { probability, classes },
+    damage: { probability, classes, location: grid(0) },
     fraud: assessPhotoFraud({
       screenScore, hash: '0123456789abcdef'.repeat(4), knownHashes: [], takenAt: new Date(returnAt - 60_000),
       gps: bay.center, returnAt, vehiclePosition: bay.center,
     }, DEFAULT_FRAUD_THRESHOLDS),
   });
 
-  it('names damage by class per photo, generic when no class is sure', () => {
+  it('names damage by class per photo at each class threshold, generic when no class is sure, with where it is', () => {
     const result = assessDamage([
-      { probability: 0.1, classes: { scratch: 0.9, dent: 0, crack: 0 } },
-      { probability: 0.8, classes: { scratch: 0.7, dent: 0.2, crack: 0.6 } },
-      { probability: 0.5, classes: { scratch: 0.3, dent: 0.3, crack: 0.3 } },
+      { probability: 0.1, classes: { scratch: 0.9, dent: 0, crack: 0 }, location: grid(0) },
+      { probability: 0.8, classes: { scratch: 0.7, dent: 0.4, crack: 0.6 }, location: grid(3) },
+      { probability: 0.5, classes: { scratch: 0.3, dent: 0.3, crack: 0.3 }, location: grid(1) },
     ], thresholds.damage);
     expect(result.found).toBe(true);
     expect(result.score).toBe(0.8);
+    const bottomRight = { x: 0.5, y: 0.5, w: 0.5, h: 0.5 };
     expect(result.findings).toEqual([
-      { label: 'scratch', confidence: 0.7, photo: 1 },
-      { label: 'crack', confidence: 0.6, photo: 1 },
-      { label: 'damage', confidence: 0.5, photo: 2 },
+      { label: 'scratch', confidence: 0.7, photo: 1, box: bottomRight },
+      { label: 'dent', confidence: 0.4, photo: 1, box: bottomRight },
+      { label: 'damage', confidence: 0.5, photo: 2, box: { x: 0.5, y: 0, w: 0.5, h: 0.5 } },
     ]);
+    expect(result.locations).toEqual([{ photo: 1, ...grid(3) }, { photo: 2, ...grid(1) }]);
   });
 
   it('checks parking against the areas with a fresh position only', () => {

@@ -78,7 +78,9 @@ describe('POST /v1/returns/{returnId}/photos', () => {
       parking: { state: 'inside', areaId: 'depot' }, fraud: { suspected: false }, replayed: false,
     });
     expect(answer.photos).toHaveLength(4);
-    expect(answer.modelVersions.damage).toMatch(/^damage-v1@[0-9a-f]{8}$/);
+    expect(answer.modelVersions).toMatchObject({ damage: expect.stringMatching(/^damage-v2@[0-9a-f]{8}$/), screen: expect.stringMatching(/^screen-v2@[0-9a-f]{8}$/) });
+    expect(Object.keys(answer.modelThresholds)).toEqual(['damage', 'scratch', 'dent', 'crack', 'screen']);
+    expect(answer.damage).toMatchObject({ findings: [], locations: [] });
 
     const events = eventsOf('RT-GOOD');
     expect(events.map((e) => e.payload.type)).toEqual(['ReturnVerified']);
@@ -87,8 +89,34 @@ describe('POST /v1/returns/{returnId}/photos', () => {
     expect(verified.id).toBe(answer.events[0]);
     expect(verified.payload).toMatchObject({
       subject: { kind: 'vehicle', id: VEHICLE }, source: 'edge:node-photos', correlationId: 'BK-RT-GOOD',
-      data: { verdict: 'accepted', photoCount: 4, parkedInGeofence: true, geofenceId: 'depot', tripId: 'TR-1', modelVersions: answer.modelVersions },
+      data: {
+        verdict: 'accepted', photoCount: 4, parkedInGeofence: true, geofenceId: 'depot', tripId: 'TR-1',
+        modelVersions: answer.modelVersions, modelThresholds: answer.modelThresholds,
+      },
     });
+  });
+
+  it('says where the damage is: the finding of a drawn dent points at the cell the simulator drew it in', async () => {
+    const takenAt = new Date(Date.now() - 60_000);
+    const dented = await generatePhoto({ seed: 700, damage: ['dent'], exif: { takenAt, gps: SITE } });
+    const response = await upload('RT-DENT', photoParts([...(await returnPhotos(701, 2, Date.now())), dented.jpeg]));
+    expect(response.statusCode).toBe(200);
+    const answer = response.json();
+    expect(answer).toMatchObject({ verdict: 'review', reasons: ['damage_found'] });
+    const dents = answer.damage.findings.filter((f: { label: string }) => f.label === 'dent');
+    expect(dents).toEqual([expect.objectContaining({ photo: 2 })]);
+    // The drawn mark's box, as fractions of the photo, overlaps the finding's cell.
+    const { box: drawn } = dented.labels.regions[0] as { box: { x: number; y: number; width: number; height: number } };
+    const { box } = dents[0] as { box: { x: number; y: number; w: number; h: number } };
+    const overlaps = (a0: number, a1: number, b0: number, b1: number): boolean => a0 < b1 && b0 < a1;
+    expect(overlaps(box.x, box.x + box.w, drawn.x / 256, (drawn.x + drawn.width) / 256)).toBe(true);
+    expect(overlaps(box.y, box.y + box.h, drawn.y / 192, (drawn.y + drawn.height) / 192)).toBe(true);
+    const location = answer.damage.locations.find((l: { photo: number }) => l.photo === 2);
+    expect(location).toMatchObject({ rows: 6, cols: 8 });
+    expect(Math.max(...location.cells)).toBeGreaterThan(0.5);
+    // The same, as data on the bus.
+    const [verified] = eventsOf('RT-DENT');
+    expect(verified?.payload.data).toMatchObject({ damage: { findings: answer.damage.findings, locations: answer.damage.locations } });
   });
 
   it('stores the photos as uploaded minus their metadata, and nothing under dataDir holds EXIF', async () => {
