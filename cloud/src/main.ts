@@ -21,7 +21,8 @@ import { CloudError } from './errors.js';
 import { healthRoutes, type ReadinessCheck } from './http/health.js';
 import { metricsRoutes } from './http/metrics.js';
 import { createHttpServer, type HttpTls } from './http/server.js';
-import { readAuthFile, watchAuthFile, type NodeEntry } from './ingest/auth/auth-file.js';
+import { readAuthFile, type NodeEntry } from './ingest/auth/auth-file.js';
+import { watchRegistry, type WatchedRegistry } from './watched-registry.js';
 import { createNodeRegistry, type NodeRegistry } from './ingest/auth/node-registry.js';
 import { ingestRoutes } from './ingest/ingest.js';
 import { createTsdbSink } from './sinks/tsdb/index.js';
@@ -177,29 +178,20 @@ function defaultRegistry(): Registry {
 }
 
 /** The node registry from inline nodes plus the auth file, reloaded on SIGHUP and on change. */
-function loadNodes(config: CloudConfig, logger: Logger): { registry: NodeRegistry; stop(): void } {
+function loadNodes(config: CloudConfig, logger: Logger): WatchedRegistry<NodeRegistry> {
   const file = authFileOf(config);
-  const read = (): NodeEntry[] => [...config.auth.nodes, ...(existsSync(file) ? readAuthFile(file).nodes : [])];
-  const registry = createNodeRegistry(read());
-  if (registry.nodeCount === 0) logger.warn({ file }, 'ingest_no_nodes_configured');
-  const reload = (): void => {
-    try {
-      registry.replace(read());
-      logger.info({ file, nodes: registry.nodeCount }, 'ingest_auth_reloaded');
-    } catch (error) {
-      // The previous nodes stay in force: a typo in the file must not lock every node out.
-      logger.error({ err: error, file }, 'ingest_auth_reload_failed');
-    }
-  };
-  const watch = watchAuthFile(file, config.auth.reloadIntervalMs, reload);
-  process.on('SIGHUP', reload);
-  return {
-    registry,
-    stop() {
-      watch.stop();
-      process.off('SIGHUP', reload);
-    },
-  };
+  const watched = watchRegistry<NodeEntry, NodeRegistry>({
+    file,
+    read: () => [...config.auth.nodes, ...(existsSync(file) ? readAuthFile(file).nodes : [])],
+    create: createNodeRegistry,
+    replace: (registry, entries) => registry.replace(entries),
+    reloadIntervalMs: config.auth.reloadIntervalMs,
+    logger,
+    reloaded: (registry) => logger.info({ file, nodes: registry.nodeCount }, 'ingest_auth_reloaded'),
+    failedEvent: 'ingest_auth_reload_failed',
+  });
+  if (watched.registry.nodeCount === 0) logger.warn({ file }, 'ingest_no_nodes_configured');
+  return watched;
 }
 
 function readTls(tls: NonNullable<CloudConfig['http']['tls']>): HttpTls {

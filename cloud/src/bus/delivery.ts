@@ -13,6 +13,8 @@
  * nothing, so whoever owns it next reads the batch again.
  */
 import { isRetryable } from '@fleetwire/protocol';
+import type { Logger } from 'pino';
+import type { BusMetrics } from './bus-metrics.js';
 import type { BusMessage, DeliveredMessage, HandlerProgress, SubscribeOptions } from './bus.js';
 import { handlerDeadLetter } from './dead-letters.js';
 
@@ -34,6 +36,23 @@ export interface DeliveryContext {
   deadLetter(letters: BusMessage[]): Promise<void>;
   failed(error: unknown, failures: number, delay: number, records: number): void;
   deadLettered(message: DeliveredMessage, error: unknown): void;
+}
+
+/** How both buses report a partition's handler failures and poison records: counted and logged alike. */
+export function deliveryReports(
+  metrics: BusMetrics, logger: Logger | undefined, where: { groupId: string; topic: string; partition: number },
+): Pick<DeliveryContext, 'failed' | 'deadLettered'> {
+  const { groupId, topic, partition } = where;
+  return {
+    failed(error, failures, delay, records) {
+      metrics.handlerFailed(groupId, topic);
+      logger?.warn({ err: error, groupId, topic, partition, failures, delay, records }, 'bus_handler_failed');
+    },
+    deadLettered(message, error) {
+      metrics.deadLettered(groupId, topic);
+      logger?.error({ err: error, groupId, topic, partition, offset: message.offset, id: message.headers['fw-id'] }, 'bus_record_dead_lettered');
+    },
+  };
 }
 
 export const backoff = (policy: DeliveryPolicy, failures: number): number =>

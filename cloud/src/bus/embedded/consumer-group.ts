@@ -12,7 +12,7 @@
 import type { Logger } from 'pino';
 import type { BusMessage, DeliveredMessage, HandlerProgress, PartitionLag, SubscribeOptions, Subscription } from '../bus.js';
 import type { BusMetrics } from '../bus-metrics.js';
-import { deliverBatch } from '../delivery.js';
+import { deliverBatch, deliveryReports } from '../delivery.js';
 import type { LogStore } from './log-store.js';
 import type { EmbeddedBusOptions } from './options.js';
 
@@ -101,14 +101,7 @@ export function createGroupCoordinator(store: LogStore, options: EmbeddedBusOpti
                 owned: () => !closed,
                 pause: (ms) => idle(ms, () => closed),
                 deadLetter: collaborators.produce,
-                failed(error, failures, delay, records) {
-                  metrics.handlerFailed(groupId, topic);
-                  logger?.warn({ err: error, groupId, topic, partition, failures, delay, records }, 'bus_handler_failed');
-                },
-                deadLettered(message, error) {
-                  metrics.deadLettered(groupId, topic);
-                  logger?.error({ err: error, groupId, topic, partition, offset: message.offset, id: message.headers['fw-id'] }, 'bus_record_dead_lettered');
-                },
+                ...deliveryReports(metrics, logger, { groupId, topic, partition }),
               });
               if (done) store.commitOffset(groupId, topic, partition, Number((batch[batch.length - 1] as DeliveredMessage).offset) + 1);
             } finally {

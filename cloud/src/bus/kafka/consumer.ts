@@ -10,7 +10,7 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { BusMessage, DeliveredMessage, SubscribeOptions, Subscription } from '../bus.js';
 import type { BusMetrics } from '../bus-metrics.js';
-import { backoff, deliverBatch } from '../delivery.js';
+import { backoff, deliverBatch, deliveryReports } from '../delivery.js';
 import type { KafkaBusOptions } from './options.js';
 import { busUnavailable } from './producer.js';
 
@@ -63,14 +63,7 @@ export async function startKafkaConsumer(subscribe: SubscribeOptions, collaborat
         }
       },
       deadLetter: collaborators.produce,
-      failed(error, failures, delay, records) {
-        metrics.handlerFailed(groupId, topic);
-        logger?.warn({ err: error, groupId, topic, partition, failures, delay, records }, 'bus_handler_failed');
-      },
-      deadLettered(message, error) {
-        metrics.deadLettered(groupId, topic);
-        logger?.error({ err: error, groupId, topic, partition, offset: message.offset, id: message.headers['fw-id'] }, 'bus_record_dead_lettered');
-      },
+      ...deliveryReports(metrics, logger, { groupId, topic, partition }),
     });
     if (!done) return;
     payload.resolveOffset(last.offset);

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { watchAuthFile } from '../../ingest/auth/auth-file.js';
+import { watchRegistry, type WatchedRegistry } from '../../watched-registry.js';
 import { readClientsFile, type ClientEntry } from './client-file.js';
 import { createClientRegistry, type ClientRegistry } from './client-registry.js';
 
@@ -15,25 +15,17 @@ export interface LoadClientsOptions {
   logger: Logger;
 }
 
-export function loadClients({ file, inline, reloadIntervalMs, logger }: LoadClientsOptions): { registry: ClientRegistry; stop(): void } {
-  const read = (): ClientEntry[] => [...inline, ...(existsSync(file) ? readClientsFile(file).clients : [])];
-  const registry = createClientRegistry(read());
-  if (registry.clientCount === 0) logger.info({ file }, 'business_events_no_clients');
-  const reload = (): void => {
-    try {
-      registry.replace(read());
-      logger.info({ file, clients: registry.clientCount }, 'business_clients_reloaded');
-    } catch (error) {
-      logger.error({ err: error, file }, 'business_clients_reload_failed');
-    }
-  };
-  const watch = watchAuthFile(file, reloadIntervalMs, reload);
-  process.on('SIGHUP', reload);
-  return {
-    registry,
-    stop() {
-      watch.stop();
-      process.off('SIGHUP', reload);
-    },
-  };
+export function loadClients({ file, inline, reloadIntervalMs, logger }: LoadClientsOptions): WatchedRegistry<ClientRegistry> {
+  const watched = watchRegistry<ClientEntry, ClientRegistry>({
+    file,
+    read: () => [...inline, ...(existsSync(file) ? readClientsFile(file).clients : [])],
+    create: createClientRegistry,
+    replace: (registry, entries) => registry.replace(entries),
+    reloadIntervalMs,
+    logger,
+    reloaded: (registry) => logger.info({ file, clients: registry.clientCount }, 'business_clients_reloaded'),
+    failedEvent: 'business_clients_reload_failed',
+  });
+  if (watched.registry.clientCount === 0) logger.info({ file }, 'business_events_no_clients');
+  return watched;
 }
