@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { BUS_TOPICS, fromBusValue, type EventRecord, type FleetRecord } from '@fleetwire/protocol';
+import { BUS_TOPICS, type FleetRecord } from '@fleetwire/protocol';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { fetchMetrics, sumMetric } from '../src/demo/metrics-text.js';
-import { exportSeries, readBetween, topicEnds } from './support/fleet-readback.js';
+import { eventsInLog, exportSeries, readBetween, topicEnds } from './support/fleet-readback.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const PORTS = { mqtt: 21_983, edgeHttp: 21_980, cloud: 21_990 };
@@ -75,22 +75,6 @@ function cloudLogHeaders(): Array<Record<string, string>> {
 
 const idsInCloudLog = (): string[] => cloudLogHeaders().map((h) => h['fw-id'] ?? '');
 
-/** Every event record in the cloud's embedded log, one per id (the demo must be stopped). */
-function cloudLogEvents(): EventRecord[] {
-  const db = new Database(join(dataDir, 'cloud', 'bus.sqlite'), { readonly: true });
-  try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'log_%'").pluck().all() as string[];
-    const records = tables.flatMap((table) =>
-      (db.prepare(`SELECT value FROM "${table}"`).pluck().all() as Buffer[]).flatMap((value) => {
-        const record = fromBusValue(value);
-        return record.ok && record.value.kind === 'event' ? [record.value] : [];
-      }),
-    );
-    return [...new Map(records.map((r) => [r.id, r])).values()];
-  } finally {
-    db.close();
-  }
-}
 
 async function edgeMetric(name: string): Promise<number> {
   return sumMetric(await fetchMetrics(`http://127.0.0.1:${PORTS.edgeHttp}/metrics`), name);
@@ -132,7 +116,7 @@ describe('fleetwire demo', () => {
     expect(cloudLogHeaders().filter((h) => h['fw-schema'] === 'ReturnVerified.v1').length).toBeGreaterThanOrEqual(1);
     // The booking flow end to end: bookings and payments from the simulated booking and payment
     // services (through the business events API), unlocks and trips from the vehicles.
-    const events = cloudLogEvents();
+    const events = eventsInLog(join(dataDir, 'cloud', 'bus.sqlite'));
     const types = new Set(events.map((e) => e.payload.type));
     for (const type of ['VehicleBooked', 'VehicleUnlocked', 'TripStarted', 'TripEnded', 'ReturnVerified', 'PaymentProcessed'] as const) expect(types, type).toContain(type);
     const bookings = events.filter((e) => e.payload.type === 'VehicleBooked');

@@ -15,14 +15,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { issueClientToken, issueToken, resolveCloudConfig, startCloud, type RunningCloud } from '@fleetwire/cloud';
 import { issueReturnToken, loadEdgeConfig, startEdgeAgent, type EdgeAgent } from '@fleetwire/edge';
-import { fromBusValue, type EventData, type EventEnvelope, type EventRecord, type EventType } from '@fleetwire/protocol';
+import { type EventData, type EventEnvelope, type EventRecord, type EventType } from '@fleetwire/protocol';
 import { createBookingBackend, createFleetSimulation, createMobileApp, type BookingBackend } from '@fleetwire/simulators';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDeviceRegistry, writeReturnAreas } from '../src/demo/demo-secrets.js';
 import { fetchMetrics, sumMetric } from '../src/demo/metrics-text.js';
+import { eventsInLog } from './support/fleet-readback.js';
 
 const HOUR = 3_600_000;
 const SIMULATED_MS = 22.75 * HOUR;
@@ -55,21 +55,6 @@ function crossingMidnight(now: number): number {
   return Math.min(latest, Math.max(earliest, midnight - SIMULATED_MS / 2));
 }
 
-function eventsInLog(path: string): EventRecord[] {
-  const db = new Database(path, { readonly: true });
-  try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'log_%'").pluck().all() as string[];
-    const records = tables.flatMap((table) =>
-      (db.prepare(`SELECT value FROM "${table}"`).pluck().all() as Buffer[]).flatMap((value) => {
-        const record = fromBusValue(value);
-        return record.ok && record.value.kind === 'event' ? [record.value] : [];
-      }),
-    );
-    return [...new Map(records.map((r) => [r.id, r])).values()];
-  } finally {
-    db.close();
-  }
-}
 
 beforeAll(async () => {
   const node = issueToken('day-edge');

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { fromBusValue, type EventRecord } from '@fleetwire/protocol';
 
 /** topic → partition → offset (the next offset to be written: the high watermark). */
 export type TopicOffsets = Record<string, Record<number, number>>;
@@ -123,6 +124,23 @@ export function readEdgeBuffer(file: string): { quarantine: QuarantineRow[]; los
       .all() as QuarantineRow[];
     const rows = db.prepare('SELECT reason, count FROM ledger').all() as Array<{ reason: string; count: number }>;
     return { quarantine, lossLedger: Object.fromEntries(rows.map((r) => [r.reason, r.count])) };
+  } finally {
+    db.close();
+  }
+}
+
+/** Every event record in an embedded bus log (the cloud must be stopped), one per id. */
+export function eventsInLog(path: string): EventRecord[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'log_%'").pluck().all() as string[];
+    const records = tables.flatMap((table) =>
+      (db.prepare(`SELECT value FROM "${table}"`).pluck().all() as Buffer[]).flatMap((value) => {
+        const record = fromBusValue(value);
+        return record.ok && record.value.kind === 'event' ? [record.value] : [];
+      }),
+    );
+    return [...new Map(records.map((r) => [r.id, r])).values()];
   } finally {
     db.close();
   }
