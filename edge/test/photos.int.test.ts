@@ -88,12 +88,12 @@ describe('return photos at the edge agent', () => {
     expect(fraud.body.events).toHaveLength(2);
 
     const truncated = await upload('RT-INT-BAD', [firstReturn[0]!.subarray(0, 3000)]);
-    expect(truncated).toMatchObject({ status: 422, body: { reason: 'image_truncated', photo: 0 } });
+    expect(truncated).toMatchObject({ status: 422, body: { error: { reason: 'image_truncated', photo: 0 } } });
     // Cut inside its scan with the end-of-image marker put back: it looks whole to a header walk.
     const [intact, toCut] = await returnPhotos(950, 2, Date.now());
     const cutWithEoi = Buffer.concat([toCut!.subarray(0, Math.floor(toCut!.length * 0.6)), Buffer.from([0xff, 0xd9])]);
     const disguised = await upload('RT-INT-BAD2', [intact!, cutWithEoi]);
-    expect(disguised).toMatchObject({ status: 422, body: { reason: 'image_truncated', photo: 1 } });
+    expect(disguised).toMatchObject({ status: 422, body: { error: { reason: 'image_truncated', photo: 1 } } });
 
     await bed.receiver.up();
     const eventIds = [...(good.body.events as string[]), ...(fraud.body.events as string[])];

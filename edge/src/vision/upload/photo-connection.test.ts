@@ -116,9 +116,9 @@ describe('photo uploads on a real socket', () => {
   it('answers a malformed returnId with 400 request_invalid, before the token is judged', async () => {
     for (const returnId of ['bad.id', 'x'.repeat(65), 'a%20b']) {
       const unauthenticated = await api.app.inject({ method: 'POST', url: `/v1/returns/${returnId}/photos` });
-      expect([unauthenticated.statusCode, unauthenticated.json().reason]).toEqual([400, 'request_invalid']);
+      expect([unauthenticated.statusCode, unauthenticated.json().error.reason]).toEqual([400, 'request_invalid']);
       const forged = await api.app.inject({ method: 'POST', url: `/v1/returns/${returnId}/photos`, headers: { authorization: 'Bearer not.a.token' } });
-      expect([forged.statusCode, forged.json().reason]).toEqual([400, 'request_invalid']);
+      expect([forged.statusCode, forged.json().error.reason]).toEqual([400, 'request_invalid']);
     }
   });
 });

@@ -60,7 +60,7 @@ export const photoRoutes: FastifyPluginAsync<PhotoRoutesOptions> = async (app, o
 
   function refuse(reply: FastifyReply, error: unknown, photo?: number): FastifyReply {
     const answer = uploadErrorAnswer(error, photo);
-    metrics.refused.inc({ reason: answer.body.reason });
+    metrics.refused.inc({ reason: answer.body.error.reason });
     if (answer.status === 500) reply.log.error({ event: 'vision_upload_failed', err: error }, 'vision_upload_failed');
     if (answer.retryAfterS !== undefined) void reply.header('retry-after', String(answer.retryAfterS));
     return reply.code(answer.status).send(answer.body);
