@@ -61,7 +61,7 @@ describe('refused photo uploads', () => {
     expect(rows[0]?.bytes.includes('Exif\0\0')).toBe(false);
     expect(rows[0]?.bytes.includes('photo-simulator')).toBe(false);
     // Nothing of a refused return is verified or stored.
-    expect(api.vision.verifier.previousAnswer(returnId)).toBeUndefined();
+    expect(api.vision.verifier.storedAnswer(returnId)).toBeUndefined();
   });
 
   it('quarantines the truncated JPEG as sent, minus its EXIF segment', async () => {
@@ -128,6 +128,6 @@ describe('refused photo uploads', () => {
     const response = await upload('RF-ORDER', parts);
     expect(response.statusCode).toBe(415);
     expect(response.json()).toMatchObject({ error: { reason: 'image_unsupported', photo: 1 } });
-    expect(api.vision.verifier.previousAnswer('RF-ORDER')).toBeUndefined();
+    expect(api.vision.verifier.storedAnswer('RF-ORDER')).toBeUndefined();
   });
 });

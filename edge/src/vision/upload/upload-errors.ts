@@ -17,6 +17,7 @@ export const UPLOAD_ERRORS = {
   FW_UPLOAD_NO_PHOTOS: { status: 400, reason: 'no_photos' },
   FW_UPLOAD_UNAUTHORIZED: { status: 401, reason: 'unauthorized' },
   FW_UPLOAD_FORBIDDEN: { status: 403, reason: 'forbidden' },
+  FW_UPLOAD_RETURN_UNKNOWN: { status: 404, reason: 'return_unknown' },
   FW_VISION_RETURN_BUSY: { status: 409, reason: 'return_in_progress' },
   FW_UPLOAD_TOO_MANY_PHOTOS: { status: 413, reason: 'too_many_photos' },
   FW_UPLOAD_PHOTO_TOO_LARGE: { status: 413, reason: 'payload_too_large' },
