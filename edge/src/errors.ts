@@ -44,6 +44,7 @@ export const EDGE_ERROR_CODES = [
   'FW_UPLOAD_NO_PHOTOS',
   'FW_UPLOAD_TOO_MANY_PHOTOS',
   'FW_UPLOAD_PHOTO_TOO_LARGE',
+  'FW_UPLOAD_RETURN_UNKNOWN',
 ] as const;
 
 export type EdgeErrorCode = (typeof EDGE_ERROR_CODES)[number];

@@ -14,6 +14,7 @@ import type { RecordBuffer } from './buffer/buffer.js';
 import { createSqliteBuffer } from './buffer/sqlite/index.js';
 import { SECRET_PATHS, type EdgeConfig } from './config.js';
 import type { CheckState, ReadinessReport } from './http/health.js';
+import { PHOTO_API_SECURITY_SCHEMES } from './vision/upload/photo-api-docs.js';
 import { photoRoutes } from './vision/upload/photo-routes.js';
 import { createHttpApp } from './http/server.js';
 import { createLiveRegistry, type LiveRegistry } from './intake/auth/live-registry.js';
@@ -168,7 +169,7 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
       const ready = Object.entries(checks).every(([name, check]) => name === 'uplink' || check.state !== 'failing');
       return { ready, checks };
     };
-    const http = createHttpApp({ registry, readiness, logger: logger.child({ stage: 'http' }) });
+    const http = createHttpApp({ registry, readiness, logger: logger.child({ stage: 'http' }), securitySchemes: PHOTO_API_SECURITY_SCHEMES });
     if (vision) {
       const { maxPhotos, maxPhotoBytes } = config.vision.limits;
       await http.register(photoRoutes, { vision, returnTokenSecret: config.vision.returnTokenSecret, limits: { maxPhotos, maxPhotoBytes } });

@@ -41,10 +41,13 @@ beforeAll(async () => {
   agent = await bed.startAgent(config, dir);
 });
 
+const tokenFor = (returnId: string): string =>
+  issueReturnToken(SECRET, { returnId, bookingId: `BK-${returnId}`, vehicleId: vehicle!.id, exp: Math.floor(Date.now() / 1000) + 600 });
+
 async function upload(returnId: string, photos: Buffer[]): Promise<{ status: number; body: Record<string, unknown> & { events?: string[] } }> {
   const form = new FormData();
   photos.forEach((bytes, i) => form.append('photo', new Blob([bytes], { type: 'image/jpeg' }), `side-${i}.jpg`));
-  const token = issueReturnToken(SECRET, { returnId, bookingId: `BK-${returnId}`, vehicleId: vehicle!.id, exp: Math.floor(Date.now() / 1000) + 600 });
+  const token = tokenFor(returnId);
   const response = await fetch(`${agent.addresses.http}/v1/returns/${returnId}/photos`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
@@ -62,6 +65,7 @@ const recordOf = (id: string): FleetRecord | undefined => bed.receiver.records.f
 
 describe('return photos at the edge agent', () => {
   let firstReturn: Buffer[];
+  let firstAnswer: Record<string, unknown>;
 
   it('reports vision in readiness once the models are loaded', async () => {
     const ready = (await (await fetch(`${agent.addresses.http}/readyz`)).json()) as { ready: boolean; checks: Record<string, { state: string; detail: string }> };
@@ -80,6 +84,7 @@ describe('return photos at the edge agent', () => {
     const good = await upload('RT-INT-1', firstReturn);
     expect(good.status).toBe(200);
     expect(good.body).toMatchObject({ verdict: 'accepted', parking: { state: 'inside', areaId: 'depot' }, vehicleId: vehicle!.id });
+    firstAnswer = good.body;
 
     const screen = await returnPhoto({ seed: 920, takenAt: new Date(Date.now() - 60_000), screen: true });
     const fraud = await upload('RT-INT-2', [...(await returnPhotos(910, 2, Date.now())), screen]);
@@ -88,12 +93,12 @@ describe('return photos at the edge agent', () => {
     expect(fraud.body.events).toHaveLength(2);
 
     const truncated = await upload('RT-INT-BAD', [firstReturn[0]!.subarray(0, 3000)]);
-    expect(truncated).toMatchObject({ status: 422, body: { reason: 'image_truncated', photo: 0 } });
+    expect(truncated).toMatchObject({ status: 422, body: { error: { reason: 'image_truncated', photo: 0 } } });
     // Cut inside its scan with the end-of-image marker put back: it looks whole to a header walk.
     const [intact, toCut] = await returnPhotos(950, 2, Date.now());
     const cutWithEoi = Buffer.concat([toCut!.subarray(0, Math.floor(toCut!.length * 0.6)), Buffer.from([0xff, 0xd9])]);
     const disguised = await upload('RT-INT-BAD2', [intact!, cutWithEoi]);
-    expect(disguised).toMatchObject({ status: 422, body: { reason: 'image_truncated', photo: 1 } });
+    expect(disguised).toMatchObject({ status: 422, body: { error: { reason: 'image_truncated', photo: 1 } } });
 
     await bed.receiver.up();
     const eventIds = [...(good.body.events as string[]), ...(fraud.body.events as string[])];
@@ -122,6 +127,25 @@ describe('return photos at the edge agent', () => {
     const [verified, fraud] = again.body.events as [string, string];
     await waitFor(() => bed.receiver.ids.includes(verified) && bed.receiver.ids.includes(fraud), 20_000, 'the events of the restarted agent');
     expect(recordOf(fraud)?.payload).toMatchObject({ type: 'FraudDetected', data: { scores: { photoReuse: 1 } } });
+  });
+
+  it('answers a return verified before the restart from its store: the verdict read back, and a retried upload', async () => {
+    const http = agent.addresses.http as string;
+    const read = await fetch(`${http}/v1/returns/RT-INT-1/verdict`, { headers: { authorization: `Bearer ${tokenFor('RT-INT-1')}` } });
+    expect(read.status).toBe(200);
+    expect(await read.json()).toEqual(firstAnswer);
+    const retry = await upload('RT-INT-1', firstReturn);
+    expect(retry).toEqual({ status: 200, body: { ...firstAnswer, replayed: true } });
+    // Nothing verified again since the restart (RT-INT-3 was rejected): the stored answer only.
+    expect(await readMetric(http, 'fleetwire_vision_returns_replayed_total')).toBe(1);
+    expect(await readMetric(http, 'fleetwire_vision_returns_total', { verdict: 'accepted' })).toBe(0);
+  });
+
+  it('serves the OpenAPI document of the photo API', async () => {
+    const document = (await (await fetch(`${agent.addresses.http}/openapi.json`)).json()) as { openapi: string; paths: Record<string, object>; components: { securitySchemes: object } };
+    expect(document.openapi).toBe('3.0.3');
+    expect(Object.keys(document.paths).filter((path) => path.startsWith('/v1/returns/')).sort()).toEqual(['/v1/returns/{returnId}/photos', '/v1/returns/{returnId}/verdict']);
+    expect(document.components.securitySchemes).toMatchObject({ returnToken: { type: 'http', scheme: 'bearer' } });
   });
 
   it('keeps the photos on the edge without EXIF, and no EXIF anywhere in its data', async () => {

@@ -1,8 +1,8 @@
 /**
  * Every error the HTTP API answers goes through here: it becomes a CloudError, its status comes
- * from the one table in errors.ts, and the body is `{ error: { code, reason, detail } }`.
- * Retryable refusals (409, 429, 503) carry `retry-after`, which the edge honours as its minimum
- * back-off.
+ * from the one table in errors.ts, and the body is `{ error: { code, reason, detail, retryable } }`
+ * (the edge's photo API answers the same shape). Retryable refusals (409, 429, 503) carry
+ * `retry-after`, which the edge honours as its minimum back-off.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CloudError, reasonOf } from '../errors.js';
@@ -17,7 +17,7 @@ export interface RetryAfterSeconds {
 }
 
 export interface ErrorBody {
-  error: { code: string; reason: string; detail: string };
+  error: { code: string; reason: string; detail: string; retryable: boolean };
 }
 
 const FASTIFY_CODES: Record<string, CloudError['code']> = {
@@ -45,7 +45,8 @@ export function toCloudError(error: unknown): CloudError {
 }
 
 export function errorBody(error: CloudError): ErrorBody {
-  return { error: { code: error.code, reason: reasonOf(error.code), detail: error.message } };
+  const retryable = error.canRetry || [409, 429, 503].includes(error.httpStatus);
+  return { error: { code: error.code, reason: reasonOf(error.code), detail: error.message, retryable } };
 }
 
 export function retryAfterFor(status: number, seconds: RetryAfterSeconds): number | undefined {

@@ -39,7 +39,7 @@ describe('health routes', () => {
     const response = await app.inject({ method: 'GET', url: '/nope' });
 
     expect(response.statusCode).toBe(404);
-    expect(response.json()).toEqual({ error: { code: 'FW_NOT_FOUND', reason: 'not_found', detail: 'no route GET /nope' } });
+    expect(response.json()).toEqual({ error: { code: 'FW_NOT_FOUND', reason: 'not_found', detail: 'no route GET /nope', retryable: false } });
     await app.close();
   });
 });

@@ -29,6 +29,7 @@ export const ErrorBodySchema = Type.Object({
     code: Type.String({ description: 'CloudError code, e.g. FW_BATCH_CORRUPT' }),
     reason: Type.String({ description: 'the code in snake_case; protocol reason code for batch errors' }),
     detail: Type.String(),
+    retryable: Type.Boolean({ description: 'true when the same request may succeed later (409, 429, 503, 500)' }),
   }),
 });
 

@@ -1,7 +1,10 @@
 /**
  * The agent's HTTP surface: one fastify app, one plugin per route group. Later route groups
  * (photo uploads from vision/upload) register onto the returned app before it listens.
+ * `GET /openapi.json` is the OpenAPI document @fastify/swagger builds from every route's schema
+ * (as the cloud does), so it cannot drift from what the routes validate and answer.
  */
+import swagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -24,7 +27,11 @@ export interface HttpAppOptions {
    * 8 MiB photos over a slow mobile uplink. Node checks it every 30 s.
    */
   requestTimeoutMs?: number;
+  /** Security schemes that later route groups name in their `security`, for the OpenAPI document. */
+  securitySchemes?: SecuritySchemes;
 }
+
+type SecuritySchemes = NonNullable<NonNullable<FastifyDynamicSwaggerOptions['openapi']>['components']>['securitySchemes'];
 
 export const DEFAULT_CONNECTION_TIMEOUT_MS = 60_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
@@ -41,6 +48,19 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     connectionTimeout: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
     requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
   });
+  // Before any route: @fastify/swagger learns the routes as they are added.
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'fleetwire edge',
+        version: '1',
+        description: 'The edge agent\'s HTTP API: the return-photo upload API for mobile apps, health and metrics. See docs/edge.md.',
+      },
+      components: { securitySchemes: options.securitySchemes ?? {} },
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   void app.register(healthRoutes, { readiness: options.readiness });
   void app.register(metricsRoutes, { registry: options.registry });
   return app;

@@ -15,6 +15,7 @@ import type { VisionConfig } from '../../src/vision/settings.js';
 import { SITE } from './photos.js';
 import { startVision, type VisionStage } from '../../src/vision/vision.js';
 import { createHttpApp } from '../../src/http/server.js';
+import { PHOTO_API_SECURITY_SCHEMES } from '../../src/vision/upload/photo-api-docs.js';
 import { photoRoutes } from '../../src/vision/upload/photo-routes.js';
 import { issueReturnToken, type ReturnClaims } from '../../src/vision/upload/return-token.js';
 
@@ -61,6 +62,8 @@ export interface PhotoApi {
   registry: Registry;
   dataDir: string;
   config: VisionConfig;
+  /** Every route the app registered, as fastify names it (`/v1/returns/:returnId/photos`). */
+  routes: Array<{ method: string; url: string }>;
   close(): Promise<void>;
 }
 
@@ -76,12 +79,16 @@ export async function startPhotoApi(vision: Record<string, unknown> = {}): Promi
   const registry = new Registry();
   const buffer = createSqliteBuffer({ path: join(dataDir, 'buffer.sqlite'), commitIntervalMs: 0, logger });
   const stage = await startVision({ nodeId: config.nodeId, dataDir, config: config.vision, buffer, registry, logger });
-  const app = createHttpApp({ registry, readiness: () => ({ ready: true, checks: {} }), logger });
+  const app = createHttpApp({ registry, readiness: () => ({ ready: true, checks: {} }), logger, securitySchemes: PHOTO_API_SECURITY_SCHEMES });
+  const routes: PhotoApi['routes'] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
   const { maxPhotos, maxPhotoBytes } = config.vision.limits;
   await app.register(photoRoutes, { vision: stage, returnTokenSecret: TEST_SECRET, limits: { maxPhotos, maxPhotoBytes } });
   await app.ready();
   return {
-    app, buffer, vision: stage, registry, dataDir, config: config.vision,
+    app, buffer, vision: stage, registry, dataDir, config: config.vision, routes,
     async close() {
       await app.close();
       await stage.close();

@@ -32,7 +32,7 @@ describe('fleet API', () => {
     expect((await app.inject({ url: '/v1/fleet/chargers' })).json()).toEqual({ chargers: [] });
 
     const unknown = await app.inject({ url: '/v1/fleet/vehicles/VH-404' });
-    expect([unknown.statusCode, unknown.json()]).toEqual([404, { error: { code: 'FW_NOT_FOUND', reason: 'not_found', detail: 'no vehicle VH-404' } }]);
+    expect([unknown.statusCode, unknown.json()]).toEqual([404, { error: { code: 'FW_NOT_FOUND', reason: 'not_found', detail: 'no vehicle VH-404', retryable: false } }]);
   });
 
   it('bounds the events limit by fleet.maxRecentEvents', async () => {

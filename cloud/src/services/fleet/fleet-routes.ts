@@ -1,7 +1,7 @@
 /**
  * The read-only fleet API, as a fastify plugin: `/v1/fleet/summary`, `/vehicles`,
  * `/vehicles/:id`, `/chargers`, `/events?limit=`. Answers are computed from the in-memory state
- * at request time; errors take the cloud's shape (`{ error: { code, reason, detail } }`).
+ * at request time; errors take the cloud’s shape (`{ error: { code, reason, detail, retryable } }`).
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { CloudError } from '../../errors.js';

@@ -50,8 +50,8 @@ export interface ReturnVerifier {
   /** Checks, preprocesses and scores one uploaded photo; a refused one is quarantined and throws. */
   prepare(bytes: Uint8Array, context: { returnId: string; index: number; receivedAt: number }): Promise<CheckedPhoto>;
   verify(request: ReturnRequest, photos: readonly CheckedPhoto[]): Promise<ReturnAnswer>;
-  /** The answer an already verified return got, marked as replayed. */
-  previousAnswer(returnId: string): ReturnAnswer | undefined;
+  /** The answer an already verified return got, as it was first sent. */
+  storedAnswer(returnId: string): ReturnAnswer | undefined;
 }
 
 export interface ReturnVerifierOptions {
@@ -188,9 +188,8 @@ export function createReturnVerifier(options: ReturnVerifierOptions): ReturnVeri
       return answer;
     },
 
-    previousAnswer(returnId) {
-      const previous = store.findReturn(returnId);
-      return previous === undefined ? undefined : { ...(previous.answer as ReturnAnswer), replayed: true };
+    storedAnswer(returnId) {
+      return store.findReturn(returnId)?.answer as ReturnAnswer | undefined;
     },
   };
 }

@@ -2,7 +2,9 @@
  * The photo API on a real listening socket (inject() cannot show what happens to a connection):
  * a refusal sent while the client is still sending closes the connection, so neither the
  * connection nor the agent's shutdown waits for a body nobody will read; and no photo after a
- * refused one is decoded. Also: a malformed returnId is a 400 before the token is judged.
+ * refused one is decoded. Also: a malformed returnId is a 400 before the token is judged, and an
+ * upload whose connection dropped before the answer arrived is answered, when retried, with the
+ * verdict it got (no second verdict, no second ReturnVerified).
  */
 import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -113,12 +115,32 @@ describe('photo uploads on a real socket', () => {
     spy.mockRestore();
   });
 
+  it('answers a retry after the connection dropped before the answer with the one stored verdict', async () => {
+    const { payload, contentType } = multipartBody(photoParts(good));
+    const client = await openClient(port);
+    client.socket.write(requestHead('RC-DROPPED', contentType, payload.length));
+    client.socket.write(payload);
+    // The verdict is committed while the client is gone: it never reads the answer.
+    await waitUntil(() => api.vision.verifier.storedAnswer('RC-DROPPED') !== undefined, 10_000);
+    client.socket.destroy();
+    const retry = await api.app.inject({
+      method: 'POST', url: '/v1/returns/RC-DROPPED/photos', headers: { authorization: `Bearer ${returnToken('RC-DROPPED')}`, 'content-type': contentType }, payload,
+    });
+    expect(retry.statusCode).toBe(200);
+    const stored = api.vision.verifier.storedAnswer('RC-DROPPED');
+    expect(retry.json()).toEqual({ ...stored, replayed: true });
+    const batch = api.buffer.takeBatch({ maxRecords: 10_000, maxBytes: 1 << 30 });
+    if (batch !== undefined) api.buffer.release(batch);
+    const verified = (batch?.records ?? []).filter((r) => r.kind === 'event' && r.payload.type === 'ReturnVerified' && (r.payload.data as { returnId?: string }).returnId === 'RC-DROPPED');
+    expect(verified.map((r) => r.id)).toEqual([stored?.events[0]]);
+  });
+
   it('answers a malformed returnId with 400 request_invalid, before the token is judged', async () => {
     for (const returnId of ['bad.id', 'x'.repeat(65), 'a%20b']) {
       const unauthenticated = await api.app.inject({ method: 'POST', url: `/v1/returns/${returnId}/photos` });
-      expect([unauthenticated.statusCode, unauthenticated.json().reason]).toEqual([400, 'request_invalid']);
+      expect([unauthenticated.statusCode, unauthenticated.json().error.reason]).toEqual([400, 'request_invalid']);
       const forged = await api.app.inject({ method: 'POST', url: `/v1/returns/${returnId}/photos`, headers: { authorization: 'Bearer not.a.token' } });
-      expect([forged.statusCode, forged.json().reason]).toEqual([400, 'request_invalid']);
+      expect([forged.statusCode, forged.json().error.reason]).toEqual([400, 'request_invalid']);
     }
   });
 });

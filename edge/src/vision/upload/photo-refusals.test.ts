@@ -53,7 +53,7 @@ describe('refused photo uploads', () => {
     const before = quarantined().length;
     const response = await upload(returnId, photoParts([good[0]!, bytes()]));
     expect(response.statusCode).toBe(status);
-    expect(response.json()).toMatchObject({ reason, photo: 1, retryable: false });
+    expect(response.json()).toMatchObject({ error: { reason, photo: 1, retryable: false } });
     const rows = quarantined().slice(before);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ reason, source_kind: 'return', source_id: returnId });
@@ -61,7 +61,7 @@ describe('refused photo uploads', () => {
     expect(rows[0]?.bytes.includes('Exif\0\0')).toBe(false);
     expect(rows[0]?.bytes.includes('photo-simulator')).toBe(false);
     // Nothing of a refused return is verified or stored.
-    expect(api.vision.verifier.previousAnswer(returnId)).toBeUndefined();
+    expect(api.vision.verifier.storedAnswer(returnId)).toBeUndefined();
   });
 
   it('quarantines the truncated JPEG as sent, minus its EXIF segment', async () => {
@@ -75,42 +75,42 @@ describe('refused photo uploads', () => {
     const { maxPhotos, maxPhotoBytes } = api.config.limits;
     const many = await upload('RF-MANY', photoParts(Array.from({ length: maxPhotos + 1 }, (_, i) => good[i % good.length]!)));
     expect(many.statusCode).toBe(413);
-    expect(many.json()).toMatchObject({ reason: 'too_many_photos' });
+    expect(many.json()).toMatchObject({ error: { reason: 'too_many_photos' } });
     const huge = Buffer.concat([good[0]!, Buffer.alloc(maxPhotoBytes)]);
     const big = await upload('RF-BIG', photoParts([huge]));
     expect(big.statusCode).toBe(413);
-    expect(big.json()).toMatchObject({ reason: 'payload_too_large', photo: 0 });
+    expect(big.json()).toMatchObject({ error: { reason: 'payload_too_large', photo: 0 } });
   });
 
   it('refuses missing, forged, expired and foreign tokens before reading the body', async () => {
     const parts = photoParts([good[0]!]);
     const none = await api.app.inject({ method: 'POST', url: '/v1/returns/RF-AUTH/photos', headers: { 'content-type': multipartBody(parts).contentType }, payload: multipartBody(parts).payload });
-    expect([none.statusCode, none.json().reason]).toEqual([401, 'unauthorized']);
+    expect([none.statusCode, none.json().error.reason]).toEqual([401, 'unauthorized']);
     const forged = await upload('RF-AUTH', parts, { authorization: `Bearer ${returnToken('RF-AUTH', {}, 'another-secret-of-at-least-32-characters')}` });
-    expect([forged.statusCode, forged.json().reason]).toEqual([401, 'unauthorized']);
+    expect([forged.statusCode, forged.json().error.reason]).toEqual([401, 'unauthorized']);
     const expired = await upload('RF-AUTH', parts, { authorization: `Bearer ${returnToken('RF-AUTH', { exp: Math.floor(Date.now() / 1000) - 3600 })}` });
-    expect([expired.statusCode, expired.json().message]).toEqual([401, 'return token refused: token expired']);
+    expect([expired.statusCode, expired.json().error.detail]).toEqual([401, 'return token refused: token expired']);
     const foreign = await upload('RF-AUTH', parts, { authorization: `Bearer ${returnToken('RF-OTHER')}` });
-    expect([foreign.statusCode, foreign.json().reason]).toEqual([403, 'forbidden']);
+    expect([foreign.statusCode, foreign.json().error.reason]).toEqual([403, 'forbidden']);
   });
 
   it('refuses fields that disagree with the token, unknown fields, empty uploads and non-multipart bodies', async () => {
     const mismatch = await upload('RF-FIELDS', [{ name: 'vehicleId', data: 'VH-9999' }, ...photoParts([good[0]!])]);
-    expect([mismatch.statusCode, mismatch.json().reason]).toEqual([403, 'forbidden']);
+    expect([mismatch.statusCode, mismatch.json().error.reason]).toEqual([403, 'forbidden']);
     const unknown = await upload('RF-FIELDS', [{ name: 'price', data: '0' }]);
-    expect([unknown.statusCode, unknown.json().reason]).toEqual([400, 'request_invalid']);
+    expect([unknown.statusCode, unknown.json().error.reason]).toEqual([400, 'request_invalid']);
     const empty = await upload('RF-FIELDS', [{ name: 'bookingId', data: 'BK-RF-FIELDS' }]);
-    expect([empty.statusCode, empty.json().reason]).toEqual([400, 'no_photos']);
+    expect([empty.statusCode, empty.json().error.reason]).toEqual([400, 'no_photos']);
     const json = await api.app.inject({
       method: 'POST', url: '/v1/returns/RF-FIELDS/photos', payload: { photos: [] },
       headers: { authorization: `Bearer ${returnToken('RF-FIELDS')}` },
     });
-    expect([json.statusCode, json.json().reason]).toEqual([400, 'request_invalid']);
+    expect([json.statusCode, json.json().error.reason]).toEqual([400, 'request_invalid']);
     const raw = await api.app.inject({
       method: 'POST', url: '/v1/returns/RF-FIELDS/photos', payload: good[0],
       headers: { authorization: `Bearer ${returnToken('RF-FIELDS')}`, 'content-type': 'image/jpeg' },
     });
-    expect([raw.statusCode, raw.json().reason]).toEqual([400, 'request_invalid']);
+    expect([raw.statusCode, raw.json().error.reason]).toEqual([400, 'request_invalid']);
   });
 
   it('counts refusals by reason and still verifies a good return afterwards', async () => {
@@ -127,7 +127,7 @@ describe('refused photo uploads', () => {
     const parts = [...photoParts([good[0]!, TEXT_NAMED_JPG]), { name: 'vehicleId', data: 'VH-9999' }, ...photoParts([pngBomb(20_000, 20_000)])];
     const response = await upload('RF-ORDER', parts);
     expect(response.statusCode).toBe(415);
-    expect(response.json()).toMatchObject({ reason: 'image_unsupported', photo: 1 });
-    expect(api.vision.verifier.previousAnswer('RF-ORDER')).toBeUndefined();
+    expect(response.json()).toMatchObject({ error: { reason: 'image_unsupported', photo: 1 } });
+    expect(api.vision.verifier.storedAnswer('RF-ORDER')).toBeUndefined();
   });
 });

@@ -65,14 +65,21 @@ function filesUnder(dir: string): string[] {
   });
 }
 
+const verdictOf = (returnId: string, claims: Record<string, string> = {}, token = returnToken(returnId, claims)) =>
+  api.app.inject({ method: 'GET', url: `/v1/returns/${returnId}/verdict`, headers: { authorization: `Bearer ${token}` } });
+
+const returnVerifiedOf = (returnId: string): EventRecord[] => eventsOf(returnId).filter((e) => e.payload.type === 'ReturnVerified');
+
 describe('POST /v1/returns/{returnId}/photos', () => {
   let firstReturn: Buffer[];
+  let firstAnswer: Record<string, unknown>;
 
   it('accepts four genuine photos of a car parked in the return area and commits ReturnVerified as critical', async () => {
     firstReturn = await returnPhotos(500, 4, Date.now());
     const response = await upload('RT-GOOD', photoParts(firstReturn), { tripId: 'TR-1' });
     expect(response.statusCode).toBe(200);
     const answer = response.json();
+    firstAnswer = answer;
     expect(answer).toMatchObject({
       returnId: 'RT-GOOD', bookingId: 'BK-RT-GOOD', vehicleId: VEHICLE, tripId: 'TR-1', verdict: 'accepted', reasons: [],
       parking: { state: 'inside', areaId: 'depot' }, fraud: { suspected: false }, replayed: false,
@@ -139,12 +146,23 @@ describe('POST /v1/returns/{returnId}/photos', () => {
     }
   });
 
-  it('answers a repeated upload of a verified return from the store, without new events', async () => {
+  it('answers a repeated upload of a verified return with the stored verdict, without new events', async () => {
     const before = buffered().length;
-    const response = await upload('RT-GOOD', photoParts(firstReturn), { tripId: 'TR-1' });
-    expect(response.statusCode).toBe(200);
-    expect(response.json()).toMatchObject({ returnId: 'RT-GOOD', verdict: 'accepted', replayed: true });
+    // The app retrying after a lost answer: the same photos, or (retaken) different ones.
+    for (const photos of [firstReturn, await returnPhotos(505, 4, Date.now())]) {
+      const response = await upload('RT-GOOD', photoParts(photos), { tripId: 'TR-1' });
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toEqual({ ...firstAnswer, replayed: true });
+    }
     expect(buffered()).toHaveLength(before);
+    expect(returnVerifiedOf('RT-GOOD').map((e) => e.id)).toEqual([(firstAnswer.events as string[])[0]]);
+  });
+
+  it('refuses a repeated upload of a verified return under another booking\'s token', async () => {
+    const response = await upload('RT-GOOD', photoParts(firstReturn), { bookingId: 'BK-OTHER' });
+    expect([response.statusCode, response.json().error]).toEqual([403, {
+      code: 'FW_UPLOAD_FORBIDDEN', reason: 'forbidden', detail: 'the return was verified for another booking', retryable: false,
+    }]);
   });
 
   it('rejects a return re-using an earlier photo, naming it, and raises FraudDetected', async () => {
@@ -194,7 +212,7 @@ describe('POST /v1/returns/{returnId}/photos', () => {
   it('counts verdicts and photos in the registry', async () => {
     const text = await api.registry.metrics();
     expect(text).toMatch(/fleetwire_vision_returns_total\{verdict="accepted"\} 1/);
-    expect(text).toMatch(/fleetwire_vision_returns_replayed_total 1/);
+    expect(text).toMatch(/fleetwire_vision_returns_replayed_total 2/);
     expect(text).toMatch(/fleetwire_vision_fraud_suspected_total\{reason="photo_reused"\} 1/);
     expect(text).toMatch(/fleetwire_vision_verdict_seconds_count \d+/);
     expect(text).toMatch(/fleetwire_vision_stored_photo_bytes [1-9]/);
@@ -209,6 +227,30 @@ describe('POST /v1/returns/{returnId}/photos', () => {
     const meta = await sharp(join(api.dataDir, 'photos', 'RT-TURNED', '3.jpg')).metadata();
     expect([meta.width, meta.height, meta.orientation, meta.exif]).toEqual([192, 256, undefined, undefined]);
     expect(storedOrientations('RT-TURNED').at(3)).toEqual(['RT-TURNED/3', 6]);
+  });
+});
+
+describe('GET /v1/returns/{returnId}/verdict', () => {
+  it('answers the stored verdict of a verified return, as first sent, with the same token', async () => {
+    const first = await upload('RT-READ', photoParts(await returnPhotos(700, 2, Date.now())));
+    expect(first.statusCode).toBe(200);
+    const read = await verdictOf('RT-READ');
+    expect(read.statusCode).toBe(200);
+    expect(read.json()).toEqual(first.json());
+    expect(read.json()).toMatchObject({ returnId: 'RT-READ', replayed: false });
+  });
+
+  it('refuses a return not verified yet, a token for another booking, and a missing token', async () => {
+    const unknown = await verdictOf('RT-NOT-YET');
+    expect([unknown.statusCode, unknown.json().error]).toEqual([404, {
+      code: 'FW_UPLOAD_RETURN_UNKNOWN', reason: 'return_unknown', detail: 'no verdict for this return yet: upload its photos first', retryable: false,
+    }]);
+    const foreign = await verdictOf('RT-READ', { bookingId: 'BK-OTHER' });
+    expect([foreign.statusCode, foreign.json().error.reason]).toEqual([403, 'forbidden']);
+    const otherReturn = await verdictOf('RT-READ', {}, returnToken('RT-NOT-YET'));
+    expect([otherReturn.statusCode, otherReturn.json().error.reason]).toEqual([403, 'forbidden']);
+    const none = await api.app.inject({ method: 'GET', url: '/v1/returns/RT-READ/verdict' });
+    expect([none.statusCode, none.json().error.reason]).toEqual([401, 'unauthorized']);
   });
 });
 

@@ -6,8 +6,12 @@
  *   Content-Type: multipart/form-data             one file part per photo (any field name),
  *                                                 optional text fields bookingId / vehicleId /
  *                                                 tripId, which must match the token
- *   200 → the verdict (vision/returns/return-answer.ts); a repeated upload of a verified return gets
- *         the same answer with `replayed: true`. Errors → upload-errors.ts.
+ *   200 → the verdict (vision/returns/return-answer.ts); a repeated upload of a verified return (the
+ *         app retrying after a lost answer) gets the stored answer with `replayed: true`, and
+ *         nothing is verified or committed again. Errors → upload-errors.ts.
+ *
+ *   GET /v1/returns/{returnId}/verdict             same token
+ *   200 → the stored answer, as first sent; 404 return_unknown before the return was verified.
  *
  * The token is checked in onRequest, before a byte of the body is read. Photos are read one at
  * a time as they stream in; each is checked (magic bytes, size, pixels), preprocessed and scored
@@ -23,11 +27,12 @@
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { EdgeError } from '../../errors.js';
-import { RETURN_ANSWER_SCHEMA } from '../returns/return-answer.js';
+import type { ReturnAnswer } from '../returns/return-answer.js';
 import type { CheckedPhoto } from '../returns/return-verification.js';
 import type { VisionStage } from '../vision.js';
 import { bearerToken, verifyReturnToken, type ReturnClaims } from './return-token.js';
-import { fromMultipartError, UPLOAD_ERROR_SCHEMA, uploadErrorAnswer } from './upload-errors.js';
+import { RETURN_ID_PATTERN, UPLOAD_ROUTE_CONFIG, UPLOAD_ROUTE_SCHEMA, VERDICT_ROUTE_SCHEMA } from './photo-api-docs.js';
+import { fromMultipartError, uploadErrorAnswer } from './upload-errors.js';
 
 export interface PhotoRoutesOptions {
   vision: Pick<VisionStage, 'verifier' | 'gate' | 'metrics'>;
@@ -38,8 +43,9 @@ export interface PhotoRoutesOptions {
 }
 
 const RETURN_PHOTOS_PATH = '/v1/returns/:returnId/photos';
-/** protocol EntityId, as the route schema says; checked in onRequest, before the token. */
-const RETURN_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const RETURN_VERDICT_PATH = '/v1/returns/:returnId/verdict';
+/** Checked in onRequest, before the token (the route schemas say the same for the document). */
+const RETURN_ID = new RegExp(RETURN_ID_PATTERN);
 const CHECKED_FIELDS = ['bookingId', 'vehicleId', 'tripId'] as const;
 
 export const photoRoutes: FastifyPluginAsync<PhotoRoutesOptions> = async (app, options) => {
@@ -60,7 +66,7 @@ export const photoRoutes: FastifyPluginAsync<PhotoRoutesOptions> = async (app, o
 
   function refuse(reply: FastifyReply, error: unknown, photo?: number): FastifyReply {
     const answer = uploadErrorAnswer(error, photo);
-    metrics.refused.inc({ reason: answer.body.reason });
+    metrics.refused.inc({ reason: answer.body.error.reason });
     if (answer.status === 500) reply.log.error({ event: 'vision_upload_failed', err: error }, 'vision_upload_failed');
     if (answer.retryAfterS !== undefined) void reply.header('retry-after', String(answer.retryAfterS));
     return reply.code(answer.status).send(answer.body);
@@ -76,27 +82,34 @@ export const photoRoutes: FastifyPluginAsync<PhotoRoutesOptions> = async (app, o
   app.addHook('onRequest', async (request) => {
     // A malformed id is a malformed request whoever sends it: 400 before the token is judged.
     const { returnId: id } = request.params as { returnId?: unknown };
-    if (typeof id !== 'string' || !RETURN_ID.test(id)) throw new EdgeError('FW_UPLOAD_INVALID', 'returnId must match [A-Za-z0-9_-]{1,64}');
+    if (typeof id !== 'string' || !RETURN_ID.test(id)) throw new EdgeError('FW_UPLOAD_INVALID', `returnId must match ${RETURN_ID_PATTERN}`);
     const token = bearerToken(request.headers.authorization);
     if (token === undefined) throw new EdgeError('FW_UPLOAD_UNAUTHORIZED', 'Authorization: Bearer <return token> required');
     const { returnId } = request.params as { returnId: string };
     claimsOf.set(request, verifyReturnToken(options.returnTokenSecret, token, returnId, now()));
   });
 
-  app.post(RETURN_PHOTOS_PATH, {
-    schema: {
-      params: { type: 'object', required: ['returnId'], properties: { returnId: { type: 'string', pattern: RETURN_ID.source } } },
-      response: { 200: RETURN_ANSWER_SCHEMA, '4xx': UPLOAD_ERROR_SCHEMA, '5xx': UPLOAD_ERROR_SCHEMA },
-    },
-  }, async (request, reply) => {
+  /** The answer stored for the token's return; refused when it was verified for another booking. */
+  function storedAnswerFor(claims: ReturnClaims): ReturnAnswer | undefined {
+    const stored = verifier.storedAnswer(claims.returnId);
+    if (stored !== undefined && stored.bookingId !== claims.bookingId) throw new EdgeError('FW_UPLOAD_FORBIDDEN', 'the return was verified for another booking');
+    return stored;
+  }
+
+  app.get(RETURN_VERDICT_PATH, { schema: VERDICT_ROUTE_SCHEMA }, async (request) => {
+    const stored = storedAnswerFor(claimsOf.get(request) as ReturnClaims);
+    if (stored === undefined) throw new EdgeError('FW_UPLOAD_RETURN_UNKNOWN', 'no verdict for this return yet: upload its photos first');
+    return stored;
+  });
+
+  app.post(RETURN_PHOTOS_PATH, { schema: UPLOAD_ROUTE_SCHEMA, config: UPLOAD_ROUTE_CONFIG }, async (request, reply) => {
     const started = performance.now();
     const receivedAt = now();
     const claims = claimsOf.get(request) as ReturnClaims;
-    const previous = verifier.previousAnswer(claims.returnId);
+    const previous = storedAnswerFor(claims);
     if (previous !== undefined) {
-      if (previous.bookingId !== claims.bookingId) return refuse(reply, new EdgeError('FW_UPLOAD_FORBIDDEN', 'the return was verified for another booking'));
       metrics.replayed.inc();
-      return previous;
+      return { ...previous, replayed: true };
     }
     let release: (() => void) | undefined;
     let photo: number | undefined;

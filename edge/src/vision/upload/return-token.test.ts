@@ -62,11 +62,11 @@ describe('return tokens', () => {
 describe('upload error table', () => {
   it('maps every refusal to one status and reason, and anything else to a 500 without details', () => {
     expect(uploadErrorAnswer(new EdgeError('FW_VISION_IMAGE_TRUNCATED', 'cut'), 2)).toEqual({
-      status: 422, body: { reason: 'image_truncated', message: 'cut', retryable: false, photo: 2 },
+      status: 422, body: { error: { code: 'FW_VISION_IMAGE_TRUNCATED', reason: 'image_truncated', detail: 'cut', retryable: false, photo: 2 } },
     });
-    expect(uploadErrorAnswer(new EdgeError('FW_BUFFER_FULL', 'full', { canRetry: true }))).toMatchObject({ status: 503, retryAfterS: 5, body: { retryable: true } });
+    expect(uploadErrorAnswer(new EdgeError('FW_BUFFER_FULL', 'full', { canRetry: true }))).toMatchObject({ status: 503, retryAfterS: 5, body: { error: { code: 'FW_BUFFER_FULL', retryable: true } } });
     expect(uploadErrorAnswer(new Error('secret internals'))).toEqual({
-      status: 500, body: { reason: 'internal_error', message: 'the return could not be verified; try again', retryable: true },
+      status: 500, body: { error: { code: 'FW_INTERNAL', reason: 'internal_error', detail: 'the return could not be verified; try again', retryable: true } },
     });
     const reasons = Object.values(UPLOAD_ERRORS).map((e) => e.reason);
     expect(new Set(reasons).size).toBe(reasons.length);
