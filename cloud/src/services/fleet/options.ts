@@ -16,7 +16,7 @@ export const FLEET_GROUP_PREFIX = 'fleetwire-fleet-state';
  * after offsets committed by an earlier process (whose state is gone), and several cloud
  * instances would split the partitions and each see only part of the fleet.
  */
-export const FleetServiceSettingsSchema = Type.Object(
+const FleetServiceSettingsSchema = Type.Object(
   {
     ...Type.Pick(FleetSettingsSchema, ['maxRecentEvents', 'offlineAfterMs', 'lowBatteryPct']).properties,
     ...subscriptionOptions(groupOfItsOwn(FLEET_GROUP_PREFIX), [BUS_TOPICS.vehicleTelemetry, BUS_TOPICS.chargerTelemetry, BUS_TOPICS.events]),
