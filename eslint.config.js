@@ -22,6 +22,7 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/only-throw-error': 'error',
+      '@typescript-eslint/await-thenable': 'error',
     },
   },
   {

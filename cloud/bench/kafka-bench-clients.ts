@@ -56,6 +56,15 @@ export function theBus(brokers: string[]): ClientUnderTest {
   };
 }
 
+/**
+ * Settles when a @platformatic/kafka call reports through its callback. Its types pick the
+ * callback overload, returning void, for `close(true)` and give `Message.commit()` as
+ * `void | Promise<void>`: awaiting what they return would not be typed to wait for them.
+ */
+function completion(call: (done: (error?: Error | null) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => call((error) => (error === undefined || error === null ? resolve() : reject(error))));
+}
+
 /** The bus's producer before it moved to @platformatic/kafka, kept as the reference figure. */
 export function kafkajsProducer(brokers: string[]): ClientUnderTest {
   const kafka = new Kafka({
@@ -144,7 +153,7 @@ export function platformaticKafka(brokers: string[]): ClientUnderTest {
         if (batch.length === 0) return;
         await handle(batch.map((m) => m.headers.get('fw-id') ?? ''));
         const last = new Map(batch.map((m) => [m.partition, m]));
-        await Promise.all([...last.values()].map((m) => m.commit()));
+        await Promise.all([...last.values()].map((m) => completion((done) => { void m.commit(done); })));
       };
       let flushing: Promise<void> = Promise.resolve();
       stream.on('data', (message: Message<string, string, string, string>) => {
@@ -155,7 +164,7 @@ export function platformaticKafka(brokers: string[]): ClientUnderTest {
         async close() {
           await flushing;
           await stream.close();
-          await consumer.close(true);
+          await completion((done) => consumer.close(true, done));
           members.delete(member);
         },
       };
@@ -164,7 +173,8 @@ export function platformaticKafka(brokers: string[]): ClientUnderTest {
     },
     async close() {
       await Promise.all([...members].map((m) => m.close()));
-      await producer?.close(true);
+      const open = producer;
+      if (open !== undefined) await completion((done) => open.close(true, done));
       await admin.close();
     },
   };

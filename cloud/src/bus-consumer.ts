@@ -8,6 +8,8 @@
  * otherwise that it is subscribed (the services: their state may still be catching up). A
  * consumer built with `enabled: false` never subscribes and counts as ready.
  */
+import { randomUUID } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Bus, DeliveredMessage, HandlerProgress, Subscription } from './bus/bus.js';
 
@@ -40,6 +42,21 @@ export interface BusConsumerOptions {
   /** Runs after the subscription closed (e.g. sending what a timer left pending). */
   stopped?: () => Promise<void>;
 }
+
+/**
+ * The `groupId` and `topics` options of a consumer's schema. A consumer whose state lives in
+ * memory and is rebuilt from the oldest record at each start passes `groupOfItsOwn(prefix)`:
+ * a shared group would resume after offsets committed by an earlier process, whose state is gone.
+ */
+export function subscriptionOptions(groupId: string | (() => string), topics: readonly string[]) {
+  return {
+    groupId: Type.String({ minLength: 1, default: groupId, description: 'consumer group' }),
+    topics: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, default: [...topics], description: 'topics consumed (logical names)' }),
+  };
+}
+
+/** A new group for every process: `{prefix}.{random}`. */
+export const groupOfItsOwn = (prefix: string) => (): string => `${prefix}.${randomUUID()}`;
 
 export function createBusConsumer(options: BusConsumerOptions): BusConsumer {
   const { bus, groupId, topics, fromBeginning, handle, logger, enabled = true } = options;

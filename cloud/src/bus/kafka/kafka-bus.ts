@@ -100,7 +100,8 @@ export function createKafkaBus(config: KafkaBusConfig, dependencies: BusDependen
         for (const t of missing) if (topicsReady.get(t) === check) topicsReady.delete(t);
       });
     }
-    await Promise.all(unique.map((t) => topicsReady.get(t)));
+    // Every topic has its check by now; topics checked together share one, awaited once.
+    await Promise.all(new Set(unique.flatMap((t) => topicsReady.get(t) ?? [])));
   };
 
   const closedError = (): CloudError => new CloudError('FW_BUS_CLOSED', 'kafka bus is closed');

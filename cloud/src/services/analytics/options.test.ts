@@ -21,18 +21,23 @@ describe('analytics options', () => {
 
   it('refuses bad values with the option named', () => {
     const refusals: Array<[Partial<AnalyticsServiceOptions>, string]> = [
-      [{ dailyLatenessMs: -1 }, 'analytics service: option dailyLatenessMs expected integer to be greater or equal to 0, got -1'],
-      [{ spikeWindowMs: 7 * 60_000 }, 'analytics service: option spikeWindowMs must divide a day evenly (e.g. 900000, 3600000), got 420000'],
-      [{ snapshotIntervalMs: 10 }, 'analytics service: option snapshotIntervalMs must be 0 (off) or at least 1000, got 10'],
-      [{ spikeRatio: 0.5 }, 'analytics service: option spikeRatio expected number to be greater or equal to 1, got 0.5'],
-      [{ spikeSmoothing: 0 }, 'analytics service: option spikeSmoothing expected number to be greater than 0, got 0'],
-      [{ currency: 'euro' }, "analytics service: option currency expected string to match '^[A-Z]{3}$', got \"euro\""],
-      [{ topics: [] }, 'analytics service: option topics must be a non-empty list of non-empty strings'],
+      [{ dailyLatenessMs: -1 }, '/dailyLatenessMs: Expected integer to be greater or equal to 0'],
+      [{ spikeWindowMs: 7 * 60_000 }, '/spikeWindowMs: must divide a day evenly (e.g. 900000, 3600000), got 420000'],
+      [{ snapshotIntervalMs: 10 }, '/snapshotIntervalMs: must be 0 (off) or at least 1000, got 10'],
+      [{ spikeRatio: 0.5 }, '/spikeRatio: Expected number to be greater or equal to 1'],
+      [{ spikeSmoothing: 0 }, '/spikeSmoothing: Expected number to be greater than 0'],
+      [{ currency: 'euro' }, "/currency: Expected string to match '^[A-Z]{3}$'"],
+      [{ topics: [] }, '/topics: Expected array length to be greater or equal to 1'],
+      [{ groupId: '' }, '/groupId: Expected string length greater or equal to 1'],
     ];
-    for (const [options, message] of refusals) expect(resolve(options)).toThrow(expect.objectContaining({ code: 'FW_CONFIG_INVALID', message }));
+    for (const [options, problem] of refusals) {
+      expect(resolve(options)).toThrow(expect.objectContaining({ code: 'FW_CONFIG_INVALID', message: `invalid analytics service options:\n  - ${problem}` }));
+    }
   });
 
   it('refuses an unknown option instead of ignoring a typo', () => {
-    expect(resolve({ spikeRatioo: 3 } as Partial<AnalyticsServiceOptions>)).toThrow(/option spikeRatioo/);
+    expect(resolve({ spikeRatioo: 3 } as Partial<AnalyticsServiceOptions>)).toThrow(
+      expect.objectContaining({ code: 'FW_CONFIG_INVALID', message: 'invalid analytics service options:\n  - /spikeRatioo: unknown key' }),
+    );
   });
 });

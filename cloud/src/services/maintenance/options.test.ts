@@ -38,6 +38,8 @@ describe('maintenance settings', () => {
     expect(a.groupId).toMatch(/^fleetwire-maintenance\./);
     expect(a.groupId).not.toBe(resolveMaintenanceServiceOptions(base).groupId);
     expect(a.topics).toEqual(['fleetwire.telemetry.vehicle', 'fleetwire.events']);
-    expect(() => resolveMaintenanceServiceOptions({ ...base, topics: [] })).toThrow(/option topics must be a non-empty list/);
+    expect(() => resolveMaintenanceServiceOptions({ ...base, topics: [] })).toThrow(
+      expect.objectContaining({ code: 'FW_CONFIG_INVALID', message: 'invalid maintenance service options:\n  - /topics: Expected array length to be greater or equal to 1' }),
+    );
   });
 });
