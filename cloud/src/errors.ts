@@ -17,6 +17,8 @@ export const CLOUD_ERROR_CODES = [
   // sinks
   'FW_TSDB_WRITE_FAILED',
   'FW_SINK_CONFIG_INVALID',
+  // audit trail
+  'FW_AUDIT_WRITE_FAILED',
   // ingest: authentication and authorisation
   'FW_AUTH_MISSING',
   'FW_AUTH_INVALID',
@@ -56,6 +58,7 @@ export const HTTP_STATUS: Record<CloudErrorCode, number> = {
   FW_BUS_TOPICS_MISSING: 503,
   FW_TSDB_WRITE_FAILED: 503,
   FW_SINK_CONFIG_INVALID: 500,
+  FW_AUDIT_WRITE_FAILED: 503,
   FW_AUTH_MISSING: 401,
   FW_AUTH_INVALID: 401,
   FW_AUTH_REVOKED: 401,

@@ -1,7 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveOcppOptions, DEFAULT_OCPP_OPTIONS } from './intake/ocpp/options.js';
 import { resolveTelemetryOptions } from './intake/telemetry-options.js';
 import { describe, expect, it } from 'vitest';
 import { Value } from '@sinclair/typebox/value';
@@ -164,7 +163,7 @@ describe('edge config', () => {
     expect(config.cloud).toMatchObject({ token: '', caFile: join(import.meta.dirname, '..', 'tls', 'cloud-ca.crt'), keyFile: join(import.meta.dirname, '..', 'tls', 'edge-depot-1.key') });
     expect(config.vision.returnAreasFile).toBe(join(import.meta.dirname, '..', 'return-areas.json'));
     expect(resolveTelemetryOptions(config.telemetry).unknownFields).toBe('keep');
-    expect(resolveOcppOptions(config.ocpp)).toEqual(DEFAULT_OCPP_OPTIONS);
+    expect(config.ocpp).toMatchObject({ enabled: false, port: 9000, path: '/ocpp', tls: { enabled: false, port: 9443 }, authorize: { policy: 'accept', idTags: [] } });
   });
 
   it('refuses an unreadable or non-JSON file with a clear code', () => {

@@ -75,7 +75,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
 };
 
 /** Option paths that hold secrets: redacted when printed or logged. */
-export const SECRET_PATHS = ['cloud.token', 'bridge.password', 'vision.returnTokenSecret'] as const;
+export const SECRET_PATHS = ['cloud.token', 'bridge.password', 'vision.returnTokenSecret', 'ocpp.idTagKey'] as const;
 
 export interface LoadConfigOptions {
   /** JSON config file; relative paths inside it resolve against its folder. */
@@ -167,7 +167,7 @@ export function redactConfig(config: EdgeConfig): EdgeConfig {
 
 function crossChecks(config: EdgeConfig): string[] {
   const problems: string[] = [];
-  if (!config.mqtt.enabled && !config.bridge.enabled) problems.push('config: enable mqtt (embedded broker), bridge, or both');
+  if (!config.mqtt.enabled && !config.bridge.enabled && !config.ocpp.enabled) problems.push('config: enable mqtt (embedded broker), bridge, ocpp, or several');
   if (config.mqtt.enabled && config.devices.registryFile === '') {
     problems.push('config.devices.registryFile: required when mqtt.enabled (the embedded broker authenticates devices against it)');
   }
@@ -180,6 +180,12 @@ function crossChecks(config: EdgeConfig): string[] {
   if (config.bridge.enabled && !/^(mqtts?|wss?):\/\//.test(config.bridge.url)) {
     problems.push('config.bridge.url: required when bridge.enabled, as mqtt://, mqtts://, ws:// or wss://');
   }
+  const { ocpp } = config;
+  if (ocpp.enabled) {
+    if (config.devices.registryFile === '') problems.push('config.devices.registryFile: required when ocpp.enabled (chargers authenticate against it)');
+    if (ocpp.idTagKey.length < 16) problems.push('config.ocpp.idTagKey: at least 16 characters when ocpp.enabled (id tags are pseudonymised with it)');
+  }
+  if (ocpp.tls.enabled && (ocpp.tls.keyFile === '' || ocpp.tls.certFile === '')) problems.push('config.ocpp.tls: keyFile and certFile are required when tls.enabled');
   problems.push(...cloudChecks(config.cloud));
   const { vision } = config;
   if (vision.enabled) {

@@ -25,8 +25,6 @@ import { createIntakeMetrics } from './intake/metrics.js';
 import { createIntakePipeline } from './intake/pipeline.js';
 import { resolveTelemetryOptions } from './intake/telemetry-options.js';
 import { createCentralSystem } from './intake/ocpp/central-system.js';
-import { resolveOcppOptions } from './intake/ocpp/options.js';
-import { EdgeError } from './errors.js';
 import { createLocalRules } from './rules/local-rules.js';
 import { createUplink, readUplinkTls, type Uplink } from './uplink/uplink.js';
 import { startVision, type VisionStage } from './vision/vision.js';
@@ -66,10 +64,7 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
     const { url, token, caFile, certFile, keyFile } = config.cloud;
     const uplinkTls = url === '' ? undefined : readUplinkTls({ caFile, certFile, keyFile }, { nodeId: config.nodeId, hasToken: token !== '' });
     const telemetry = resolveTelemetryOptions(config.telemetry);
-    const ocpp = resolveOcppOptions(config.ocpp);
-    if (ocpp.enabled && config.devices.registryFile === '') {
-      throw new EdgeError('FW_CONFIG_INVALID', 'config.devices.registryFile: required when ocpp.enabled (chargers authenticate against it)');
-    }
+    const { ocpp } = config;
     mkdirSync(config.dataDir, { recursive: true });
     // With the bridge on, config.buffer.commitIntervalMs defaults to 0 (config.ts says why).
     const buffer: RecordBuffer = createSqliteBuffer({

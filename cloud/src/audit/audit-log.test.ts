@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { isRetryable } from '@fleetwire/protocol';
 import { describe, expect, it } from 'vitest';
 import { chainEntry, formatHead, GENESIS_HASH, parseHead, verifyChain, type AuditEntry, type AuditInput } from './audit-chain.js';
 import { openSqliteAuditLog } from './sqlite-audit-log.js';
@@ -79,6 +80,26 @@ describe('SQLite audit log', () => {
     expect([report.ok, report.entries]).toEqual([true, 6]);
     cloud.close();
     cli.close();
+  });
+
+  it('turns a write the database refused into a retryable coded error, so the recorder retries instead of dead-lettering', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'fw-audit-')), 'audit.sqlite');
+    const log = openSqliteAuditLog(path);
+    log.append(input(1));
+    const db = new Database(path);
+    db.exec("CREATE TRIGGER refuse_insert BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk refused'); END");
+    let error: unknown;
+    try {
+      log.append(input(2));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({ code: 'FW_AUDIT_WRITE_FAILED', canRetry: true });
+    expect(isRetryable(error)).toBe(true);
+    db.exec('DROP TRIGGER refuse_insert');
+    db.close();
+    expect(log.append(input(2)).appended).toBe(true);
+    log.close();
   });
 
   it('refuses UPDATE and DELETE; a change made around the triggers is caught by verify', () => {

@@ -8,13 +8,13 @@ import { hostname } from 'node:os';
 import { redactUrl } from '@fleetwire/protocol';
 import type { AuditInput } from './audit-chain.js';
 
-const SECRET_KEYS = new Set(['token', 'readToken', 'password', 'secret']);
+// A secret may be a string or a reference object (`{ value }`, `{ file }`, `{ env }`): the whole
+// value under one of these keys is replaced, whatever its shape.
+const SECRET_KEYS = new Set(['token', 'readToken', 'password', 'secret', 'keyPassphrase']);
 
 function redact(value: unknown, key?: string): unknown {
-  if (typeof value === 'string') {
-    if (key !== undefined && SECRET_KEYS.has(key)) return '[redacted]';
-    return key === 'url' || key === 'brokers' ? redactUrl(value) : value;
-  }
+  if (key !== undefined && SECRET_KEYS.has(key) && value !== undefined) return '[redacted]';
+  if (typeof value === 'string') return key === 'url' || key === 'brokers' ? redactUrl(value) : value;
   if (Array.isArray(value)) return value.map((item) => redact(item, key));
   if (typeof value === 'object' && value !== null) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, k)]));

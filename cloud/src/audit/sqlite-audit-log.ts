@@ -97,7 +97,14 @@ export function openSqliteAuditLog(path: string): AuditLog {
   });
 
   return {
-    append: (input) => append.immediate(input),
+    append: (input) => {
+      try {
+        return append.immediate(input);
+      } catch (cause) {
+        // A busy, full or failing disk passes: the recorder must retry, never dead-letter the event.
+        throw new CloudError('FW_AUDIT_WRITE_FAILED', `audit log ${path}: could not append ${input.action}`, { cause, canRetry: true });
+      }
+    },
     query({ subject, action, from, to, limit }) {
       const filters: Array<[string, unknown]> = [['subject = @subject', subject], ['action = @action', action], ['at >= @from', from], ['at < @to', to]];
       const where = filters.filter(([, value]) => value !== undefined).map(([clause]) => clause);

@@ -19,9 +19,10 @@ import { EdgeError } from '../errors.js';
 export const TelemetryOptionsSchema = Type.Object(
   {
     /** `keep` (under `ext`), `drop` (counted), `refuse` (quarantined as schema_violation). */
-    unknownFields: Type.Optional(Type.Union(UNKNOWN_FIELD_POLICIES.map((policy) => Type.Literal(policy)))),
-    plausibility: Type.Optional(
-      Type.Object({ enabled: Type.Optional(Type.Boolean()), ...Type.Partial(PlausibilityLimitsSchema).properties }, { additionalProperties: false }),
+    unknownFields: Type.Union(UNKNOWN_FIELD_POLICIES.map((policy) => Type.Literal(policy)), { default: DEFAULT_UNKNOWN_FIELD_POLICY }),
+    plausibility: Type.Object(
+      { enabled: Type.Boolean({ default: true }), ...PlausibilityLimitsSchema.properties },
+      { additionalProperties: false, default: {} },
     ),
   },
   { additionalProperties: false, default: {} },
@@ -36,14 +37,12 @@ export interface TelemetryOptions {
 export const DEFAULT_TELEMETRY_OPTIONS: TelemetryOptions = { unknownFields: DEFAULT_UNKNOWN_FIELD_POLICY, plausibility: DEFAULT_PLAUSIBILITY_LIMITS };
 
 /** The section with its defaults filled in; every problem listed at once (`FW_CONFIG_INVALID`). */
-export function resolveTelemetryOptions(section: unknown = {}): TelemetryOptions {
+export function resolveTelemetryOptions(input: unknown = {}): TelemetryOptions {
+  const section: unknown = Value.Default(TelemetryOptionsSchema, structuredClone(input));
   if (!Value.Check(TelemetryOptionsSchema, section)) {
     const problems = [...Value.Errors(TelemetryOptionsSchema, section)].map((error) => `config.telemetry${error.path.replace(/\//g, '.')}: ${error.message}`);
     throw new EdgeError('FW_CONFIG_INVALID', `invalid telemetry options:\n  ${problems.join('\n  ')}`);
   }
-  const { enabled = true, ...limits } = section.plausibility ?? {};
-  return {
-    unknownFields: section.unknownFields ?? DEFAULT_UNKNOWN_FIELD_POLICY,
-    plausibility: enabled ? { ...DEFAULT_PLAUSIBILITY_LIMITS, ...limits } : undefined,
-  };
+  const { enabled, ...limits } = section.plausibility;
+  return { unknownFields: section.unknownFields, plausibility: enabled ? limits : undefined };
 }

@@ -1,18 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_OCPP_OPTIONS, resolveOcppOptions } from './options.js';
+import { loadEdgeConfig, redactConfig } from '../../config.js';
 
-describe('resolveOcppOptions', () => {
-  it('is off by default, and merges a section over the defaults', () => {
-    expect(resolveOcppOptions()).toEqual(DEFAULT_OCPP_OPTIONS);
-    expect(resolveOcppOptions({ enabled: true, idTagKey: 'k'.repeat(16), authorize: { policy: 'list' } })).toMatchObject({ enabled: true, port: 9000, authorize: { policy: 'list', idTags: [] } });
+const REGISTRY = { devices: { registryFile: '/srv/devices.json' } };
+
+function problemsOf(ocpp: unknown, devices: object = REGISTRY.devices): string {
+  try {
+    loadEdgeConfig({ overrides: { devices, ocpp } as never });
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return '';
+}
+
+describe('the ocpp section of the edge config', () => {
+  it('is off by default, fills a partial section with the defaults, and keeps the id tag key out of printed configs', () => {
+    expect(loadEdgeConfig({ overrides: REGISTRY }).ocpp).toMatchObject({ enabled: false, port: 9000, heartbeatIntervalS: 300, authorize: { policy: 'accept', idTags: [] } });
+    const on = loadEdgeConfig({ overrides: { ...REGISTRY, ocpp: { enabled: true, idTagKey: 'k'.repeat(16), authorize: { policy: 'list' } } } as never });
+    expect(on.ocpp).toMatchObject({ enabled: true, port: 9000, authorize: { policy: 'list', idTags: [] } });
+    expect(redactConfig(on).ocpp.idTagKey).toBe('[redacted]');
   });
 
-  it('lists every problem at once: a short id tag key, TLS without files, unknown keys and bad values', () => {
-    expect(() => resolveOcppOptions({ enabled: true, port: 70_000, tls: { enabled: true }, colour: 'red', authorize: { policy: 'maybe' } })).toThrow(
-      expect.objectContaining({
-        code: 'FW_CONFIG_INVALID',
-        message: expect.stringMatching(/config\.ocpp\.port[\s\S]*config\.ocpp\.authorize\.policy[\s\S]*config\.ocpp\.idTagKey[\s\S]*config\.ocpp\.tls/),
-      }),
-    );
+  it('lists every problem at once: bad values, unknown keys, a short id tag key, TLS without files, no registry', () => {
+    const message = problemsOf({ enabled: true, port: 70_000, tls: { enabled: true }, colour: 'red', authorize: { policy: 'maybe' } }, {});
+    for (const problem of ['config.ocpp.port', 'config.ocpp.colour', 'config.ocpp.authorize.policy', 'config.ocpp.idTagKey', 'config.ocpp.tls', 'config.devices.registryFile']) {
+      expect(message).toContain(problem);
+    }
+  });
+
+  it('is an intake of its own: an edge that only serves OCPP chargers is a valid config', () => {
+    expect(problemsOf({ enabled: true, idTagKey: 'k'.repeat(16) })).toBe('');
+    expect(loadEdgeConfig({ overrides: { ...REGISTRY, mqtt: { enabled: false }, ocpp: { enabled: true, idTagKey: 'k'.repeat(16) } } as never }).mqtt.enabled).toBe(false);
   });
 });

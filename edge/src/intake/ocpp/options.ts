@@ -1,10 +1,9 @@
 /**
  * The OCPP-J 1.6 central-system endpoint (config section `ocpp`): chargers that speak OCPP over
- * WebSocket instead of fleetwire's MQTT topics. Off by default. docs/edge.md lists every option.
+ * WebSocket instead of fleetwire's MQTT topics. Off by default. docs/edge.md lists every option;
+ * the checks across options (key length, TLS files, the registry) are the edge config's.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import { EdgeError } from '../../errors.js';
 import { OptionGroup, PathOption } from '../../settings.js';
 
 export const AUTHORIZE_POLICIES = ['accept', 'list', 'reject'] as const;
@@ -33,32 +32,3 @@ export const OcppOptionsSchema = OptionGroup({
 });
 
 export type OcppOptions = Static<typeof OcppOptionsSchema>;
-
-export const DEFAULT_OCPP_OPTIONS: OcppOptions = {
-  enabled: false,
-  host: '0.0.0.0',
-  port: 9000,
-  path: '/ocpp',
-  tls: { enabled: false, port: 9443, keyFile: '', certFile: '' },
-  heartbeatIntervalS: 300,
-  idTagKey: '',
-  authorize: { policy: 'accept', idTags: [] },
-};
-
-/** The section merged over the defaults, validated whole; every problem at once (`FW_CONFIG_INVALID`). */
-export function resolveOcppOptions(section: unknown = {}): OcppOptions {
-  const input = (typeof section === 'object' && section !== null ? section : {}) as Partial<OcppOptions>;
-  const merged = {
-    ...DEFAULT_OCPP_OPTIONS,
-    ...input,
-    tls: { ...DEFAULT_OCPP_OPTIONS.tls, ...input.tls },
-    authorize: { ...DEFAULT_OCPP_OPTIONS.authorize, ...input.authorize },
-  };
-  const problems = Value.Check(OcppOptionsSchema, merged)
-    ? []
-    : [...Value.Errors(OcppOptionsSchema, merged)].map((error) => `config.ocpp${error.path.replace(/\//g, '.')}: ${error.message}`);
-  if (merged.enabled && merged.idTagKey.length < 16) problems.push('config.ocpp.idTagKey: at least 16 characters when ocpp.enabled (id tags are pseudonymised with it)');
-  if (merged.tls.enabled && (merged.tls.keyFile === '' || merged.tls.certFile === '')) problems.push('config.ocpp.tls: keyFile and certFile are required when tls.enabled');
-  if (problems.length > 0) throw new EdgeError('FW_CONFIG_INVALID', `invalid ocpp options:\n  ${problems.join('\n  ')}`);
-  return merged;
-}

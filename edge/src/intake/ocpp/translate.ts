@@ -121,7 +121,9 @@ export function startTransaction(
 ): { reading: DeviceReading; transaction: OpenTransaction } {
   const transactionId = transactionIdFor(chargerId, params);
   const event = {
-    eventId: callEventId(chargerId, 'StartTransaction', params),
+    // Named without the id tag: a hash of the raw tag among printed fields would let anyone
+    // who sees the id brute-force the card number behind the pseudonym.
+    eventId: callEventId(chargerId, 'StartTransaction', { connectorId: params.connectorId, meterStart: params.meterStart, timestamp: params.timestamp }),
     type: 'ChargingSessionStarted',
     schemaVersion: 1,
     occurredAt: new Date(Date.parse(params.timestamp)).toISOString(),
