@@ -30,7 +30,8 @@ export const MAX_READINGS_PER_MESSAGE = 1000;
 
 /** One reading of a message: `index` is its place in an array message (0 for a single object). */
 export type DecodedReading =
-  | { ok: true; index: number; record: PendingRecord }
+  /** `element`: an array's reading as the device sent it, for quarantine should a later check refuse it. */
+  | { ok: true; index: number; record: PendingRecord; element?: unknown }
   | { ok: false; index: number; reason: ReasonCode; detail: string; json: string };
 
 export interface DecodedMessage {
@@ -92,7 +93,7 @@ export function decodeDeviceMessage(input: DeviceMessageInput): Verdict<DecodedM
     }
     message.unknownFields += decoded.value.unknownFields ?? 0;
     message.droppedFields += decoded.value.droppedFields ?? 0;
-    message.readings.push({ ok: true, index, record: toRecord(decoded.value, parts, input) });
+    message.readings.push({ ok: true, index, record: toRecord(decoded.value, parts, input), element });
   });
   return accept(message);
 }

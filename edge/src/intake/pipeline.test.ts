@@ -166,6 +166,18 @@ describe('intake pipeline', () => {
     expect(again.status === 'committed' && again.ids).toEqual(ids);
   });
 
+  it('quarantines an implausible reading of an array as the device sent it, not as the intake rewrote it', async () => {
+    const { pipeline, quarantined } = setup();
+    const now = Date.now();
+    const readings = [
+      { v: 1, ts: now, odometerKm: 100 },
+      { v: 1, ts: now + 1, odometerKm: 1_000_100, cabinTempC: 20 },
+      { v: 1, ts: now + 2000, odometerKm: 100.01 },
+    ];
+    expect((await pipeline.accept(message(VH, vehicleTopic, toPayloadBytes(readings)))).status).toBe('committed');
+    expect(quarantined.map((q) => [q.reason, JSON.parse(q.bytes.toString())])).toEqual([['odometer_jump', readings[1]]]);
+  });
+
   it('keeps unknown fields under ext by default and counts them; drops them under drop', async () => {
     const kept = setup();
     const payload = { ...vehicleTelemetryFixture({ ts: Date.now() }), cabinTempC: 21, battery: { tempC: 20, sohPct: 97 } };

@@ -152,7 +152,7 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
       const implausible = judgePhysics(identity.deviceId, pending);
       if (implausible !== undefined) {
         // The original bytes: the whole message, or the one reading of an array.
-        const bytes = array ? Buffer.from(JSON.stringify(pending.payload)) : message.bytes;
+        const bytes = array ? Buffer.from(JSON.stringify(reading.element)) : message.bytes;
         refusals.push({ ...implausible, detail: array ? `reading [${reading.index}]: ${implausible.detail}` : implausible.detail, bytes });
         continue;
       }
