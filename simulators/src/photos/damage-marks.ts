@@ -2,7 +2,7 @@
  * Damage marks drawn in the car's local units, so they follow the body through pose jitter:
  * scratches (thin jagged lines contrasting with the paint), dents (the panel's reflection band
  * bent into the hollow, a shading edge along the upper rim and a highlight along the lower) and
- * cracks (branching lines, on the glass or the body). Each mark reports its local bounding box for the ground-truth labels.
+ * cracks (branching lines, in the side glass or on a bumper corner). Each mark reports its local bounding box for the ground-truth labels.
  */
 import type { Random } from '../random/random.js';
 import type { CarGeometry } from './car-scene.js';
@@ -23,7 +23,7 @@ export function drawDamage(
   switch (kind) {
     case 'scratch': return drawScratch(random, geometry, bodyLuminance);
     case 'dent': return drawDent(random, geometry, bodyLuminance, index);
-    case 'crack': return drawCrack(random, geometry);
+    case 'crack': return drawCrack(random, geometry, index);
   }
 }
 
@@ -52,9 +52,12 @@ function drawScratch(random: Random, g: CarGeometry, bodyLuminance: number): Dam
     };
     points.push(p);
   }
-  // Exposed primer or metal reads lighter on dark paint and darker on light paint.
-  const light = bodyLuminance < 0.55 ? true : random.chance(0.15);
-  const colour = light ? `rgb(${random.int(215, 255)},${random.int(215, 255)},${random.int(210, 250)})` : `rgb(${random.int(40, 90)},${random.int(40, 90)},${random.int(40, 90)})`;
+  // A scratch is seen because it cuts through the paint: exposed primer or metal reads lighter
+  // on dark paint and darker on light paint. A light scratch on white paint would be a mark
+  // nobody (and no model) can see, labelled as damage all the same — so it is never drawn.
+  const colour = bodyLuminance < 0.55
+    ? `rgb(${random.int(215, 255)},${random.int(215, 255)},${random.int(210, 250)})`
+    : `rgb(${random.int(40, 90)},${random.int(40, 90)},${random.int(40, 90)})`;
   const width = random.range(0.9, 2.0);
   const opacity = random.range(0.75, 1);
   const lines = [polyline(points)];
@@ -108,12 +111,17 @@ function drawDent(random: Random, g: CarGeometry, bodyLuminance: number, index: 
   return { kind: 'dent', svg: parts.join(''), extent: [{ x: c.x - r, y: c.y - reach }, { x: c.x + r, y: c.y + reach }] };
 }
 
-function drawCrack(random: Random, g: CarGeometry): DamageMark {
-  const onGlass = random.chance(0.65);
+function drawCrack(random: Random, g: CarGeometry, index: number): DamageMark {
+  // Glass and plastic crack; a steel or aluminium door dents or scratches instead, so a crack
+  // starts in the side glass or on a bumper corner, never in the middle of a body panel. In
+  // glass the broken faces catch the light and read bright against the dark pane; a cracked
+  // bumper opens a dark gap. The crack stops where the pane or the bumper ends.
+  const onGlass = random.chance(0.75);
   const origin: Point = onGlass
     ? { x: random.range(g.window.x0 + 14, g.window.x1 - 14), y: random.range(g.window.top + 5, g.beltY - 8) }
-    : panelPoint(random, g, 8);
-  const colour = onGlass ? (random.chance(0.6) ? '#e9eef2' : '#101214') : '#141414';
+    : bumperPoint(random, g);
+  const area = onGlass ? windowOutline(g) : bumperOutline(g, origin.x > 0);
+  const colour = onGlass ? `rgb(${random.int(215, 240)},${random.int(225, 245)},${random.int(230, 250)})` : '#141414';
   const paths: string[] = [];
   const extent: Point[] = [origin];
   const branches = random.int(3, 6);
@@ -133,9 +141,41 @@ function drawCrack(random: Random, g: CarGeometry): DamageMark {
   };
   for (let b = 0; b < branches; b++) grow(origin, (2 * Math.PI * b) / branches + random.range(-0.4, 0.4), 0);
   const width = random.range(0.7, 1.3);
-  const svg = `<path d="${paths.join(' ')}" fill="none" stroke="${colour}" stroke-opacity="0.9" stroke-width="${width.toFixed(2)}" stroke-linecap="round"/>`
-    + `<circle cx="${origin.x.toFixed(2)}" cy="${origin.y.toFixed(2)}" r="${random.range(1, 2).toFixed(2)}" fill="${colour}"/>`;
-  return { kind: 'crack', svg, extent };
+  const id = `crack${index}`;
+  const svg = `<defs><clipPath id="${id}"><path d="${polyline(area)} Z"/></clipPath></defs><g clip-path="url(#${id})">`
+    + `<path d="${paths.join(' ')}" fill="none" stroke="${colour}" stroke-opacity="0.9" stroke-width="${width.toFixed(2)}" stroke-linecap="round"/>`
+    + `<circle cx="${origin.x.toFixed(2)}" cy="${origin.y.toFixed(2)}" r="${random.range(1, 2).toFixed(2)}" fill="${colour}"/></g>`;
+  return { kind: 'crack', svg, extent: clampToBox(extent, area) };
+}
+
+/** The side glass as car-scene draws it. */
+function windowOutline(g: CarGeometry): Point[] {
+  const w = g.window;
+  const bottom = g.beltY - 5;
+  return [{ x: w.x0, y: bottom }, { x: w.x0 + 11, y: w.top }, { x: w.x1 - 19, y: w.top - 1 }, { x: w.x1, y: bottom }];
+}
+
+/** The front or rear bumper corner: the last 14 units of the body below the lamps. */
+function bumperOutline(g: CarGeometry, front: boolean): Point[] {
+  const end = front ? g.halfLength : -g.halfLength;
+  const inner = front ? end - 14 : end + 14;
+  const top = g.beltY + 8;
+  return [{ x: inner, y: top }, { x: end, y: top }, { x: end, y: g.sillY }, { x: inner, y: g.sillY }];
+}
+
+/** The label's extent stops where the clip does (its bounding box, which holds the outline). */
+function clampToBox(points: readonly Point[], outline: readonly Point[]): Point[] {
+  const xs = outline.map((p) => p.x);
+  const ys = outline.map((p) => p.y);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  return points.map((p) => ({ x: Math.max(x0, Math.min(x1, p.x)), y: Math.max(y0, Math.min(y1, p.y)) }));
+}
+
+/** A point well inside a bumper corner (see bumperOutline). */
+function bumperPoint(random: Random, g: CarGeometry): Point {
+  const inset = random.range(4, 10);
+  const x = random.chance(0.5) ? g.halfLength - inset : -g.halfLength + inset;
+  return { x, y: random.range(g.beltY + 12, g.sillY - 3) };
 }
 
 function polyline(points: readonly Point[]): string {
