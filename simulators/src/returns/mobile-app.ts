@@ -2,13 +2,16 @@
  * The renter's mobile app at the end of each trip: it photographs the car (planReturn), asks the
  * booking system for the return's upload token (`returnToken`, signed by whoever holds the
  * edge's return-token secret) and uploads the photos to the edge's return-photo API
- * (`POST /v1/returns/{returnId}/photos`, docs/edge.md "Return photos"), one return at a time,
- * retrying a busy edge after its Retry-After. It tallies the verdicts it gets back.
+ * (`POST /v1/returns/{returnId}/photos`, docs/edge.md "Return photos"), one return at a time.
+ * It tries again when the edge's error body says the upload may succeed later (`retryable`:
+ * a return still being verified, a busy edge — after its Retry-After) or the connection failed,
+ * and gives up on any other error (upload-answer.ts). It tallies the verdicts it gets back.
  */
 import { generatePhoto } from '../photos/generate-photo.js';
 import type { GpsPoint } from '../photos/photo-spec.js';
 import { randomFor } from '../random/random.js';
 import { planReturn, RETURN_INTENTS, type ReturnIntent, type ReturnRates } from './return-plan.js';
+import { uploadStep } from './upload-answer.js';
 
 export interface ReturnedTrip {
   tripId: string;
@@ -35,7 +38,7 @@ export interface MobileAppOptions {
   photosPerReturn?: number;
   /** Default { damage: 0.15, fraud: 0.1 }. */
   rates?: ReturnRates;
-  /** Attempts per return while the edge answers 503. Default 5. */
+  /** Attempts per return while the edge answers a retryable error or none. Default 5. */
   maxAttempts?: number;
 }
 
@@ -44,7 +47,7 @@ export type UploadOutcome = 'accepted' | 'review' | 'rejected' | 'refused' | 'fa
 export interface MobileAppStats {
   /** Returns planned, by what the renter did. */
   planned: Record<ReturnIntent, number>;
-  /** Uploads answered, by verdict (`refused`: a 4xx; `failed`: network or 5xx after every attempt). */
+  /** Uploads answered, by verdict (`refused`: an error the edge marks not retryable; `failed`: no answer or a retryable error after every attempt). */
   outcomes: Record<UploadOutcome, number>;
   pending: number;
 }
@@ -91,11 +94,12 @@ export function createMobileApp(options: MobileAppOptions): MobileApp {
         headers: { authorization: `Bearer ${token}` },
         body: form,
       }).catch(() => undefined);
-      if (response?.ok) return ((await response.json()) as { verdict: UploadOutcome }).verdict;
-      if (response !== undefined && response.status < 500) return 'refused';
+      const body: unknown = response === undefined ? undefined : await response.json().catch(() => undefined);
+      const step = uploadStep(response === undefined ? undefined : { status: response.status, retryAfter: response.headers.get('retry-after'), body });
+      if (step.kind === 'verdict') return step.verdict as UploadOutcome;
+      if (step.kind === 'refused') return 'refused';
       if (attempt >= maxAttempts) return 'failed';
-      const retryAfterS = Number(response?.headers.get('retry-after') ?? 1);
-      await new Promise((resolve) => setTimeout(resolve, Math.min(30, Number.isFinite(retryAfterS) ? retryAfterS : 1) * 1000));
+      await new Promise((resolve) => setTimeout(resolve, step.afterS * 1000));
     }
   }
 
