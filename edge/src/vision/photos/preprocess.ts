@@ -19,6 +19,7 @@
  */
 import sharp from 'sharp';
 import { EdgeError } from '../../errors.js';
+import { createDecodeTurns } from './decode-turns.js';
 import { sniffImageFormat } from './image-header.js';
 import { cutJpegMetadata } from './metadata-cut.js';
 import { PHASH_SIZE, pHash, type PerceptualHash } from './perceptual-hash.js';
@@ -99,8 +100,9 @@ export function jpegDataEndedEarly(message: string): boolean {
  * grey lower part. Only 'warning' fails it. But 'warning' also fails JPEGs whose pixels are
  * whole (an unknown JFIF revision, odd SOS parameters in a sequential JPEG), so only a warning
  * that says the data ended early refuses the photo, as truncated; any other failure decodes again
- * at 'truncated', as before — a second decode for such odd files only, never for a good photo
- * (libvips stops at the first warning: a cut JPEG with such a fault before the cut still passes).
+ * at 'truncated', as before. A good photo is decoded once, side by side with any other work;
+ * a strict failure (a cut or an odd file, never a good photo) is decoded strictly once more,
+ * alone, because only alone is its reason reliable (decode-turns.ts says why).
  * PNG and WebP stay at 'truncated': cut with their end chunk re-appended, they already fail there.
  * Measured with sharp 0.34.5 / libvips 8.17.3 (preprocess.test.ts has the cases). Known blind
  * spots, seen in those measurements: a warning raised while libvips decodes the last 8-row strip
@@ -111,39 +113,29 @@ export function jpegDataEndedEarly(message: string): boolean {
  */
 async function decode<T>(from: Source, pipeline: (image: sharp.Sharp) => Promise<T>): Promise<T> {
   if (from.jpeg) {
+    const strict = (): Promise<T> => pipeline(sharp(from.bytes, { ...from.options, failOn: 'warning' }));
     try {
-      return await oneAtATime(() => pipeline(sharp(from.bytes, { ...from.options, failOn: 'warning' })));
-    } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
+      return await turns.shared(strict);
+    } catch {
+      const failure = await turns.exclusive(() => strict().then(() => undefined, (error: unknown) => error));
+      const detail = failure instanceof Error ? failure.message : String(failure ?? '');
       const ended = detail.split('\n').find(jpegDataEndedEarly);
       if (ended !== undefined) {
-        throw new EdgeError('FW_VISION_IMAGE_TRUNCATED', `JPEG image data ends early, the scan is cut short (${ended.replace(/^VipsJpeg: /, '')})`, { cause: error });
+        throw new EdgeError('FW_VISION_IMAGE_TRUNCATED', `JPEG image data ends early, the scan is cut short (${ended.replace(/^VipsJpeg: /, '')})`, { cause: failure });
       }
     }
   }
-  return run(oneAtATime(() => pipeline(sharp(from.bytes, from.options))));
+  return run(turns.shared(() => pipeline(sharp(from.bytes, from.options))));
 }
 
-let sharpWork: Promise<unknown> = Promise.resolve();
-
-/**
- * Every pixel decode of the process, one after another. With two at once (any two: a PNG
- * decode beside a strict JPEG decode) libvips let the warning of a cut JPEG pass in about 1 of
- * 6 runs (measured with photos decoded side by side: 7 of 40, and 7 of 60 with only the strict
- * decodes queued; 0 of 100 with every decode queued). Each job still uses libvips' own threads;
- * what is lost is only the overlap of two photos' decodes.
- */
-function oneAtATime<T>(work: () => Promise<T>): Promise<T> {
-  const turn = sharpWork.then(work, work);
-  sharpWork = turn.catch(() => undefined);
-  return turn;
-}
+/** Every sharp operation of the process takes a turn here (decode-turns.ts). */
+const turns = createDecodeTurns();
 
 /** Header only: dimensions, orientation and EXIF, without decoding pixels. */
 export async function inspectPhoto(bytes: Uint8Array, options: DecodeOptions = {}): Promise<PhotoInfo> {
   const from = source(bytes, options);
-  // Header only: no pixel decode, so it needs no turn in the queue (oneAtATime).
-  const metadata = await run(sharp(from.bytes, from.options).metadata());
+  // Header only, but it takes libvips warnings too: a shared turn like the decodes.
+  const metadata = await run(turns.shared(() => sharp(from.bytes, from.options).metadata()));
   if (metadata.width === undefined || metadata.height === undefined) throw imageInvalid(new Error('image has no dimensions'));
   const orientation = exifOrientation(metadata.orientation);
   // Orientations 5–8 swap width and height.
