@@ -79,6 +79,17 @@ def forward(params: dict, x: jax.Array) -> tuple[jax.Array, jax.Array | None]:
     return g @ w2.T + b2, None
 
 
+def params_from_onnx(path: Path) -> dict:
+    """The weights of a model this module exported (same layers), to train on from there."""
+    weights = {init.name: jnp.asarray(numpy_helper.to_array(init)) for init in onnx.load(path).graph.initializer}
+    params: dict = {"conv": [(weights[f"conv{i}_w"], weights[f"conv{i}_b"]) for i in range(len(CONVS))]}
+    if "classes_w" in weights:
+        params["classes"] = (weights["classes_w"], weights["classes_b"])
+    else:
+        params["dense"] = [(weights["fc1_w"], weights["fc1_b"]), (weights["fc2_w"], weights["fc2_b"])]
+    return params
+
+
 def parameter_count(params: dict) -> int:
     return int(sum(np.prod(p.shape) for p in jax.tree_util.tree_leaves(params)))
 

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLabelledSet, type DamageRegion, type LabelledPhoto } from '@fleetwire/simulators';
 import { preparePhoto } from '../photos/preprocess.js';
 import { DAMAGE_CLASSES, MODEL_VARIANTS, type ClassFigures, type ModelVariant } from './model-card.js';
+import { MODEL_FLOORS } from './model-floors.js';
 import { selectModels, type ModelSelection } from './model-selection.js';
 import { loadReturnModels, scoreDamage, scoreScreen, type DamageScores, type ReturnModels } from './models.js';
 
@@ -100,13 +101,17 @@ describe.each(MODEL_VARIANTS)('the %s return-photo models on a fresh synthetic s
     expect(measured.precision).toBeGreaterThanOrEqual(stated.precision);
   });
 
-  it.each(DAMAGE_CLASSES)('finds %s at or above the recall and precision the card states', (kind) => {
+  it.each(DAMAGE_CLASSES)('finds %s at or above the recall and precision the card states and the edge\'s per-class floors', (kind) => {
     const threshold = selection.damage.thresholds.classes?.[kind] as number;
     const measured = figures(scored, (s) => s.damage.classes[kind], (s) => s.labels.damage[kind] > 0, threshold);
     expect(measured.positives).toBeGreaterThan(40);
     const stated = selection.damage.stated.classes?.[kind] as ClassFigures;
     expect(measured.recall).toBeGreaterThanOrEqual(stated.recall);
     expect(measured.precision).toBeGreaterThanOrEqual(stated.precision);
+    // And the edge's own per-class floors, on this fresh set too, not only on the card's.
+    const floors = MODEL_FLOORS.damage.classes as { recall: number; precision: number };
+    expect(measured.recall).toBeGreaterThanOrEqual(floors.recall);
+    expect(measured.precision).toBeGreaterThanOrEqual(floors.precision);
   });
 
   it('points at the damage: the hottest location cell lies on a drawn mark as often as the card states', () => {
