@@ -15,7 +15,7 @@ import { connectDevice, readMetric, telemetryTopic, tempDir, vehiclePayload, veh
 import { connectFrame, openRawSession, packetTypes, publishFrame } from './support/mqtt-frames.js';
 import { agentTestBed } from './support/test-bed.js';
 
-/** The suite's seeds and counts (FLEETWIRE_FUZZ_SEED / FLEETWIRE_FUZZ_RUNS override them: docs/testing.md). */
+/** The suite's seeds and counts (FLEETWIRE_FUZZ_SEED / FLEETWIRE_FUZZ_RUNS override them: docs/security.md, "Fuzzing in CI"). */
 const FRAMES = fuzzPlan('mqtt-frames', { seed: 1505, runs: 40 });
 const PAYLOADS = fuzzPlan('mqtt-payloads', { seed: 1506, runs: 60 });
 

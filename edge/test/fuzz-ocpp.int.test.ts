@@ -14,7 +14,7 @@ import type { AgentProcess } from './support/agent-process.js';
 import { readMetric, tempDir, waitFor, writeRegistry, type TestDevice } from './support/fleet.js';
 import { agentTestBed } from './support/test-bed.js';
 
-/** The suite's seed and count (FLEETWIRE_FUZZ_SEED / FLEETWIRE_FUZZ_RUNS override them: docs/testing.md). */
+/** The suite's seed and count (FLEETWIRE_FUZZ_SEED / FLEETWIRE_FUZZ_RUNS override them: docs/security.md, "Fuzzing in CI"). */
 const FRAMES = fuzzPlan('ocpp-frames', { seed: 1507, runs: 60 });
 
 const TOKEN = 'node-token-fuzz-ocpp';

@@ -15,7 +15,7 @@ import { multipartBody, returnToken, TEST_SECRET, writeReturnAreas } from './sup
 import { returnPhoto } from './support/photos.js';
 import { agentTestBed } from './support/test-bed.js';
 
-/** The suite's seed and count (FLEETWIRE_FUZZ_SEED / FLEETWIRE_FUZZ_RUNS override them: docs/testing.md). */
+/** The suite's seed and count (FLEETWIRE_FUZZ_SEED / FLEETWIRE_FUZZ_RUNS override them: docs/security.md, "Fuzzing in CI"). */
 const PHOTOS = fuzzPlan('photo-uploads', { seed: 1508, runs: 30 });
 
 const TOKEN = 'node-token-fuzz-photos';
