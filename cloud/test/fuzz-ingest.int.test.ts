@@ -23,7 +23,7 @@ import { readTopics } from './support/kafka.js';
 import { sendBatch } from './support/sender.js';
 
 /** The suite's seed and count (FLEETWIRE_FUZZ_SEED / FLEETWIRE_FUZZ_RUNS override them: docs/security.md, "Fuzzing in CI"). */
-const BATCHES = fuzzPlan('ingest-batches', { seed: 1509, runs: 60 });
+const BATCHES = fuzzPlan('ingest-batches', { seed: 1509, runs: 40 });
 
 // Ids carry a per-run tag: a Kafka reused across runs still holds earlier runs' records.
 const run = randomBytes(3).toString('hex');
