@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { BUS_TOPICS } from '@fleetwire/protocol';
 import { sumMetric } from '@fleetwire/protocol/testing';
-import { fuzzPlan, mutatedBytes, runParameters } from '@fleetwire/protocol/testing/fuzz';
+import { fuzzPlan, fuzzTimeout, mutatedBytes, runParameters } from '@fleetwire/protocol/testing/fuzz';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { resolveCloudConfig } from '../src/config.js';
@@ -60,37 +60,44 @@ const refusedBatches = async (): Promise<number> => (await metric('fleetwire_ing
 let cases = 0;
 const nextBatchId = (): string => `${run}${(cases += 1).toString(16).padStart(8, '0')}`.padEnd(32, '0');
 
-/** One mutated batch: `valid` lists the ids of the records in it that are still intact and must be accepted. */
-interface FuzzCase {
-  what: string;
-  batch: RawBatch;
-  valid: string[];
-}
-
 const PLACEHOLDER_ID = 'e'.repeat(32);
 const fuzzLines = (first: number): string[] => [1, 2, 3].map((i) => JSON.stringify(vehicleRecord(FUZZ, first + i, now + first + i)));
 
-const fuzzCase: fc.Arbitrary<() => FuzzCase> = fc.oneof(
-  // The compressed body, mutated: mostly a stream that does not inflate.
-  mutatedBytes(batchOfLines(NODE, fuzzLines(0), PLACEHOLDER_ID).body).map((body) => (): FuzzCase => {
-    const batch = batchOfLines(NODE, fuzzLines(0), nextBatchId());
-    return { what: 'gzip', batch: { ...batch, body }, valid: [] };
-  }),
-  // The NDJSON text inside, mutated anywhere (header included), then compressed again; the
-  // header keeps naming the case's own batch id where the mutation left it intact.
-  mutatedBytes(gunzipSync(batchOfLines(NODE, fuzzLines(0), PLACEHOLDER_ID).body)).map((text) => (): FuzzCase => {
-    const batch = batchOfLines(NODE, [], nextBatchId());
-    const body = gzipSync(Buffer.from(text.toString('latin1').replaceAll(PLACEHOLDER_ID, batch.batchId), 'latin1'));
-    return { what: 'ndjson', batch: { ...batch, body }, valid: [] };
-  }),
-  // One record line mutated, between two intact records that must pass.
-  mutatedBytes(Buffer.from(JSON.stringify(vehicleRecord(FUZZ, 0, now)))).map((line) => (): FuzzCase => {
-    const first = cases * 10;
-    const [before, , after] = fuzzLines(first);
-    const batch = batchOfLines(NODE, [before as string, line.toString('utf8'), after as string], nextBatchId());
-    return { what: 'record', batch, valid: [`${FUZZ}:b00t1:${first + 1}`, `${FUZZ}:b00t1:${first + 3}`] };
-  }),
+/** What a case mutated: the compressed body, the NDJSON inside it, or one record line. */
+type FuzzInput = { what: 'gzip'; body: Buffer } | { what: 'ndjson'; text: Buffer } | { what: 'record'; line: Buffer };
+
+const fuzzInput: fc.Arbitrary<FuzzInput> = fc.oneof(
+  // The compressed body: mostly a stream that does not inflate.
+  mutatedBytes(batchOfLines(NODE, fuzzLines(0), PLACEHOLDER_ID).body).map((body) => ({ what: 'gzip' as const, body })),
+  // The NDJSON text inside, anywhere (header included).
+  mutatedBytes(gunzipSync(batchOfLines(NODE, fuzzLines(0), PLACEHOLDER_ID).body)).map((text) => ({ what: 'ndjson' as const, text })),
+  // One record line, between two intact records.
+  mutatedBytes(Buffer.from(JSON.stringify(vehicleRecord(FUZZ, 0, now)))).map((line) => ({ what: 'record' as const, line })),
 );
+
+/**
+ * The batch of a case, under a batch id of its own; `valid` lists the intact records in it that
+ * must be accepted: the neighbours of a mutated line, unless the mutation put a line break in it
+ * (the header's record count then no longer matches, and the batch is refused whole as corrupt).
+ */
+function batchFor(input: FuzzInput): { batch: RawBatch; valid: string[] } {
+  const batchId = nextBatchId();
+  switch (input.what) {
+    case 'gzip':
+      return { batch: { ...batchOfLines(NODE, fuzzLines(0), batchId), body: input.body }, valid: [] };
+    case 'ndjson': {
+      // The header keeps naming the case's own batch id where the mutation left it intact.
+      const text = Buffer.from(input.text.toString('latin1').replaceAll(PLACEHOLDER_ID, batchId), 'latin1');
+      return { batch: { ...batchOfLines(NODE, [], batchId), body: gzipSync(text) }, valid: [] };
+    }
+    case 'record': {
+      const first = cases * 10;
+      const [before, , after] = fuzzLines(first);
+      const batch = batchOfLines(NODE, [before as string, input.line.toString('utf8'), after as string], batchId);
+      return { batch, valid: input.line.includes(0x0a) ? [] : [`${FUZZ}:b00t1:${first + 1}`, `${FUZZ}:b00t1:${first + 3}`] };
+    }
+  }
+}
 
 describe('cloud ingest under fuzzing', () => {
   it('answers mutated batches without a 5xx, counts what it refused, and puts every valid record on the bus', async () => {
@@ -100,8 +107,9 @@ describe('cloud ingest under fuzzing', () => {
     const statuses: Record<string, number> = {};
     let goodSeq = 0;
     await fc.assert(
-      fc.asyncProperty(fuzzCase, async (makeCase) => {
-        const { what, batch, valid } = makeCase();
+      fc.asyncProperty(fuzzInput, async (input) => {
+        const { what } = input;
+        const { batch, valid } = batchFor(input);
         const answer = await sendBatch(cloud.address, token.token, batch);
         statuses[`${what} ${answer.status}`] = (statuses[`${what} ${answer.status}`] ?? 0) + 1;
         expect(answer.status).toBeLessThan(500);
@@ -129,5 +137,5 @@ describe('cloud ingest under fuzzing', () => {
     const onBus = await readTopics(inject('kafkaBrokers'), topics, (all) => expected.every((id) => all.some((m) => m.headers['fw-id'] === id)));
     const ids = new Set(onBus.map((m) => m.headers['fw-id']));
     expect(expected.filter((id) => !ids.has(id))).toEqual([]);
-  });
+  }, fuzzTimeout(BATCHES, 1000));
 });

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { byteEdit, applyEdits, fuzzPlan, mutatedBytes, runParameters } from '@fleetwire/protocol/testing/fuzz';
+import { applyEdits, byteEdit, fuzzPlan, fuzzTimeout, mutatedBytes, runParameters } from '@fleetwire/protocol/testing/fuzz';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentProcess } from './support/agent-process.js';
@@ -128,7 +128,7 @@ describe('edge MQTT intake under fuzzing', () => {
     expect(await refusals()).toBeGreaterThanOrEqual(before + badTopics);
     // Only the two devices connected from the start remain: no session of a broken connection lingers.
     await waitFor(async () => (await readMetric(http(), 'fleetwire_intake_connected_devices')) === 2, 10_000, 'the broken connections to be gone');
-  });
+  }, fuzzTimeout(FRAMES, 1000));
 
   it('acknowledges mutated payloads, quarantines the bad ones byte for byte, and delivers every valid neighbour', async () => {
     const client = payloadClient;
@@ -160,7 +160,7 @@ describe('edge MQTT intake under fuzzing', () => {
     } finally {
       db.close();
     }
-  });
+  }, fuzzTimeout(PAYLOADS, 500));
 });
 
 function parses(bytes: Buffer): boolean {

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { RPCClient } from 'ocpp-rpc';
-import { fuzzPlan, mutatedSample, runParameters } from '@fleetwire/protocol/testing/fuzz';
+import { fuzzPlan, fuzzTimeout, mutatedSample, runParameters } from '@fleetwire/protocol/testing/fuzz';
 import { WebSocket } from 'ws';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AgentProcess } from './support/agent-process.js';
@@ -136,5 +136,5 @@ describe('edge OCPP-J endpoint under fuzzing', () => {
     const rejected = (await readMetric(http, 'fleetwire_intake_rejected_total')) - rejectedBefore;
     expect(rejected).toBeGreaterThanOrEqual(notJson);
     expect(await readMetric(http, 'fleetwire_intake_rejected_total', { reason: 'malformed_json' })).toBeGreaterThanOrEqual(notJson);
-  });
+  }, fuzzTimeout(FRAMES, 1000));
 });

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import sharp from 'sharp';
-import { fuzzPlan, mutatedBytes, mutatedSample, runParameters } from '@fleetwire/protocol/testing/fuzz';
+import { fuzzPlan, fuzzTimeout, mutatedBytes, mutatedSample, runParameters } from '@fleetwire/protocol/testing/fuzz';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AgentProcess } from './support/agent-process.js';
 import { readMetric, tempDir, waitFor, writeRegistry } from './support/fleet.js';
@@ -88,5 +88,5 @@ describe('edge photo API under fuzzing', () => {
     const refused = Object.values(refusals).reduce((sum, n) => sum + n, 0);
     expect((await readMetric(http, 'fleetwire_vision_uploads_refused_total')) - refusedBefore).toBe(refused);
     for (const [reason, count] of Object.entries(refusals)) expect({ reason, count: await readMetric(http, 'fleetwire_vision_uploads_refused_total', { reason }) }).toEqual({ reason, count });
-  });
+  }, fuzzTimeout(PHOTOS, 2000));
 });

@@ -33,6 +33,12 @@ function envInteger(env: NodeJS.ProcessEnv, name: string): number | undefined {
 /** The fast-check parameters of a plan: its seed and count, no time limit (the count bounds the run). */
 export const runParameters = (plan: FuzzPlan): { seed: number; numRuns: number; endOnFailure: true } => ({ seed: plan.seed, numRuns: plan.runs, endOnFailure: true });
 
+/**
+ * The time limit of a fuzz test: the integration default (2 min), or more when the plan's count
+ * needs it (a long local run), at `perRunMs` per case.
+ */
+export const fuzzTimeout = (plan: FuzzPlan, perRunMs: number): number => Math.max(120_000, plan.runs * perRunMs);
+
 /** One edit of a byte string; positions are taken modulo its length when applied. */
 export type ByteEdit =
   | { kind: 'set'; at: number; byte: number }
