@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatMessageId } from '@fleetwire/protocol';
-import { chargerTelemetryFixture, tripEndedEventFixture, vehicleTelemetryFixture } from '@fleetwire/protocol/testing';
+import { chargerTelemetryFixture, sumMetric, tripEndedEventFixture, vehicleTelemetryFixture } from '@fleetwire/protocol/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import { hashPassword } from '../../src/intake/auth/password-hash.js';
 
@@ -111,14 +111,4 @@ export async function readMetric(httpUrl: string, name: string, labels: Record<s
   return sumMetric(await (await fetch(`${httpUrl}/metrics`)).text(), name, labels);
 }
 
-/** Sum of a metric's samples in Prometheus text, optionally filtered by labels. */
-export function sumMetric(text: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const labelText = match[2] ?? '';
-    if (Object.entries(labels).every(([key, value]) => labelText.includes(`${key}="${value}"`))) sum += Number(match[3]);
-  }
-  return sum;
-}
+export { sumMetric };

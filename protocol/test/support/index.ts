@@ -3,3 +3,4 @@
  * package. Test code only: product code never imports this subpath (lint refuses it).
  */
 export * from './fixtures.js';
+export * from './metrics-text.js';

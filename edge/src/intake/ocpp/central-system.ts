@@ -20,11 +20,13 @@ import type { DeviceIdentity } from '@fleetwire/protocol';
 import { RPCServer, createRPCError } from 'ocpp-rpc';
 import type { Logger } from 'pino';
 import { EdgeError } from '../../errors.js';
+import { createRepeatedLog } from '../../logging/repeated-log.js';
 import { authenticateDevice } from '../auth/authenticate.js';
 import type { DeviceRegistry } from '../auth/device-registry.js';
 import type { IntakeOutcome, IntakePipeline, IntakeSource } from '../intake.js';
 import type { IntakeMetrics } from '../metrics.js';
 import type { OcppOptions } from './options.js';
+import { badFrameReason } from './refusals.js';
 import { createTransactionStore } from './transactions.js';
 import { meterValues, startTransaction, statusNotification, stopTransaction, type DeviceReading, type MeterValue } from './translate.js';
 
@@ -54,6 +56,8 @@ interface Client {
   handle(method: string, handler: (call: { params?: Params }) => Promise<Record<string, unknown>>): void;
   close(options?: { code?: number; reason?: string }): Promise<unknown>;
   once(event: 'close', listener: () => void): unknown;
+  on(event: 'badMessage', listener: (event: { buffer: Buffer }) => void): unknown;
+  on(event: 'strictValidationFailure', listener: (event: { method: string; outbound: boolean }) => void): unknown;
 }
 type Params = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- ocpp-rpc's own type; strictMode has validated them against the OCPP 1.6 schemas
 
@@ -65,6 +69,7 @@ export function createCentralSystem(deps: CentralSystemOptions): CentralSystem {
   const servers: Array<{ role: string; server: Server }> = [];
   const transactions = createTransactionStore(join(deps.dataDir, 'ocpp.sqlite'));
   let accepting = false;
+  const frameRefusals = createRepeatedLog(logger, { event: 'ocpp_frame_refused', level: 'info' });
 
   rpc.auth((accept, reject, handshake) => {
     if (!accepting || handshake.endpoint !== options.path) return reject(404, 'not found');
@@ -93,6 +98,17 @@ export function createCentralSystem(deps: CentralSystemOptions): CentralSystem {
     clients.set(chargerId, { client, identity });
     metrics.connectedDevices.inc();
     logger.info({ event: 'ocpp_charger_connected', chargerId }, 'ocpp_charger_connected');
+    // ocpp-rpc answers a bad frame with a CALLERROR and keeps the connection; counted here.
+    client.on('badMessage', ({ buffer }) => {
+      const reason = badFrameReason(buffer);
+      metrics.rejected.inc({ reason });
+      frameRefusals.note(`${chargerId}:${reason}`, { chargerId, reason });
+    });
+    client.on('strictValidationFailure', ({ method, outbound }) => {
+      if (outbound) return;
+      metrics.rejected.inc({ reason: 'schema_violation' });
+      frameRefusals.note(`${chargerId}:schema_violation`, { chargerId, reason: 'schema_violation', method });
+    });
     client.once('close', () => {
       metrics.connectedDevices.dec();
       if (clients.get(chargerId)?.client === client) clients.delete(chargerId);
