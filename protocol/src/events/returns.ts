@@ -65,8 +65,10 @@ export const PaymentRequestedV1 = Type.Object(
     ...SagaRefs,
     paymentRequestId: EntityId,
     attempt: Type.Integer({ minimum: 1, maximum: 100 }),
+    /** The trip's facts, priced by the payment system; the charge belongs to the trip's end. */
     distanceKm: NonNegative,
     durationS: Count,
+    tripEndedAt: IsoTimestamp,
     adjustments: Type.Array(
       Type.Object({ reason: Label, amountMinor: Type.Integer({ minimum: 0 }), currency: CurrencyCode }, strict),
       { maxItems: 16 },

@@ -146,6 +146,7 @@ const EVENT_DATA_SAMPLES: EventData = {
     attempt: 1,
     distanceKm: 12.4,
     durationS: 1860,
+    tripEndedAt: '2025-06-01T11:01:00Z',
     adjustments: [{ reason: 'fraud_fee', amountMinor: 5000, currency: 'EUR' }],
     holdDeposit: true,
     answerDueAt: '2025-06-01T11:16:00Z',
