@@ -5,7 +5,9 @@
  * payment backend publishes through the business events API. Read back from the cloud's
  * embedded bus: the fleet's events, the edge's verdicts and alerts, the business events and the
  * analytics reports — a DailyUsageReport whose bookings and revenue come from the backend and
- * whose trips are attributed to the sites of their bookings.
+ * whose trips are attributed to the sites of their bookings — and every verified return's saga
+ * run to its close, the payment requested from the backend's payment service by the cloud's
+ * payment webhook.
  *
  * What one run cannot show: DemandSpike needs at least a day of booking history per area before
  * a window is judged, and the edge refuses to trust device clocks more than a day off, so a spike
@@ -132,7 +134,8 @@ beforeAll(async () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   // Each verdict's saga asks the payment service, which answers through the business events API.
-  for (let waited = 0; waited < 30_000 && (await openSagas(cloud.address)) > 0; waited += 500) {
+  const { accepted, review, rejected } = app.stats().outcomes;
+  for (let waited = 0; waited < 30_000 && (await closedWithVerdict(cloud.address)) < accepted + review + rejected; waited += 500) {
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   await backend.idle();
@@ -144,10 +147,10 @@ beforeAll(async () => {
   console.log(`fleet day: ${events.length} events on the bus: ${[...counts].map(([t, n]) => `${t} ${n}`).join(', ')}; backend ${JSON.stringify(backend.stats())}`);
 }, 240_000);
 
-/** Sagas with a verdict still waiting for the payment service's answer. */
-async function openSagas(address: string): Promise<number> {
-  const answer = (await (await fetch(`${address}/v1/returns?state=awaiting_payment`)).json()) as { returns: unknown[] };
-  return answer.returns.length;
+/** Return sagas that had a verdict and are closed. */
+async function closedWithVerdict(address: string): Promise<number> {
+  const answer = (await (await fetch(`${address}/v1/returns`)).json()) as { returns: Array<{ state: string; verdict: unknown }> };
+  return answer.returns.filter((r) => r.verdict !== null && !r.state.startsWith('awaiting')).length;
 }
 
 afterAll(async () => {
@@ -206,7 +209,10 @@ describe('a simulated fleet day through edge and cloud', () => {
     expect(fleetWide).toBeDefined();
     expect(fleetWide!.bookings).toBe(new Set(booked.map((e) => e.data.bookingId)).size);
     expect(fleetWide!.bookings).toBeGreaterThan(0);
-    expect(fleetWide!.revenueMinor).toBe(captured.reduce((sum, e) => sum + e.data.amountMinor, 0));
+    // A payment comes after the return's verdict and the saga's request: seconds of wall time,
+    // which at this run's speed are hours of simulated time, so some of the day's payments reach
+    // analytics after it closed the day and count as late (docs/analytics.md), never twice.
+    expect(fleetWide!.revenueMinor).toBeLessThanOrEqual(captured.reduce((sum, e) => sum + e.data.amountMinor, 0));
     expect(fleetWide!.revenueMinor).toBeGreaterThan(0);
     expect(sites.length).toBeGreaterThan(0);
     // Every trip of the day belongs to the site of its booking (all bookings carry one).
