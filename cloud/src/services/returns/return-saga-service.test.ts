@@ -145,6 +145,17 @@ describe('return saga service over the embedded bus', () => {
     expect((await sagaEvents(4)).map((e) => e.type)).toEqual(['ReturnStarted', 'FleetDecisionMade', 'PaymentRequested', 'ReturnClosed']);
   });
 
+  it('a deadline that passed while the service was down fires on the first tick after the restart', async () => {
+    const first = await started();
+    await bus.produce([toBusMessage(tripEnded())]);
+    await until(() => store.get('return-bk-1')?.state === 'awaiting_verdict');
+    await first.stop();
+    clock = T0 + 45 * MIN;
+    const second = await started();
+    await second.tick();
+    expect(store.get('return-bk-1')).toMatchObject({ state: 'awaiting_payment', decision: 'held_for_inspection', decisionReasons: ['verdict_timeout'], dueAt: T0 + 60 * MIN });
+  });
+
   it('steps the bus refused stay in the outbox and go out once it takes them', async () => {
     const service = await started();
     const produce = bus.produce.bind(bus);
