@@ -18,6 +18,7 @@ import { IngestSettingsSchema } from './ingest/settings.js';
 import { AnalyticsSettingsSchema } from './services/analytics/settings.js';
 import { FleetSettingsSchema } from './services/fleet/settings.js';
 import { MaintenanceSettingsSchema } from './services/maintenance/settings.js';
+import { ReturnsSettingsSchema } from './services/returns/settings.js';
 
 export const CloudConfigSchema = Type.Object(
   {
@@ -84,6 +85,8 @@ export const CloudConfigSchema = Type.Object(
     maintenance: MaintenanceSettingsSchema,
     /** The hash-chained audit trail and GET /v1/audit (audit/settings.ts). */
     audit: AuditSettingsSchema,
+    /** The return saga, its payment webhook and GET /v1/returns (services/returns/settings.ts). */
+    returns: ReturnsSettingsSchema,
   },
   { additionalProperties: false },
 );
@@ -114,6 +117,8 @@ const ENV_OVERRIDES: ReadonlyArray<{ name: string; path: string[]; parse?: (text
   { name: 'FLEETWIRE_CLOUD_BUSINESS_CLIENTS_FILE', path: ['businessEvents', 'clientsFile'] },
   { name: 'FLEETWIRE_CLOUD_PSEUDONYM_KEY_FILE', path: ['businessEvents', 'pseudonymKeyFile'] },
   { name: 'FLEETWIRE_CLOUD_AUDIT_PATH', path: ['audit', 'path'] },
+  { name: 'FLEETWIRE_CLOUD_PAYMENT_WEBHOOK_URL', path: ['returns', 'payment', 'webhookUrl'] },
+  { name: 'FLEETWIRE_CLOUD_PAYMENT_WEBHOOK_TOKEN', path: ['returns', 'payment', 'token'] },
 ];
 
 export const ENV_VARIABLES: readonly string[] = ENV_OVERRIDES.map((entry) => entry.name);
@@ -183,6 +188,10 @@ export function clientsFileOf(config: CloudConfig): string {
 
 export function auditLogOf(config: CloudConfig): string {
   return config.audit.path ?? join(config.dataDir, 'audit.sqlite');
+}
+
+export function returnStoreOf(config: CloudConfig): string {
+  return config.returns.path ?? join(config.dataDir, 'returns.sqlite');
 }
 
 export function pseudonymKeyFileOf(config: CloudConfig): string {

@@ -19,6 +19,9 @@ export const CLOUD_ERROR_CODES = [
   'FW_SINK_CONFIG_INVALID',
   // audit trail
   'FW_AUDIT_WRITE_FAILED',
+  // return saga
+  'FW_RETURNS_WRITE_FAILED',
+  'FW_PAYMENT_WEBHOOK_FAILED',
   // ingest: authentication and authorisation
   'FW_AUTH_MISSING',
   'FW_AUTH_INVALID',
@@ -59,6 +62,8 @@ export const HTTP_STATUS: Record<CloudErrorCode, number> = {
   FW_TSDB_WRITE_FAILED: 503,
   FW_SINK_CONFIG_INVALID: 500,
   FW_AUDIT_WRITE_FAILED: 503,
+  FW_RETURNS_WRITE_FAILED: 503,
+  FW_PAYMENT_WEBHOOK_FAILED: 502,
   FW_AUTH_MISSING: 401,
   FW_AUTH_INVALID: 401,
   FW_AUTH_REVOKED: 401,

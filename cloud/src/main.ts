@@ -1,7 +1,7 @@
 /**
  * Composes the cloud: bus (embedded or Kafka) → ingest HTTP API and the business events API → time-series sink (when
  * configured), the fleet state service with its API and dashboard, analytics and maintenance
- * prediction, the audit trail (each unless disabled), with health, metrics and the node auth file that reloads
+ * prediction, the audit trail, the return saga with its payment webhook (each unless disabled), with health, metrics and the node auth file that reloads
  * itself.
  *
  * Shutdown order keeps the chain of custody: the HTTP server stops accepting and finishes the
@@ -16,7 +16,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createBus } from './bus/create-bus.js';
 import { auditRoutes, configLoadedEntry, createAuditService, openSqliteAuditLog } from './audit/index.js';
 import { businessEventsRoutes, createPseudonymiser, loadClients, loadPseudonymKey } from './business-events/index.js';
-import { auditLogOf, authFileOf, busConfigOf, clientsFileOf, pseudonymKeyFileOf, type CloudConfig } from './config.js';
+import { auditLogOf, authFileOf, busConfigOf, clientsFileOf, pseudonymKeyFileOf, returnStoreOf, type CloudConfig } from './config.js';
 import { CloudError } from './errors.js';
 import { healthRoutes, type ReadinessCheck } from './http/health.js';
 import { metricsRoutes } from './http/metrics.js';
@@ -30,6 +30,7 @@ import { dashboardRoutes } from './dashboard/dashboard-routes.js';
 import { analyticsRoutes, createAnalyticsService, type AnalyticsService } from './services/analytics/index.js';
 import { createFleetService, fleetRoutes, isLoopbackHost, type FleetService } from './services/fleet/index.js';
 import { createMaintenanceService } from './services/maintenance/index.js';
+import { createPaymentWebhook, createReturnSagaService, openSqliteReturnStore, returnsRoutes, type ReturnStore } from './services/returns/index.js';
 
 export interface CloudDependencies {
   logger?: Logger;
@@ -116,6 +117,24 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
       stops.push(() => service.stop());
       checks.audit = () => service.ready();
     }
+    let returns: ReturnStore | undefined;
+    if (config.returns.enabled) {
+      const { groupId, fromBeginning, tickIntervalMs, policy, payment } = config.returns;
+      const store = openSqliteReturnStore(returnStoreOf(config));
+      returns = store;
+      stops.push(() => store.close());
+      const service = createReturnSagaService({ bus, store, policy, metrics, logger, groupId, fromBeginning, tickIntervalMs });
+      await service.start();
+      stops.push(() => service.stop());
+      checks.returns = () => service.ready();
+      if (payment.webhookUrl !== undefined) {
+        const { webhookUrl: url, token, groupId: webhookGroup, requestTimeoutMs, attempts } = payment;
+        const webhook = createPaymentWebhook({ bus, url, ...(token === undefined ? {} : { token }), groupId: webhookGroup, fromBeginning, requestTimeoutMs, attempts, metrics, logger });
+        await webhook.start();
+        stops.push(() => webhook.stop());
+        checks.paymentWebhook = () => webhook.ready();
+      }
+    }
     const nodes = loadNodes(config, logger);
     stops.push(nodes.stop);
 
@@ -141,9 +160,10 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
       await app.register(dashboardRoutes);
     }
     if (audit !== undefined) await app.register(auditRoutes, { log: audit, readToken: config.fleet.readToken, maxQueryEntries: config.audit.maxQueryEntries });
+    if (returns !== undefined) await app.register(returnsRoutes, { store: returns, readToken: config.fleet.readToken, maxListed: config.returns.maxListed });
     if (analytics !== undefined) await app.register(analyticsRoutes, { reports: analytics.reports, readToken: config.fleet.readToken });
     // Vehicle positions and usage are not for everyone on the network; say so where the operator looks.
-    const readApis = fleet !== undefined || analytics !== undefined || audit !== undefined;
+    const readApis = fleet !== undefined || analytics !== undefined || audit !== undefined || returns !== undefined;
     if (readApis && config.fleet.readToken === undefined && !isLoopbackHost(config.http.host)) logger.warn({ host: config.http.host }, 'fleet_api_open');
     const address = await listen(app, config.http);
     logger.info({ address, bus: config.bus.kind, tsdb: config.tsdb !== undefined, fleet: fleet !== undefined, analytics: analytics !== undefined, maintenance: config.maintenance.enabled }, 'cloud_started');

@@ -85,6 +85,7 @@ afterAll(() => {
 });
 
 describe('fleetwire demo', () => {
+  // Longer than the default: a closed return saga comes after a verdict, the fleet decision, the payment request and its answer.
   it('serves its URLs, moves fleet records to the cloud, verifies returns, and stops cleanly on SIGINT', async () => {
     const demo = startDemo();
     try {
@@ -106,6 +107,11 @@ describe('fleetwire demo', () => {
       await waitFor('a ReturnVerified event in the cloud', async () =>
         (await fleetApi<{ events: Array<{ type: string }> }>('events?limit=200')).events.some((e) => e.type === 'ReturnVerified') ? true : undefined);
       expect((await fetch(`http://127.0.0.1:${PORTS.cloud}/dashboard`)).status).toBe(200);
+      // The return saga takes a verdict to a fleet decision, asks the payment service, and closes on its answer.
+      await waitFor('a closed return saga', async () => {
+        const { returns } = (await (await fetch(`http://127.0.0.1:${PORTS.cloud}/v1/returns`)).json()) as { returns: Array<{ state: string }> };
+        return returns.some((r) => r.state === 'completed' || r.state === 'payment_failed') ? true : undefined;
+      });
     } finally {
       demo.child.kill('SIGINT');
     }
@@ -123,16 +129,20 @@ describe('fleetwire demo', () => {
     const payments = events.filter((e) => e.payload.type === 'PaymentProcessed');
     expect(bookings.every((e) => e.source.kind === 'service' && e.source.id === 'booking' && e.payload.source === 'service:booking')).toBe(true);
     expect(payments.every((e) => e.source.kind === 'service' && e.source.id === 'payment')).toBe(true);
-    // Every trip that ended was charged once, for a booking the booking service published.
+    // Every payment answers the return saga's request for a booking the booking service published, once.
     const bookingIds = new Set(bookings.map((e) => (e.payload.data as { bookingId: string }).bookingId));
     const charged = payments.map((e) => (e.payload.data as { bookingId: string }).bookingId);
     expect(new Set(charged).size).toBe(charged.length);
     expect(charged.every((id) => bookingIds.has(id))).toBe(true);
-    const endedTrips = events.filter((e) => e.payload.type === 'TripEnded').map((e) => (e.payload.data as { bookingId: string }).bookingId);
-    expect(endedTrips.length).toBeGreaterThan(0);
-    expect(endedTrips.filter((id) => !charged.includes(id))).toEqual([]);
+    const bookingsOf = (type: string) => events.filter((e) => e.payload.type === type).map((e) => (e.payload.data as { bookingId: string }).bookingId);
+    const requested = bookingsOf('PaymentRequested');
+    expect(charged.filter((id) => !requested.includes(id))).toEqual([]);
+    // Each fleet decision followed a verdict, and at least one saga ran to its close.
+    const verified = bookingsOf('ReturnVerified');
+    expect(bookingsOf('FleetDecisionMade').filter((id) => !verified.includes(id))).toEqual([]);
+    expect(bookingsOf('ReturnClosed').length).toBeGreaterThan(0);
     expect(cloudLogHeaders().filter((h) => h['fw-kind'] === 'dead_letter')).toEqual([]);
-  });
+  }, 180_000);
 
   it('reuses the data of the first run (same secrets, device registry and buffer file) and never reuses its message ids', async () => {
     const firstRun = new Set(idsInCloudLog());

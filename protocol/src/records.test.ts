@@ -51,6 +51,14 @@ describe('classifyPriority', () => {
     DemandSpike: 'alert',
     DailyUsageReport: 'telemetry',
     FleetStatusSnapshot: 'telemetry',
+    ReturnStarted: 'critical',
+    FleetDecisionMade: 'critical',
+    DepositHeld: 'critical',
+    ChargeAdjusted: 'critical',
+    TechnicianTaskCreated: 'critical',
+    PaymentRequested: 'critical',
+    ReturnTimedOut: 'critical',
+    ReturnClosed: 'critical',
   };
 
   it.each(EVENT_TYPES)('%s', (type) => {

@@ -6,6 +6,7 @@ import { validateVehicleTelemetry, type VehicleTelemetry } from './telemetry/veh
 import { validateChargerTelemetry, type ChargerTelemetry } from './telemetry/charger.js';
 import { validateEvent, type EventEnvelope } from './events/envelope.js';
 import type { EventType } from './events/types.js';
+import { RETURN_SAGA_EVENT_SCHEMAS } from './events/returns.js';
 
 export const RECORD_KINDS = ['vehicle_telemetry', 'charger_telemetry', 'event'] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
@@ -69,6 +70,8 @@ const CRITICAL_EVENTS: ReadonlySet<EventType> = new Set<EventType>([
   'VehicleUnlocked',
   'TripStarted',
   'ChargingSessionStarted',
+  // Every step of a return saga: decisions, compensations, payment requests.
+  ...(Object.keys(RETURN_SAGA_EVENT_SCHEMAS) as EventType[]),
 ]);
 const ALERT_EVENTS: ReadonlySet<EventType> = new Set<EventType>(['BatteryLow', 'MaintenanceRequired', 'DemandSpike']);
 

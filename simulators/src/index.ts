@@ -26,5 +26,6 @@ export { SimulatorError, SIMULATOR_ERROR_CODES, type SimulatorErrorCode } from '
 
 // The booking and payment services around the fleet, publishing to the cloud's business events API.
 export { createBookingBackend, BOOKING_CLIENT_ID, PAYMENT_CLIENT_ID, type BookingBackend, type BookingBackendOptions, type BookingBackendStats } from './backend/booking-backend.js';
+export { servePaymentRequests, PAYMENT_REQUESTS_PATH, type PaymentRequestsEndpoint, type PaymentRequestsOptions } from './backend/payment-requests.js';
 export { createBusinessEventsClient, type BusinessEventsClient, type BusinessEventsClientOptions, type BusinessEventsClientStats } from './backend/business-events-client.js';
 export { fareOf, chargeDeclined, DEFAULT_TARIFF, type Tariff } from './backend/fares.js';

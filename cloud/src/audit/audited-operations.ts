@@ -1,7 +1,9 @@
 /**
  * Which records on the bus a compliance officer asks about, and what the audit trail keeps of
  * each — a plain function over a record. For now: every business event accepted from a booking
- * or payment system (payments with amount and status), every return verdict, every fraud flag.
+ * or payment system (payments with amount and status), every return verdict, every fraud flag,
+ * and the return saga's fleet decisions, payment requests, compensations (deposit held, charge
+ * adjusted, technician task) and closings, each with the saga id.
  * The entry's `ref` is the record id, so a re-delivered record is recorded once.
  */
 import { trustedTime, type FleetRecord } from '@fleetwire/protocol';
@@ -36,6 +38,24 @@ export function auditedOperation(record: FleetRecord): AuditInput | undefined {
         ...common, action: 'business_event_accepted', subject: `booking:${data.bookingId}`,
         detail: { eventId: event.eventId, type: event.type, receivedAt: record.receivedAt, ...payment },
       };
+    }
+    case 'FleetDecisionMade': {
+      const { sagaId, bookingId, returnId, decision, reasons } = event.data;
+      return { ...common, action: 'fleet_decision', subject: `vehicle:${event.data.vehicleId}`, detail: { eventId: event.eventId, sagaId, bookingId, ...(returnId === undefined ? {} : { returnId }), decision, reasons } };
+    }
+    case 'PaymentRequested': {
+      const { sagaId, bookingId, paymentRequestId, attempt, adjustments, holdDeposit } = event.data;
+      return { ...common, action: 'payment_request', subject: `booking:${bookingId}`, detail: { eventId: event.eventId, sagaId, paymentRequestId, attempt, adjustments, holdDeposit } };
+    }
+    case 'DepositHeld':
+    case 'ChargeAdjusted':
+    case 'TechnicianTaskCreated': {
+      const { sagaId, bookingId, vehicleId: _vehicle, tripId: _trip, ...compensation } = event.data;
+      return { ...common, action: 'return_compensation', subject: `booking:${bookingId}`, detail: { eventId: event.eventId, type: event.type, sagaId, ...compensation } };
+    }
+    case 'ReturnClosed': {
+      const { sagaId, bookingId, outcome, decision, paymentId, failureReason } = event.data;
+      return { ...common, action: 'return_closed', subject: `booking:${bookingId}`, detail: { eventId: event.eventId, sagaId, outcome, decision, paymentId, failureReason } };
     }
     default:
       return undefined;

@@ -14,7 +14,7 @@ const SECRET_KEYS = new Set(['token', 'readToken', 'password', 'secret', 'keyPas
 
 function redact(value: unknown, key?: string): unknown {
   if (key !== undefined && SECRET_KEYS.has(key) && value !== undefined) return '[redacted]';
-  if (typeof value === 'string') return key === 'url' || key === 'brokers' ? redactUrl(value) : value;
+  if (typeof value === 'string') return key === 'url' || key === 'webhookUrl' || key === 'brokers' ? redactUrl(value) : value;
   if (Array.isArray(value)) return value.map((item) => redact(item, key));
   if (typeof value === 'object' && value !== null) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, k)]));

@@ -4,16 +4,17 @@
  * buffers in SQLite and uplinks batches over HTTP with its node token, the cloud writes them to
  * its bus (embedded durable log, or Kafka) and, when given one, to a time-series DB. At the end
  * of every trip the simulated mobile app uploads return photos to the edge, whose verdicts
- * (ReturnVerified, FraudDetected) travel to the cloud as critical events. The simulated booking
- * and payment services publish the fleet's bookings and a payment per ended trip to the cloud's
- * business events API with client tokens of their own.
+ * (ReturnVerified, FraudDetected) travel to the cloud as critical events, where the return saga
+ * turns each into a fleet decision and a payment request. The simulated booking and payment
+ * services publish the fleet's bookings, and a payment per payment request (delivered to them by
+ * the cloud's payment webhook), to the cloud's business events API with client tokens of their own.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { resolveCloudConfig, startCloud, type RunningCloud } from '@fleetwire/cloud';
 import { issueReturnToken, loadEdgeConfig, startEdgeAgent, type EdgeAgent } from '@fleetwire/edge';
 import type { EventData, EventEnvelope } from '@fleetwire/protocol';
-import { createBookingBackend, createFleetSimulation, createMobileApp, type FleetSimulation, type MobileApp } from '@fleetwire/simulators';
+import { createBookingBackend, createFleetSimulation, createMobileApp, servePaymentRequests, type BookingBackend, type FleetSimulation, type MobileApp } from '@fleetwire/simulators';
 import type { DemoOptions } from './demo-options.js';
 import { DEMO_NODE_ID, demoBusinessClients, ensureDeviceRegistry, loadOrCreateSecrets, writeReturnAreas } from './demo-secrets.js';
 import { fetchMetrics, sumMetric } from './metrics-text.js';
@@ -38,6 +39,10 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
   };
 
   try {
+    // The payment service's door exists before the cloud, whose payment webhook is told where it is.
+    const payment: { backend?: BookingBackend } = {};
+    const payments = await servePaymentRequests({ onRequest: (event) => payment.backend?.onPaymentRequested(event) });
+    stops.push(() => payments.close());
     say(`starting cloud ingest (${options.kafkaBrokers.length > 0 ? `Kafka ${options.kafkaBrokers.join(',')}` : 'embedded log'}${options.tsdbUrl ? `, time-series DB ${options.tsdbUrl}` : ''})`);
     const cloud: RunningCloud = await startCloud(
       resolveCloudConfig({
@@ -50,6 +55,7 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
           : {}),
         auth: { nodes: [{ id: DEMO_NODE_ID, devices: ['VH-*', 'CH-*'], tokens: [secrets.tokenEntry] }] },
         businessEvents: { clients: demoBusinessClients(secrets) },
+        returns: { payment: { webhookUrl: payments.url } },
       }),
     );
     stops.push(() => cloud.stop());
@@ -61,6 +67,7 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
       seed: options.seed,
       onRefused: (eventId, status, body) => say(`the cloud refused business event ${eventId}: ${status} ${body}`),
     });
+    payment.backend = backend;
     // Bookings and payments handed over before the stop reach the cloud (bounded: a stop must not hang).
     stops.push(async () => {
       await Promise.race([backend.idle(), new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref())]);
@@ -70,7 +77,6 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
     // The app needs the edge's address, the fleet (created first) needs somewhere to send trips.
     const returns: { app?: MobileApp } = {};
     const onTripEnded = (event: EventEnvelope): void => {
-      backend.onDeviceEvent(event);
       if (event.type !== 'TripEnded') return;
       const trip = event.data as EventData['TripEnded'];
       returns.app?.returnVehicle({ tripId: trip.tripId, bookingId: trip.bookingId, vehicleId: trip.vehicleId, endPosition: trip.endPosition });
@@ -125,6 +131,7 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
       'cloud metrics': `${cloud.address}/metrics`,
       'fleet dashboard': `${cloud.address}/dashboard`,
       'fleet API': `${cloud.address}/v1/fleet/summary`,
+      'return sagas API': `${cloud.address}/v1/returns`,
     };
     return {
       urls,
@@ -139,6 +146,7 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
           `edge committed ${sumMetric(edgeText, 'fleetwire_intake_messages_total')}, quarantined ${sumMetric(edgeText, 'fleetwire_buffer_quarantined_records')}, backlog ${sumMetric(edgeText, 'fleetwire_buffer_backlog_records')}`,
           `bookings ${business.booking.accepted}, payments ${business.payment.accepted} (declined ${business.declined})`,
           `returns verified ${sumMetric(edgeText, 'fleetwire_vision_returns_total')} (accepted ${returns.accepted}, review ${returns.review}, rejected ${returns.rejected})`,
+          `return sagas open ${['awaiting_trip', 'awaiting_verdict', 'awaiting_payment'].reduce((sum, state) => sum + sumMetric(cloudText, 'fleetwire_returns_sagas', { state }), 0)}, closed ${['completed', 'payment_failed', 'payment_timed_out'].reduce((sum, state) => sum + sumMetric(cloudText, 'fleetwire_returns_sagas', { state }), 0)}`,
           `cloud accepted ${sumMetric(cloudText, 'fleetwire_ingest_records_total', { outcome: 'accepted' })}, dead-lettered ${sumMetric(cloudText, 'fleetwire_ingest_records_total', { outcome: 'rejected' })}`,
         ].join(' | ');
       },

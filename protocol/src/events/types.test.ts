@@ -38,11 +38,19 @@ const INVALID: Record<EventType, { mutate: (data: Record<string, unknown>) => vo
   ChargerFaulted: { mutate: (d) => (d.errorCode = 'NoError'), reason: 'schema_violation' },
   DailyUsageReport: { mutate: (d) => (d.date = '2025-6-1'), reason: 'schema_violation' },
   FleetStatusSnapshot: { mutate: (d) => (d.extra = true), reason: 'schema_violation' },
+  ReturnStarted: { mutate: (d) => (d.sagaId = 'trip-0099'), reason: 'schema_violation' },
+  FleetDecisionMade: { mutate: (d) => (d.decision = 'scrapped'), reason: 'schema_violation' },
+  DepositHeld: { mutate: (d) => delete d.reason, reason: 'schema_violation' },
+  ChargeAdjusted: { mutate: (d) => (d.amountMinor = 12.5), reason: 'schema_violation' },
+  TechnicianTaskCreated: { mutate: (d) => (d.priority = 'whenever'), reason: 'schema_violation' },
+  PaymentRequested: { mutate: (d) => (d.attempt = 0), reason: 'impossible_value' },
+  ReturnTimedOut: { mutate: (d) => (d.step = 'lunch'), reason: 'schema_violation' },
+  ReturnClosed: { mutate: (d) => (d.outcome = 'forgotten'), reason: 'schema_violation' },
 };
 
 describe('event data schemas', () => {
-  it('covers all sixteen event types', () => {
-    expect(EVENT_TYPES).toHaveLength(16);
+  it('covers all twenty-four event types', () => {
+    expect(EVENT_TYPES).toHaveLength(24);
     expect(Object.keys(INVALID).sort()).toEqual([...EVENT_TYPES].sort());
   });
 

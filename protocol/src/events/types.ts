@@ -15,6 +15,7 @@ import {
   TimeWindow,
   strict,
 } from './fields.js';
+import { RETURN_SAGA_EVENT_SCHEMAS } from './returns.js';
 
 /** Data schemas, one per event type and version. A new version is added beside the old one. */
 
@@ -314,6 +315,7 @@ export const EVENT_DATA_SCHEMAS = {
   ChargerFaulted: { 1: ChargerFaultedV1 },
   DailyUsageReport: { 1: DailyUsageReportV1 },
   FleetStatusSnapshot: { 1: FleetStatusSnapshotV1 },
+  ...RETURN_SAGA_EVENT_SCHEMAS,
 } as const;
 
 export type EventType = keyof typeof EVENT_DATA_SCHEMAS;

@@ -135,6 +135,24 @@ const EVENT_DATA_SAMPLES: EventData = {
     avgSocPct: 64.2,
     lowBatteryCount: 3,
   },
+  ReturnStarted: { sagaId: 'return-booking-0007', bookingId: 'booking-0007', vehicleId: 'VH-0001', tripId: 'trip-0099', verdictDueAt: '2025-06-01T11:31:00Z' },
+  FleetDecisionMade: { sagaId: 'return-booking-0007', bookingId: 'booking-0007', vehicleId: 'VH-0001', tripId: 'trip-0099', returnId: 'ret-0031', decision: 'held_for_inspection', reasons: ['damage_found'] },
+  DepositHeld: { sagaId: 'return-booking-0007', bookingId: 'booking-0007', vehicleId: 'VH-0001', tripId: 'trip-0099', reason: 'damage_found' },
+  ChargeAdjusted: { sagaId: 'return-booking-0007', bookingId: 'booking-0007', vehicleId: 'VH-0001', tripId: 'trip-0099', reason: 'fraud_fee', amountMinor: 5000, currency: 'EUR' },
+  TechnicianTaskCreated: { sagaId: 'return-booking-0007', bookingId: 'booking-0007', vehicleId: 'VH-0001', tripId: 'trip-0099', taskId: 'return-booking-0007-inspect', task: 'inspect_vehicle', priority: 'normal', reason: 'damage_found' },
+  PaymentRequested: {
+    sagaId: 'return-booking-0007', bookingId: 'booking-0007', vehicleId: 'VH-0001', tripId: 'trip-0099',
+    paymentRequestId: 'return-booking-0007',
+    attempt: 1,
+    distanceKm: 12.4,
+    durationS: 1860,
+    tripEndedAt: '2025-06-01T11:01:00Z',
+    adjustments: [{ reason: 'fraud_fee', amountMinor: 5000, currency: 'EUR' }],
+    holdDeposit: true,
+    answerDueAt: '2025-06-01T11:16:00Z',
+  },
+  ReturnTimedOut: { sagaId: 'return-booking-0007', bookingId: 'booking-0007', vehicleId: 'VH-0001', tripId: 'trip-0099', step: 'payment', attempt: 1 },
+  ReturnClosed: { sagaId: 'return-booking-0007', bookingId: 'booking-0007', vehicleId: 'VH-0001', tripId: 'trip-0099', outcome: 'completed', decision: 'released', paymentId: 'pay-booking-0007' },
 };
 
 export function eventDataFixture<T extends EventType>(type: T): EventData[T] {

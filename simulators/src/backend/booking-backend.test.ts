@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createEvent, parseMessageId, validateEvent, type EventEnvelope } from '@fleetwire/protocol';
+import { createEvent, parseMessageId, validateEvent, type EventData, type EventEnvelope } from '@fleetwire/protocol';
 import { eventDataFixture } from '@fleetwire/protocol/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBookingBackend } from './booking-backend.js';
+import { servePaymentRequests } from './payment-requests.js';
 import { chargeDeclined, DEFAULT_TARIFF, fareOf } from './fares.js';
 
 interface Received {
@@ -33,9 +34,13 @@ async function cloud(answer: (n: number, event: EventEnvelope) => number): Promi
   return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, received };
 }
 
-function tripEnded(n: number): EventEnvelope {
-  const data = { ...eventDataFixture('TripEnded'), tripId: `tr-${n}`, bookingId: `bk-${n}`, durationS: 600, distanceKm: 5 };
-  return createEvent('TripEnded', { eventId: `VH-0001:boot1:${n}`, source: 'vehicle:VH-0001', subject: { kind: 'vehicle', id: 'VH-0001' }, data, occurredAt: '2026-01-01T10:00:00Z' });
+/** The return saga's request to charge booking bk-{n}, as the cloud's payment webhook delivers it. */
+function paymentRequested(n: number, adjustments: EventData['PaymentRequested']['adjustments'] = [], attempt = 1): EventEnvelope<'PaymentRequested'> {
+  const data = {
+    ...eventDataFixture('PaymentRequested'), sagaId: `return-bk-${n}`, paymentRequestId: `return-bk-${n}`, bookingId: `bk-${n}`, tripId: `tr-${n}`,
+    durationS: 600, distanceKm: 5, tripEndedAt: '2026-01-01T10:00:00Z', adjustments, attempt,
+  };
+  return createEvent('PaymentRequested', { eventId: `returns:s${n}:${attempt}`, source: 'cloud:returns', subject: { kind: 'vehicle', id: 'VH-0001' }, correlationId: `return-bk-${n}`, data, occurredAt: '2026-01-01T10:05:00Z' });
 }
 
 describe('fares', () => {
@@ -55,14 +60,13 @@ describe('fares', () => {
 });
 
 describe('booking and payment backend', () => {
-  it('publishes bookings with the booking token and one payment per ended trip with the payment token', async () => {
+  it('publishes bookings with the booking token and one payment per payment request with the payment token', async () => {
     const { url, received } = await cloud(() => 200);
     const backend = createBookingBackend({ cloudUrl: url, bookingToken: 'fwb1.booking.b', paymentToken: 'fwb1.payment.p', seed: 3, failureShare: 0.5, epoch: 'e1' });
     const booked = createEvent('VehicleBooked', { eventId: 'booking:x:0', source: 'service:booking', subject: { kind: 'vehicle', id: 'VH-0001' }, data: eventDataFixture('VehicleBooked') });
     backend.onBackendEvent(booked);
-    for (let n = 0; n < 20; n += 1) backend.onDeviceEvent(tripEnded(n));
-    backend.onDeviceEvent(tripEnded(3));
-    backend.onDeviceEvent(createEvent('TripStarted', { eventId: 'VH-0001:boot1:99', source: 'vehicle:VH-0001', subject: { kind: 'vehicle', id: 'VH-0001' }, data: eventDataFixture('TripStarted') }));
+    for (let n = 0; n < 20; n += 1) backend.onPaymentRequested(paymentRequested(n));
+    backend.onPaymentRequested(paymentRequested(3, [], 2));
     await backend.idle();
 
     expect(received[0]).toEqual({ authorization: 'Bearer fwb1.booking.b', event: booked });
@@ -72,7 +76,8 @@ describe('booking and payment backend', () => {
       expect(authorization).toBe('Bearer fwb1.payment.p');
       expect(validateEvent(event).ok).toBe(true);
       expect(parseMessageId(event.eventId)).toMatchObject({ deviceId: 'payment', epoch: 'e1' });
-      expect(event).toMatchObject({ type: 'PaymentProcessed', source: 'service:payment', subject: { kind: 'booking', id: event.correlationId } });
+      const bookingId = (event.data as { bookingId: string }).bookingId;
+      expect(event).toMatchObject({ type: 'PaymentProcessed', source: 'service:payment', subject: { kind: 'booking', id: bookingId }, correlationId: `return-${bookingId}`, occurredAt: '2026-01-01T10:00:00Z' });
     }
     const failed = payments.filter((p) => (p.event.data as { status: string }).status === 'failed');
     expect(failed.length).toBeGreaterThan(0);
@@ -83,15 +88,42 @@ describe('booking and payment backend', () => {
   });
 
   it('resends the same event after 503 until it is stored, and gives up on a refusal', async () => {
-    const { url, received } = await cloud((n, event) => (n < 2 ? 503 : event.correlationId === 'bk-1' ? 403 : 200));
+    const { url, received } = await cloud((n, event) => (n < 2 ? 503 : event.correlationId === 'return-bk-1' ? 403 : 200));
     const refused: Array<[string, number]> = [];
     const backend = createBookingBackend({ cloudUrl: url, bookingToken: 'b', paymentToken: 'p', failureShare: 0, epoch: 'e2', onRefused: (id, status) => refused.push([id, status]) });
-    backend.onDeviceEvent(tripEnded(0));
-    backend.onDeviceEvent(tripEnded(1));
-    backend.onDeviceEvent(tripEnded(2));
+    backend.onPaymentRequested(paymentRequested(0));
+    backend.onPaymentRequested(paymentRequested(1));
+    backend.onPaymentRequested(paymentRequested(2));
     await backend.idle();
     expect(received.map((r) => r.event.eventId)).toEqual(['payment:e2:0', 'payment:e2:2']);
     expect(refused).toEqual([['payment:e2:1', 403]]);
     expect(backend.stats().payment).toMatchObject({ accepted: 2, refused: 1, retries: 2, pending: 0 });
+  });
+
+  it('adds the adjustments of a compensated return to the fare', async () => {
+    const { url, received } = await cloud(() => 200);
+    const backend = createBookingBackend({ cloudUrl: url, bookingToken: 'b', paymentToken: 'p', failureShare: 0, epoch: 'e3' });
+    backend.onPaymentRequested(paymentRequested(7, [{ reason: 'fraud_fee', amountMinor: 15_000, currency: 'EUR' }]));
+    await backend.idle();
+    expect(received.map((r) => (r.event.data as { amountMinor: number }).amountMinor)).toEqual([fareOf({ durationS: 600, distanceKm: 5 }) + 15_000]);
+  });
+});
+
+describe('payment requests endpoint', () => {
+  it('hands valid PaymentRequested envelopes over (202) and refuses other bodies and a wrong token', async () => {
+    const handed: string[] = [];
+    const endpoint = await servePaymentRequests({ token: 'pay-secret', onRequest: (event) => handed.push(event.data.paymentRequestId) });
+    const post = (body: unknown, token = 'pay-secret') =>
+      fetch(endpoint.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) }).then((r) => r.status);
+    try {
+      expect(await post(paymentRequested(1))).toBe(202);
+      expect(await post(paymentRequested(1), 'wrong')).toBe(401);
+      expect(await post({ ...paymentRequested(2), data: { attempt: 0 } })).toBe(400);
+      expect(await post(createEvent('TripStarted', { eventId: 'VH-0001:b:1', source: 'vehicle:VH-0001', subject: { kind: 'vehicle', id: 'VH-0001' }, data: eventDataFixture('TripStarted') }))).toBe(400);
+      expect(handed).toEqual(['return-bk-1']);
+      expect(endpoint.received()).toBe(1);
+    } finally {
+      await endpoint.close();
+    }
   });
 });

@@ -4,11 +4,16 @@
  *
  * - The booking service publishes the bookings the fleet model makes (VehicleBooked, framed by
  *   the model in the booking client's id space, `booking:{epoch}:{seq}`, source `service:booking`).
- * - The payment service charges every trip when it ends: fare from the tariff, PaymentProcessed
- *   `captured` — or `failed` with `card_declined` for a stable share of bookings — with event id
- *   `payment:{epoch}:{seq}`, subject the booking, correlation id the booking id.
+ * - The payment service charges a trip when the cloud's return saga asks (PaymentRequested,
+ *   delivered by the cloud's payment webhook to `servePaymentRequests`, payment-requests.ts):
+ *   fare from the tariff plus the request's adjustments (verification or fraud fee),
+ *   PaymentProcessed `captured` — or `failed` with `card_declined` for a stable share of
+ *   bookings — with event id `payment:{epoch}:{seq}`, subject the booking, correlation id the
+ *   saga id, occurred at the trip's end (the charge belongs to the trip). A request id is
+ *   charged once however often it is asked.
  *
- * Wire `onBackendEvent` and `onDeviceEvent` into the fleet simulation's options.
+ * Wire `onBackendEvent` into the fleet simulation's options and `onPaymentRequested` into
+ * `servePaymentRequests`.
  */
 import { randomBytes } from 'node:crypto';
 import { createEvent, formatMessageId, type EventData, type EventEnvelope } from '@fleetwire/protocol';
@@ -47,8 +52,8 @@ export interface BookingBackendStats {
 export interface BookingBackend {
   /** The fleet model's backend events (VehicleBooked). */
   onBackendEvent(event: EventEnvelope): void;
-  /** The devices' events; a TripEnded is charged once per trip. */
-  onDeviceEvent(event: EventEnvelope): void;
+  /** A payment request of the cloud's return saga; each request id is charged once. */
+  onPaymentRequested(event: EventEnvelope<'PaymentRequested'>): void;
   /** Resolves once every event handed over so far was answered by the cloud. */
   idle(): Promise<void>;
   stop(): void;
@@ -61,20 +66,20 @@ export function createBookingBackend(options: BookingBackendOptions): BookingBac
   const common = { cloudUrl: options.cloudUrl, ...(options.onRefused === undefined ? {} : { onRefused: options.onRefused }) };
   const booking: BusinessEventsClient = createBusinessEventsClient({ ...common, token: options.bookingToken });
   const payment: BusinessEventsClient = createBusinessEventsClient({ ...common, token: options.paymentToken });
-  const chargedTrips = new Set<string>();
+  const charged = new Set<string>();
   let seq = 0;
   let declined = 0;
   let revenueMinor = 0;
 
-  const charge = (event: EventEnvelope<'TripEnded'>): void => {
-    const trip = event.data;
-    if (chargedTrips.has(trip.tripId)) return;
-    chargedTrips.add(trip.tripId);
-    const fails = chargeDeclined(trip.bookingId, seed, failureShare);
-    const amountMinor = fareOf(trip, tariff);
+  const charge = (event: EventEnvelope<'PaymentRequested'>): void => {
+    const request = event.data;
+    if (charged.has(request.paymentRequestId)) return;
+    charged.add(request.paymentRequestId);
+    const fails = chargeDeclined(request.bookingId, seed, failureShare);
+    const amountMinor = fareOf(request, tariff) + request.adjustments.reduce((sum, adjustment) => sum + adjustment.amountMinor, 0);
     const data: EventData['PaymentProcessed'] = {
-      paymentId: `pay-${trip.bookingId}`,
-      bookingId: trip.bookingId,
+      paymentId: `pay-${request.bookingId}`,
+      bookingId: request.bookingId,
       amountMinor,
       currency: tariff.currency,
       status: fails ? 'failed' : 'captured',
@@ -86,9 +91,9 @@ export function createBookingBackend(options: BookingBackendOptions): BookingBac
       createEvent('PaymentProcessed', {
         eventId: formatMessageId({ deviceId: PAYMENT_CLIENT_ID, epoch, seq: seq++ }),
         source: `service:${PAYMENT_CLIENT_ID}`,
-        subject: { kind: 'booking', id: trip.bookingId },
-        correlationId: trip.bookingId,
-        occurredAt: event.occurredAt,
+        subject: { kind: 'booking', id: request.bookingId },
+        correlationId: request.sagaId,
+        occurredAt: request.tripEndedAt,
         data,
       }),
     );
@@ -98,9 +103,7 @@ export function createBookingBackend(options: BookingBackendOptions): BookingBac
     onBackendEvent(event) {
       if (event.type === 'VehicleBooked' || event.type === 'BookingCancelled') booking.send(event);
     },
-    onDeviceEvent(event) {
-      if (event.type === 'TripEnded') charge(event);
-    },
+    onPaymentRequested: charge,
     async idle() {
       await Promise.all([booking.idle(), payment.idle()]);
     },
@@ -108,6 +111,6 @@ export function createBookingBackend(options: BookingBackendOptions): BookingBac
       booking.stop();
       payment.stop();
     },
-    stats: () => ({ booking: booking.stats(), payment: payment.stats(), charged: chargedTrips.size, declined, revenueMinor }),
+    stats: () => ({ booking: booking.stats(), payment: payment.stats(), charged: charged.size, declined, revenueMinor }),
   };
 }

@@ -2,6 +2,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createBookingBackend, type BookingBackend } from '../backend/booking-backend.js';
+import { servePaymentRequests } from '../backend/payment-requests.js';
 import { SimulatorError } from '../errors.js';
 import type { DeviceCredential } from '../fleet/credentials.js';
 import type { FleetSimulationOptions, SimulationLogger } from '../fleet/fleet-options.js';
@@ -37,10 +38,13 @@ Options:
   --charger-faults-per-hour <x>  per connector (default 0.05)
   --degradation-scale <x>        speeds up wear: capacity fade, tyre leaks, 12 V (default 1)
   --cloud <url>                  run the booking and payment services too: publish the fleet's
-                                 bookings and a payment per ended trip to this cloud's
-                                 POST /v1/events, with the tokens of clients 'booking' and 'payment':
+                                 bookings, and a payment per payment request of the cloud's return
+                                 saga, to this cloud's POST /v1/events, with the tokens of clients
+                                 'booking' and 'payment':
   --booking-token <token>          (env FLEETWIRE_BOOKING_TOKEN)
   --payment-token <token>          (env FLEETWIRE_PAYMENT_TOKEN)
+  --payments-port <port>           where payment requests are taken (POST /payment-requests on
+                                   127.0.0.1, the cloud's returns.payment.webhookUrl; default 8090)
   --sparse <share>               share of devices (0–1) that report sparse and on change: no tyre
                                  or 12 V sensors, only what moved, a firmware field (default 0)
   -h, --help                     this text
@@ -70,6 +74,7 @@ const OPTIONS = {
   cloud: { type: 'string' },
   'booking-token': { type: 'string' },
   'payment-token': { type: 'string' },
+  'payments-port': { type: 'string' },
   sparse: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -91,11 +96,13 @@ export async function runSimulateCommand(argv: string[]): Promise<number> {
   let simulation: FleetSimulation;
   let durationMs: number | undefined;
   let backend: BookingBackend | undefined;
+  let paymentsPort = 8090;
   try {
     backend = bookingBackend(values);
+    if (values['payments-port'] !== undefined) paymentsPort = parseInteger('payments-port', values['payments-port']);
     simulation = createFleetSimulation({
       ...(await simulationOptions(values)),
-      ...(backend === undefined ? {} : { onBackendEvent: backend.onBackendEvent, onDeviceEvent: backend.onDeviceEvent }),
+      ...(backend === undefined ? {} : { onBackendEvent: backend.onBackendEvent }),
     });
     durationMs = values.duration === undefined ? undefined : parseDuration('duration', values.duration);
   } catch (error) {
@@ -113,10 +120,13 @@ export async function runSimulateCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     if (durationMs !== undefined) setTimeout(() => resolve('duration'), durationMs).unref();
   });
+  const payments = backend === undefined ? undefined : await servePaymentRequests({ port: paymentsPort, onRequest: backend.onPaymentRequested });
+  if (payments !== undefined) console.error(`fleetwire simulate: payment requests taken at ${payments.url}`);
   try {
     await Promise.race([simulation.start(), stopSignal.then(() => undefined)]);
   } catch (error) {
     await simulation.stop({ drainMs: 0 });
+    await payments?.close();
     if (!(error instanceof SimulatorError)) throw error;
     console.error(`fleetwire simulate: ${error.message}`);
     return 1;
@@ -129,6 +139,7 @@ export async function runSimulateCommand(argv: string[]): Promise<number> {
   clearInterval(status);
   console.error(`fleetwire simulate: stopping (${reason}), sending what is queued`);
   await simulation.stop();
+  await payments?.close();
   if (backend !== undefined) {
     // Bookings and payments already handed over reach the cloud, within bounds.
     await Promise.race([backend.idle(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
