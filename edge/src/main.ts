@@ -17,13 +17,11 @@ import type { CheckState, ReadinessReport } from './http/health.js';
 import { PHOTO_API_SECURITY_SCHEMES } from './vision/upload/photo-api-docs.js';
 import { createHttpApp } from './http/server.js';
 import { createLiveRegistry, type LiveRegistry } from './intake/auth/live-registry.js';
-import { createBridge } from './intake/bridge/bridge.js';
 import { createEmbeddedBroker } from './intake/broker/broker.js';
 import type { IntakeSource } from './intake/intake.js';
 import { createIntakeMetrics } from './intake/metrics.js';
 import { createIntakePipeline } from './intake/pipeline.js';
 import { resolveTelemetryOptions } from './intake/telemetry-options.js';
-import { createCentralSystem } from './intake/ocpp/central-system.js';
 import { createLocalRules } from './rules/local-rules.js';
 import { createUplink, readUplinkTls, type Uplink } from './uplink/uplink.js';
 import type { VisionStage } from './vision/vision.js';
@@ -148,11 +146,15 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
     if (config.mqtt.enabled && deviceRegistry) {
       sources.push(createEmbeddedBroker({ listeners: config.mqtt, registry: deviceRegistry, pipeline, metrics, logger }));
     }
+    // OCPP (its RPC library and schema validators, ~8 MB of heap) and the bridge (an MQTT
+    // client, ~5 MB) load only when enabled, like vision.
     if (ocpp.enabled && deviceRegistry) {
+      const { createCentralSystem } = await import('./intake/ocpp/central-system.js');
       sources.push(createCentralSystem({ options: ocpp, registry: () => deviceRegistry, pipeline, metrics, logger, dataDir: config.dataDir }));
     }
     if (config.bridge.enabled) {
       const { url, clientId, username, password, caFile, topics } = config.bridge;
+      const { createBridge } = await import('./intake/bridge/bridge.js');
       sources.push(createBridge({ url, clientId, username, password, caFile, topics, pipeline, logger }));
     }
 
