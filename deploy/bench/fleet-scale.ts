@@ -70,6 +70,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const PASSWORD = 'bench-scale';
 const NODE_ID = 'bench-scale';
 const TICK_MS = 5;
+/** How long after the last publish the run waits for outstanding PUBACKs. */
+const ACK_GRACE_MS = 30_000;
 const ids = Array.from({ length: VEHICLES }, (_, i) => `VH-S${String(i).padStart(5, '0')}`);
 
 function reading(deviceId: string, epoch: string, seq: number): Buffer {
@@ -193,7 +195,11 @@ async function runLoad(url: string, pids: number[], options: (id: string) => mqt
         next += 1;
         sent += 1;
       }
-      if (next === total) clearInterval(tick);
+      if (next === total) {
+        clearInterval(tick);
+        // A PUBACK that never comes (a dropped connection) must not hang the run: it counts as unacknowledged.
+        setTimeout(done, ACK_GRACE_MS).unref();
+      }
       if (now - lastReport >= 10_000) {
         lastReport = now;
         const sample = figures();
@@ -220,7 +226,8 @@ async function runLoad(url: string, pids: number[], options: (id: string) => mqt
 }
 
 const row = (name: string, f: SideFigures): string =>
-  `${name.padEnd(22)} ${Math.round(f.acked / f.seconds).toLocaleString('en')} msgs/s acknowledged (${f.acked}/${f.sent}, ${f.failed} failed) | ` +
+  `${name.padEnd(22)} ${Math.round(f.acked / f.seconds).toLocaleString('en')} msgs/s acknowledged (${f.acked}/${f.sent}, ${f.failed} failed, ` +
+  `${f.sent - f.acked - f.failed} unanswered) | ` +
   `publish → PUBACK p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms, max ${f.max.toFixed(0)} ms | rss connected ${f.rssConnected.toFixed(1)} MB, ` +
   `peak ${f.rssPeak.toFixed(1)} MB | CPU ${f.cpuPercent.toFixed(0)}% of a core | generator CPU ${f.generatorCpuPercent.toFixed(0)}%`;
 
