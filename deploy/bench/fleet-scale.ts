@@ -115,13 +115,14 @@ async function startCloudProcess(dir: string, token: ReturnType<typeof issueToke
   }));
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'deploy/src/cli/main.ts'), 'cloud', 'serve', '--config', configFile], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 600; attempt++) {
+  // Generous: on a busy machine compiling and starting the cloud under tsx takes minutes.
+  for (let attempt = 0; attempt < 3000; attempt++) {
     if (child.exitCode !== null) throw new Error(`cloud exited ${child.exitCode} before it listened`);
     if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return { url, child };
     await sleep(100);
   }
   child.kill('SIGTERM');
-  throw new Error('cloud did not listen within 60 s');
+  throw new Error('cloud did not listen within 300 s');
 }
 
 /** The agent's records not yet acknowledged by the cloud, from its /metrics. */
