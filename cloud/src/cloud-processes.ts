@@ -28,9 +28,16 @@ const here = fileURLToPath(import.meta.url);
 /** The worker entry beside this file: `.ts` when run from source (tsx), `.js` from the build. */
 const WORKER_ENTRY = fileURLToPath(new URL(`./cloud-worker${extname(here)}`, import.meta.url));
 
+/** This process's node flags; from source (a `.ts` worker) with tsx's loader, whoever started this one. */
+function workerExecArgv(): string[] {
+  const flags = [...process.execArgv];
+  if (extname(here) === '.ts' && !flags.some((flag) => flag.includes('tsx'))) flags.push('--import', 'tsx');
+  return flags;
+}
+
 /** Starts `config.http.processes` workers; resolves once every one listens, rejects if one could not start. */
 export async function startCloudProcesses(config: CloudConfig, logger: Logger): Promise<RunningCloud> {
-  cluster.setupPrimary({ exec: WORKER_ENTRY, execArgv: process.execArgv });
+  cluster.setupPrimary({ exec: WORKER_ENTRY, execArgv: workerExecArgv() });
   let stopping = false;
   const workers = new Set<Worker>();
 
