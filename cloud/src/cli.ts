@@ -166,8 +166,11 @@ function issueClient(config: CloudConfig, values: { client?: string; 'event-type
 }
 
 async function serve(config: CloudConfig): Promise<number> {
-  const { startCloud } = await import('./main.js');
-  const cloud = await startCloud(config);
+  const { startCloud, createCloudLogger } = await import('./main.js');
+  const { startCloudProcesses } = await import('./cloud-processes.js');
+  const cloud = config.http.processes > 1
+    ? await startCloudProcesses(config, createCloudLogger(config.logLevel))
+    : await startCloud(config);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

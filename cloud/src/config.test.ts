@@ -23,7 +23,7 @@ describe('cloud config', () => {
     expect(busConfigOf(config)).toEqual({ ...EMBEDDED_DEFAULTS, kind: 'embedded', path: join('.fleetwire/cloud', 'bus.sqlite') });
     expect(authFileOf(config)).toBe(join('.fleetwire/cloud', 'auth.json'));
     expect(config.tsdb).toBeUndefined();
-    expect(config.http).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(config.http).toEqual({ host: '0.0.0.0', port: 8080, processes: 1 });
     expect(config.ingest.maxDecompressedBytes).toBe(32 * 1024 * 1024);
   });
 
@@ -110,6 +110,17 @@ describe('cloud config', () => {
     // With a CA, or without client certificates, TLS is fine.
     expect(resolveCloudConfig({ http: { tls: { ...tls, caFile: 'ca.crt', requestClientCert: true } } }).http.tls?.requestClientCert).toBe(true);
     expect(resolveCloudConfig({ http: { tls } }).http.tls?.requestClientCert).toBe(false);
+  });
+
+  it('runs several processes on one port only as an ingest tier: Kafka bus, the stateful services off', () => {
+    const lines = configError({ http: { processes: 2 } }).message.split('\n').slice(1).map((line) => line.replace(/^ {2}- /, ''));
+    expect(lines.map((line) => line.split(':')[0]).sort()).toEqual(['/analytics/enabled', '/audit/enabled', '/fleet/enabled', '/http/processes', '/maintenance/enabled']);
+    const off = { enabled: false };
+    const tier = { bus: { kind: 'kafka', brokers: ['b:9092'] }, fleet: off, analytics: off, maintenance: off, audit: off };
+    expect(resolveCloudConfig({ ...tier, http: { processes: 2 } }).http.processes).toBe(2);
+    const file = join(mkdtempSync(join(tmpdir(), 'fw-config-')), 'cloud.json');
+    writeFileSync(file, JSON.stringify(tier));
+    expect(loadCloudConfig({ file, env: { FLEETWIRE_CLOUD_PROCESSES: '3' } }).http.processes).toBe(3);
   });
 });
 

@@ -32,6 +32,13 @@ export const CloudConfigSchema = Type.Object(
       {
         host: Type.String({ default: '0.0.0.0' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+        /**
+         * Processes serving this port (node:cluster), each a whole cloud with its own bus client:
+         * ingest is stateless, so more processes use more cores. Above 1 only for an ingest tier —
+         * Kafka bus, and the stateful services (fleet, analytics, maintenance, audit) off; they
+         * run in their own process (cloud-processes.ts).
+         */
+        processes: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
         /** HTTPS; with `requestClientCert` a node may authenticate by a client certificate (CN = node id). */
         tls: Type.Optional(
           Type.Object(
@@ -99,6 +106,7 @@ const ENV_OVERRIDES: ReadonlyArray<{ name: string; path: string[]; parse?: (text
   { name: 'FLEETWIRE_CLOUD_LOG_LEVEL', path: ['logLevel'] },
   { name: 'FLEETWIRE_CLOUD_HOST', path: ['http', 'host'] },
   { name: 'FLEETWIRE_CLOUD_PORT', path: ['http', 'port'], parse: Number },
+  { name: 'FLEETWIRE_CLOUD_PROCESSES', path: ['http', 'processes'], parse: Number },
   { name: 'FLEETWIRE_CLOUD_TLS_CERT', path: ['http', 'tls', 'certFile'] },
   { name: 'FLEETWIRE_CLOUD_TLS_KEY', path: ['http', 'tls', 'keyFile'] },
   { name: 'FLEETWIRE_CLOUD_TLS_CA', path: ['http', 'tls', 'caFile'] },
@@ -148,13 +156,33 @@ const busProblems: ProblemRefiner = (error) => {
 };
 
 function combinationProblems(value: unknown): string[] {
-  const tls = isPlainObject(value) && isPlainObject(value.http) && isPlainObject(value.http.tls) ? value.http.tls : undefined;
+  const http = isPlainObject(value) && isPlainObject(value.http) ? value.http : undefined;
+  const tls = http !== undefined && isPlainObject(http.tls) ? http.tls : undefined;
+  const problems: string[] = [];
   // Without a CA of our own, Node would verify client certificates against its public root CAs:
   // anyone with a certificate from a public CA and a node id as CN could authenticate as that node.
   if (tls?.requestClientCert === true && tls.caFile === undefined) {
-    return ['/http/tls/caFile: required with requestClientCert (the CA that signs node certificates); without it every public CA would be trusted'];
+    problems.push('/http/tls/caFile: required with requestClientCert (the CA that signs node certificates); without it every public CA would be trusted');
   }
-  return [];
+  if (typeof http?.processes === 'number' && http.processes > 1) problems.push(...severalProcessesProblems(value as Record<string, unknown>));
+  return problems;
+}
+
+/**
+ * Several processes share one port, and a request lands on any of them: fine for ingest, which
+ * keeps no state a neighbour needs, but the embedded log is one SQLite file with one writer, and
+ * each service would consume a share of the partitions and answer its API from that share only.
+ */
+function severalProcessesProblems(value: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  if (!isPlainObject(value.bus) || value.bus.kind !== 'kafka') problems.push('/http/processes: above 1 needs the Kafka bus (the embedded log has one writer)');
+  for (const service of ['fleet', 'analytics', 'maintenance', 'audit']) {
+    const section = value[service];
+    if (!isPlainObject(section) || section.enabled !== false) {
+      problems.push(`/${service}/enabled: must be false with http.processes above 1 (run the ${service} service in its own process)`);
+    }
+  }
+  return problems;
 }
 
 export interface LoadCloudConfigOptions {

@@ -15,19 +15,16 @@ import { createSqliteBuffer } from './buffer/sqlite/index.js';
 import { SECRET_PATHS, type EdgeConfig } from './config.js';
 import type { CheckState, ReadinessReport } from './http/health.js';
 import { PHOTO_API_SECURITY_SCHEMES } from './vision/upload/photo-api-docs.js';
-import { photoRoutes } from './vision/upload/photo-routes.js';
 import { createHttpApp } from './http/server.js';
 import { createLiveRegistry, type LiveRegistry } from './intake/auth/live-registry.js';
-import { createBridge } from './intake/bridge/bridge.js';
 import { createEmbeddedBroker } from './intake/broker/broker.js';
 import type { IntakeSource } from './intake/intake.js';
 import { createIntakeMetrics } from './intake/metrics.js';
 import { createIntakePipeline } from './intake/pipeline.js';
 import { resolveTelemetryOptions } from './intake/telemetry-options.js';
-import { createCentralSystem } from './intake/ocpp/central-system.js';
 import { createLocalRules } from './rules/local-rules.js';
 import { createUplink, readUplinkTls, type Uplink } from './uplink/uplink.js';
-import { startVision, type VisionStage } from './vision/vision.js';
+import type { VisionStage } from './vision/vision.js';
 
 export interface EdgeAgent {
   /** Where the agent listens, by role: http, mqtt, mqtts, ws, bridge. */
@@ -81,6 +78,9 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
     // Models load once, here, before any device or app can reach the agent.
     let vision: VisionStage | undefined;
     if (config.vision.enabled) {
+      // Imported here, not at the top: the ONNX runtime, libvips (sharp) and the models cost tens
+      // of MB the moment they load, and most agents serve devices only (docs/edge.md, "Memory").
+      const { startVision } = await import('./vision/vision.js');
       const started = await startVision({ nodeId: config.nodeId, dataDir: config.dataDir, config: config.vision, buffer, registry, logger: logger.child({ stage: 'vision' }) });
       vision = started;
       cleanup.push(() => started.close());
@@ -146,11 +146,15 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
     if (config.mqtt.enabled && deviceRegistry) {
       sources.push(createEmbeddedBroker({ listeners: config.mqtt, registry: deviceRegistry, pipeline, metrics, logger }));
     }
+    // OCPP (its RPC library and schema validators, ~8 MB of heap) and the bridge (an MQTT
+    // client, ~5 MB) load only when enabled, like vision.
     if (ocpp.enabled && deviceRegistry) {
+      const { createCentralSystem } = await import('./intake/ocpp/central-system.js');
       sources.push(createCentralSystem({ options: ocpp, registry: () => deviceRegistry, pipeline, metrics, logger, dataDir: config.dataDir }));
     }
     if (config.bridge.enabled) {
       const { url, clientId, username, password, caFile, topics } = config.bridge;
+      const { createBridge } = await import('./intake/bridge/bridge.js');
       sources.push(createBridge({ url, clientId, username, password, caFile, topics, pipeline, logger }));
     }
 
@@ -166,6 +170,7 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
     };
     const http = createHttpApp({ registry, readiness, logger: logger.child({ stage: 'http' }), securitySchemes: PHOTO_API_SECURITY_SCHEMES });
     if (vision) {
+      const { photoRoutes } = await import('./vision/upload/photo-routes.js');
       const { maxPhotos, maxPhotoBytes } = config.vision.limits;
       await http.register(photoRoutes, { vision, returnTokenSecret: config.vision.returnTokenSecret, limits: { maxPhotos, maxPhotoBytes } });
     }

@@ -3,3 +3,4 @@
  * edge agent run as a child process from its own configuration file. Test code only.
  */
 export { startAgentProcess, type AgentProcess } from './agent-process.js';
+export { spawnMosquitto } from '../../bench/peer-mosquitto.js';
