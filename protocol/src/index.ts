@@ -16,6 +16,7 @@ export * from './telemetry/plausibility/judge.js';
 export * from './telemetry/plausibility/quantities.js';
 export * from './events/types.js';
 export * from './events/envelope.js';
+export * from './events/commands.js';
 export * from './records.js';
 export * from './device-message.js';
 export * from './batch.js';

@@ -6,6 +6,7 @@ import { validateVehicleTelemetry, type VehicleTelemetry } from './telemetry/veh
 import { validateChargerTelemetry, type ChargerTelemetry } from './telemetry/charger.js';
 import { validateEvent, type EventEnvelope } from './events/envelope.js';
 import type { EventType } from './events/types.js';
+import { COMMAND_EVENT_TYPES } from './events/commands.js';
 
 export const RECORD_KINDS = ['vehicle_telemetry', 'charger_telemetry', 'event'] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
@@ -66,6 +67,7 @@ const CRITICAL_EVENTS: ReadonlySet<EventType> = new Set<EventType>([
   'ChargingSessionStopped',
   'VehicleBooked',
   'BookingCancelled',
+  ...COMMAND_EVENT_TYPES,
   'VehicleUnlocked',
   'TripStarted',
   'ChargingSessionStarted',

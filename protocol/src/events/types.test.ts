@@ -38,11 +38,16 @@ const INVALID: Record<EventType, { mutate: (data: Record<string, unknown>) => vo
   ChargerFaulted: { mutate: (d) => (d.errorCode = 'NoError'), reason: 'schema_violation' },
   DailyUsageReport: { mutate: (d) => (d.date = '2025-6-1'), reason: 'schema_violation' },
   FleetStatusSnapshot: { mutate: (d) => (d.extra = true), reason: 'schema_violation' },
+  UnlockVehicle: { mutate: (d) => (d.deadline = 'soon'), reason: 'schema_violation' },
+  LockVehicle: { mutate: (d) => (d.requestedBy = 'vehicle:VH-0001'), reason: 'schema_violation' },
+  CommandAcknowledged: { mutate: (d) => (d.result = 'maybe'), reason: 'schema_violation' },
+  CommandFailed: { mutate: (d) => (d.reason = 'bored'), reason: 'schema_violation' },
+  VehicleLocked: { mutate: (d) => delete d.position, reason: 'schema_violation' },
 };
 
 describe('event data schemas', () => {
-  it('covers all sixteen event types', () => {
-    expect(EVENT_TYPES).toHaveLength(16);
+  it('covers every event type', () => {
+    expect(EVENT_TYPES).toHaveLength(21);
     expect(Object.keys(INVALID).sort()).toEqual([...EVENT_TYPES].sort());
   });
 

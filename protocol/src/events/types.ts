@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CHARGER_ERROR_CODES } from '../telemetry/charger.js';
+import { COMMAND_EVENT_SCHEMAS } from './commands.js';
 import {
   Count,
   CurrencyCode,
@@ -314,6 +315,7 @@ export const EVENT_DATA_SCHEMAS = {
   ChargerFaulted: { 1: ChargerFaultedV1 },
   DailyUsageReport: { 1: DailyUsageReportV1 },
   FleetStatusSnapshot: { 1: FleetStatusSnapshotV1 },
+  ...COMMAND_EVENT_SCHEMAS,
 } as const;
 
 export type EventType = keyof typeof EVENT_DATA_SCHEMAS;

@@ -135,6 +135,18 @@ const EVENT_DATA_SAMPLES: EventData = {
     avgSocPct: 64.2,
     lowBatteryCount: 3,
   },
+  UnlockVehicle: {
+    commandId: 'cmd-0001',
+    vehicleId: 'VH-0001',
+    bookingId: 'booking-0007',
+    nodeId: 'node-1',
+    deadline: '2025-06-01T09:00:05Z',
+    requestedBy: 'service:booking',
+  },
+  LockVehicle: { commandId: 'cmd-0002', vehicleId: 'VH-0001', deadline: '2025-06-01T11:00:05Z', requestedBy: 'service:operator' },
+  CommandAcknowledged: { commandId: 'cmd-0001', result: 'executed', position: { lat: 52.52, lon: 13.405 } },
+  CommandFailed: { commandId: 'cmd-0001', command: 'UnlockVehicle', vehicleId: 'VH-0001', nodeId: 'node-1', reason: 'offline', detail: 'not connected' },
+  VehicleLocked: { vehicleId: 'VH-0001', bookingId: 'booking-0007', method: 'remote', position: { lat: 52.52, lon: 13.405 } },
 };
 
 export function eventDataFixture<T extends EventType>(type: T): EventData[T] {
