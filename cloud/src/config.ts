@@ -11,6 +11,7 @@ import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import { BUS_CONFIG_SCHEMAS, BusConfigSchema, type BusConfig } from './bus/config-schema.js';
 import { problemList, schemaProblems, type ProblemRefiner } from '@fleetwire/protocol';
 import { AuditSettingsSchema } from './audit/settings.js';
+import { CommandsSettingsSchema } from './commands/settings.js';
 import { BusinessEventsSettingsSchema } from './business-events/settings.js';
 import { CloudError } from './errors.js';
 import { NodeEntrySchema } from './ingest/auth/auth-file.js';
@@ -84,6 +85,8 @@ export const CloudConfigSchema = Type.Object(
     maintenance: MaintenanceSettingsSchema,
     /** The hash-chained audit trail and GET /v1/audit (audit/settings.ts). */
     audit: AuditSettingsSchema,
+    /** Commands to vehicles: /v1/commands and the edge nodes' downlink (commands/settings.ts). */
+    commands: CommandsSettingsSchema,
   },
   { additionalProperties: false },
 );
@@ -179,6 +182,10 @@ export function authFileOf(config: CloudConfig): string {
 
 export function clientsFileOf(config: CloudConfig): string {
   return config.businessEvents.clientsFile ?? join(config.dataDir, 'business-clients.json');
+}
+
+export function commandLogOf(config: CloudConfig): string {
+  return config.commands.path ?? join(config.dataDir, 'commands.sqlite');
 }
 
 export function auditLogOf(config: CloudConfig): string {

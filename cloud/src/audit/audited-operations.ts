@@ -1,7 +1,8 @@
 /**
  * Which records on the bus a compliance officer asks about, and what the audit trail keeps of
  * each — a plain function over a record. For now: every business event accepted from a booking
- * or payment system (payments with amount and status), every return verdict, every fraud flag.
+ * or payment system (payments with amount and status), every return verdict, every fraud flag,
+ * every command to a vehicle and its outcome.
  * The entry's `ref` is the record id, so a re-delivered record is recorded once.
  */
 import { trustedTime, type FleetRecord } from '@fleetwire/protocol';
@@ -35,6 +36,30 @@ export function auditedOperation(record: FleetRecord): AuditInput | undefined {
       return {
         ...common, action: 'business_event_accepted', subject: `booking:${data.bookingId}`,
         detail: { eventId: event.eventId, type: event.type, receivedAt: record.receivedAt, ...payment },
+      };
+    }
+    case 'UnlockVehicle':
+    case 'LockVehicle': {
+      const { commandId, vehicleId, nodeId, deadline, bookingId, requestedBy } = event.data;
+      return {
+        ...common, action: 'command_requested', actor: requestedBy, subject: `vehicle:${vehicleId}`,
+        detail: { eventId: event.eventId, commandId, type: event.type, nodeId, bookingId, deadline },
+      };
+    }
+    case 'CommandFailed': {
+      const { commandId, command, vehicleId, nodeId, reason, detail } = event.data;
+      return {
+        ...common, action: 'command_outcome', subject: `vehicle:${vehicleId}`,
+        detail: { eventId: event.eventId, commandId, type: command, outcome: 'failed', reason, detail, nodeId },
+      };
+    }
+    case 'VehicleUnlocked':
+    case 'VehicleLocked': {
+      // Only the edge's answer to a command; a vehicle's own report of an unlock is not an operation.
+      if (record.source.kind !== 'edge' || event.correlationId === undefined) return undefined;
+      return {
+        ...common, action: 'command_outcome', subject: `vehicle:${event.data.vehicleId}`,
+        detail: { eventId: event.eventId, commandId: event.correlationId, outcome: 'succeeded', result: event.type, bookingId: event.data.bookingId, nodeId: record.source.id },
       };
     }
     default:
