@@ -107,10 +107,13 @@ export function commandView(row: CommandRow): CommandView {
 
 const finished = (row: CommandRow) => row.status === 'succeeded' || row.status === 'failed';
 
-/** Aborted when the caller goes away, so a waiting request does not outlive its connection. */
-function callerGone(request: FastifyRequest): AbortSignal {
+/**
+ * Aborted when the caller goes away, so a waiting request does not outlive its connection. The
+ * response's `close` (not the request's, which fires once the body was read) marks a closed connection.
+ */
+function callerGone(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
-  request.raw.once('close', () => controller.abort());
+  reply.raw.once('close', () => controller.abort());
   return controller.signal;
 }
 
@@ -177,7 +180,7 @@ export const commandRoutes: FastifyPluginAsync<CommandRoutesOptions> = async (ap
         deadline,
       });
       const waitMs = Math.min(request.query.waitMs ?? 0, options.maxWaitMs);
-      const current = waitMs === 0 ? row : ((await service.waitForOutcome(row.commandId, waitMs, callerGone(request))) ?? row);
+      const current = waitMs === 0 ? row : ((await service.waitForOutcome(row.commandId, waitMs, callerGone(reply))) ?? row);
       return answer(reply, current);
     },
   );
@@ -199,7 +202,7 @@ export const commandRoutes: FastifyPluginAsync<CommandRoutesOptions> = async (ap
       const { commandId } = request.params;
       visible(caller, service.get(commandId), commandId);
       const waitMs = Math.min(request.query.waitMs ?? 0, options.maxWaitMs);
-      const row = waitMs === 0 ? service.get(commandId) : await service.waitForOutcome(commandId, waitMs, callerGone(request));
+      const row = waitMs === 0 ? service.get(commandId) : await service.waitForOutcome(commandId, waitMs, callerGone(reply));
       return answer(reply, visible(caller, row, commandId));
     },
   );
@@ -253,10 +256,10 @@ export const downlinkRoutes: FastifyPluginAsync<DownlinkRoutesOptions> = async (
         response: { 200: DownlinkAnswerSchema, 401: errors[401] },
       },
     },
-    async (request): Promise<DownlinkAnswer> => {
+    async (request, reply): Promise<DownlinkAnswer> => {
       const node = authenticateRequest(request, nodes);
       const waitMs = Math.min(request.query.waitMs ?? 0, options.maxPollWaitMs);
-      const rows = await service.pollFor(node.nodeId, request.query.after, waitMs, callerGone(request));
+      const rows = await service.pollFor(node.nodeId, request.query.after, waitMs, callerGone(reply));
       return {
         commands: rows.map((row) => ({
           seq: row.seq,
