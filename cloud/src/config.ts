@@ -11,6 +11,7 @@ import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import { BUS_CONFIG_SCHEMAS, BusConfigSchema, type BusConfig } from './bus/config-schema.js';
 import { problemList, schemaProblems, type ProblemRefiner } from '@fleetwire/protocol';
 import { AuditSettingsSchema } from './audit/settings.js';
+import { CommandsSettingsSchema } from './commands/settings.js';
 import { BusinessEventsSettingsSchema } from './business-events/settings.js';
 import { CloudError } from './errors.js';
 import { NodeEntrySchema } from './ingest/auth/auth-file.js';
@@ -94,6 +95,8 @@ export const CloudConfigSchema = Type.Object(
     audit: AuditSettingsSchema,
     /** The return saga, its payment webhook and GET /v1/returns (services/returns/settings.ts). */
     returns: ReturnsSettingsSchema,
+    /** Commands to vehicles: /v1/commands and the edge nodes' downlink (commands/settings.ts). */
+    commands: CommandsSettingsSchema,
   },
   { additionalProperties: false },
 );
@@ -212,6 +215,10 @@ export function authFileOf(config: CloudConfig): string {
 
 export function clientsFileOf(config: CloudConfig): string {
   return config.businessEvents.clientsFile ?? join(config.dataDir, 'business-clients.json');
+}
+
+export function commandLogOf(config: CloudConfig): string {
+  return config.commands.path ?? join(config.dataDir, 'commands.sqlite');
 }
 
 export function auditLogOf(config: CloudConfig): string {

@@ -10,20 +10,21 @@
  * bus closes.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { BUS_TOPICS } from '@fleetwire/protocol';
+import { BUS_TOPICS, type DecodedBatch } from '@fleetwire/protocol';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createBus } from './bus/create-bus.js';
 import { auditRoutes, configLoadedEntry, createAuditService, openSqliteAuditLog } from './audit/index.js';
 import { businessEventsRoutes, createPseudonymiser, loadClients, loadPseudonymKey } from './business-events/index.js';
-import { auditLogOf, authFileOf, busConfigOf, clientsFileOf, pseudonymKeyFileOf, returnStoreOf, type CloudConfig } from './config.js';
+import { commandRoutes, createCommandService, downlinkRoutes, openCloudCommandStore, type CommandService } from './commands/index.js';
+import { auditLogOf, authFileOf, busConfigOf, clientsFileOf, commandLogOf, pseudonymKeyFileOf, returnStoreOf, type CloudConfig } from './config.js';
 import { CloudError } from './errors.js';
 import { healthRoutes, type ReadinessCheck } from './http/health.js';
 import { metricsRoutes } from './http/metrics.js';
 import { createHttpServer, type HttpTls } from './http/server.js';
 import { readAuthFile, type NodeEntry } from './ingest/auth/auth-file.js';
 import { watchRegistry, type WatchedRegistry } from './watched-registry.js';
-import { createNodeRegistry, type NodeRegistry } from './ingest/auth/node-registry.js';
+import { createNodeRegistry, type NodeIdentity, type NodeRegistry } from './ingest/auth/node-registry.js';
 import { ingestRoutes } from './ingest/ingest.js';
 import { createTsdbSink } from './sinks/tsdb/index.js';
 import { dashboardRoutes } from './dashboard/dashboard-routes.js';
@@ -135,6 +136,16 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
         checks.paymentWebhook = () => webhook.ready();
       }
     }
+    let commands: CommandService | undefined;
+    if (config.commands.enabled) {
+      const store = openCloudCommandStore(commandLogOf(config));
+      stops.push(() => store.close());
+      const service = createCommandService({ bus, store, metrics, logger, sweepIntervalMs: config.commands.sweepIntervalMs });
+      await service.start();
+      stops.push(() => service.stop());
+      checks.commands = () => service.ready();
+      commands = service;
+    }
     const nodes = loadNodes(config, logger);
     stops.push(nodes.stop);
 
@@ -147,13 +158,20 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
     stops.push(() => app.close());
     await app.register(healthRoutes, { checks });
     await app.register(metricsRoutes, { registry: metrics });
-    await app.register(ingestRoutes, { bus, nodes: nodes.registry, metrics, settings: config.ingest });
-    if (config.businessEvents.enabled) {
+    await app.register(ingestRoutes, { bus, nodes: nodes.registry, metrics, settings: config.ingest, ...(commands === undefined ? {} : { onStored: (node: NodeIdentity, batch: DecodedBatch) => commands.observeBatch(node, batch) }) });
+    if (config.businessEvents.enabled || commands !== undefined) {
       const { clients: inline, reloadIntervalMs, ...settings } = config.businessEvents;
-      const pseudonymise = createPseudonymiser(loadPseudonymKey(pseudonymKeyFileOf(config)));
       const clients = loadClients({ file: clientsFileOf(config), inline, reloadIntervalMs, logger });
       stops.push(clients.stop);
-      await app.register(businessEventsRoutes, { bus, clients: clients.registry, metrics, settings, pseudonymise, retryAfterSeconds: config.ingest.retryAfterSeconds });
+      if (config.businessEvents.enabled) {
+        const pseudonymise = createPseudonymiser(loadPseudonymKey(pseudonymKeyFileOf(config)));
+        await app.register(businessEventsRoutes, { bus, clients: clients.registry, metrics, settings, pseudonymise, retryAfterSeconds: config.ingest.retryAfterSeconds });
+      }
+      if (commands !== undefined) {
+        const { maxWaitMs, maxDeadlineMs, defaultTimeoutMs, maxPollWaitMs } = config.commands;
+        await app.register(commandRoutes, { service: commands, clients: clients.registry, readToken: config.fleet.readToken, maxWaitMs, maxDeadlineMs, defaultTimeoutMs });
+        await app.register(downlinkRoutes, { service: commands, nodes: nodes.registry, maxPollWaitMs });
+      }
     }
     if (fleet !== undefined) {
       await app.register(fleetRoutes, { reader: fleet.reader, readToken: config.fleet.readToken });

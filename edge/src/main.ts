@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { FleetRecord } from '@fleetwire/protocol';
 import type { RecordBuffer } from './buffer/buffer.js';
 import { createSqliteBuffer } from './buffer/sqlite/index.js';
 import { SECRET_PATHS, type EdgeConfig } from './config.js';
@@ -23,6 +24,7 @@ import { createIntakeMetrics } from './intake/metrics.js';
 import { createIntakePipeline } from './intake/pipeline.js';
 import { resolveTelemetryOptions } from './intake/telemetry-options.js';
 import { createLocalRules } from './rules/local-rules.js';
+import { createEdgeCommands } from './commands/index.js';
 import { createUplink, readUplinkTls, type Uplink } from './uplink/uplink.js';
 import type { VisionStage } from './vision/vision.js';
 
@@ -106,7 +108,13 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
         deviceRegistry.close();
       });
     }
-    const rules = createLocalRules({ nodeId: config.nodeId, ...config.rules });
+    const localRules = createLocalRules({ nodeId: config.nodeId, ...config.rules });
+    // Commands need the cloud to come from and the embedded broker to reach the vehicles.
+    const commands =
+      config.cloud.url !== '' && config.mqtt.enabled
+        ? createEdgeCommands({ nodeId: config.nodeId, dataDir: config.dataDir, buffer, cloud: { url, token, ...(uplinkTls === undefined ? {} : { tls: uplinkTls }) }, metrics: registry, logger })
+        : undefined;
+    const rules = commands === undefined ? localRules : { evaluate: (record: FleetRecord) => [...localRules.evaluate(record), ...commands.evaluate(record)] };
     const metrics = createIntakeMetrics(registry);
     const positions = vision?.positions;
     const pipeline = createIntakePipeline({
@@ -118,7 +126,10 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
       maxClockSkewMs: config.intake.maxClockSkewMs,
       telemetry,
       ...(deviceRegistry ? { servesDevice: (identity) => deviceRegistry.get(identity.deviceId)?.kind === identity.kind } : {}),
-      ...(positions ? { observe: (record) => positions.observe(record) } : {}),
+      ...(positions || commands ? { observe: (record) => {
+        positions?.observe(record);
+        commands?.observe(record);
+      } } : {}),
     });
 
     let uplink: Uplink | undefined;
@@ -144,7 +155,9 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
     }
 
     if (config.mqtt.enabled && deviceRegistry) {
-      sources.push(createEmbeddedBroker({ listeners: config.mqtt, registry: deviceRegistry, pipeline, metrics, logger }));
+      const broker = createEmbeddedBroker({ listeners: config.mqtt, registry: deviceRegistry, pipeline, metrics, logger });
+      commands?.attachDevices(broker);
+      sources.push(broker);
     }
     // OCPP (its RPC library and schema validators, ~8 MB of heap) and the bridge (an MQTT
     // client, ~5 MB) load only when enabled, like vision.
@@ -182,6 +195,12 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
     for (const source of sources) {
       cleanup.push(() => source.stop());
       await source.start();
+    }
+
+    if (commands) {
+      // After the broker: a command resumed after a restart can reach a vehicle at once.
+      await commands.start();
+      cleanup.push(() => commands.stop());
     }
 
     const addresses: Record<string, string> = { http: httpAddress };

@@ -17,6 +17,7 @@ export * from './telemetry/plausibility/quantities.js';
 export * from './events/types.js';
 export * from './events/envelope.js';
 export * from './events/returns.js';
+export * from './events/commands.js';
 export * from './records.js';
 export * from './device-message.js';
 export * from './batch.js';

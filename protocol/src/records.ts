@@ -7,6 +7,7 @@ import { validateChargerTelemetry, type ChargerTelemetry } from './telemetry/cha
 import { validateEvent, type EventEnvelope } from './events/envelope.js';
 import type { EventType } from './events/types.js';
 import { RETURN_SAGA_EVENT_SCHEMAS } from './events/returns.js';
+import { COMMAND_EVENT_TYPES } from './events/commands.js';
 
 export const RECORD_KINDS = ['vehicle_telemetry', 'charger_telemetry', 'event'] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
@@ -67,6 +68,7 @@ const CRITICAL_EVENTS: ReadonlySet<EventType> = new Set<EventType>([
   'ChargingSessionStopped',
   'VehicleBooked',
   'BookingCancelled',
+  ...COMMAND_EVENT_TYPES,
   'VehicleUnlocked',
   'TripStarted',
   'ChargingSessionStarted',

@@ -28,7 +28,7 @@ export interface AuditInput {
   ref?: string;
 }
 
-export const AUDIT_ACTIONS = ['business_event_accepted', 'return_verdict', 'fraud_flag', 'fleet_decision', 'payment_request', 'return_compensation', 'return_closed', 'credential_issued', 'config_loaded'] as const;
+export const AUDIT_ACTIONS = ['business_event_accepted', 'return_verdict', 'fraud_flag', 'fleet_decision', 'payment_request', 'return_compensation', 'return_closed', 'command_requested', 'command_outcome', 'credential_issued', 'config_loaded'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditEntry {

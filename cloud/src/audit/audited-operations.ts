@@ -3,7 +3,8 @@
  * each — a plain function over a record. For now: every business event accepted from a booking
  * or payment system (payments with amount and status), every return verdict, every fraud flag,
  * and the return saga's fleet decisions, payment requests, compensations (deposit held, charge
- * adjusted, technician task) and closings, each with the saga id.
+ * adjusted, technician task) and closings, each with the saga id,
+ * and every command to a vehicle and its outcome.
  * The entry's `ref` is the record id, so a re-delivered record is recorded once.
  */
 import { trustedTime, type FleetRecord } from '@fleetwire/protocol';
@@ -56,6 +57,30 @@ export function auditedOperation(record: FleetRecord): AuditInput | undefined {
     case 'ReturnClosed': {
       const { sagaId, bookingId, outcome, decision, paymentId, failureReason } = event.data;
       return { ...common, action: 'return_closed', subject: `booking:${bookingId}`, detail: { eventId: event.eventId, sagaId, outcome, decision, paymentId, failureReason } };
+    }
+    case 'UnlockVehicle':
+    case 'LockVehicle': {
+      const { commandId, vehicleId, nodeId, deadline, bookingId, requestedBy } = event.data;
+      return {
+        ...common, action: 'command_requested', actor: requestedBy, subject: `vehicle:${vehicleId}`,
+        detail: { eventId: event.eventId, commandId, type: event.type, nodeId, bookingId, deadline },
+      };
+    }
+    case 'CommandFailed': {
+      const { commandId, command, vehicleId, nodeId, reason, detail } = event.data;
+      return {
+        ...common, action: 'command_outcome', subject: `vehicle:${vehicleId}`,
+        detail: { eventId: event.eventId, commandId, type: command, outcome: 'failed', reason, detail, nodeId },
+      };
+    }
+    case 'VehicleUnlocked':
+    case 'VehicleLocked': {
+      // Only the edge's answer to a command; a vehicle's own report of an unlock is not an operation.
+      if (record.source.kind !== 'edge' || event.correlationId === undefined) return undefined;
+      return {
+        ...common, action: 'command_outcome', subject: `vehicle:${event.data.vehicleId}`,
+        detail: { eventId: event.eventId, commandId: event.correlationId, outcome: 'succeeded', result: event.type, bookingId: event.data.bookingId, nodeId: record.source.id },
+      };
     }
     default:
       return undefined;

@@ -39,6 +39,8 @@ export interface IngestOptions {
   /** The process registry; ingest adds its `fleetwire_ingest_*` metrics to it. */
   metrics: Registry;
   settings?: IngestSettingsInput;
+  /** Sees each batch once the bus stored it (commands route a vehicle to the node that last sent for it). */
+  onStored?: (node: NodeIdentity, batch: DecodedBatch) => void;
 }
 
 /** Response header on an answer served from the idempotency memory. */
@@ -130,6 +132,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, optio
     });
     if (triage.messages.length > 0) await produce(triage.messages);
     for (const id of triage.acceptedIds) storedIds.set(id, true);
+    options.onStored?.(node, batch);
 
     metrics.records.inc({ outcome: 'accepted' }, triage.acceptedIds.length);
     metrics.records.inc({ outcome: 'duplicate' }, triage.duplicates);

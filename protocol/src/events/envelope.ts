@@ -45,7 +45,7 @@ export type EventEnvelope<T extends EventType = EventType> = {
  * is produced by the edge or the cloud; a device claiming one is refused, never trusted.
  */
 export const DEVICE_EVENT_TYPES: Readonly<Record<DeviceKind, readonly EventType[]>> = {
-  vehicle: ['VehicleUnlocked', 'TripStarted', 'TripEnded', 'BatteryLow', 'MaintenanceRequired'],
+  vehicle: ['VehicleUnlocked', 'TripStarted', 'TripEnded', 'BatteryLow', 'MaintenanceRequired', 'CommandAcknowledged'],
   charger: ['ChargingSessionStarted', 'ChargingSessionStopped', 'ChargerFaulted'],
 };
 

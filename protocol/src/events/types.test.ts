@@ -46,11 +46,16 @@ const INVALID: Record<EventType, { mutate: (data: Record<string, unknown>) => vo
   PaymentRequested: { mutate: (d) => (d.attempt = 0), reason: 'impossible_value' },
   ReturnTimedOut: { mutate: (d) => (d.step = 'lunch'), reason: 'schema_violation' },
   ReturnClosed: { mutate: (d) => (d.outcome = 'forgotten'), reason: 'schema_violation' },
+  UnlockVehicle: { mutate: (d) => (d.deadline = 'soon'), reason: 'schema_violation' },
+  LockVehicle: { mutate: (d) => (d.requestedBy = 'vehicle:VH-0001'), reason: 'schema_violation' },
+  CommandAcknowledged: { mutate: (d) => (d.result = 'maybe'), reason: 'schema_violation' },
+  CommandFailed: { mutate: (d) => (d.reason = 'bored'), reason: 'schema_violation' },
+  VehicleLocked: { mutate: (d) => delete d.position, reason: 'schema_violation' },
 };
 
 describe('event data schemas', () => {
-  it('covers all twenty-four event types', () => {
-    expect(EVENT_TYPES).toHaveLength(24);
+  it('covers every event type', () => {
+    expect(EVENT_TYPES).toHaveLength(29);
     expect(Object.keys(INVALID).sort()).toEqual([...EVENT_TYPES].sort());
   });
 

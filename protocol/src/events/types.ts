@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CHARGER_ERROR_CODES } from '../telemetry/charger.js';
+import { COMMAND_EVENT_SCHEMAS } from './commands.js';
 import {
   Count,
   CurrencyCode,
@@ -316,6 +317,7 @@ export const EVENT_DATA_SCHEMAS = {
   DailyUsageReport: { 1: DailyUsageReportV1 },
   FleetStatusSnapshot: { 1: FleetStatusSnapshotV1 },
   ...RETURN_SAGA_EVENT_SCHEMAS,
+  ...COMMAND_EVENT_SCHEMAS,
 } as const;
 
 export type EventType = keyof typeof EVENT_DATA_SCHEMAS;

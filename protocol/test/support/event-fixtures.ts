@@ -153,6 +153,18 @@ const EVENT_DATA_SAMPLES: EventData = {
   },
   ReturnTimedOut: { sagaId: 'return-booking-0007', bookingId: 'booking-0007', vehicleId: 'VH-0001', tripId: 'trip-0099', step: 'payment', attempt: 1 },
   ReturnClosed: { sagaId: 'return-booking-0007', bookingId: 'booking-0007', vehicleId: 'VH-0001', tripId: 'trip-0099', outcome: 'completed', decision: 'released', paymentId: 'pay-booking-0007' },
+  UnlockVehicle: {
+    commandId: 'cmd-0001',
+    vehicleId: 'VH-0001',
+    bookingId: 'booking-0007',
+    nodeId: 'node-1',
+    deadline: '2025-06-01T09:00:05Z',
+    requestedBy: 'service:booking',
+  },
+  LockVehicle: { commandId: 'cmd-0002', vehicleId: 'VH-0001', deadline: '2025-06-01T11:00:05Z', requestedBy: 'service:operator' },
+  CommandAcknowledged: { commandId: 'cmd-0001', result: 'executed', position: { lat: 52.52, lon: 13.405 } },
+  CommandFailed: { commandId: 'cmd-0001', command: 'UnlockVehicle', vehicleId: 'VH-0001', nodeId: 'node-1', reason: 'offline', detail: 'not connected' },
+  VehicleLocked: { vehicleId: 'VH-0001', bookingId: 'booking-0007', method: 'remote', position: { lat: 52.52, lon: 13.405 } },
 };
 
 export function eventDataFixture<T extends EventType>(type: T): EventData[T] {

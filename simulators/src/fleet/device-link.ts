@@ -22,6 +22,8 @@ export interface DeviceLinkOptions {
   reconnectDelayMs?: number;
   /** Default 10 000. */
   connectTimeoutMs?: number;
+  /** Vehicles: the commands filter subscribed on every connect, and who hears a command on it. */
+  commands?: { filter: string; received(topic: string, payload: Buffer): void };
   /** Told about connection trouble (refused credentials, resets), for logs and counters. */
   onTrouble?: (event: 'connect_failed' | 'connection_lost', detail: string) => void;
 }
@@ -125,7 +127,12 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
       if (client !== current) return;
       connected = true;
       everConnected = true;
+      // A clean session forgets subscriptions: every connect subscribes again.
+      if (options.commands) current.subscribe(options.commands.filter, { qos: 1 });
       pump();
+    });
+    current.on('message', (topic, payload) => {
+      if (client === current) options.commands?.received(topic, payload);
     });
     current.on('error', (error) => options.onTrouble?.('connect_failed', error.message));
     current.on('close', () => {

@@ -3,7 +3,7 @@
  * own credentials, publishing what the fleet model emits, QoS 1, on its own topics. A timer
  * steps the model at the chosen speed; the publish ledger records every id and its PUBACK.
  */
-import type { EventEnvelope } from '@fleetwire/protocol';
+import { commandsFilter, validateDeviceCommand, type EventEnvelope } from '@fleetwire/protocol';
 import { createRealTimeClock } from '../clock/clock.js';
 import { SimulatorError } from '../errors.js';
 import type { PublishLedger } from '../ledger/ledger.js';
@@ -68,6 +68,7 @@ export function createFleetSimulation(options: FleetSimulationOptions): FleetSim
         password: c.password,
         ledger,
         maxInFlight: o.maxInFlight,
+        ...(c.kind === 'vehicle' ? { commands: { filter: commandsFilter('vehicle', c.id), received: (_topic: string, payload: Buffer) => obey(c.id, payload) } } : {}),
         onTrouble: (event, detail) => {
           trouble += 1;
           o.logger.warn({ event: `device_${event}`, deviceId: c.id, detail }, `device_${event}`);
@@ -77,6 +78,24 @@ export function createFleetSimulation(options: FleetSimulationOptions): FleetSim
   );
   let timer: NodeJS.Timeout | undefined;
   let state: 'new' | 'running' | 'stopped' = 'new';
+  /** Simulated time → device clock, set when the clock starts. */
+  let stampOf: (simTime: number) => number = (t) => t;
+
+  /** A vehicle obeys a command (vehicles/commands.ts) and publishes its acknowledgement. */
+  function obey(vehicleId: string, payload: Buffer): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(payload.toString('utf8'));
+    } catch {
+      parsed = undefined;
+    }
+    const command = validateDeviceCommand(parsed);
+    if (!command.ok) {
+      o.logger.warn({ event: 'vehicle_command_unreadable', vehicleId, reason: command.reason }, 'vehicle_command_unreadable');
+      return;
+    }
+    publish(model.command(vehicleId, command.value, Date.now(), stampOf));
+  }
 
   const publish = (messages: readonly OutgoingMessage[]): void => {
     const now = Date.now();
@@ -94,6 +113,7 @@ export function createFleetSimulation(options: FleetSimulationOptions): FleetSim
     // Wall stamps map each reading's simulated time onto the wall clock, so that the readings
     // of one multi-second step keep distinct, increasing device times (a series' point identity).
     const stamp = o.timestamps === 'wall' ? (t: number) => clock.wallTimeOf(t) : (t: number) => t;
+    stampOf = stamp;
     // A stalled event loop must not turn into one giant step: fall behind instead, and say so once.
     const maxStepMs = STEP_MS * Math.max(1, Math.ceil((o.tickMs * o.speed * 10) / STEP_MS));
     let warnedBehind = false;

@@ -4,7 +4,7 @@
  * publishes, so everything up to the MQTT socket is deterministic from the seed and testable
  * without a broker.
  */
-import type { EventEnvelope } from '@fleetwire/protocol';
+import type { DeviceCommand, EventEnvelope } from '@fleetwire/protocol';
 import { HOUR_MS } from '@fleetwire/protocol';
 import type { CityOptions } from '../city/city.js';
 import type { FaultPeers, FaultState } from '../faults/apply-faults.js';
@@ -14,6 +14,7 @@ import type { Random } from '../random/random.js';
 import { randomFor } from '../random/random.js';
 import type { VehicleGroundTruth } from '../vehicles/ground-truth.js';
 import { vehicleGroundTruth } from '../vehicles/ground-truth.js';
+import { obeyCommand } from '../vehicles/commands.js';
 import type { DeviceKind } from './emission.js';
 import type { FramingState } from './framing.js';
 import { createFramingState, frameEmissions } from './framing.js';
@@ -52,6 +53,12 @@ export interface FleetModel {
   readonly world: WorldState;
   readonly devices: ReadonlyArray<{ kind: DeviceKind; id: string }>;
   groundTruth(): VehicleGroundTruth[];
+  /**
+   * A command a vehicle received (vehicles/commands.ts decides): the vehicle's state follows it,
+   * and the CommandAcknowledged to publish is returned. `now` is the wall time the deadline is
+   * judged against.
+   */
+  command(vehicleId: string, command: DeviceCommand, now: number, stamp?: (simTime: number) => number): OutgoingMessage[];
 }
 
 
@@ -102,6 +109,24 @@ export function createFleetModel(options: FleetModelOptions): FleetModel {
     },
     devices,
     groundTruth: () => world.vehicles.map((v) => vehicleGroundTruth(v, world.time)),
+    command(vehicleId, command, now, stamp = (t) => t) {
+      const vehicle = world.vehicles.find((v) => v.id === vehicleId);
+      if (vehicle === undefined) return [];
+      const answer = obeyCommand(vehicle, command, now);
+      world = { ...world, vehicles: world.vehicles.map((v) => (v.id === vehicleId ? answer.vehicle : v)) };
+      const position = { lat: Math.round(vehicle.position.lat * 1e6) / 1e6, lon: Math.round(vehicle.position.lon * 1e6) / 1e6 };
+      const emission = {
+        channel: 'events' as const,
+        at: world.time,
+        type: 'CommandAcknowledged' as const,
+        subject: { kind: 'vehicle' as const, id: vehicleId },
+        correlationId: command.commandId,
+        data: { commandId: command.commandId, result: answer.result, ...(answer.reason === undefined ? {} : { reason: answer.reason }), position },
+      };
+      const framed = frameEmissions(framing, [{ device: { kind: 'vehicle', id: vehicleId }, emission }], stamp);
+      framing = framed.state;
+      return framed.messages;
+    },
   };
 }
 

@@ -14,7 +14,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { BUSINESS_EVENT_TYPES } from '@fleetwire/protocol';
+import { BUSINESS_EVENT_TYPES, COMMAND_TYPES } from '@fleetwire/protocol';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { CloudError } from '../../errors.js';
@@ -28,6 +28,8 @@ export const ClientEntrySchema = Type.Object(
     id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
     /** The event types this client may publish; anything else is refused `event_type_not_allowed`. */
     eventTypes: Type.Array(BusinessEventTypeSchema, { minItems: 1, uniqueItems: true }),
+    /** The commands this client may send to vehicles (POST /v1/commands, docs/commands.md); none when absent. */
+    commandTypes: Type.Optional(Type.Array(Type.Union(COMMAND_TYPES.map((type) => Type.Literal(type))), { uniqueItems: true })),
     /** Cuts the client off whatever token it presents. */
     revoked: Type.Optional(Type.Boolean()),
     tokens: Type.Optional(Type.Array(TokenEntrySchema)),

@@ -2,7 +2,7 @@
  * The business clients the cloud accepts events from, and what each may publish. `replace`
  * swaps the whole set at once, so a reload never leaves a half-read file in force.
  */
-import type { EventType } from '@fleetwire/protocol';
+import type { CommandType, EventType } from '@fleetwire/protocol';
 import { CloudError } from '../../errors.js';
 import { tokenMatches } from '../../ingest/auth/tokens.js';
 import type { ClientEntry } from './client-file.js';
@@ -12,6 +12,8 @@ export interface ClientIdentity {
   clientId: string;
   /** The event types the client's entry allows. */
   eventTypes: ReadonlySet<EventType>;
+  /** The commands the client's entry allows (docs/commands.md). */
+  commandTypes: ReadonlySet<CommandType>;
 }
 
 export interface ClientRegistry {
@@ -48,6 +50,6 @@ export function createClientRegistry(clients: readonly ClientEntry[]): ClientReg
 
 function index(clients: readonly ClientEntry[]): Map<string, { entry: ClientEntry; identity: ClientIdentity }> {
   return new Map(
-    clients.map((entry) => [entry.id, { entry, identity: { clientId: entry.id, eventTypes: new Set<EventType>(entry.eventTypes) } }]),
+    clients.map((entry) => [entry.id, { entry, identity: { clientId: entry.id, eventTypes: new Set<EventType>(entry.eventTypes), commandTypes: new Set<CommandType>(entry.commandTypes ?? []) } }]),
   );
 }

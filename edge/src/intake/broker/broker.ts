@@ -9,6 +9,7 @@
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { Aedes, type Client } from 'aedes';
+import type { DeviceIdentity } from '@fleetwire/protocol';
 import type { Logger } from 'pino';
 import type { DeviceRegistry } from '../auth/device-registry.js';
 import type { IntakePipeline, IntakeSource } from '../intake.js';
@@ -27,7 +28,18 @@ export interface EmbeddedBrokerOptions {
   logger: Logger;
 }
 
-export function createEmbeddedBroker(options: EmbeddedBrokerOptions): IntakeSource & Required<Pick<IntakeSource, 'disconnect'>> {
+/**
+ * The way back to the devices, for commands (edge/src/commands): a QoS 1 publish to a device
+ * that holds a session here, and a signal when a device subscribes to its commands (it may
+ * have missed a publish while it was away).
+ */
+export interface DeviceChannel {
+  /** Publishes at QoS 1; false when the device holds no session here (nothing was sent). */
+  sendToDevice(deviceId: string, topic: string, payload: Buffer): boolean;
+  onCommandsSubscribed(listener: (identity: DeviceIdentity) => void): void;
+}
+
+export function createEmbeddedBroker(options: EmbeddedBrokerOptions): IntakeSource & Required<Pick<IntakeSource, 'disconnect'>> & DeviceChannel {
   const logger = options.logger.child({ stage: 'intake', source: 'broker' });
   const { metrics } = options;
   const hooks = createBrokerHooks({ registry: options.registry, pipeline: options.pipeline, metrics, logger });
@@ -38,6 +50,7 @@ export function createEmbeddedBroker(options: EmbeddedBrokerOptions): IntakeSour
   // aedes reports every refused publish as a client error: at a full buffer, one per resend.
   const clientErrors = createRepeatedLog(logger, { event: 'client_error', level: 'info' });
   const connected = new Set<Client>();
+  const subscribedListeners: Array<(identity: DeviceIdentity) => void> = [];
 
   const onConnection = (connection: Duplex, request?: IncomingMessage): void => {
     if (!aedes || aedes.closed) {
@@ -71,6 +84,11 @@ export function createEmbeddedBroker(options: EmbeddedBrokerOptions): IntakeSour
         if (!connected.delete(client)) return;
         metrics.connectedDevices.dec();
       });
+      aedes.on('subscribe', (subscriptions, client) => {
+        const identity = client ? hooks.identities.get(client) : undefined;
+        if (identity === undefined || !subscriptions.some((s) => s.topic.includes('/commands'))) return;
+        for (const listener of subscribedListeners) listener(identity);
+      });
       aedes.on('clientError', (client, error) => clientErrors.note(String((error as { code?: unknown }).code ?? error.message), { clientId: client.id, err: error }));
       aedes.on('connectionError', (_client, error) => logger.debug({ event: 'connection_error', err: error }, 'connection_error'));
       // aedes emits 'error' for failures of its own session store; without a listener they would crash the agent.
@@ -93,6 +111,19 @@ export function createEmbeddedBroker(options: EmbeddedBrokerOptions): IntakeSour
     },
     ready: () => listening,
     addresses: () => ({ ...addresses }),
+    sendToDevice(deviceId, topic, payload) {
+      const broker = aedes;
+      if (broker === undefined || broker.closed) return false;
+      const online = [...connected].some((client) => hooks.identities.get(client)?.deviceId === deviceId);
+      if (!online) return false;
+      broker.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (error) => {
+        if (error) logger.warn({ event: 'command_publish_failed', deviceId, topic, err: error }, 'command_publish_failed');
+      });
+      return true;
+    },
+    onCommandsSubscribed(listener) {
+      subscribedListeners.push(listener);
+    },
     disconnect(keep) {
       let closed = 0;
       for (const client of connected) {
