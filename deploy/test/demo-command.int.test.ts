@@ -106,6 +106,10 @@ describe('fleetwire demo', () => {
       await waitFor('a ReturnVerified event in the cloud', async () =>
         (await fleetApi<{ events: Array<{ type: string }> }>('events?limit=200')).events.some((e) => e.type === 'ReturnVerified') ? true : undefined);
       expect((await fetch(`http://127.0.0.1:${PORTS.cloud}/dashboard`)).status).toBe(200);
+      // The dashboard's map holds the simulated city's sites, each with its return zone.
+      const map = (await (await fetch(`http://127.0.0.1:${PORTS.cloud}/v1/dashboard/map`)).json()) as { areas: Array<{ id: string; role: string }> };
+      expect(map.areas.filter((a) => a.role === 'site').map((a) => `${a.id}-return`)).toEqual(map.areas.filter((a) => a.role === 'return').map((a) => a.id));
+      expect(map.areas.length).toBeGreaterThan(0);
     } finally {
       demo.child.kill('SIGINT');
     }
