@@ -18,6 +18,7 @@ import { NodeEntrySchema } from './ingest/auth/auth-file.js';
 import { IngestSettingsSchema } from './ingest/settings.js';
 import { AnalyticsSettingsSchema } from './services/analytics/settings.js';
 import { FleetSettingsSchema } from './services/fleet/settings.js';
+import { DashboardSettingsSchema } from './dashboard/settings.js';
 import { MaintenanceSettingsSchema } from './services/maintenance/settings.js';
 import { ReturnsSettingsSchema } from './services/returns/settings.js';
 
@@ -87,6 +88,8 @@ export const CloudConfigSchema = Type.Object(
     businessEvents: BusinessEventsSettingsSchema,
     /** The fleet state service, its read-only API and the dashboard (services/fleet/settings.ts). */
     fleet: FleetSettingsSchema,
+    /** The dashboard's history window, demand spikes and map (dashboard/settings.ts); runs with the fleet service. */
+    dashboard: DashboardSettingsSchema,
     /** Daily usage reports, fleet snapshots, demand spikes (services/analytics/settings.ts). */
     analytics: AnalyticsSettingsSchema,
     /** The maintenance prediction service (services/maintenance/settings.ts). */

@@ -27,7 +27,7 @@ import { watchRegistry, type WatchedRegistry } from './watched-registry.js';
 import { createNodeRegistry, type NodeIdentity, type NodeRegistry } from './ingest/auth/node-registry.js';
 import { ingestRoutes } from './ingest/ingest.js';
 import { createTsdbSink } from './sinks/tsdb/index.js';
-import { dashboardRoutes } from './dashboard/dashboard-routes.js';
+import { createDashboardFeed, dashboardRoutes, EMPTY_SITE_MAP, readSiteMap, createTsdbHistory, type DashboardFeed } from './dashboard/index.js';
 import { analyticsRoutes, createAnalyticsService, type AnalyticsService } from './services/analytics/index.js';
 import { createFleetService, fleetRoutes, isLoopbackHost, type FleetService } from './services/fleet/index.js';
 import { createMaintenanceService } from './services/maintenance/index.js';
@@ -84,6 +84,7 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
       checks.tsdb = () => sink.ready();
     }
     let fleet: FleetService | undefined;
+    let dashboardFeed: DashboardFeed | undefined;
     if (config.fleet.enabled) {
       const { maxRecentEvents, offlineAfterMs, lowBatteryPct } = config.fleet;
       const service = createFleetService({ bus, metrics, logger, maxRecentEvents, offlineAfterMs, lowBatteryPct });
@@ -91,6 +92,9 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
       stops.push(() => service.stop());
       checks.fleet = () => service.ready();
       fleet = service;
+      const { historyPointsPerVehicle, spikesPerSite } = config.dashboard;
+      dashboardFeed = createDashboardFeed({ historyPointsPerVehicle, spikesPerSite, keepHistory: config.tsdb === undefined });
+      stops.push(service.onApplied(dashboardFeed.apply));
     }
     let analytics: AnalyticsService | undefined;
     if (config.analytics.enabled) {
@@ -173,9 +177,15 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
         await app.register(downlinkRoutes, { service: commands, nodes: nodes.registry, maxPollWaitMs });
       }
     }
-    if (fleet !== undefined) {
-      await app.register(fleetRoutes, { reader: fleet.reader, readToken: config.fleet.readToken });
-      await app.register(dashboardRoutes);
+    if (fleet !== undefined && dashboardFeed !== undefined) {
+      const { readToken } = config.fleet;
+      await app.register(fleetRoutes, { reader: fleet.reader, readToken });
+      const { mapFile, historyPointsPerVehicle, tsdbTimeoutMs } = config.dashboard;
+      await app.register(dashboardRoutes, {
+        feed: dashboardFeed, readToken, maxHistoryPoints: historyPointsPerVehicle,
+        map: mapFile === undefined ? EMPTY_SITE_MAP : readSiteMap(mapFile),
+        ...(config.tsdb === undefined ? {} : { tsdbHistory: createTsdbHistory({ url: config.tsdb.url, token: config.tsdb.token ?? '', timeoutMs: tsdbTimeoutMs }) }),
+      });
     }
     if (audit !== undefined) await app.register(auditRoutes, { log: audit, readToken: config.fleet.readToken, maxQueryEntries: config.audit.maxQueryEntries });
     if (returns !== undefined) await app.register(returnsRoutes, { store: returns, readToken: config.fleet.readToken, maxListed: config.returns.maxListed });

@@ -1,10 +1,13 @@
 /**
- * The fleet dashboard end to end: a real cloud (embedded bus, HTTP on port 0) takes a batch
- * through the real ingest, the fleet service consumes it from the bus, and Chromium (Debian's,
- * driven by playwright-core) loads /dashboard and shows what the batch said. Every wait polls
- * with a generous deadline: a loaded 2-core CI machine may take seconds for each step.
+ * The fleet dashboard end to end: a real cloud (embedded bus, HTTP on port 0, a read token)
+ * takes batches through the real ingest, the fleet, analytics and maintenance services consume
+ * them from the bus, and Chromium (Debian's, driven by playwright-core) loads /dashboard and a
+ * vehicle's page and shows what the batches said — the later ones arriving over the live
+ * stream, without a reload. Every wait polls with a generous deadline: a loaded 2-core CI
+ * machine may take seconds for each step. Screenshots go to test-artifacts/dashboard/
+ * (gitignored; the path is printed).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -17,6 +20,10 @@ import { connectorReading, eventRecord, reading } from './support/fleet-records.
 import { sendBatch } from './support/sender.js';
 
 const NODE = 'node-dash';
+const READ_TOKEN = 'dashboard-read-token-0123456789';
+const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts/dashboard');
+const DAY_MS = 86_400_000;
+const yesterday = Date.now() - DAY_MS;
 const token = issueToken(NODE);
 const dir = mkdtempSync(join(tmpdir(), 'fw-dashboard-'));
 const WAIT = { timeout: 60_000, interval: 250 };
@@ -28,15 +35,43 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const mapFile = join(dir, 'map.json');
+  writeFileSync(mapFile, JSON.stringify({ areas: [
+    { id: 'site-dash', name: 'Depot', role: 'site', kind: 'circle', center: { lat: 52.52, lon: 13.405 }, radiusM: 400 },
+    { id: 'bays-dash', kind: 'polygon', points: [{ lat: 52.519, lon: 13.403 }, { lat: 52.519, lon: 13.407 }, { lat: 52.521, lon: 13.407 }, { lat: 52.521, lon: 13.403 }] },
+  ] }));
   cloud = await startCloud(resolveCloudConfig({
     dataDir: join(dir, 'data'),
     logLevel: 'silent',
     http: { host: '127.0.0.1', port: 0 },
     auth: { nodes: [{ id: NODE, devices: ['VH-dash-*', 'CH-dash-*'], tokens: [token.entry] }] },
+    fleet: { readToken: READ_TOKEN },
+    dashboard: { mapFile },
+    // A day closes as soon as a record of the next one was seen and the quiet partitions stop holding the clock back.
+    analytics: { dailyLatenessMs: 0, idlePartitionMs: 100 },
   }));
+  // Yesterday's trip, sent before any record of today: it closes into a DailyUsageReport once today's readings reach analytics.
+  const trip = await sendBatch(cloud.address, token.token, batchOf(NODE, [
+    eventRecord('TripEnded', { tripId: 'tr-dash', bookingId: 'bk-dash', vehicleId: 'VH-dash-5', distanceKm: 12.5, durationS: 1800, energyUsedKwh: 2 },
+      { source: { kind: 'vehicle', id: 'VH-dash-5' }, subject: { kind: 'vehicle', id: 'VH-dash-5' }, at: yesterday, seq: 1 }),
+  ]));
+  if (trip.status !== 200) throw new Error(`yesterday's trip refused: ${JSON.stringify(trip.body)}`);
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
-  page = await browser.newPage();
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
 });
+
+async function screenshot(name: string): Promise<void> {
+  const path = join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  console.log(`dashboard screenshot: ${path}`);
+}
+
+async function enterToken(): Promise<void> {
+  await page.locator('#token-form.shown').waitFor({ timeout: 60_000 });
+  await page.fill('#token', READ_TOKEN);
+  await page.click('#token-form button');
+}
 
 afterAll(async () => {
   await browser?.close();
@@ -69,7 +104,10 @@ describe('fleet dashboard in Chromium', () => {
     expect(refused).toMatchObject({ status: 200, body: { accepted: 0, rejected: [{ reason: 'schema_violation' }] } });
 
     await page.goto(`${cloud.address}/dashboard`);
-    await expect.poll(() => tileValue('vehicles'), WAIT).toBe('3');
+    await enterToken();
+    // Four: the three of this batch and the one whose trip of yesterday beforeAll sent (offline since).
+    await expect.poll(() => tileValue('vehicles'), WAIT).toBe('4');
+    expect(await tileValue('offline')).toBe('1');
     expect(await tileValue('driving')).toBe('1');
     expect(await tileValue('parked')).toBe('1');
     expect(await tileValue('charging')).toBe('1');
@@ -79,6 +117,8 @@ describe('fleet dashboard in Chromium', () => {
     expect(await tileValue('alerts')).toBe('1');
 
     await expect.poll(() => cellsOf('[data-vehicle="VH-dash-1"]'), WAIT).toEqual(['VH-dash-1', 'parked', '63%', '0 km/h', '52.5200, 13.4050', expect.stringMatching(/s ago$/), 'MaintenanceRequired']);
+    // The positions are drawn over the site area and the return zone of the map file.
+    expect(await page.locator('#plot [data-area] polygon').evaluateAll((shapes) => shapes.map((p) => (p as unknown as { getAttribute(n: string): string }).getAttribute('class')))).toEqual(['area site', 'area return']);
     expect((await cellsOf('[data-vehicle="VH-dash-2"]')).slice(0, 4)).toEqual(['VH-dash-2', 'driving', '12%', '31 km/h']);
     expect((await cellsOf('[data-vehicle="VH-dash-3"]')).slice(0, 3)).toEqual(['VH-dash-3', 'charging', '48%']);
     expect(await page.locator('[data-vehicle="VH-dash-2"] .bar > span').evaluate((bar) => (bar as unknown as { style: { width: string } }).style.width)).toBe('12%');
@@ -90,5 +130,55 @@ describe('fleet dashboard in Chromium', () => {
     expect(await page.locator('#events').textContent()).toContain('tyre_fl (medium): <b>slow leak</b>');
     expect(await page.locator('main script, main img, #events b').count()).toBe(0);
     expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
+  });
+
+  it('draws a vehicle history, the maintenance list and the daily report, and takes a live reading without a reload', async () => {
+    const now = Date.now();
+
+    // Twelve readings a minute apart, SoC falling, one tyre losing pressure; and a maintenance finding.
+    const readings = Array.from({ length: 12 }, (_, i) =>
+      reading('VH-dash-5', 10 + i, now - (13 - i) * 60_000, { socPct: 80 - i, speedKph: 20 + i, battery: { tempC: 25 + i / 4 }, tyresKpa: { fl: 240 - i * 2, fr: 241, rl: 238, rr: 239 } }));
+    const history = await sendBatch(cloud.address, token.token, batchOf(NODE, [
+      ...readings,
+      eventRecord('MaintenanceRequired', { component: 'tyre_fl', reason: 'tyre_pressure_low', severity: 'high', confidence: 0.9, predictedFailureWithinDays: 3 },
+        { source: { kind: 'edge', id: NODE }, subject: { kind: 'vehicle', id: 'VH-dash-5' }, at: now - 60_000, seq: 30 }),
+    ]));
+    expect(history).toMatchObject({ status: 200, body: { accepted: 13 } });
+
+    // The fleet view: the finding in the maintenance list, due in three days, high risk; yesterday's report.
+    await page.goto(`${cloud.address}/dashboard`);
+    const due = new Date(now - 60_000 + 3 * DAY_MS).toISOString().slice(0, 10);
+    await expect.poll(() => cellsOf('[data-maintenance="VH-dash-5/tyre_fl"]'), WAIT).toEqual([due, 'VH-dash-5', 'tyre_fl', 'high · 90%', 'tyre_pressure_low']);
+    const day = new Date(yesterday).toISOString().slice(0, 10);
+    await expect.poll(() => cellsOf(`[data-report="${day}/fleet"]`), WAIT).toEqual([day, 'whole fleet', '0', '1', '12.5 km', expect.stringMatching(/%$/), '0.00 EUR']);
+    await screenshot('fleet');
+
+    // The vehicle's page: every chart drawn from the twelve points, on a canvas that is not blank.
+    await page.goto(`${cloud.address}/dashboard/vehicles/VH-dash-5`);
+    const points = (chart: string) => page.locator(`#${chart}`).getAttribute('data-points');
+    for (const chart of ['chart-soc', 'chart-speed', 'chart-temp', 'chart-tyres']) await expect.poll(() => points(chart), WAIT).toBe('12');
+    const inked = (chart: string) => page.locator(`#${chart} canvas`).evaluate((canvas) => {
+      const c = canvas as unknown as { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+      const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+      let count = 0;
+      for (let i = 3; i < data.length; i += 4) if ((data[i] as number) > 0) count += 1;
+      return count;
+    });
+    expect(await inked('chart-soc')).toBeGreaterThan(100);
+    expect(await inked('chart-tyres')).toBeGreaterThan(100);
+    expect(await page.locator('#history-source').textContent()).toBe('history from the in-memory window');
+    await expect.poll(() => page.locator('[data-fact="soc"] .value').textContent(), WAIT).toBe('69%');
+    await expect.poll(() => cellsOf('#vehicle-maintenance [data-maintenance="VH-dash-5/tyre_fl"]'), WAIT).toEqual([due, 'tyre_fl', 'high · 90%', 'tyre_pressure_low']);
+    await expect.poll(() => page.locator('#status').getAttribute('data-live'), WAIT).toBe('yes');
+
+    // A new reading reaches the open page over the stream: one more point, the new SoC, the same document.
+    await page.evaluate(() => { (globalThis as { __samePage?: number }).__samePage = 1; });
+    const live = await sendBatch(cloud.address, token.token, batchOf(NODE, [reading('VH-dash-5', 40, Date.now(), { socPct: 55, speedKph: 7, tyresKpa: { fl: 200, fr: 241, rl: 238, rr: 239 } })]));
+    expect(live).toMatchObject({ status: 200, body: { accepted: 1 } });
+    await expect.poll(() => points('chart-soc'), WAIT).toBe('13');
+    expect(await points('chart-tyres')).toBe('13');
+    await expect.poll(() => page.locator('[data-fact="soc"] .value').textContent(), WAIT).toBe('55%');
+    expect(await page.evaluate(() => (globalThis as { __samePage?: number }).__samePage)).toBe(1);
+    await screenshot('vehicle');
   });
 });

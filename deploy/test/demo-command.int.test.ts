@@ -112,6 +112,10 @@ describe('fleetwire demo', () => {
         const { returns } = (await (await fetch(`http://127.0.0.1:${PORTS.cloud}/v1/returns`)).json()) as { returns: Array<{ state: string }> };
         return returns.some((r) => r.state === 'completed' || r.state === 'payment_failed') ? true : undefined;
       });
+      // The dashboard's map holds the simulated city's sites, each with its return zone.
+      const map = (await (await fetch(`http://127.0.0.1:${PORTS.cloud}/v1/dashboard/map`)).json()) as { areas: Array<{ id: string; role: string }> };
+      expect(map.areas.filter((a) => a.role === 'site').map((a) => `${a.id}-return`)).toEqual(map.areas.filter((a) => a.role === 'return').map((a) => a.id));
+      expect(map.areas.length).toBeGreaterThan(0);
     } finally {
       demo.child.kill('SIGINT');
     }

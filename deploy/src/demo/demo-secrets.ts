@@ -57,6 +57,20 @@ export function writeReturnAreas(dataDir: string, sites: readonly Site[]): strin
 }
 
 /**
+ * The same sites for the cloud's dashboard: each site's area (a circle around its centre) and,
+ * inside it, its return zone (the geofence the edge judges returns by), drawn under the vehicles.
+ */
+export function writeDashboardMap(dataDir: string, sites: readonly Site[]): string {
+  const file = join(dataDir, 'dashboard-map.json');
+  const areas = sites.flatMap((site) => [
+    { id: site.id, name: site.name, role: 'site', kind: 'circle', center: { lat: site.centre.lat, lon: site.centre.lon }, radiusM: Math.round(site.radiusM * 3) },
+    { id: `${site.id}-return`, name: `${site.id} return zone`, role: 'return', kind: 'polygon', points: site.geofence.map(({ lat, lon }) => ({ lat, lon })) },
+  ]);
+  writeFileSync(file, JSON.stringify({ areas }, null, 2));
+  return file;
+}
+
+/**
  * Writes the edge's device registry unless one for exactly these devices exists: hashing is
  * deliberately slow (scrypt), so a second run with the same fleet starts at once.
  */

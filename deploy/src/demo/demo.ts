@@ -16,7 +16,7 @@ import { issueReturnToken, loadEdgeConfig, startEdgeAgent, type EdgeAgent } from
 import type { EventData, EventEnvelope } from '@fleetwire/protocol';
 import { createBookingBackend, createFleetSimulation, createMobileApp, servePaymentRequests, type BookingBackend, type FleetSimulation, type MobileApp } from '@fleetwire/simulators';
 import type { DemoOptions } from './demo-options.js';
-import { DEMO_NODE_ID, demoBusinessClients, ensureDeviceRegistry, loadOrCreateSecrets, writeReturnAreas } from './demo-secrets.js';
+import { DEMO_NODE_ID, demoBusinessClients, ensureDeviceRegistry, loadOrCreateSecrets, writeDashboardMap, writeReturnAreas } from './demo-secrets.js';
 import { fetchMetrics, sumMetric } from './metrics-text.js';
 
 export interface RunningDemo {
@@ -39,9 +39,26 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
   };
 
   try {
+    // The fleet is created first (its city's sites go on the dashboard's map); the booking backend
+    // needs the cloud's address and the app the edge's, so its events reach them once they exist.
+    const wired: { app?: MobileApp; backend?: BookingBackend } = {};
+    const onTripEnded = (event: EventEnvelope): void => {
+      if (event.type !== 'TripEnded') return;
+      const trip = event.data as EventData['TripEnded'];
+      wired.app?.returnVehicle({ tripId: trip.tripId, bookingId: trip.bookingId, vehicleId: trip.vehicleId, endPosition: trip.endPosition });
+    };
+    const fleet: FleetSimulation = createFleetSimulation({
+      onDeviceEvent: onTripEnded,
+      onBackendEvent: (event) => wired.backend?.onBackendEvent(event),
+      mqttUrl: `mqtt://127.0.0.1:${options.edgeMqttPort}`,
+      vehicles: options.vehicles,
+      chargers: options.chargers,
+      seed: options.seed,
+      speed: options.speed,
+      fleetSecret: secrets.fleetSecret,
+    });
     // The payment service's door exists before the cloud, whose payment webhook is told where it is.
-    const payment: { backend?: BookingBackend } = {};
-    const payments = await servePaymentRequests({ onRequest: (event) => payment.backend?.onPaymentRequested(event) });
+    const payments = await servePaymentRequests({ onRequest: (event) => wired.backend?.onPaymentRequested(event) });
     stops.push(() => payments.close());
     say(`starting cloud ingest (${options.kafkaBrokers.length > 0 ? `Kafka ${options.kafkaBrokers.join(',')}` : 'embedded log'}${options.tsdbUrl ? `, time-series DB ${options.tsdbUrl}` : ''})`);
     const cloud: RunningCloud = await startCloud(
@@ -56,6 +73,7 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
         auth: { nodes: [{ id: DEMO_NODE_ID, devices: ['VH-*', 'CH-*'], tokens: [secrets.tokenEntry] }] },
         businessEvents: { clients: demoBusinessClients(secrets) },
         returns: { payment: { webhookUrl: payments.url } },
+        dashboard: { mapFile: writeDashboardMap(dataDir, fleet.model.world.city.sites) },
       }),
     );
     stops.push(() => cloud.stop());
@@ -67,30 +85,13 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
       seed: options.seed,
       onRefused: (eventId, status, body) => say(`the cloud refused business event ${eventId}: ${status} ${body}`),
     });
-    payment.backend = backend;
+    wired.backend = backend;
     // Bookings and payments handed over before the stop reach the cloud (bounded: a stop must not hang).
     stops.push(async () => {
       await Promise.race([backend.idle(), new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref())]);
       backend.stop();
     });
 
-    // The app needs the edge's address, the fleet (created first) needs somewhere to send trips.
-    const returns: { app?: MobileApp } = {};
-    const onTripEnded = (event: EventEnvelope): void => {
-      if (event.type !== 'TripEnded') return;
-      const trip = event.data as EventData['TripEnded'];
-      returns.app?.returnVehicle({ tripId: trip.tripId, bookingId: trip.bookingId, vehicleId: trip.vehicleId, endPosition: trip.endPosition });
-    };
-    const fleet: FleetSimulation = createFleetSimulation({
-      onDeviceEvent: onTripEnded,
-      onBackendEvent: (event) => backend.onBackendEvent(event),
-      mqttUrl: `mqtt://127.0.0.1:${options.edgeMqttPort}`,
-      vehicles: options.vehicles,
-      chargers: options.chargers,
-      seed: options.seed,
-      speed: options.speed,
-      fleetSecret: secrets.fleetSecret,
-    });
     say(`preparing credentials for ${options.vehicles} vehicles and ${options.chargers} chargers`);
     const registryFile = await ensureDeviceRegistry(dataDir, fleet.credentials());
 
@@ -112,7 +113,7 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
     stops.push(() => edge.stop());
     const edgeHttp = edge.addresses.http ?? `http://127.0.0.1:${options.edgeHttpPort}`;
     const app = createMobileApp({ edgeUrl: edgeHttp, seed: options.seed, returnToken: (claims) => issueReturnToken(secrets.returnTokenSecret, claims) });
-    returns.app = app;
+    wired.app = app;
     // Returns under way get their verdicts before the edge stops (bounded: a stop must not hang).
     stops.push(() => Promise.race([app.idle(), new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref())]));
 

@@ -1,6 +1,5 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { dashboardRoutes } from '../../dashboard/dashboard-routes.js';
 import { createHttpServer } from '../../http/server.js';
 import { applyRecord } from './apply-record.js';
 import { createFleetState } from './fleet-state.js';
@@ -18,7 +17,6 @@ async function appWith(readToken?: string) {
   });
   const reader = createFleetReader(state, { offlineAfterMs: 60_000, lowBatteryPct: 20, maxRecentEvents: 20 });
   await app.register(fleetRoutes, { reader, readToken, now: () => T0 + 1000 });
-  await app.register(dashboardRoutes);
   return app;
 }
 
@@ -44,7 +42,7 @@ describe('fleet API', () => {
     }
   });
 
-  it('with fleet.readToken, wants it as a bearer token on every API route, but serves the page shell', async () => {
+  it('with fleet.readToken, wants it as a bearer token on every API route', async () => {
     const app = await appWith(READ_TOKEN);
     const missing = await app.inject({ url: '/v1/fleet/summary' });
     const wrong = await app.inject({ url: '/v1/fleet/vehicles', headers: { authorization: 'Bearer read-token-wrong-000000' } });
@@ -52,21 +50,11 @@ describe('fleet API', () => {
     expect([missing.statusCode, missing.json().error.code]).toEqual([401, 'FW_AUTH_MISSING']);
     expect([wrong.statusCode, wrong.json().error.code]).toEqual([401, 'FW_AUTH_INVALID']);
     expect(right.statusCode).toBe(200);
-    expect((await app.inject({ url: '/dashboard' })).statusCode).toBe(200);
-  });
-
-  it('serves the dashboard as one page whose policy allows only its own script and this origin', async () => {
-    const app = await appWith();
-    const page = await app.inject({ url: '/dashboard' });
-    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
-    expect(page.headers['content-security-policy']).toMatch(/default-src 'none'; script-src 'sha256-[A-Za-z0-9+/]+=*'; .*connect-src 'self'/);
-    expect(page.body).not.toMatch(/<(script|link|img)[^>]+(src|href)="(?!data:)/);
-    expect(page.body).not.toContain('innerHTML');
   });
 
   it('is in the OpenAPI document', async () => {
     const app = await appWith();
     const paths = Object.keys((await app.inject({ url: '/openapi.json' })).json().paths as object);
-    expect(paths).toEqual(expect.arrayContaining(['/v1/fleet/summary', '/v1/fleet/vehicles', '/v1/fleet/vehicles/{id}', '/v1/fleet/chargers', '/v1/fleet/events', '/dashboard']));
+    expect(paths).toEqual(expect.arrayContaining(['/v1/fleet/summary', '/v1/fleet/vehicles', '/v1/fleet/vehicles/{id}', '/v1/fleet/chargers', '/v1/fleet/events', '/v1/fleet/maintenance']));
   });
 });

@@ -1,13 +1,13 @@
 /**
  * The read-only fleet API, as a fastify plugin: `/v1/fleet/summary`, `/vehicles`,
- * `/vehicles/:id`, `/chargers`, `/events?limit=`. Answers are computed from the in-memory state
+ * `/vehicles/:id`, `/chargers`, `/maintenance`, `/events?limit=`. Answers are computed from the in-memory state
  * at request time; errors take the cloud’s shape (`{ error: { code, reason, detail, retryable } }`).
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { CloudError } from '../../errors.js';
 import type { FleetReader } from './fleet-views.js';
 import { createReadGuard } from './read-token.js';
-import { chargersRoute, eventsRoute, summaryRoute, vehicleRoute, vehiclesRoute } from './schemas.js';
+import { chargersRoute, eventsRoute, maintenanceRoute, summaryRoute, vehicleRoute, vehiclesRoute } from './schemas.js';
 
 export interface FleetRoutesOptions {
   reader: FleetReader;
@@ -33,6 +33,7 @@ export const fleetRoutes: FastifyPluginAsync<FleetRoutesOptions> = async (app, o
     return vehicle;
   });
   app.get(`${FLEET_API_PREFIX}/chargers`, { schema: chargersRoute }, async () => ({ chargers: reader.chargers(now()) }));
+  app.get(`${FLEET_API_PREFIX}/maintenance`, { schema: maintenanceRoute }, async () => ({ maintenance: reader.maintenance(now()) }));
   app.get<{ Querystring: { limit: number } }>(`${FLEET_API_PREFIX}/events`, { schema: eventsRoute(reader.maxRecentEvents) }, async (request) => ({
     events: reader.recentEvents(request.query.limit),
   }));

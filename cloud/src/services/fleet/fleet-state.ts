@@ -106,6 +106,7 @@ export interface MaintenanceAlert {
   component: string;
   severity: 'low' | 'medium' | 'high';
   reason: string;
+  confidence: number;
   predictedFailureWithinDays: number;
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyRecord } from './apply-record.js';
 import { createFleetState } from './fleet-state.js';
-import { fleetSummary, MAINTENANCE_GRACE_DAYS, vehicleView } from './fleet-views.js';
+import { fleetSummary, MAINTENANCE_GRACE_DAYS, maintenanceList, vehicleView } from './fleet-views.js';
 import { connectorReading, eventRecord, reading, T0 } from '../../../test/support/fleet-records.js';
 
 const judgement = { offlineAfterMs: 60_000, lowBatteryPct: 20 };
@@ -41,6 +41,18 @@ describe('fleetSummary', () => {
     expect(vehicleView(state.vehicles.get('VH-1')!, openUntil - 1, judgement).alerts.map((a) => a.type)).toEqual(['MaintenanceRequired']);
     expect(fleetSummary(state, openUntil, judgement).alerts.maintenance).toBe(0);
     expect(vehicleView(state.vehicles.get('VH-1')!, openUntil, judgement).alerts).toEqual([]);
+  });
+
+  it('lists the open findings of every vehicle with due date and risk, soonest first', () => {
+    const state = createFleetState({ maxRecentEvents: 10 });
+    const finding = (vehicle: string, component: string, days: number, severity: 'low' | 'high', seq: number) =>
+      eventRecord('MaintenanceRequired', { component, predictedFailureWithinDays: days, severity, confidence: 0.8 }, { subject: { kind: 'vehicle', id: vehicle }, at: T0, seq });
+    for (const record of [finding('VH-2', 'tyre_rl', 9, 'low', 1), finding('VH-1', 'aux_battery', 2, 'high', 2), finding('VH-3', 'tyre_fl', 1, 'high', 3)]) applyRecord(state, record);
+    const now = T0 + (1 + MAINTENANCE_GRACE_DAYS) * 86_400_000;
+    expect(maintenanceList(state, now).map((m) => [m.vehicleId, m.component, m.severity, m.confidence, m.dueAt - T0])).toEqual([
+      ['VH-1', 'aux_battery', 'high', 0.8, 2 * 86_400_000],
+      ['VH-2', 'tyre_rl', 'low', 0.8, 9 * 86_400_000],
+    ]);
   });
 
   it('is all zeros for an empty fleet', () => {

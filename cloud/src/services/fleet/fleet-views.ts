@@ -6,7 +6,7 @@
 import { CHARGER_STATUSES, type ChargerStatus, DAY_MS } from '@fleetwire/protocol';
 import type { BatteryLowAlert, ChargerState, ConnectorState, FleetState, LastSeen, VehicleState } from './fleet-state.js';
 import { isNewer } from './newer-wins.js';
-import type { ChargerView, FleetSummary, RecentEventView, VehicleStatus, VehicleView } from './schemas.js';
+import type { ChargerView, FleetSummary, MaintenanceItem, RecentEventView, VehicleStatus, VehicleView } from './schemas.js';
 import type { FleetJudgement } from './settings.js';
 
 export function isOffline(lastSeen: LastSeen | null, now: number, judgement: FleetJudgement): boolean {
@@ -71,6 +71,20 @@ export const MAINTENANCE_GRACE_DAYS = 7;
  */
 function openMaintenance(vehicle: VehicleState, now: number): VehicleState['maintenance'] {
   return vehicle.maintenance.filter((m) => now < m.stamp.at + (m.predictedFailureWithinDays + MAINTENANCE_GRACE_DAYS) * DAY_MS);
+}
+
+/** The open findings of every vehicle, soonest predicted failure first (ties by vehicle, component). */
+export function maintenanceList(state: FleetState, now: number): MaintenanceItem[] {
+  const items: MaintenanceItem[] = [];
+  for (const vehicle of state.vehicles.values()) {
+    for (const m of openMaintenance(vehicle, now)) {
+      items.push({
+        vehicleId: vehicle.id, component: m.component, reason: m.reason, severity: m.severity, confidence: m.confidence,
+        raisedAt: m.stamp.at, dueAt: m.stamp.at + m.predictedFailureWithinDays * DAY_MS,
+      });
+    }
+  }
+  return items.sort((a, b) => a.dueAt - b.dueAt || a.vehicleId.localeCompare(b.vehicleId) || a.component.localeCompare(b.component));
 }
 
 function openAlerts(vehicle: VehicleState, now: number): VehicleView['alerts'] {
@@ -143,6 +157,7 @@ export interface FleetReader {
   vehicle(id: string, now: number): VehicleView | undefined;
   chargers(now: number): ChargerView[];
   recentEvents(limit: number): RecentEventView[];
+  maintenance(now: number): MaintenanceItem[];
   readonly maxRecentEvents: number;
 }
 
@@ -156,6 +171,7 @@ export function createFleetReader(state: FleetState, judgement: FleetJudgement &
     },
     chargers: (now) => [...state.chargers.values()].sort(byId).map((c) => chargerView(c, now, judgement)),
     recentEvents: (limit) => state.recentEvents.newest(limit),
+    maintenance: (now) => maintenanceList(state, now),
     maxRecentEvents: judgement.maxRecentEvents,
   };
 }

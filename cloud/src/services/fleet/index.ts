@@ -1,4 +1,4 @@
-export { createFleetService, type FleetService } from './fleet-service.js';
+export { createFleetService, type AppliedListener, type FleetService } from './fleet-service.js';
 export type { FleetServiceOptions } from './options.js';
 export { FleetSettingsSchema, type FleetSettings } from './settings.js';
 export { fleetRoutes, type FleetRoutesOptions } from './fleet-routes.js';

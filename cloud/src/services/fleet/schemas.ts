@@ -113,6 +113,17 @@ export const RecentEventViewSchema = Type.Object({
 });
 export type RecentEventView = Static<typeof RecentEventViewSchema>;
 
+export const MaintenanceItemSchema = Type.Object({
+  vehicleId: Type.String(),
+  component: Type.String({ description: 'e.g. tyre_rl, aux_battery' }),
+  reason: Type.String(),
+  severity: Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]),
+  confidence: Type.Number({ minimum: 0, maximum: 1 }),
+  raisedAt: Ms('trusted time of the finding'),
+  dueAt: Ms('predicted failure: raisedAt plus the predicted days'),
+});
+export type MaintenanceItem = Static<typeof MaintenanceItemSchema>;
+
 const error = (description: string) => ({ ...ErrorBodySchema, description });
 const readSecurity = [{ fleetReadToken: [] as string[] }];
 const unauthorized = error('fleet.readToken is set and the request has no or a wrong bearer token');
@@ -137,6 +148,11 @@ export const vehicleRoute = {
 export const chargersRoute = {
   summary: 'Every known charger, by id', tags: ['fleet'], security: readSecurity,
   response: { 200: Type.Object({ chargers: Type.Array(ChargerViewSchema) }), 401: unauthorized },
+};
+
+export const maintenanceRoute = {
+  summary: 'Open maintenance findings of the whole fleet, soonest predicted failure first', tags: ['fleet'], security: readSecurity,
+  response: { 200: Type.Object({ maintenance: Type.Array(MaintenanceItemSchema) }), 401: unauthorized },
 };
 
 export const eventsRoute = (maxRecentEvents: number) => ({

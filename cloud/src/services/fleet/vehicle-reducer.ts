@@ -94,7 +94,7 @@ function eventEffect(vehicle: VehicleState, event: EventEnvelope, stamp: Stamp):
     }
     case 'MaintenanceRequired': {
       const maintenance = withMaintenance(vehicle.maintenance, {
-        stamp, component: event.data.component, severity: event.data.severity, reason: event.data.reason,
+        stamp, component: event.data.component, severity: event.data.severity, reason: event.data.reason, confidence: event.data.confidence,
         predictedFailureWithinDays: event.data.predictedFailureWithinDays,
       });
       return maintenance === vehicle.maintenance ? vehicle : { ...vehicle, maintenance };

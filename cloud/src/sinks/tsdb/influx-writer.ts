@@ -75,7 +75,7 @@ export function createInfluxWriter(options: {
 }
 
 /** The URL without its user info (fetch refuses URLs with credentials), and that user info as `user:password`. */
-function splitCredentials(text: string): { url: string; basicAuth?: string } {
+export function splitCredentials(text: string): { url: string; basicAuth?: string } {
   const url = new URL(text);
   if (url.username === '' && url.password === '') return { url: text };
   const basicAuth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
