@@ -15,7 +15,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { issueReturnToken } from '../src/vision/upload/return-token.js';
+import { generateReturnKeyPair, issueReturnToken } from '../src/vision/upload/return-token.js';
+import { writeReturnKeys } from '../test/support/photo-upload.js';
 import { MODEL_VARIANTS, type ModelVariant } from '../src/vision/models/model-card.js';
 import { selectModels } from '../src/vision/models/model-selection.js';
 import { loadReturnModels, type ReturnModels } from '../src/vision/models/models.js';
@@ -46,7 +47,7 @@ const PHOTOS = Number(values.photos);
 const ROUNDS = Number(values.rounds);
 const CONCURRENCY = Number(values.concurrency);
 const SIZE = { width: Number(values.width), height: Number(values.height) };
-const SECRET = 'bench-return-token-secret-0123456789abcdef';
+const KEYS = await generateReturnKeyPair('bench');
 
 const percentile = (xs: number[], p: number): number => {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -70,7 +71,7 @@ async function uploadAll(url: string, returns: Buffer[][], round: string, vehicl
       const returnId = `RT-${round}-${i}`;
       const form = new FormData();
       for (const [p, bytes] of (returns[i] as Buffer[]).entries()) form.append('photo', new Blob([bytes], { type: 'image/jpeg' }), `side-${p}.jpg`);
-      const token = issueReturnToken(SECRET, { returnId, bookingId: `BK-${returnId}`, vehicleId, exp: Math.floor(Date.now() / 1000) + 3600 });
+      const token = await issueReturnToken(KEYS.privateKey, { returnId, bookingId: `BK-${returnId}`, vehicleId, exp: Math.floor(Date.now() / 1000) + 3600 });
       const t0 = performance.now();
       const response = await fetch(`${url}/v1/returns/${returnId}/photos`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
       const answer = (await response.json()) as { verdict?: string; reasons?: string[]; reason?: string };
@@ -131,7 +132,7 @@ async function main(): Promise<void> {
     nodeId: 'node-bench', dataDir: 'data', logLevel: 'warn',
     devices: { registryFile: await writeRegistry(dir, [vehicle!]) },
     mqtt: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 },
-    vision: { enabled: true, returnTokenSecret: SECRET, returnAreasFile, models: { variant: VARIANT, threads: THREADS } },
+    vision: { enabled: true, returnTokenKeysFile: writeReturnKeys(dir, [KEYS.publicKey]), returnAreasFile, models: { variant: VARIANT, threads: THREADS } },
   }, dir);
   try {
     const url = agent.addresses.http as string;

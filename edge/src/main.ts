@@ -9,13 +9,15 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { RecordBuffer } from './buffer/buffer.js';
 import { createSqliteBuffer } from './buffer/sqlite/index.js';
 import { SECRET_PATHS, type EdgeConfig } from './config.js';
 import type { CheckState, ReadinessReport } from './http/health.js';
 import { PHOTO_API_SECURITY_SCHEMES } from './vision/upload/photo-api-docs.js';
 import { photoRoutes } from './vision/upload/photo-routes.js';
+import { openReturnKeyFile } from './vision/upload/return-keys.js';
+import type { ReturnTokenKeys } from './vision/upload/return-token.js';
 import { createHttpApp } from './http/server.js';
 import { createLiveRegistry, type LiveRegistry } from './intake/auth/live-registry.js';
 import { createBridge } from './intake/bridge/bridge.js';
@@ -167,7 +169,7 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
     const http = createHttpApp({ registry, readiness, logger: logger.child({ stage: 'http' }), securitySchemes: PHOTO_API_SECURITY_SCHEMES });
     if (vision) {
       const { maxPhotos, maxPhotoBytes } = config.vision.limits;
-      await http.register(photoRoutes, { vision, returnTokenSecret: config.vision.returnTokenSecret, limits: { maxPhotos, maxPhotoBytes } });
+      await http.register(photoRoutes, { vision, returnTokens: returnTokenKeys(config.vision, registry, logger.child({ stage: 'vision' })), limits: { maxPhotos, maxPhotoBytes } });
     }
     const httpAddress = await http.listen({ host: config.http.host, port: config.http.port });
     cleanup.push(() => http.close());
@@ -196,6 +198,16 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
     await stopAll();
     throw error;
   }
+}
+
+/** The public keys (re-read when their file changes) and, only with legacyHs256, the shared secret. */
+function returnTokenKeys(vision: EdgeConfig['vision'], registry: Registry, logger: Logger): ReturnTokenKeys {
+  const reloads = new Counter({ name: 'fleetwire_edge_return_keys_reloads_total', help: 'Re-reads of vision.returnTokenKeysFile after it changed, by outcome (ok, refused).', labelNames: ['outcome'], registers: [registry] });
+  const file = vision.returnTokenKeysFile === '' ? undefined : openReturnKeyFile({ file: vision.returnTokenKeysFile, logger, onReload: (outcome) => reloads.inc({ outcome }) });
+  return {
+    ...(file === undefined ? {} : { publicKeys: () => file.keySet() }),
+    ...(vision.legacyHs256 ? { legacySecret: vision.returnTokenSecret } : {}),
+  };
 }
 
 function bufferState(buffer: RecordBuffer, open: boolean): CheckState {

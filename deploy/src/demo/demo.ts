@@ -15,7 +15,7 @@ import { issueReturnToken, loadEdgeConfig, startEdgeAgent, type EdgeAgent } from
 import type { EventData, EventEnvelope } from '@fleetwire/protocol';
 import { createBookingBackend, createFleetSimulation, createMobileApp, type FleetSimulation, type MobileApp } from '@fleetwire/simulators';
 import type { DemoOptions } from './demo-options.js';
-import { DEMO_NODE_ID, demoBusinessClients, ensureDeviceRegistry, loadOrCreateSecrets, writeReturnAreas } from './demo-secrets.js';
+import { DEMO_NODE_ID, demoBusinessClients, ensureDeviceRegistry, ensureReturnKeys, loadOrCreateSecrets, writeReturnAreas } from './demo-secrets.js';
 import { fetchMetrics, sumMetric } from './metrics-text.js';
 
 export interface RunningDemo {
@@ -29,6 +29,7 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const secrets = loadOrCreateSecrets(dataDir);
+  const returnKeys = await ensureReturnKeys(dataDir);
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async (): Promise<void> => {
     // Last started, first stopped; one failing step must not keep the others from stopping.
@@ -97,7 +98,7 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
           logLevel: options.logLevel,
           cloud: { url: cloud.address, token: secrets.nodeToken },
           devices: { registryFile },
-          vision: { enabled: true, returnTokenSecret: secrets.returnTokenSecret, returnAreasFile: writeReturnAreas(dataDir, fleet.model.world.city.sites) },
+          vision: { enabled: true, returnTokenKeysFile: returnKeys.keysFile, returnAreasFile: writeReturnAreas(dataDir, fleet.model.world.city.sites) },
           mqtt: { host: '127.0.0.1', port: options.edgeMqttPort },
           http: { host: '127.0.0.1', port: options.edgeHttpPort },
         },
@@ -105,7 +106,7 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
     );
     stops.push(() => edge.stop());
     const edgeHttp = edge.addresses.http ?? `http://127.0.0.1:${options.edgeHttpPort}`;
-    const app = createMobileApp({ edgeUrl: edgeHttp, seed: options.seed, returnToken: (claims) => issueReturnToken(secrets.returnTokenSecret, claims) });
+    const app = createMobileApp({ edgeUrl: edgeHttp, seed: options.seed, returnToken: (claims) => issueReturnToken(returnKeys.signingKey, claims) });
     returns.app = app;
     // Returns under way get their verdicts before the edge stops (bounded: a stop must not hang).
     stops.push(() => Promise.race([app.idle(), new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref())]));
