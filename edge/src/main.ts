@@ -20,6 +20,7 @@ import { openReturnKeyFile } from './vision/upload/return-keys.js';
 import type { ReturnTokenKeys } from './vision/upload/return-token.js';
 import { createHttpApp } from './http/server.js';
 import { createLiveRegistry, type LiveRegistry } from './intake/auth/live-registry.js';
+import { createLoginGuard } from './intake/auth/login-guard.js';
 import { createBridge } from './intake/bridge/bridge.js';
 import { createEmbeddedBroker } from './intake/broker/broker.js';
 import type { IntakeSource } from './intake/intake.js';
@@ -145,11 +146,12 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
       });
     }
 
+    const logins = createLoginGuard(config.devices.login, registry);
     if (config.mqtt.enabled && deviceRegistry) {
-      sources.push(createEmbeddedBroker({ listeners: config.mqtt, registry: deviceRegistry, pipeline, metrics, logger }));
+      sources.push(createEmbeddedBroker({ listeners: config.mqtt, registry: deviceRegistry, logins, pipeline, metrics, logger }));
     }
     if (ocpp.enabled && deviceRegistry) {
-      sources.push(createCentralSystem({ options: ocpp, registry: () => deviceRegistry, pipeline, metrics, logger, dataDir: config.dataDir }));
+      sources.push(createCentralSystem({ options: ocpp, registry: () => deviceRegistry, logins, pipeline, metrics, logger, dataDir: config.dataDir }));
     }
     if (config.bridge.enabled) {
       const { url, clientId, username, password, caFile, topics } = config.bridge;

@@ -17,6 +17,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   { name: 'fleet-memory', script: 'edge/bench/fleet-memory.ts', summary: 'edge agent memory serving 1,000 devices at 1 Hz vs Mosquitto holding the same clients and load' },
   { name: 'buffer-backlog', script: 'edge/bench/buffer-backlog.ts', summary: 'buffer memory from 0 to 1 M records, and drain rate vs append rate', nodeFlags: ['--expose-gc'] },
   { name: 'buffer-durability', script: 'edge/bench/buffer-durability.ts', summary: 'committed appends per synchronous setting and group-commit tick vs one transaction per record' },
+  { name: 'auth-under-attack', script: 'edge/bench/auth-under-attack.ts', summary: 'device logins during a wrong-password flood and a whole fleet reconnecting, vs another checkout (--baseline) in the same run' },
   { name: 'photo-verdict', script: 'edge/bench/photo-verdict.ts', summary: 'return photo upload → verdict latency vs a bare session.run of the same models' },
   { name: 'ingest-vs-kcat', script: 'cloud/bench/ingest-vs-kcat.ts', summary: 'cloud ingest → Kafka records/s vs kcat producing the same records straight to Kafka' },
   { name: 'kafka-clients', script: 'cloud/bench/kafka-clients.ts', summary: 'kafkajs vs @platformatic/kafka: keyed produce, broker restart, rebalance (docs/bus.md)' },
