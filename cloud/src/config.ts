@@ -44,6 +44,17 @@ export const CloudConfigSchema = Type.Object(
             { additionalProperties: false },
           ),
         ),
+        /**
+         * The operator's own listener: when set, health, readiness, metrics, the fleet, audit and
+         * analytics APIs and the dashboard move there, and the listener above serves only what
+         * nodes and business clients call (ingest, business events).
+         */
+        operator: Type.Optional(
+          Type.Object(
+            { host: Type.String({ default: '127.0.0.1' }), port: Type.Integer({ minimum: 0, maximum: 65535, default: 9464 }) },
+            { additionalProperties: false },
+          ),
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -96,6 +107,8 @@ const ENV_OVERRIDES: ReadonlyArray<{ name: string; path: string[]; parse?: (text
   { name: 'FLEETWIRE_CLOUD_LOG_LEVEL', path: ['logLevel'] },
   { name: 'FLEETWIRE_CLOUD_HOST', path: ['http', 'host'] },
   { name: 'FLEETWIRE_CLOUD_PORT', path: ['http', 'port'], parse: Number },
+  { name: 'FLEETWIRE_CLOUD_OPERATOR_HOST', path: ['http', 'operator', 'host'] },
+  { name: 'FLEETWIRE_CLOUD_OPERATOR_PORT', path: ['http', 'operator', 'port'], parse: Number },
   { name: 'FLEETWIRE_CLOUD_TLS_CERT', path: ['http', 'tls', 'certFile'] },
   { name: 'FLEETWIRE_CLOUD_TLS_KEY', path: ['http', 'tls', 'keyFile'] },
   { name: 'FLEETWIRE_CLOUD_TLS_CA', path: ['http', 'tls', 'caFile'] },

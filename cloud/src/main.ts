@@ -38,8 +38,10 @@ export interface CloudDependencies {
 }
 
 export interface RunningCloud {
-  /** e.g. `http://127.0.0.1:8080`. */
+  /** e.g. `http://127.0.0.1:8080`: ingest and business events (and everything else without http.operator). */
   address: string;
+  /** Health, readiness, metrics, fleet/audit/analytics APIs, dashboard: `address` unless http.operator is set. */
+  operatorAddress: string;
   stop(): Promise<void>;
 }
 
@@ -126,8 +128,11 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
       ...(config.http.tls === undefined ? {} : { tls: readTls(config.http.tls) }),
     });
     stops.push(() => app.close());
-    await app.register(healthRoutes, { checks });
-    await app.register(metricsRoutes, { registry: metrics });
+    // With http.operator set, the operator's routes get their own listener; else they share the one.
+    const operatorApp = config.http.operator === undefined ? app : await createHttpServer({ logger: logger.child({ stage: 'http-operator' }), bodyLimit: config.ingest.maxBodyBytes, retryAfterSeconds: config.ingest.retryAfterSeconds });
+    if (operatorApp !== app) stops.push(() => operatorApp.close());
+    await operatorApp.register(healthRoutes, { checks });
+    await operatorApp.register(metricsRoutes, { registry: metrics });
     await app.register(ingestRoutes, { bus, nodes: nodes.registry, metrics, settings: config.ingest });
     if (config.businessEvents.enabled) {
       const { clients: inline, reloadIntervalMs, ...settings } = config.businessEvents;
@@ -137,18 +142,21 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
       await app.register(businessEventsRoutes, { bus, clients: clients.registry, metrics, settings, pseudonymise, retryAfterSeconds: config.ingest.retryAfterSeconds });
     }
     if (fleet !== undefined) {
-      await app.register(fleetRoutes, { reader: fleet.reader, readToken: config.fleet.readToken });
-      await app.register(dashboardRoutes);
+      await operatorApp.register(fleetRoutes, { reader: fleet.reader, readToken: config.fleet.readToken });
+      await operatorApp.register(dashboardRoutes);
     }
-    if (audit !== undefined) await app.register(auditRoutes, { log: audit, readToken: config.fleet.readToken, maxQueryEntries: config.audit.maxQueryEntries });
-    if (analytics !== undefined) await app.register(analyticsRoutes, { reports: analytics.reports, readToken: config.fleet.readToken });
+    if (audit !== undefined) await operatorApp.register(auditRoutes, { log: audit, readToken: config.fleet.readToken, maxQueryEntries: config.audit.maxQueryEntries });
+    if (analytics !== undefined) await operatorApp.register(analyticsRoutes, { reports: analytics.reports, readToken: config.fleet.readToken });
     // Vehicle positions and usage are not for everyone on the network; say so where the operator looks.
     const readApis = fleet !== undefined || analytics !== undefined || audit !== undefined;
-    if (readApis && config.fleet.readToken === undefined && !isLoopbackHost(config.http.host)) logger.warn({ host: config.http.host }, 'fleet_api_open');
+    const operatorHost = config.http.operator?.host ?? config.http.host;
+    if (readApis && config.fleet.readToken === undefined && !isLoopbackHost(operatorHost)) logger.warn({ host: operatorHost }, 'fleet_api_open');
     const address = await listen(app, config.http);
+    const operatorAddress = config.http.operator === undefined ? address : await listen(operatorApp, config.http.operator);
     logger.info({ address, bus: config.bus.kind, tsdb: config.tsdb !== undefined, fleet: fleet !== undefined, analytics: analytics !== undefined, maintenance: config.maintenance.enabled }, 'cloud_started');
     return {
       address,
+      operatorAddress,
       async stop() {
         await stopAll();
         logger.info('cloud_stopped');

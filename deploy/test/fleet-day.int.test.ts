@@ -114,11 +114,12 @@ beforeAll(async () => {
         vision: { enabled: true, returnTokenKeysFile, returnAreasFile: writeReturnAreas(dir, fleet.model.world.city.sites) },
         mqtt: { host: '127.0.0.1', port: mqttPort },
         http: { host: '127.0.0.1', port: await freePort() },
+        photoApi: { host: '127.0.0.1', port: 0 },
       },
     }),
   );
   stops.push(() => edge.stop());
-  const app = createMobileApp({ edgeUrl: edge.addresses.http!, seed: 11, rates: { damage: 0.2, fraud: 0.3 }, returnToken: (claims) => issueReturnToken(bookingKeys.privateKey, claims) });
+  const app = createMobileApp({ edgeUrl: edge.addresses.photos!, seed: 11, rates: { damage: 0.2, fraud: 0.3 }, returnToken: (claims) => issueReturnToken(bookingKeys.privateKey, claims) });
   returns.app = app;
 
   await fleet.start();

@@ -131,7 +131,7 @@ async function main(): Promise<void> {
   const agent = await startAgentProcess({
     nodeId: 'node-bench', dataDir: 'data', logLevel: 'warn',
     devices: { registryFile: await writeRegistry(dir, [vehicle!]) },
-    mqtt: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 },
+    mqtt: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 }, photoApi: { host: '127.0.0.1', port: 0 },
     vision: { enabled: true, returnTokenKeysFile: writeReturnKeys(dir, [KEYS.publicKey]), returnAreasFile, models: { variant: VARIANT, threads: THREADS } },
   }, dir);
   try {
@@ -143,13 +143,13 @@ async function main(): Promise<void> {
     // first runs allocate arenas and JIT the route.
     await bareAll(models, tensors[0]!.slice(0, 3), 1);
     const warmUp = await Promise.all(Array.from({ length: 3 }, (_, i) => returnPhotos(80_000 + i * PHOTOS, PHOTOS, Date.now(), SIZE)));
-    await uploadAll(url, warmUp, 'warm', vehicle!.id, 1);
+    await uploadAll(agent.addresses.photos as string, warmUp, 'warm', vehicle!.id, 1);
 
     const ratios: number[] = [];
     const all = { http: [] as number[], bare: [] as number[] };
     for (let r = 0; r < ROUNDS; r++) {
       const bare = await bareAll(models, tensors[r]!, 1);
-      const http = await uploadAll(url, rounds[r]!, `r${r}`, vehicle!.id, 1);
+      const http = await uploadAll(agent.addresses.photos as string, rounds[r]!, `r${r}`, vehicle!.id, 1);
       all.http.push(...http.latencies);
       all.bare.push(...bare.latencies);
       const ratio = percentile(http.latencies, 50) / percentile(bare.latencies, 50);
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
     const fresh = await Promise.all(Array.from({ length: RETURNS }, (_, i) => returnPhotos(90_000 + i * PHOTOS, PHOTOS, Date.now(), SIZE)));
     const freshTensors = await Promise.all(fresh.map((photos) => Promise.all(photos.map(async (b) => (await preparePhoto(b, models.damage.inputSize)).tensor))));
     const bareRate = await bareAll(models, freshTensors, CONCURRENCY);
-    const httpRate = await uploadAll(url, fresh, 'tput', vehicle!.id, CONCURRENCY);
+    const httpRate = await uploadAll(agent.addresses.photos as string, fresh, 'tput', vehicle!.id, CONCURRENCY);
     console.log(`verdicts (and reasons): ${[...verdicts].map(([key, n]) => `${key.trim()} ${n}`).join(', ')}`);
     console.log(`throughput, ${CONCURRENCY} at once: upload→verdict ${httpRate.photosPerS.toFixed(1)} photos/s, bare session.run ${bareRate.photosPerS.toFixed(1)} photos/s, ratio ${(bareRate.photosPerS / httpRate.photosPerS).toFixed(2)}x`);
   } finally {

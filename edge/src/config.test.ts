@@ -24,7 +24,10 @@ describe('edge config', () => {
   it('fills documented defaults', () => {
     const config = loadEdgeConfig({ overrides: REGISTRY, cwd: '/srv' });
     expect(config.mqtt).toMatchObject({ enabled: true, host: '0.0.0.0', port: 1883, maxPacketBytes: 262_144, tls: { enabled: false, port: 8883 }, websocket: { enabled: false, port: 8083, path: '/mqtt' } });
-    expect(config.http).toEqual({ host: '0.0.0.0', port: 8080 });
+    // The operator's listener stays on loopback; only the photo API faces the network.
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(config.photoApi).toEqual({ host: '0.0.0.0', port: 8081, tls: { enabled: false, certFile: '', keyFile: '' } });
+    expect(configError(() => loadEdgeConfig({ overrides: { ...REGISTRY, photoApi: { tls: { enabled: true } } } })).message).toContain('config.photoApi.tls: keyFile and certFile are required when tls.enabled');
     expect(config.intake).toEqual({ maxPayloadBytes: 65_536, maxClockSkewMs: 300_000 });
     expect(config.rules.batteryLow).toEqual({ enabled: true, thresholdPct: 20, hysteresisPct: 5 });
     expect(config.dataDir).toBe('/srv/.fleetwire/edge');

@@ -14,7 +14,7 @@ import { Value } from '@sinclair/typebox/value';
 import { problemList } from '@fleetwire/protocol';
 import { BufferSettingsSchema } from './buffer/sqlite/options.js';
 import { EdgeError } from './errors.js';
-import { HttpSettingsSchema } from './http/settings.js';
+import { HttpSettingsSchema, PhotoApiSettingsSchema } from './http/settings.js';
 import { BridgeSettingsSchema, DevicesSettingsSchema, IntakeSettingsSchema, MqttSettingsSchema } from './intake/settings.js';
 import { OcppOptionsSchema } from './intake/ocpp/options.js';
 import { TelemetryOptionsSchema } from './intake/telemetry-options.js';
@@ -44,7 +44,10 @@ export const EdgeConfigSchema = Type.Object(
     /** The OCPP-J central system (intake/ocpp/options.ts). */
     ocpp: OcppOptionsSchema,
     rules: RulesSettingsSchema,
+    /** The operator's listener: health, readiness, metrics. */
     http: HttpSettingsSchema,
+    /** The mobile app's listener: the photo API (with vision.enabled). */
+    photoApi: PhotoApiSettingsSchema,
     vision: VisionSettingsSchema,
   },
   { additionalProperties: false },
@@ -67,6 +70,8 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   FLEETWIRE_EDGE_MQTT_PORT: 'mqtt.port',
   FLEETWIRE_EDGE_HTTP_HOST: 'http.host',
   FLEETWIRE_EDGE_HTTP_PORT: 'http.port',
+  FLEETWIRE_EDGE_PHOTO_API_HOST: 'photoApi.host',
+  FLEETWIRE_EDGE_PHOTO_API_PORT: 'photoApi.port',
   FLEETWIRE_EDGE_BRIDGE_URL: 'bridge.url',
   FLEETWIRE_EDGE_BRIDGE_PASSWORD: 'bridge.password',
   FLEETWIRE_EDGE_VISION_ENABLED: 'vision.enabled',
@@ -189,6 +194,8 @@ function crossChecks(config: EdgeConfig): string[] {
     if (weakKey !== undefined) problems.push(`${weakKey} (id tags are pseudonymised with it)`);
   }
   if (ocpp.tls.enabled && (ocpp.tls.keyFile === '' || ocpp.tls.certFile === '')) problems.push('config.ocpp.tls: keyFile and certFile are required when tls.enabled');
+  const photoTls = config.photoApi.tls;
+  if (photoTls.enabled && (photoTls.keyFile === '' || photoTls.certFile === '')) problems.push('config.photoApi.tls: keyFile and certFile are required when tls.enabled');
   problems.push(...cloudChecks(config.cloud));
   const { vision } = config;
   if (vision.enabled) {

@@ -6,7 +6,7 @@
  * reverse: stop accepting, let commits under way finish (group commit), stop the uplink,
  * close the HTTP server, close the database.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
@@ -33,7 +33,7 @@ import { createUplink, readUplinkTls, type Uplink } from './uplink/uplink.js';
 import { startVision, type VisionStage } from './vision/vision.js';
 
 export interface EdgeAgent {
-  /** Where the agent listens, by role: http, mqtt, mqtts, ws, bridge. */
+  /** Where the agent listens, by role: http (operator), photos, mqtt, mqtts, ws, bridge. */
   readonly addresses: Record<string, string>;
   readonly logger: Logger;
   stop(): Promise<void>;
@@ -168,13 +168,19 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
       const ready = Object.entries(checks).every(([name, check]) => name === 'uplink' || check.state !== 'failing');
       return { ready, checks };
     };
-    const http = createHttpApp({ registry, readiness, logger: logger.child({ stage: 'http' }), securitySchemes: PHOTO_API_SECURITY_SCHEMES });
-    if (vision) {
-      const { maxPhotos, maxPhotoBytes } = config.vision.limits;
-      await http.register(photoRoutes, { vision, returnTokens: returnTokenKeys(config.vision, registry, logger.child({ stage: 'vision' })), limits: { maxPhotos, maxPhotoBytes } });
-    }
+    const http = createHttpApp({ operator: { registry, readiness }, logger: logger.child({ stage: 'http' }) });
     const httpAddress = await http.listen({ host: config.http.host, port: config.http.port });
     cleanup.push(() => http.close());
+    const addresses: Record<string, string> = { http: httpAddress };
+    if (vision) {
+      const { maxPhotos, maxPhotoBytes } = config.vision.limits;
+      const { host, port, tls } = config.photoApi;
+      const https = tls.enabled ? { key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) } : undefined;
+      const photos = createHttpApp({ logger: logger.child({ stage: 'photo-api' }), securitySchemes: PHOTO_API_SECURITY_SCHEMES, ...(https === undefined ? {} : { https }) });
+      await photos.register(photoRoutes, { vision, returnTokens: returnTokenKeys(config.vision, registry, logger.child({ stage: 'vision' })), limits: { maxPhotos, maxPhotoBytes } });
+      addresses.photos = await photos.listen({ host, port });
+      cleanup.push(() => photos.close());
+    }
 
     // Sources stop first (pushed last): no new messages, then let the ones under way commit.
     cleanup.push(() => pipeline.settle());
@@ -183,7 +189,6 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
       await source.start();
     }
 
-    const addresses: Record<string, string> = { http: httpAddress };
     for (const source of sources) Object.assign(addresses, source.addresses());
     logger.info({ event: 'edge_agent_started', addresses, devices: deviceRegistry?.size ?? 0 }, 'edge_agent_started');
 

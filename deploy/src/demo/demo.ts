@@ -101,12 +101,14 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
           vision: { enabled: true, returnTokenKeysFile: returnKeys.keysFile, returnAreasFile: writeReturnAreas(dataDir, fleet.model.world.city.sites) },
           mqtt: { host: '127.0.0.1', port: options.edgeMqttPort },
           http: { host: '127.0.0.1', port: options.edgeHttpPort },
+          photoApi: { host: '127.0.0.1', port: options.edgePhotoPort },
         },
       }),
     );
     stops.push(() => edge.stop());
     const edgeHttp = edge.addresses.http ?? `http://127.0.0.1:${options.edgeHttpPort}`;
-    const app = createMobileApp({ edgeUrl: edgeHttp, seed: options.seed, returnToken: (claims) => issueReturnToken(returnKeys.signingKey, claims) });
+    const edgePhotos = edge.addresses.photos ?? `http://127.0.0.1:${options.edgePhotoPort}`;
+    const app = createMobileApp({ edgeUrl: edgePhotos, seed: options.seed, returnToken: (claims) => issueReturnToken(returnKeys.signingKey, claims) });
     returns.app = app;
     // Returns under way get their verdicts before the edge stops (bounded: a stop must not hang).
     stops.push(() => Promise.race([app.idle(), new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref())]));
@@ -119,7 +121,7 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
       'edge MQTT (devices)': edge.addresses.mqtt ?? `mqtt://127.0.0.1:${options.edgeMqttPort}`,
       'edge health': `${edgeHttp}/readyz`,
       'edge metrics': `${edgeHttp}/metrics`,
-      'edge return photos (mobile app)': `${edgeHttp}/v1/returns/{returnId}/photos`,
+      'edge return photos (mobile app)': `${edgePhotos}/v1/returns/{returnId}/photos`,
       'cloud ingest API': `${cloud.address}/v1/batches`,
       'cloud business events API (booking, payment)': `${cloud.address}/v1/events`,
       'cloud health': `${cloud.address}/readyz`,

@@ -89,7 +89,7 @@ export async function startPhotoApi(vision: Record<string, unknown> = {}): Promi
   const registry = new Registry();
   const buffer = createSqliteBuffer({ path: join(dataDir, 'buffer.sqlite'), commitIntervalMs: 0, logger });
   const stage = await startVision({ nodeId: config.nodeId, dataDir, config: config.vision, buffer, registry, logger });
-  const app = createHttpApp({ registry, readiness: () => ({ ready: true, checks: {} }), logger, securitySchemes: PHOTO_API_SECURITY_SCHEMES });
+  const app = createHttpApp({ logger, securitySchemes: PHOTO_API_SECURITY_SCHEMES });
   const routes: PhotoApi['routes'] = [];
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
