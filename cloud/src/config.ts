@@ -4,6 +4,7 @@
  * defaults below. With no file and no environment the cloud runs on one machine: embedded bus
  * under `.fleetwire/cloud`, no time-series sink, HTTP on port 8080. See docs/cloud.md.
  */
+import { RateLimitSettingsSchema } from './http/rate-limits.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
@@ -85,6 +86,8 @@ export const CloudConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     ingest: IngestSettingsSchema,
+    /** Token buckets per node, per business client and per source address (http/rate-limits.ts). */
+    rateLimits: RateLimitSettingsSchema,
     /** The business events API for booking, payment and user services (business-events/settings.ts). */
     businessEvents: BusinessEventsSettingsSchema,
     /** The fleet state service, its read-only API and the dashboard (services/fleet/settings.ts). */

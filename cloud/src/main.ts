@@ -24,6 +24,7 @@ import { createHttpServer, type HttpTls } from './http/server.js';
 import { readAuthFile, type NodeEntry } from './ingest/auth/auth-file.js';
 import { watchRegistry, type WatchedRegistry } from './watched-registry.js';
 import { createNodeRegistry, type NodeRegistry } from './ingest/auth/node-registry.js';
+import { createRateLimits } from './http/rate-limits.js';
 import { ingestRoutes } from './ingest/ingest.js';
 import { createTsdbSink } from './sinks/tsdb/index.js';
 import { dashboardRoutes } from './dashboard/dashboard-routes.js';
@@ -133,13 +134,16 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
     if (operatorApp !== app) stops.push(() => operatorApp.close());
     await operatorApp.register(healthRoutes, { checks });
     await operatorApp.register(metricsRoutes, { registry: metrics });
-    await app.register(ingestRoutes, { bus, nodes: nodes.registry, metrics, settings: config.ingest });
+    const rateLimits = createRateLimits(config.rateLimits, metrics);
+    // Before any token is checked: what a stranger can make the public listener do is bounded too.
+    app.addHook('onRequest', async (request) => rateLimits.check('source', request.ip));
+    await app.register(ingestRoutes, { bus, nodes: nodes.registry, metrics, settings: config.ingest, rateLimits });
     if (config.businessEvents.enabled) {
       const { clients: inline, reloadIntervalMs, ...settings } = config.businessEvents;
       const pseudonymise = createPseudonymiser(loadPseudonymKey(pseudonymKeyFileOf(config)));
       const clients = loadClients({ file: clientsFileOf(config), inline, reloadIntervalMs, logger });
       stops.push(clients.stop);
-      await app.register(businessEventsRoutes, { bus, clients: clients.registry, metrics, settings, pseudonymise, retryAfterSeconds: config.ingest.retryAfterSeconds });
+      await app.register(businessEventsRoutes, { bus, clients: clients.registry, metrics, settings, pseudonymise, retryAfterSeconds: config.ingest.retryAfterSeconds, rateLimits });
     }
     if (fleet !== undefined) {
       await operatorApp.register(fleetRoutes, { reader: fleet.reader, readToken: config.fleet.readToken });
