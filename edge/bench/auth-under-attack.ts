@@ -37,6 +37,8 @@ const FLOOD_SECONDS = Number(values['flood-seconds']);
 const DEVICES = Number(values.devices);
 const WORK_DIR = values['work-dir'];
 const EXTRA = 20;
+/** Hashed once and kept: a run with fewer devices uses the first ones of the same registry. */
+const POOL = Math.max(DEVICES, 1_000) + EXTRA;
 const ATTACKER = '127.0.0.1';
 const LEGITIMATE = '127.0.0.2';
 const FLEET = '127.0.0.3';
@@ -47,10 +49,10 @@ const progress = (line: string): void => console.log(`[${new Date().toISOString(
 
 async function registry(): Promise<{ file: string; devices: Device[] }> {
   mkdirSync(WORK_DIR, { recursive: true });
-  const file = join(WORK_DIR, `devices-${DEVICES + EXTRA}.json`);
-  const secrets = join(WORK_DIR, `passwords-${DEVICES + EXTRA}.json`);
+  const file = join(WORK_DIR, `devices-${POOL}.json`);
+  const secrets = join(WORK_DIR, `passwords-${POOL}.json`);
   if (existsSync(file) && existsSync(secrets)) return { file, devices: JSON.parse(readFileSync(secrets, 'utf8')) as Device[] };
-  const devices = Array.from({ length: DEVICES + EXTRA }, (_, i) => ({ id: `VH-A${String(i).padStart(5, '0')}`, password: `pw-${i}-${Math.random().toString(36).slice(2)}` }));
+  const devices = Array.from({ length: POOL }, (_, i) => ({ id: `VH-A${String(i).padStart(5, '0')}`, password: `pw-${i}-${Math.random().toString(36).slice(2)}` }));
   progress(`hashing ${devices.length} passwords with the default scrypt cost (once; kept in ${WORK_DIR})`);
   const entries = [];
   for (let i = 0; i < devices.length; i += 8) {
@@ -133,7 +135,7 @@ async function floodScenario(label: string, root: string, file: string, devices:
   const agent = await startAgent(label, root, file);
   try {
     const port = portOf(agent);
-    const [victim, warm, ...cold] = devices.slice(DEVICES) as [Device, Device, ...Device[]];
+    const [victim, warm, ...cold] = devices.slice(POOL - EXTRA) as [Device, Device, ...Device[]];
     progress(`${label}: unloaded connects, 5 s`);
     const unloaded = await legitimateConnects(port, warm, cold.splice(0, 5), 5);
     progress(`${label}: flood from ${FLOOD_SOCKETS} sockets for ${FLOOD_SECONDS} s, legitimate connects once a second`);
@@ -209,7 +211,13 @@ const runs: Array<[string, string]> = [['this checkout', here], ...(values.basel
 const { file, devices } = await registry();
 const floods: Record<string, Record<string, string>> = {};
 const reconnects: Record<string, Record<string, string>> = {};
-for (const [label, root] of runs) floods[label] = await floodScenario(label.replace(/\s/g, '-'), root, file, devices);
-for (const [label, root] of runs) reconnects[label] = await reconnectScenario(label.replace(/\s/g, '-'), root, file, devices);
+for (const [label, root] of runs) {
+  floods[label] = await floodScenario(label.replace(/\s/g, '-'), root, file, devices);
+  progress(`${label}: ${JSON.stringify(floods[label])}`);
+}
+for (const [label, root] of runs) {
+  reconnects[label] = await reconnectScenario(label.replace(/\s/g, '-'), root, file, devices);
+  progress(`${label}: ${JSON.stringify(reconnects[label])}`);
+}
 table(`wrong-password flood from ${FLOOD_SOCKETS} sockets (${FLOOD_SECONDS} s); legitimate device once a second from another address`, floods);
 table(`${DEVICES} registered devices connecting at once`, reconnects);

@@ -21,7 +21,7 @@ export const DevicesSettingsSchema = OptionGroup({
     baseBackoffMs: IntegerOption(1_000, 1, 3_600_000),
     maxBackoffMs: IntegerOption(60_000, 1, DAY_MS),
     maxConcurrentChecks: IntegerOption(2, 1, 64),
-    maxQueuedChecks: IntegerOption(64, 0, 100_000),
+    maxQueuedChecks: IntegerOption(256, 0, 100_000),
     recentLoginTtlMs: IntegerOption(600_000, 0, DAY_MS),
   }),
 });
