@@ -146,6 +146,8 @@ try {
     http: { host: '127.0.0.1', port: 0 },
     bus: { kind: 'kafka', brokers: [broker.address] },
     auth: { nodes: nodes.map(({ id, entry }) => ({ id, devices: ['VH-*'], tokens: [entry] })) },
+    // Throughput is measured here, not the rate limits (all senders share one address).
+    rateLimits: { node: { perSecond: 0 }, source: { perSecond: 0 } },
   }));
   const cloudAddress = cloud.address;
   await admin.createTopics({
