@@ -202,8 +202,8 @@ function table(title: string, columns: Record<string, Record<string, string>>): 
   const names = Object.keys(columns);
   const rows = Object.keys(Object.values(columns)[0] ?? {});
   const width = Math.max(...rows.map((row) => row.length));
-  console.log(`\n${title}\n${''.padEnd(width)}  ${names.map((n) => n.padEnd(28)).join('')}`);
-  for (const row of rows) console.log(`${row.padEnd(width)}  ${names.map((n) => (columns[n]?.[row] ?? '').padEnd(28)).join('')}`);
+  console.log(`\n${title}\n${''.padEnd(width)}  ${names.map((n) => n.padEnd(40)).join('')}`);
+  for (const row of rows) console.log(`${row.padEnd(width)}  ${names.map((n) => (columns[n]?.[row] ?? '').padEnd(40)).join('')}`);
 }
 
 const here = resolve(import.meta.dirname, '../..');
