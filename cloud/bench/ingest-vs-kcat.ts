@@ -194,7 +194,9 @@ try {
     http: { host: '127.0.0.1', port: PROCESSES > 1 ? await freePort() : 0, processes: PROCESSES },
     bus: { kind: 'kafka', brokers: [broker.address] },
     auth: { nodes: nodes.map(({ id, entry }) => ({ id, devices: ['VH-*'], tokens: [entry] })) },
-    fleet: services, analytics: services, maintenance: services, audit: services,
+    fleet: services, analytics: services, maintenance: services, audit: services, returns: services, commands: services,
+    // Throughput is measured here, not the rate limits (all senders share one address).
+    rateLimits: { node: { perSecond: 0 }, source: { perSecond: 0 } },
   });
   cloud = PROCESSES > 1 ? await startCloudProcesses(config, createCloudLogger('warn')) : await startCloud(config);
   const cloudAddress = cloud.address;

@@ -22,7 +22,7 @@ import type { RunningCloud } from './main.js';
 /** Primary → worker. */
 export type WorkerCommand = { type: 'start'; config: CloudConfig } | { type: 'stop' };
 /** Worker → primary. */
-export type WorkerReport = { type: 'listening-for-commands' } | { type: 'started'; address: string } | { type: 'failed'; message: string } | { type: 'stopped' };
+export type WorkerReport = { type: 'listening-for-commands' } | { type: 'started'; address: string; operatorAddress: string } | { type: 'failed'; message: string } | { type: 'stopped' };
 
 const here = fileURLToPath(import.meta.url);
 /** The worker entry beside this file: `.ts` when run from source (tsx), `.js` from the build. */
@@ -41,15 +41,15 @@ export async function startCloudProcesses(config: CloudConfig, logger: Logger): 
   let stopping = false;
   const workers = new Set<Worker>();
 
-  const fork = (): Promise<string> => {
+  const fork = (): Promise<{ address: string; operatorAddress: string }> => {
     const worker = cluster.fork();
     workers.add(worker);
-    return new Promise<string>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       worker.on('message', (report: WorkerReport) => {
         // Not on 'online': that comes before the worker's module has loaded, and a message sent
         // then would find no listener.
         if (report.type === 'listening-for-commands') worker.send({ type: 'start', config } satisfies WorkerCommand);
-        if (report.type === 'started') resolve(report.address);
+        if (report.type === 'started') resolve({ address: report.address, operatorAddress: report.operatorAddress });
         if (report.type === 'failed') reject(new CloudError('FW_CONFIG_INVALID', `cloud process ${worker.process.pid} could not start: ${report.message}`));
       });
       worker.once('exit', (code, signal) => {
@@ -75,9 +75,10 @@ export async function startCloudProcesses(config: CloudConfig, logger: Logger): 
   };
 
   try {
-    const addresses = await Promise.all(Array.from({ length: config.http.processes }, fork));
-    logger.info({ address: addresses[0], processes: addresses.length }, 'cloud_processes_started');
-    return { address: addresses[0] as string, stop };
+    const [first, ...others] = await Promise.all(Array.from({ length: config.http.processes }, fork));
+    const { address, operatorAddress } = first as { address: string; operatorAddress: string };
+    logger.info({ address, processes: others.length + 1 }, 'cloud_processes_started');
+    return { address, operatorAddress, stop };
   } catch (error) {
     await stop();
     throw error;

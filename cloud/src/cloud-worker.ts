@@ -18,7 +18,7 @@ process.on('message', (command: WorkerCommand) => {
     startCloud(command.config).then(
       (running) => {
         cloud = running;
-        report({ type: 'started', address: running.address });
+        report({ type: 'started', address: running.address, operatorAddress: running.operatorAddress });
       },
       (error: unknown) => report({ type: 'failed', message: error instanceof Error ? error.message : String(error) }, 1),
     );

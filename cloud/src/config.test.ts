@@ -114,9 +114,9 @@ describe('cloud config', () => {
 
   it('runs several processes on one port only as an ingest tier: Kafka bus, the stateful services off', () => {
     const lines = configError({ http: { processes: 2 } }).message.split('\n').slice(1).map((line) => line.replace(/^ {2}- /, ''));
-    expect(lines.map((line) => line.split(':')[0]).sort()).toEqual(['/analytics/enabled', '/audit/enabled', '/fleet/enabled', '/http/processes', '/maintenance/enabled']);
+    expect(lines.map((line) => line.split(':')[0]).sort()).toEqual(['/analytics/enabled', '/audit/enabled', '/commands/enabled', '/fleet/enabled', '/http/processes', '/maintenance/enabled', '/returns/enabled']);
     const off = { enabled: false };
-    const tier = { bus: { kind: 'kafka', brokers: ['b:9092'] }, fleet: off, analytics: off, maintenance: off, audit: off };
+    const tier = { bus: { kind: 'kafka', brokers: ['b:9092'] }, fleet: off, analytics: off, maintenance: off, audit: off, returns: off, commands: off };
     expect(resolveCloudConfig({ ...tier, http: { processes: 2 } }).http.processes).toBe(2);
     const file = join(mkdtempSync(join(tmpdir(), 'fw-config-')), 'cloud.json');
     writeFileSync(file, JSON.stringify(tier));

@@ -4,6 +4,7 @@
  * defaults below. With no file and no environment the cloud runs on one machine: embedded bus
  * under `.fleetwire/cloud`, no time-series sink, HTTP on port 8080. See docs/cloud.md.
  */
+import { RateLimitSettingsSchema } from './http/rate-limits.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
@@ -54,6 +55,17 @@ export const CloudConfigSchema = Type.Object(
             { additionalProperties: false },
           ),
         ),
+        /**
+         * The operator's own listener: when set, health, readiness, metrics, the fleet, audit and
+         * analytics APIs and the dashboard move there, and the listener above serves only what
+         * nodes and business clients call (ingest, business events).
+         */
+        operator: Type.Optional(
+          Type.Object(
+            { host: Type.String({ default: '127.0.0.1' }), port: Type.Integer({ minimum: 0, maximum: 65535, default: 9464 }) },
+            { additionalProperties: false },
+          ),
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -84,6 +96,8 @@ export const CloudConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     ingest: IngestSettingsSchema,
+    /** Token buckets per node, per business client and per source address (http/rate-limits.ts). */
+    rateLimits: RateLimitSettingsSchema,
     /** The business events API for booking, payment and user services (business-events/settings.ts). */
     businessEvents: BusinessEventsSettingsSchema,
     /** The fleet state service, its read-only API and the dashboard (services/fleet/settings.ts). */
@@ -113,6 +127,8 @@ const ENV_OVERRIDES: ReadonlyArray<{ name: string; path: string[]; parse?: (text
   { name: 'FLEETWIRE_CLOUD_HOST', path: ['http', 'host'] },
   { name: 'FLEETWIRE_CLOUD_PORT', path: ['http', 'port'], parse: Number },
   { name: 'FLEETWIRE_CLOUD_PROCESSES', path: ['http', 'processes'], parse: Number },
+  { name: 'FLEETWIRE_CLOUD_OPERATOR_HOST', path: ['http', 'operator', 'host'] },
+  { name: 'FLEETWIRE_CLOUD_OPERATOR_PORT', path: ['http', 'operator', 'port'], parse: Number },
   { name: 'FLEETWIRE_CLOUD_TLS_CERT', path: ['http', 'tls', 'certFile'] },
   { name: 'FLEETWIRE_CLOUD_TLS_KEY', path: ['http', 'tls', 'keyFile'] },
   { name: 'FLEETWIRE_CLOUD_TLS_CA', path: ['http', 'tls', 'caFile'] },
@@ -182,7 +198,7 @@ function combinationProblems(value: unknown): string[] {
 function severalProcessesProblems(value: Record<string, unknown>): string[] {
   const problems: string[] = [];
   if (!isPlainObject(value.bus) || value.bus.kind !== 'kafka') problems.push('/http/processes: above 1 needs the Kafka bus (the embedded log has one writer)');
-  for (const service of ['fleet', 'analytics', 'maintenance', 'audit']) {
+  for (const service of ['fleet', 'analytics', 'maintenance', 'audit', 'returns', 'commands']) {
     const section = value[service];
     if (!isPlainObject(section) || section.enabled !== false) {
       problems.push(`/${service}/enabled: must be false with http.processes above 1 (run the ${service} service in its own process)`);

@@ -37,6 +37,7 @@ export const CLOUD_ERROR_CODES = [
   'FW_BATCH_IN_PROGRESS',
   // ingest: capacity
   'FW_INGEST_OVERLOADED',
+  'FW_RATE_LIMITED',
   // business events API: one event refused (the body is dead-lettered, except when too large)
   'FW_EVENT_INVALID',
   'FW_EVENT_TYPE_NOT_ALLOWED',
@@ -82,6 +83,7 @@ export const HTTP_STATUS: Record<CloudErrorCode, number> = {
   FW_BATCH_TOO_LARGE: 413,
   FW_BATCH_IN_PROGRESS: 409,
   FW_INGEST_OVERLOADED: 429,
+  FW_RATE_LIMITED: 429,
   FW_EVENT_INVALID: 400,
   FW_EVENT_TYPE_NOT_ALLOWED: 403,
   FW_EVENT_SOURCE_MISMATCH: 403,

@@ -25,6 +25,7 @@ import { createHttpServer, type HttpTls } from './http/server.js';
 import { readAuthFile, type NodeEntry } from './ingest/auth/auth-file.js';
 import { watchRegistry, type WatchedRegistry } from './watched-registry.js';
 import { createNodeRegistry, type NodeIdentity, type NodeRegistry } from './ingest/auth/node-registry.js';
+import { createRateLimits } from './http/rate-limits.js';
 import { ingestRoutes } from './ingest/ingest.js';
 import { createTsdbSink } from './sinks/tsdb/index.js';
 import { createDashboardFeed, dashboardRoutes, EMPTY_SITE_MAP, readSiteMap, createTsdbHistory, type DashboardFeed } from './dashboard/index.js';
@@ -40,8 +41,10 @@ export interface CloudDependencies {
 }
 
 export interface RunningCloud {
-  /** e.g. `http://127.0.0.1:8080`. */
+  /** e.g. `http://127.0.0.1:8080`: ingest and business events (and everything else without http.operator). */
   address: string;
+  /** Health, readiness, metrics, fleet/audit/analytics APIs, dashboard: `address` unless http.operator is set. */
+  operatorAddress: string;
   stop(): Promise<void>;
 }
 
@@ -160,16 +163,22 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
       ...(config.http.tls === undefined ? {} : { tls: readTls(config.http.tls) }),
     });
     stops.push(() => app.close());
-    await app.register(healthRoutes, { checks });
-    await app.register(metricsRoutes, { registry: metrics });
-    await app.register(ingestRoutes, { bus, nodes: nodes.registry, metrics, settings: config.ingest, ...(commands === undefined ? {} : { onStored: (node: NodeIdentity, batch: DecodedBatch) => commands.observeBatch(node, batch) }) });
+    // With http.operator set, the operator's routes get their own listener; else they share the one.
+    const operatorApp = config.http.operator === undefined ? app : await createHttpServer({ logger: logger.child({ stage: 'http-operator' }), bodyLimit: config.ingest.maxBodyBytes, retryAfterSeconds: config.ingest.retryAfterSeconds });
+    if (operatorApp !== app) stops.push(() => operatorApp.close());
+    await operatorApp.register(healthRoutes, { checks });
+    await operatorApp.register(metricsRoutes, { registry: metrics });
+    const rateLimits = createRateLimits(config.rateLimits, metrics);
+    // Before any token is checked: what a stranger can make the public listener do is bounded too.
+    app.addHook('onRequest', async (request) => rateLimits.check('source', request.ip));
+    await app.register(ingestRoutes, { bus, nodes: nodes.registry, metrics, settings: config.ingest, rateLimits, ...(commands === undefined ? {} : { onStored: (node: NodeIdentity, batch: DecodedBatch) => commands.observeBatch(node, batch) }) });
     if (config.businessEvents.enabled || commands !== undefined) {
       const { clients: inline, reloadIntervalMs, ...settings } = config.businessEvents;
       const clients = loadClients({ file: clientsFileOf(config), inline, reloadIntervalMs, logger });
       stops.push(clients.stop);
       if (config.businessEvents.enabled) {
         const pseudonymise = createPseudonymiser(loadPseudonymKey(pseudonymKeyFileOf(config)));
-        await app.register(businessEventsRoutes, { bus, clients: clients.registry, metrics, settings, pseudonymise, retryAfterSeconds: config.ingest.retryAfterSeconds });
+        await app.register(businessEventsRoutes, { bus, clients: clients.registry, metrics, settings, pseudonymise, retryAfterSeconds: config.ingest.retryAfterSeconds, rateLimits });
       }
       if (commands !== undefined) {
         const { maxWaitMs, maxDeadlineMs, defaultTimeoutMs, maxPollWaitMs } = config.commands;
@@ -179,24 +188,27 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
     }
     if (fleet !== undefined && dashboardFeed !== undefined) {
       const { readToken } = config.fleet;
-      await app.register(fleetRoutes, { reader: fleet.reader, readToken });
+      await operatorApp.register(fleetRoutes, { reader: fleet.reader, readToken });
       const { mapFile, historyPointsPerVehicle, tsdbTimeoutMs } = config.dashboard;
-      await app.register(dashboardRoutes, {
+      await operatorApp.register(dashboardRoutes, {
         feed: dashboardFeed, readToken, maxHistoryPoints: historyPointsPerVehicle,
         map: mapFile === undefined ? EMPTY_SITE_MAP : readSiteMap(mapFile),
         ...(config.tsdb === undefined ? {} : { tsdbHistory: createTsdbHistory({ url: config.tsdb.url, token: config.tsdb.token ?? '', timeoutMs: tsdbTimeoutMs }) }),
       });
     }
-    if (audit !== undefined) await app.register(auditRoutes, { log: audit, readToken: config.fleet.readToken, maxQueryEntries: config.audit.maxQueryEntries });
-    if (returns !== undefined) await app.register(returnsRoutes, { store: returns, readToken: config.fleet.readToken, maxListed: config.returns.maxListed });
-    if (analytics !== undefined) await app.register(analyticsRoutes, { reports: analytics.reports, readToken: config.fleet.readToken });
+    if (audit !== undefined) await operatorApp.register(auditRoutes, { log: audit, readToken: config.fleet.readToken, maxQueryEntries: config.audit.maxQueryEntries });
+    if (returns !== undefined) await operatorApp.register(returnsRoutes, { store: returns, readToken: config.fleet.readToken, maxListed: config.returns.maxListed });
+    if (analytics !== undefined) await operatorApp.register(analyticsRoutes, { reports: analytics.reports, readToken: config.fleet.readToken });
     // Vehicle positions and usage are not for everyone on the network; say so where the operator looks.
     const readApis = fleet !== undefined || analytics !== undefined || audit !== undefined || returns !== undefined;
-    if (readApis && config.fleet.readToken === undefined && !isLoopbackHost(config.http.host)) logger.warn({ host: config.http.host }, 'fleet_api_open');
+    const operatorHost = config.http.operator?.host ?? config.http.host;
+    if (readApis && config.fleet.readToken === undefined && !isLoopbackHost(operatorHost)) logger.warn({ host: operatorHost }, 'fleet_api_open');
     const address = await listen(app, config.http);
+    const operatorAddress = config.http.operator === undefined ? address : await listen(operatorApp, config.http.operator);
     logger.info({ address, bus: config.bus.kind, tsdb: config.tsdb !== undefined, fleet: fleet !== undefined, analytics: analytics !== undefined, maintenance: config.maintenance.enabled }, 'cloud_started');
     return {
       address,
+      operatorAddress,
       async stop() {
         await stopAll();
         logger.info('cloud_stopped');

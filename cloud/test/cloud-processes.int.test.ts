@@ -32,7 +32,7 @@ beforeAll(async () => {
     http: { host: '127.0.0.1', port: 0, processes: 2 },
     bus: { kind: 'kafka', brokers: inject('kafkaBrokers'), clientId: `cloud-procs-${run}` },
     auth: { nodes: [{ id: NODE, devices: [`VH-${run}-*`], tokens: [token.entry] }] },
-    fleet: off, analytics: off, maintenance: off, audit: off,
+    fleet: off, analytics: off, maintenance: off, audit: off, returns: off, commands: off,
   }), createCloudLogger('silent'));
 }, 180_000);
 

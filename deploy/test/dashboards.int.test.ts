@@ -45,7 +45,7 @@ describe('Grafana dashboards', () => {
     demo = await startDemo(
       {
         dataDir: join(dir, 'demo'), vehicles: 8, chargers: 2, seed: 7, speed: 120, kafkaBrokers: [],
-        tsdbUrl: vm.url, tsdbOrg: 'fleetwire', tsdbBucket: 'fleetwire', edgeMqttPort: await freePort(), edgeHttpPort: 0, cloudPort: 0, logLevel: 'error',
+        tsdbUrl: vm.url, tsdbOrg: 'fleetwire', tsdbBucket: 'fleetwire', edgeMqttPort: await freePort(), edgeHttpPort: 0, edgePhotoPort: 0, cloudPort: 0, logLevel: 'error',
       },
       () => undefined,
     );

@@ -16,10 +16,10 @@ import { fetchMetrics, sumMetric } from '../src/demo/metrics-text.js';
 import { eventsInLog, exportSeries, readBetween, topicEnds } from './support/fleet-readback.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const PORTS = { mqtt: 21_983, edgeHttp: 21_980, cloud: 21_990 };
+const PORTS = { mqtt: 21_983, edgeHttp: 21_980, edgePhoto: 21_982, cloud: 21_990 };
 const dataDir = mkdtempSync(join(tmpdir(), 'fleetwire-demo-'));
 /** The run against real servers: its own folder and ports. */
-const SERVERS_RUN = { dataDir: mkdtempSync(join(tmpdir(), 'fleetwire-demo-servers-')), ports: { mqtt: 21_984, edgeHttp: 21_981, cloud: 21_991 } };
+const SERVERS_RUN = { dataDir: mkdtempSync(join(tmpdir(), 'fleetwire-demo-servers-')), ports: { mqtt: 21_984, edgeHttp: 21_981, edgePhoto: 21_985, cloud: 21_991 } };
 
 interface DemoProcess {
   child: ChildProcess;
@@ -36,7 +36,7 @@ function startDemo(run: { dataDir: string; ports: typeof PORTS } = { dataDir, po
       '--import', 'tsx',
       'deploy/src/cli/main.ts', 'demo',
       '--data-dir', run.dataDir, '--vehicles', '8', '--chargers', '2', '--speed', '120',
-      '--edge-mqtt-port', String(run.ports.mqtt), '--edge-http-port', String(run.ports.edgeHttp), '--cloud-port', String(run.ports.cloud),
+      '--edge-mqtt-port', String(run.ports.mqtt), '--edge-http-port', String(run.ports.edgeHttp), '--edge-photo-port', String(run.ports.edgePhoto), '--cloud-port', String(run.ports.cloud),
       ...extra,
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },

@@ -13,12 +13,12 @@
  * a window is judged, and the edge refuses to trust device clocks more than a day off, so a spike
  * would need more than a day of simulated history (see docs/business-events.md).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueClientToken, issueToken, resolveCloudConfig, startCloud, type RunningCloud } from '@fleetwire/cloud';
-import { issueReturnToken, loadEdgeConfig, startEdgeAgent, type EdgeAgent } from '@fleetwire/edge';
+import { generateReturnKeyPair, issueReturnToken, loadEdgeConfig, startEdgeAgent, type EdgeAgent } from '@fleetwire/edge';
 import { type EventData, type EventEnvelope, type EventRecord, type EventType } from '@fleetwire/protocol';
 import { createBookingBackend, createFleetSimulation, createMobileApp, servePaymentRequests, type BookingBackend } from '@fleetwire/simulators';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,7 +83,9 @@ beforeAll(async () => {
   stops.push(() => cloud.stop());
 
   backend = createBookingBackend({ cloudUrl: cloud.address, bookingToken: booking.token, paymentToken: payment.token, seed: 11, failureShare: 0.1 });
-  const returnTokenSecret = 'fleet-day-return-token-secret-0123456789';
+  const bookingKeys = await generateReturnKeyPair('fleet-day');
+  const returnTokenKeysFile = join(dir, 'return-token-keys.json');
+  writeFileSync(returnTokenKeysFile, JSON.stringify({ keys: [bookingKeys.publicKey] }));
   const returns: { app?: ReturnType<typeof createMobileApp> } = {};
   startTime = crossingMidnight(Date.now());
   const mqttPort = await freePort();
@@ -113,14 +115,15 @@ beforeAll(async () => {
         devices: { registryFile: await ensureDeviceRegistry(dir, fleet.credentials()) },
         intake: { maxClockSkewMs: 86_400_000 },
         rules: { batteryLow: { thresholdPct: 99, hysteresisPct: 50 } },
-        vision: { enabled: true, returnTokenSecret, returnAreasFile: writeReturnAreas(dir, fleet.model.world.city.sites) },
+        vision: { enabled: true, returnTokenKeysFile, returnAreasFile: writeReturnAreas(dir, fleet.model.world.city.sites) },
         mqtt: { host: '127.0.0.1', port: mqttPort },
         http: { host: '127.0.0.1', port: await freePort() },
+        photoApi: { host: '127.0.0.1', port: 0 },
       },
     }),
   );
   stops.push(() => edge.stop());
-  const app = createMobileApp({ edgeUrl: edge.addresses.http!, seed: 11, rates: { damage: 0.2, fraud: 0.3 }, returnToken: (claims) => issueReturnToken(returnTokenSecret, claims) });
+  const app = createMobileApp({ edgeUrl: edge.addresses.photos!, seed: 11, rates: { damage: 0.2, fraud: 0.3 }, returnToken: (claims) => issueReturnToken(bookingKeys.privateKey, claims) });
   returns.app = app;
 
   await fleet.start();

@@ -20,7 +20,8 @@
 import sharp from 'sharp';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { issueReturnToken } from '../src/vision/upload/return-token.js';
+import { generateReturnKeyPair, issueReturnToken } from '../src/vision/upload/return-token.js';
+import { writeReturnKeys } from '../test/support/photo-upload.js';
 import { MODEL_VARIANTS, type ModelVariant } from '../src/vision/models/model-card.js';
 import { selectModels } from '../src/vision/models/model-selection.js';
 import { loadReturnModels, type ReturnModels } from '../src/vision/models/models.js';
@@ -52,7 +53,7 @@ const PHOTOS = Number(values.photos);
 const ROUNDS = Number(values.rounds);
 const CONCURRENCY = Number(values.concurrency);
 const SIZE = { width: Number(values.width), height: Number(values.height) };
-const SECRET = 'bench-return-token-secret-0123456789abcdef';
+const KEYS = await generateReturnKeyPair('bench');
 
 const percentile = (xs: number[], p: number): number => {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -76,7 +77,7 @@ async function uploadAll(url: string, returns: Buffer[][], round: string, vehicl
       const returnId = `RT-${round}-${i}`;
       const form = new FormData();
       for (const [p, bytes] of (returns[i] as Buffer[]).entries()) form.append('photo', new Blob([bytes], { type: 'image/jpeg' }), `side-${p}.jpg`);
-      const token = issueReturnToken(SECRET, { returnId, bookingId: `BK-${returnId}`, vehicleId, exp: Math.floor(Date.now() / 1000) + 3600 });
+      const token = await issueReturnToken(KEYS.privateKey, { returnId, bookingId: `BK-${returnId}`, vehicleId, exp: Math.floor(Date.now() / 1000) + 3600 });
       const t0 = performance.now();
       const response = await fetch(`${url}/v1/returns/${returnId}/photos`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
       const answer = (await response.json()) as { verdict?: string; reasons?: string[]; reason?: string };
@@ -142,8 +143,8 @@ async function main(): Promise<void> {
   const agent = await startAgentProcess({
     nodeId: 'node-bench', dataDir: 'data', logLevel: 'warn',
     devices: { registryFile: await writeRegistry(dir, [vehicle!]) },
-    mqtt: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 },
-    vision: { enabled: true, returnTokenSecret: SECRET, returnAreasFile, models: { variant: VARIANT, threads: THREADS } },
+    mqtt: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 }, photoApi: { host: '127.0.0.1', port: 0 },
+    vision: { enabled: true, returnTokenKeysFile: writeReturnKeys(dir, [KEYS.publicKey]), returnAreasFile, models: { variant: VARIANT, threads: THREADS } },
   }, dir);
   try {
     const url = agent.addresses.http as string;
@@ -154,13 +155,13 @@ async function main(): Promise<void> {
     // first runs allocate arenas and JIT the route.
     await bareAll(models, rounds[0]!.slice(0, 3), 1);
     const warmUp = await Promise.all(Array.from({ length: 3 }, (_, i) => returnPhotos(80_000 + i * PHOTOS, PHOTOS, Date.now(), SIZE)));
-    await uploadAll(url, warmUp, 'warm', vehicle!.id, 1);
+    await uploadAll(agent.addresses.photos as string, warmUp, 'warm', vehicle!.id, 1);
 
     const ratios: number[] = [];
     const all = { http: [] as number[], bare: [] as number[] };
     for (let r = 0; r < ROUNDS; r++) {
       const bare = await bareAll(models, rounds[r]!, 1);
-      const http = await uploadAll(url, rounds[r]!, `r${r}`, vehicle!.id, 1);
+      const http = await uploadAll(agent.addresses.photos as string, rounds[r]!, `r${r}`, vehicle!.id, 1);
       all.http.push(...http.latencies);
       all.bare.push(...bare.latencies);
       const ratio = percentile(http.latencies, 50) / percentile(bare.latencies, 50);
@@ -178,7 +179,7 @@ async function main(): Promise<void> {
 
     const fresh = await Promise.all(Array.from({ length: RETURNS }, (_, i) => returnPhotos(90_000 + i * PHOTOS, PHOTOS, Date.now(), SIZE)));
     const bareRate = await bareAll(models, fresh, CONCURRENCY);
-    const httpRate = await uploadAll(url, fresh, 'tput', vehicle!.id, CONCURRENCY);
+    const httpRate = await uploadAll(agent.addresses.photos as string, fresh, 'tput', vehicle!.id, CONCURRENCY);
     console.log(`verdicts (and reasons): ${[...verdicts].map(([key, n]) => `${key.trim()} ${n}`).join(', ')}`);
     console.log(`throughput, ${CONCURRENCY} at once: upload→verdict ${httpRate.photosPerS.toFixed(1)} photos/s, bare pipeline ${bareRate.photosPerS.toFixed(1)} photos/s, ratio ${(httpRate.photosPerS / bareRate.photosPerS).toFixed(2)} (target ≥ 0.7)`);
   } finally {

@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runEdgeCommand } from './cli.js';
+import pino from 'pino';
+import { openReturnKeyFile } from './vision/upload/return-keys.js';
 import { verifyReturnToken } from './vision/upload/return-token.js';
 import { verifyPassword } from './intake/auth/password-hash.js';
 
@@ -75,17 +77,30 @@ describe('fleetwire edge', () => {
     expect(err).toEqual([`fleetwire edge: cannot use buffer database ${join(dataDir, 'buffer.sqlite')}: file is not a database (move the file aside to start empty; what it held is then not sent)`]);
   });
 
-  it('issue-return-token signs a token the photo API accepts for that return only', async () => {
-    const secret = 'a-return-token-secret-of-32-characters!';
-    vi.stubEnv('FLEETWIRE_EDGE_DEVICES_FILE', '/etc/fw/devices.json');
-    vi.stubEnv('FLEETWIRE_EDGE_RETURN_TOKEN_SECRET', secret);
+  it('generate-return-keys writes a private key and a JWKS; issue-return-token signs with the key a token the JWKS verifies for that return only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fw-cli-keys-'));
+    const [privateFile, jwksFile, nextFile] = ['booking-1.jwk', 'keys.json', 'booking-2.jwk'].map((name) => join(dir, name)) as [string, string, string];
     const { out, err } = capture();
-    expect(await runEdgeCommand(['issue-return-token', '--return', 'RT-1', '--booking', 'BK-1', '--vehicle', 'VH-0001', '--trip', 'TR-1', '--ttl', '600'])).toBe(0);
-    const claims = verifyReturnToken(secret, out[0]!, 'RT-1', Date.now());
+    expect(await runEdgeCommand(['generate-return-keys', '--kid', 'booking-1', '--private', privateFile, '--jwks', jwksFile])).toBe(0);
+    expect(await runEdgeCommand(['generate-return-keys', '--kid', 'booking-2', '--alg', 'ES256', '--private', nextFile, '--jwks', jwksFile])).toBe(0);
+    expect(statSync(privateFile).mode & 0o777).toBe(0o600);
+    const jwks = JSON.parse(readFileSync(jwksFile, 'utf8')) as { keys: Array<Record<string, unknown>> };
+    expect(jwks.keys.map((key) => [key.kid, key.alg, 'd' in key])).toEqual([['booking-1', 'EdDSA', false], ['booking-2', 'ES256', false]]);
+    // Never overwrites a signing key, never reuses a kid.
+    expect(await runEdgeCommand(['generate-return-keys', '--kid', 'booking-3', '--private', privateFile, '--jwks', jwksFile])).toBe(2);
+    expect(await runEdgeCommand(['generate-return-keys', '--kid', 'booking-1', '--private', join(dir, 'other.jwk'), '--jwks', jwksFile])).toBe(2);
+    out.length = 0;
+    expect(await runEdgeCommand(['issue-return-token', '--key', nextFile, '--return', 'RT-1', '--booking', 'BK-1', '--vehicle', 'VH-0001', '--trip', 'TR-1', '--ttl', '600'])).toBe(0);
+    const keys = openReturnKeyFile({ file: jwksFile, logger: pino({ level: 'silent' }) });
+    const verify = (returnId: string) => verifyReturnToken({ publicKeys: () => keys.keySet() }, out[0]!, returnId, Date.now());
+    const claims = await verify('RT-1');
     expect(claims).toMatchObject({ returnId: 'RT-1', bookingId: 'BK-1', vehicleId: 'VH-0001', tripId: 'TR-1' });
     expect(claims.exp - Date.now() / 1000).toBeGreaterThan(590);
-    expect(() => verifyReturnToken(secret, out[0]!, 'RT-2', Date.now())).toThrow(expect.objectContaining({ code: 'FW_UPLOAD_FORBIDDEN' }));
-    expect(await runEdgeCommand(['issue-return-token', '--return', 'RT 1', '--booking', 'BK-1', '--vehicle', 'VH-0001'])).toBe(2);
+    await expect(verify('RT-2')).rejects.toMatchObject({ code: 'FW_UPLOAD_FORBIDDEN' });
+    // The public JWKS cannot sign.
+    expect(await runEdgeCommand(['issue-return-token', '--key', jwksFile, '--return', 'RT-1', '--booking', 'BK-1', '--vehicle', 'VH-0001'])).toBe(2);
+    expect(err.join('\n')).toContain('is not a private signing key');
+    expect(await runEdgeCommand(['issue-return-token', '--key', nextFile, '--return', 'RT 1', '--booking', 'BK-1', '--vehicle', 'VH-0001'])).toBe(2);
     expect(err.join('\n')).toContain('returnId');
   });
 

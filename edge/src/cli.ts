@@ -1,14 +1,17 @@
 /**
  * `fleetwire edge`: runs the agent until SIGTERM/SIGINT, prints the resolved configuration,
- * produces a device registry entry with a hashed password, or signs a return token (what the
- * booking system does) to try the photo API by hand.
+ * produces a device registry entry with a hashed password, and, for the signing side (the booking
+ * system, or an operator trying the photo API by hand), makes return-token keys and signs tokens.
  */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import type { JWK } from 'jose';
 import { isDeviceId, isDeviceKind } from '@fleetwire/protocol';
 import { ENV_OVERRIDES, loadEdgeConfig, redactConfig } from './config.js';
 import { EdgeError, type EdgeErrorCode } from './errors.js';
-import { issueReturnToken } from './vision/upload/return-token.js';
+import { generateReturnKeyPair, issueReturnToken, RETURN_TOKEN_ALGORITHMS, type ReturnSigningKey, type ReturnTokenAlgorithm } from './vision/upload/return-token.js';
+import { keySetProblems } from './vision/upload/return-keys.js';
 import { hashPassword } from './intake/auth/password-hash.js';
 import { startEdgeAgent } from './main.js';
 
@@ -19,10 +22,15 @@ const USAGE = `Usage:
   fleetwire edge hash-password [--id <deviceId> --kind <vehicle|charger>]
                                             read a password from stdin and print its scrypt hash,
                                             or with --id/--kind a device registry entry
-  fleetwire edge issue-return-token --return <id> --booking <id> --vehicle <id> [--trip <id>]
-                                    [--ttl <seconds>] [--config <file>]
-                                            sign a return token with vision.returnTokenSecret, as
-                                            the booking system does (default ttl 3600 s)
+  fleetwire edge generate-return-keys --kid <id> --private <file> --jwks <file> [--alg EdDSA|ES256]
+                                            for the booking system: write a new signing key (private
+                                            JWK, mode 600) and add its public key to the JWKS file the
+                                            edges read (vision.returnTokenKeysFile); old keys stay
+                                            until removed, so tokens already out keep working
+  fleetwire edge issue-return-token --key <private JWK file> --return <id> --booking <id>
+                                    --vehicle <id> [--trip <id>] [--ttl <seconds>]
+                                            sign a return token with the private key, as the booking
+                                            system does (default ttl 3600 s)
 
 Options:
   --config <file>   JSON config file (see docs/edge.md and edge/fleetwire-edge.example.json)
@@ -47,6 +55,7 @@ const STARTUP_MISTAKES: ReadonlySet<EdgeErrorCode> = new Set([
   'FW_VISION_MODEL_LOAD_FAILED',
   'FW_VISION_MODEL_CONTRACT',
   'FW_VISION_MODEL_REFUSED',
+  'FW_RETURN_KEYS_INVALID',
 ]);
 
 /** An error at start that the operator must fix (said in one line, exit 2), not a bug. */
@@ -57,6 +66,7 @@ export function isStartupMistake(error: unknown): error is EdgeError {
 export async function runEdgeCommand(argv: string[]): Promise<number> {
   if (argv[0] === 'hash-password') return runHashPassword(argv.slice(1));
   if (argv[0] === 'issue-return-token') return runIssueReturnToken(argv.slice(1));
+  if (argv[0] === 'generate-return-keys') return runGenerateReturnKeys(argv.slice(1));
   let values: { config?: string; 'print-config'?: boolean; help?: boolean };
   try {
     ({ values } = parseArgs({
@@ -135,11 +145,11 @@ async function runIssueReturnToken(argv: string[]): Promise<number> {
     console.error(`fleetwire edge issue-return-token: ${message}`);
     return 2;
   };
-  let values: { return?: string; booking?: string; vehicle?: string; trip?: string; ttl?: string; config?: string };
+  let values: { key?: string; return?: string; booking?: string; vehicle?: string; trip?: string; ttl?: string };
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { return: { type: 'string' }, booking: { type: 'string' }, vehicle: { type: 'string' }, trip: { type: 'string' }, ttl: { type: 'string' }, config: { type: 'string' } },
+      options: { key: { type: 'string' }, return: { type: 'string' }, booking: { type: 'string' }, vehicle: { type: 'string' }, trip: { type: 'string' }, ttl: { type: 'string' } },
     }));
   } catch (error) {
     return fail(`${(error as Error).message}\n\n${USAGE}`);
@@ -151,16 +161,55 @@ async function runIssueReturnToken(argv: string[]): Promise<number> {
   }
   const ttl = Number(values.ttl ?? 3600);
   if (!Number.isInteger(ttl) || ttl <= 0) return fail('--ttl must be a positive number of seconds');
-  let secret: string;
+  if (values.key === undefined) return fail('--key <private JWK file> is required (generate-return-keys writes one)');
+  let key: ReturnSigningKey;
   try {
-    secret = loadEdgeConfig({ ...(values.config ? { file: values.config } : {}), env: process.env }).vision.returnTokenSecret;
+    key = JSON.parse(readFileSync(values.key, 'utf8')) as ReturnSigningKey;
   } catch (error) {
-    if (!(error instanceof EdgeError)) throw error;
-    return fail(error.message);
+    return fail(`cannot read the private key ${values.key}: ${(error as Error).message}`);
   }
-  if (secret === '') return fail('vision.returnTokenSecret is not set (config file or FLEETWIRE_EDGE_RETURN_TOKEN_SECRET)');
+  if (typeof key.kid !== 'string' || !(RETURN_TOKEN_ALGORITHMS as readonly unknown[]).includes(key.alg) || typeof key.d !== 'string') {
+    return fail(`${values.key} is not a private signing key with kid and alg (${RETURN_TOKEN_ALGORITHMS.join(' or ')}); make one with generate-return-keys`);
+  }
   const exp = Math.floor(Date.now() / 1000) + ttl;
-  console.log(issueReturnToken(secret, { ...(ids as { returnId: string; bookingId: string; vehicleId: string }), ...(values.trip ? { tripId: values.trip } : {}), exp }));
+  console.log(await issueReturnToken(key, { ...(ids as { returnId: string; bookingId: string; vehicleId: string }), ...(values.trip ? { tripId: values.trip } : {}), exp }));
+  return 0;
+}
+
+async function runGenerateReturnKeys(argv: string[]): Promise<number> {
+  const fail = (message: string): number => {
+    console.error(`fleetwire edge generate-return-keys: ${message}`);
+    return 2;
+  };
+  let values: { kid?: string; private?: string; jwks?: string; alg?: string };
+  try {
+    ({ values } = parseArgs({ args: argv, options: { kid: { type: 'string' }, private: { type: 'string' }, jwks: { type: 'string' }, alg: { type: 'string' } } }));
+  } catch (error) {
+    return fail(`${(error as Error).message}\n\n${USAGE}`);
+  }
+  if (!isDeviceId(values.kid)) return fail('--kid <id> is required: 1–64 of [A-Za-z0-9_-], e.g. the date of the key (booking-2026-12)');
+  if (values.private === undefined || values.jwks === undefined) return fail('--private <file> and --jwks <file> are required');
+  const alg = values.alg ?? 'EdDSA';
+  if (!(RETURN_TOKEN_ALGORITHMS as readonly string[]).includes(alg)) return fail(`--alg must be ${RETURN_TOKEN_ALGORITHMS.join(' or ')}`);
+  if (existsSync(values.private)) return fail(`${values.private} exists; a signing key is never overwritten (choose another file)`);
+  let jwks: { keys: JWK[] } = { keys: [] };
+  if (existsSync(values.jwks)) {
+    try {
+      jwks = JSON.parse(readFileSync(values.jwks, 'utf8')) as { keys: JWK[] };
+    } catch (error) {
+      return fail(`cannot read ${values.jwks}: ${(error as Error).message}`);
+    }
+    const problems = keySetProblems(jwks);
+    if (problems.length > 0) return fail(`${values.jwks}: ${problems.join('; ')}`);
+    if (jwks.keys.some((key) => key.kid === values.kid)) return fail(`${values.jwks} already holds a key "${values.kid}": choose a new --kid`);
+  }
+  const { privateKey, publicKey } = await generateReturnKeyPair(values.kid, alg as ReturnTokenAlgorithm);
+  writeFileSync(values.private, `${JSON.stringify(privateKey, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  // Written aside and renamed: an edge reading the file mid-write never sees half of it.
+  const next = `${values.jwks}.${process.pid}.tmp`;
+  writeFileSync(next, `${JSON.stringify({ keys: [...jwks.keys, publicKey] }, null, 2)}\n`);
+  renameSync(next, values.jwks);
+  console.log(`signing key ${values.kid} (${alg}) written to ${values.private}; ${values.jwks} now holds ${jwks.keys.length + 1} public key(s): copy it to the edges (vision.returnTokenKeysFile)`);
   return 0;
 }
 

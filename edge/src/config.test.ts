@@ -24,7 +24,10 @@ describe('edge config', () => {
   it('fills documented defaults', () => {
     const config = loadEdgeConfig({ overrides: REGISTRY, cwd: '/srv' });
     expect(config.mqtt).toMatchObject({ enabled: true, host: '0.0.0.0', port: 1883, maxPacketBytes: 262_144, tls: { enabled: false, port: 8883 }, websocket: { enabled: false, port: 8083, path: '/mqtt' } });
-    expect(config.http).toEqual({ host: '0.0.0.0', port: 8080 });
+    // The operator's listener stays on loopback; only the photo API faces the network.
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(config.photoApi).toEqual({ host: '0.0.0.0', port: 8081, tls: { enabled: false, certFile: '', keyFile: '' } });
+    expect(configError(() => loadEdgeConfig({ overrides: { ...REGISTRY, photoApi: { tls: { enabled: true } } } })).message).toContain('config.photoApi.tls: keyFile and certFile are required when tls.enabled');
     expect(config.intake).toEqual({ maxPayloadBytes: 65_536, maxClockSkewMs: 300_000 });
     expect(config.rules.batteryLow).toEqual({ enabled: true, thresholdPct: 20, hysteresisPct: 5 });
     expect(config.dataDir).toBe('/srv/.fleetwire/edge');
@@ -133,24 +136,47 @@ describe('edge config', () => {
     expect(loadEdgeConfig({ overrides: { mqtt: { enabled: false }, buffer: { commitIntervalMs: 3 } }, env: { FLEETWIRE_EDGE_BRIDGE_URL: 'mqtt://127.0.0.1:11883' } }).buffer.commitIntervalMs).toBe(3);
   });
 
-  it('keeps vision off by default and, when on, needs a long secret and return areas', () => {
+  it('keeps vision off by default and, when on, needs the booking system\'s public keys and return areas', () => {
     const off = loadEdgeConfig({ overrides: REGISTRY, cwd: '/srv' });
-    expect(off.vision).toMatchObject({ enabled: false, returnTokenSecret: '', models: { damage: '', screen: '', card: '', threads: 1 } });
+    expect(off.vision).toMatchObject({ enabled: false, returnTokenKeysFile: '', legacyHs256: false, returnTokenSecret: '', models: { damage: '', screen: '', card: '', threads: 1 } });
     expect(off.vision.limits).toEqual({ maxPhotos: 8, maxPhotoBytes: 8 * 1024 * 1024, maxPixels: 40_000_000, maxActiveReturns: 2, maxWaitingReturns: 8, quarantineMaxBytes: 1024 * 1024 });
     expect(off.vision.retention).toEqual({ photoDays: 30, photoMaxBytes: 2 * 1024 ** 3, hashDays: 365, intervalMs: 3_600_000 });
-    const error = configError(() => loadEdgeConfig({ overrides: { ...REGISTRY, vision: { enabled: true, returnTokenSecret: 'short', retention: { photoDays: 90, hashDays: 30 } } } }));
-    for (const fragment of ['config.vision.returnTokenSecret: at least 32 characters', 'config.vision.returnAreasFile: required', 'config.vision.retention.hashDays: must be at least photoDays']) {
+    const error = configError(() => loadEdgeConfig({ overrides: { ...REGISTRY, vision: { enabled: true, retention: { photoDays: 90, hashDays: 30 } } } }));
+    for (const fragment of ['config.vision.returnTokenKeysFile: required when vision.enabled', 'generate-return-keys', 'config.vision.returnAreasFile: required', 'config.vision.retention.hashDays: must be at least photoDays']) {
       expect(error.message).toContain(fragment);
     }
-    const secret = 'a-return-token-secret-of-32-chars-or-more';
     const on = loadEdgeConfig({
       overrides: REGISTRY, cwd: '/srv',
-      env: { FLEETWIRE_EDGE_VISION_ENABLED: 'true', FLEETWIRE_EDGE_RETURN_TOKEN_SECRET: secret, FLEETWIRE_EDGE_RETURN_AREAS_FILE: 'areas.json' },
+      env: { FLEETWIRE_EDGE_VISION_ENABLED: 'true', FLEETWIRE_EDGE_RETURN_TOKEN_KEYS_FILE: 'keys.json', FLEETWIRE_EDGE_RETURN_AREAS_FILE: 'areas.json' },
     });
-    expect(on.vision).toMatchObject({ enabled: true, returnTokenSecret: secret, returnAreasFile: '/srv/areas.json' });
-    expect(redactConfig(on).vision.returnTokenSecret).toBe('[redacted]');
+    expect(on.vision).toMatchObject({ enabled: true, returnTokenKeysFile: '/srv/keys.json', legacyHs256: false, returnAreasFile: '/srv/areas.json' });
     expect(configError(() => loadEdgeConfig({ overrides: REGISTRY, env: { FLEETWIRE_EDGE_VISION_ENABLED: 'yes' } })).message)
       .toContain('FLEETWIRE_EDGE_VISION_ENABLED: must be true or false (got "yes")');
+  });
+
+  it('refuses an HS256 secret unless legacyHs256 is on, and then refuses short, placeholder and repetitive secrets saying what to do', () => {
+    const vision = { enabled: true, returnAreasFile: '/srv/areas.json' };
+    const good = 'Zr8f-q2LkP0vX9s_MbT4wYc7NeHj1uAa';
+    const legacyOff = configError(() => loadEdgeConfig({ overrides: { ...REGISTRY, vision: { ...vision, returnTokenKeysFile: '/srv/keys.json', returnTokenSecret: good } } }));
+    expect(legacyOff.message).toContain('config.vision.returnTokenSecret: HS256 return tokens are refused unless vision.legacyHs256 is true');
+    const refusals = {
+      short: 'at least 32 characters required',
+      'set FLEETWIRE_EDGE_RETURN_TOKEN_SECRET instead of storing the secret here': 'looks like a placeholder or example text',
+      'change-me-change-me-change-me-change-me': 'looks like a placeholder or example text',
+      'example-return-token-secret-0123456789abc': 'looks like a placeholder or example text',
+      ['ab'.repeat(20)]: 'too few different characters',
+    };
+    for (const [secret, why] of Object.entries(refusals)) {
+      const message = configError(() => loadEdgeConfig({ overrides: { ...REGISTRY, vision: { ...vision, legacyHs256: true } }, env: { FLEETWIRE_EDGE_RETURN_TOKEN_SECRET: secret } })).message;
+      expect(message).toContain(`config.vision.returnTokenSecret: ${why}`);
+      expect(message).toContain('generate one with `openssl rand -base64 48` and set it with FLEETWIRE_EDGE_RETURN_TOKEN_SECRET');
+      expect(message).not.toContain(secret);
+    }
+    const legacy = loadEdgeConfig({ overrides: { ...REGISTRY, vision: { ...vision, legacyHs256: true, returnTokenSecret: good } } });
+    expect(legacy.vision).toMatchObject({ legacyHs256: true, returnTokenKeysFile: '' });
+    expect(redactConfig(legacy).vision.returnTokenSecret).toBe('[redacted]');
+    const placeholderKey = configError(() => loadEdgeConfig({ overrides: { ...REGISTRY, ocpp: { enabled: true, idTagKey: 'your-key-goes-here-please' } } as never }));
+    expect(placeholderKey.message).toContain('config.ocpp.idTagKey: looks like a placeholder or example text');
   });
 
   it('accepts the example file shipped beside the package', () => {
@@ -162,6 +188,8 @@ describe('edge config', () => {
     // The example authenticates by client certificate (CN = node id), so it holds no token.
     expect(config.cloud).toMatchObject({ token: '', caFile: join(import.meta.dirname, '..', 'tls', 'cloud-ca.crt'), keyFile: join(import.meta.dirname, '..', 'tls', 'edge-depot-1.key') });
     expect(config.vision.returnAreasFile).toBe(join(import.meta.dirname, '..', 'return-areas.json'));
+    // Only the booking system's public keys: nothing in the example can sign a return token.
+    expect(config.vision).toMatchObject({ returnTokenKeysFile: join(import.meta.dirname, '..', 'return-token-keys.json'), legacyHs256: false, returnTokenSecret: '' });
     expect(resolveTelemetryOptions(config.telemetry).unknownFields).toBe('keep');
     expect(config.ocpp).toMatchObject({ enabled: false, port: 9000, path: '/ocpp', tls: { enabled: false, port: 9443 }, authorize: { policy: 'accept', idTags: [] } });
   });

@@ -14,12 +14,13 @@ import { Value } from '@sinclair/typebox/value';
 import { problemList } from '@fleetwire/protocol';
 import { BufferSettingsSchema } from './buffer/sqlite/options.js';
 import { EdgeError } from './errors.js';
-import { HttpSettingsSchema } from './http/settings.js';
+import { HttpSettingsSchema, PhotoApiSettingsSchema } from './http/settings.js';
 import { BridgeSettingsSchema, DevicesSettingsSchema, IntakeSettingsSchema, MqttSettingsSchema } from './intake/settings.js';
 import { OcppOptionsSchema } from './intake/ocpp/options.js';
 import { TelemetryOptionsSchema } from './intake/telemetry-options.js';
 import { RulesSettingsSchema } from './rules/settings.js';
 import { isObject, isPathOption, optionProblems, optionSchemaAt, PathOption, resolvePathOptions } from './settings.js';
+import { weakSecretProblem } from './secret-strength.js';
 import { CloudSettingsSchema, UplinkSettingsSchema } from './uplink/options.js';
 import { VisionSettingsSchema } from './vision/settings.js';
 
@@ -43,7 +44,10 @@ export const EdgeConfigSchema = Type.Object(
     /** The OCPP-J central system (intake/ocpp/options.ts). */
     ocpp: OcppOptionsSchema,
     rules: RulesSettingsSchema,
+    /** The operator's listener: health, readiness, metrics. */
     http: HttpSettingsSchema,
+    /** The mobile app's listener: the photo API (with vision.enabled). */
+    photoApi: PhotoApiSettingsSchema,
     vision: VisionSettingsSchema,
   },
   { additionalProperties: false },
@@ -66,10 +70,13 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   FLEETWIRE_EDGE_MQTT_PORT: 'mqtt.port',
   FLEETWIRE_EDGE_HTTP_HOST: 'http.host',
   FLEETWIRE_EDGE_HTTP_PORT: 'http.port',
+  FLEETWIRE_EDGE_PHOTO_API_HOST: 'photoApi.host',
+  FLEETWIRE_EDGE_PHOTO_API_PORT: 'photoApi.port',
   FLEETWIRE_EDGE_BRIDGE_URL: 'bridge.url',
   FLEETWIRE_EDGE_BRIDGE_PASSWORD: 'bridge.password',
   FLEETWIRE_EDGE_VISION_ENABLED: 'vision.enabled',
   FLEETWIRE_EDGE_RETURN_TOKEN_SECRET: 'vision.returnTokenSecret',
+  FLEETWIRE_EDGE_RETURN_TOKEN_KEYS_FILE: 'vision.returnTokenKeysFile',
   FLEETWIRE_EDGE_RETURN_AREAS_FILE: 'vision.returnAreasFile',
   FLEETWIRE_EDGE_VISION_MODEL_VARIANT: 'vision.models.variant',
 };
@@ -183,20 +190,38 @@ function crossChecks(config: EdgeConfig): string[] {
   const { ocpp } = config;
   if (ocpp.enabled) {
     if (config.devices.registryFile === '') problems.push('config.devices.registryFile: required when ocpp.enabled (chargers authenticate against it)');
-    if (ocpp.idTagKey.length < 16) problems.push('config.ocpp.idTagKey: at least 16 characters when ocpp.enabled (id tags are pseudonymised with it)');
+    const weakKey = weakSecretProblem('config.ocpp.idTagKey', ocpp.idTagKey, 16);
+    if (weakKey !== undefined) problems.push(`${weakKey} (id tags are pseudonymised with it)`);
   }
   if (ocpp.tls.enabled && (ocpp.tls.keyFile === '' || ocpp.tls.certFile === '')) problems.push('config.ocpp.tls: keyFile and certFile are required when tls.enabled');
+  const photoTls = config.photoApi.tls;
+  if (photoTls.enabled && (photoTls.keyFile === '' || photoTls.certFile === '')) problems.push('config.photoApi.tls: keyFile and certFile are required when tls.enabled');
   problems.push(...cloudChecks(config.cloud));
   const { vision } = config;
   if (vision.enabled) {
-    if (vision.returnTokenSecret.length < 32) {
-      problems.push('config.vision.returnTokenSecret: at least 32 characters required when vision.enabled (FLEETWIRE_EDGE_RETURN_TOKEN_SECRET)');
-    }
+    problems.push(...returnTokenChecks(vision));
     if (vision.returnAreasFile === '') problems.push('config.vision.returnAreasFile: required when vision.enabled (where returned cars may be parked)');
   }
   if (vision.retention.hashDays < vision.retention.photoDays) {
     problems.push('config.vision.retention.hashDays: must be at least photoDays (re-use of a stored photo must stay detectable)');
   }
+  return problems;
+}
+
+/** Asymmetric keys by default; the shared HS256 secret only when explicitly kept for a migration. */
+function returnTokenChecks(vision: EdgeConfig['vision']): string[] {
+  const problems: string[] = [];
+  if (!vision.legacyHs256) {
+    if (vision.returnTokenKeysFile === '') {
+      problems.push('config.vision.returnTokenKeysFile: required when vision.enabled: the booking system\'s public keys as a JWKS file (`fleetwire edge generate-return-keys` makes a key pair and the JWKS) (FLEETWIRE_EDGE_RETURN_TOKEN_KEYS_FILE)');
+    }
+    if (vision.returnTokenSecret !== '') {
+      problems.push('config.vision.returnTokenSecret: HS256 return tokens are refused unless vision.legacyHs256 is true; remove the secret and give the edge the booking system\'s public keys (vision.returnTokenKeysFile), or turn legacyHs256 on while the booking system migrates');
+    }
+    return problems;
+  }
+  const weak = weakSecretProblem('config.vision.returnTokenSecret', vision.returnTokenSecret, 32, 'FLEETWIRE_EDGE_RETURN_TOKEN_SECRET');
+  if (weak !== undefined) problems.push(`${weak} (vision.legacyHs256 is on; better: asymmetric keys, vision.returnTokenKeysFile)`);
   return problems;
 }
 

@@ -45,6 +45,7 @@ export const EDGE_ERROR_CODES = [
   'FW_UPLOAD_TOO_MANY_PHOTOS',
   'FW_UPLOAD_PHOTO_TOO_LARGE',
   'FW_UPLOAD_RETURN_UNKNOWN',
+  'FW_RETURN_KEYS_INVALID',
 ] as const;
 
 export type EdgeErrorCode = (typeof EDGE_ERROR_CODES)[number];

@@ -5,5 +5,5 @@ export { loadEdgeConfig, redactConfig, ENV_OVERRIDES, type EdgeConfig, type Load
 export { EdgeError, EDGE_ERROR_CODES, type EdgeErrorCode } from './errors.js';
 export { hashPassword, verifyPassword } from './intake/auth/password-hash.js';
 export type { RecordBuffer, QuarantineEntry, OutgoingBatch, BacklogStats } from './buffer/buffer.js';
-export { issueReturnToken, RETURN_TOKEN_AUDIENCE, type ReturnClaims } from './vision/upload/return-token.js';
+export { generateReturnKeyPair, issueReturnToken, RETURN_TOKEN_AUDIENCE, type ReturnClaims, type ReturnSigningKey } from './vision/upload/return-token.js';
 export type { ReturnAnswer } from './vision/returns/return-answer.js';

@@ -6,18 +6,21 @@
  * reverse: stop accepting, let commits under way finish (group commit), stop the uplink,
  * close the HTTP server, close the database.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { FleetRecord } from '@fleetwire/protocol';
 import type { RecordBuffer } from './buffer/buffer.js';
 import { createSqliteBuffer } from './buffer/sqlite/index.js';
 import { SECRET_PATHS, type EdgeConfig } from './config.js';
 import type { CheckState, ReadinessReport } from './http/health.js';
 import { PHOTO_API_SECURITY_SCHEMES } from './vision/upload/photo-api-docs.js';
+import type { openReturnKeyFile as OpenReturnKeyFile } from './vision/upload/return-keys.js';
+import type { ReturnTokenKeys } from './vision/upload/return-token.js';
 import { createHttpApp } from './http/server.js';
 import { createLiveRegistry, type LiveRegistry } from './intake/auth/live-registry.js';
+import { createLoginGuard } from './intake/auth/login-guard.js';
 import { createEmbeddedBroker } from './intake/broker/broker.js';
 import type { IntakeSource } from './intake/intake.js';
 import { createIntakeMetrics } from './intake/metrics.js';
@@ -29,7 +32,7 @@ import { createUplink, readUplinkTls, type Uplink } from './uplink/uplink.js';
 import type { VisionStage } from './vision/vision.js';
 
 export interface EdgeAgent {
-  /** Where the agent listens, by role: http, mqtt, mqtts, ws, bridge. */
+  /** Where the agent listens, by role: http (operator), photos, mqtt, mqtts, ws, bridge. */
   readonly addresses: Record<string, string>;
   readonly logger: Logger;
   stop(): Promise<void>;
@@ -154,8 +157,9 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
       });
     }
 
+    const logins = createLoginGuard(config.devices.login, registry);
     if (config.mqtt.enabled && deviceRegistry) {
-      const broker = createEmbeddedBroker({ listeners: config.mqtt, registry: deviceRegistry, pipeline, metrics, logger });
+      const broker = createEmbeddedBroker({ listeners: config.mqtt, registry: deviceRegistry, logins, pipeline, metrics, logger });
       commands?.attachDevices(broker);
       sources.push(broker);
     }
@@ -163,7 +167,7 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
     // client, ~5 MB) load only when enabled, like vision.
     if (ocpp.enabled && deviceRegistry) {
       const { createCentralSystem } = await import('./intake/ocpp/central-system.js');
-      sources.push(createCentralSystem({ options: ocpp, registry: () => deviceRegistry, pipeline, metrics, logger, dataDir: config.dataDir }));
+      sources.push(createCentralSystem({ options: ocpp, registry: () => deviceRegistry, logins, pipeline, metrics, logger, dataDir: config.dataDir }));
     }
     if (config.bridge.enabled) {
       const { url, clientId, username, password, caFile, topics } = config.bridge;
@@ -181,14 +185,22 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
       const ready = Object.entries(checks).every(([name, check]) => name === 'uplink' || check.state !== 'failing');
       return { ready, checks };
     };
-    const http = createHttpApp({ registry, readiness, logger: logger.child({ stage: 'http' }), securitySchemes: PHOTO_API_SECURITY_SCHEMES });
-    if (vision) {
-      const { photoRoutes } = await import('./vision/upload/photo-routes.js');
-      const { maxPhotos, maxPhotoBytes } = config.vision.limits;
-      await http.register(photoRoutes, { vision, returnTokenSecret: config.vision.returnTokenSecret, limits: { maxPhotos, maxPhotoBytes } });
-    }
+    const http = createHttpApp({ operator: { registry, readiness }, logger: logger.child({ stage: 'http' }) });
     const httpAddress = await http.listen({ host: config.http.host, port: config.http.port });
     cleanup.push(() => http.close());
+    const addresses: Record<string, string> = { http: httpAddress };
+    if (vision) {
+      // Loaded with vision only, like the models: an agent without it never pays for the photo API or JOSE.
+      const { photoRoutes } = await import('./vision/upload/photo-routes.js');
+      const { openReturnKeyFile } = await import('./vision/upload/return-keys.js');
+      const { maxPhotos, maxPhotoBytes } = config.vision.limits;
+      const { host, port, tls } = config.photoApi;
+      const https = tls.enabled ? { key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) } : undefined;
+      const photos = createHttpApp({ logger: logger.child({ stage: 'photo-api' }), securitySchemes: PHOTO_API_SECURITY_SCHEMES, ...(https === undefined ? {} : { https }) });
+      await photos.register(photoRoutes, { vision, returnTokens: returnTokenKeys(config.vision, openReturnKeyFile, registry, logger.child({ stage: 'vision' })), limits: { maxPhotos, maxPhotoBytes } });
+      addresses.photos = await photos.listen({ host, port });
+      cleanup.push(() => photos.close());
+    }
 
     // Sources stop first (pushed last): no new messages, then let the ones under way commit.
     cleanup.push(() => pipeline.settle());
@@ -202,8 +214,6 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
       await commands.start();
       cleanup.push(() => commands.stop());
     }
-
-    const addresses: Record<string, string> = { http: httpAddress };
     for (const source of sources) Object.assign(addresses, source.addresses());
     logger.info({ event: 'edge_agent_started', addresses, devices: deviceRegistry?.size ?? 0 }, 'edge_agent_started');
 
@@ -220,6 +230,16 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
     await stopAll();
     throw error;
   }
+}
+
+/** The public keys (re-read when their file changes) and, only with legacyHs256, the shared secret. */
+function returnTokenKeys(vision: EdgeConfig['vision'], openReturnKeyFile: typeof OpenReturnKeyFile, registry: Registry, logger: Logger): ReturnTokenKeys {
+  const reloads = new Counter({ name: 'fleetwire_edge_return_keys_reloads_total', help: 'Re-reads of vision.returnTokenKeysFile after it changed, by outcome (ok, refused).', labelNames: ['outcome'], registers: [registry] });
+  const file = vision.returnTokenKeysFile === '' ? undefined : openReturnKeyFile({ file: vision.returnTokenKeysFile, logger, onReload: (outcome) => reloads.inc({ outcome }) });
+  return {
+    ...(file === undefined ? {} : { publicKeys: () => file.keySet() }),
+    ...(vision.legacyHs256 ? { legacySecret: vision.returnTokenSecret } : {}),
+  };
 }
 
 function bufferState(buffer: RecordBuffer, open: boolean): CheckState {

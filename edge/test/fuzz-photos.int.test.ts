@@ -11,7 +11,7 @@ import { fuzzPlan, fuzzTimeout, mutatedBytes, mutatedSample, runParameters } fro
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AgentProcess } from './support/agent-process.js';
 import { readMetric, tempDir, waitFor, writeRegistry } from './support/fleet.js';
-import { multipartBody, returnToken, TEST_SECRET, writeReturnAreas } from './support/photo-upload.js';
+import { multipartBody, returnToken, writeReturnAreas, writeReturnKeys } from './support/photo-upload.js';
 import { returnPhoto } from './support/photos.js';
 import { agentTestBed } from './support/test-bed.js';
 
@@ -33,9 +33,10 @@ beforeAll(async () => {
       devices: { registryFile: await writeRegistry(dir, []) },
       mqtt: { host: '127.0.0.1', port: 0 },
       http: { host: '127.0.0.1', port: 0 },
+      photoApi: { host: '127.0.0.1', port: 0 },
       cloud: { url: bed.receiver.url, token: TOKEN },
       uplink: { baseBackoffMs: 50, maxBackoffMs: 300 },
-      vision: { enabled: true, returnTokenSecret: TEST_SECRET, returnAreasFile: writeReturnAreas(dir) },
+      vision: { enabled: true, returnTokenKeysFile: writeReturnKeys(dir), returnAreasFile: writeReturnAreas(dir) },
     },
     dir,
   );
@@ -47,9 +48,9 @@ beforeAll(async () => {
 
 async function upload(returnId: string, photo: Buffer): Promise<{ status: number; body: { events?: string[]; error?: { reason: string } } }> {
   const { payload, contentType } = multipartBody([{ name: 'photo', filename: 'side-0.jpg', data: photo }]);
-  const response = await fetch(`${agent.addresses.http}/v1/returns/${returnId}/photos`, {
+  const response = await fetch(`${agent.addresses.photos}/v1/returns/${returnId}/photos`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${returnToken(returnId)}`, 'content-type': contentType },
+    headers: { authorization: `Bearer ${await returnToken(returnId)}`, 'content-type': contentType },
     body: payload,
   });
   return { status: response.status, body: (await response.json()) as { events?: string[]; error?: { reason: string } } };

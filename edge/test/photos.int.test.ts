@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import type { FleetRecord } from '@fleetwire/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { issueReturnToken } from '../src/vision/upload/return-token.js';
+import { TEST_KEYS, writeReturnKeys } from './support/photo-upload.js';
 import { returnPhoto, returnPhotos, SITE } from './support/photos.js';
 import type { AgentProcess } from './support/agent-process.js';
 import { connectDevice, publishWindowed, readMetric, telemetryTopic, tempDir, vehiclePayload, vehicles, waitFor, writeRegistry } from './support/fleet.js';
@@ -18,7 +19,6 @@ import { agentTestBed } from './support/test-bed.js';
 
 const TOKEN = 'node-token-photos';
 const bed = agentTestBed(TOKEN);
-const SECRET = 'integration-return-token-secret-0123456789';
 const [vehicle] = vehicles(1, 'VH-P');
 let agent: AgentProcess;
 let dir: string;
@@ -34,21 +34,22 @@ beforeAll(async () => {
     devices: { registryFile: await writeRegistry(dir, [vehicle!]) },
     mqtt: { host: '127.0.0.1', port: 0 },
     http: { host: '127.0.0.1', port: 0 },
+    photoApi: { host: '127.0.0.1', port: 0 },
     cloud: { url: bed.receiver.url, token: TOKEN },
     uplink: { baseBackoffMs: 50, maxBackoffMs: 300 },
-    vision: { enabled: true, returnTokenSecret: SECRET, returnAreasFile },
+    vision: { enabled: true, returnTokenKeysFile: writeReturnKeys(dir), returnAreasFile },
   };
   agent = await bed.startAgent(config, dir);
 });
 
-const tokenFor = (returnId: string): string =>
-  issueReturnToken(SECRET, { returnId, bookingId: `BK-${returnId}`, vehicleId: vehicle!.id, exp: Math.floor(Date.now() / 1000) + 600 });
+const tokenFor = (returnId: string): Promise<string> =>
+  issueReturnToken(TEST_KEYS.privateKey, { returnId, bookingId: `BK-${returnId}`, vehicleId: vehicle!.id, exp: Math.floor(Date.now() / 1000) + 600 });
 
 async function upload(returnId: string, photos: Buffer[]): Promise<{ status: number; body: Record<string, unknown> & { events?: string[] } }> {
   const form = new FormData();
   photos.forEach((bytes, i) => form.append('photo', new Blob([bytes], { type: 'image/jpeg' }), `side-${i}.jpg`));
-  const token = tokenFor(returnId);
-  const response = await fetch(`${agent.addresses.http}/v1/returns/${returnId}/photos`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+  const token = await tokenFor(returnId);
+  const response = await fetch(`${agent.addresses.photos}/v1/returns/${returnId}/photos`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -131,7 +132,7 @@ describe('return photos at the edge agent', () => {
 
   it('answers a return verified before the restart from its store: the verdict read back, and a retried upload', async () => {
     const http = agent.addresses.http as string;
-    const read = await fetch(`${http}/v1/returns/RT-INT-1/verdict`, { headers: { authorization: `Bearer ${tokenFor('RT-INT-1')}` } });
+    const read = await fetch(`${agent.addresses.photos}/v1/returns/RT-INT-1/verdict`, { headers: { authorization: `Bearer ${await tokenFor('RT-INT-1')}` } });
     expect(read.status).toBe(200);
     expect(await read.json()).toEqual(firstAnswer);
     const retry = await upload('RT-INT-1', firstReturn);
@@ -141,8 +142,20 @@ describe('return photos at the edge agent', () => {
     expect(await readMetric(http, 'fleetwire_vision_returns_total', { verdict: 'accepted' })).toBe(0);
   });
 
+  it('serves the photo API and the operator routes on separate listeners, neither answering the other\'s routes', async () => {
+    const { http, photos } = agent.addresses as { http: string; photos: string };
+    expect(new URL(http).port).not.toBe(new URL(photos).port);
+    const token = await tokenFor('RT-INT-1');
+    const statuses = async (base: string) => Promise.all([
+      fetch(`${base}/healthz`), fetch(`${base}/readyz`), fetch(`${base}/metrics`),
+      fetch(`${base}/v1/returns/RT-INT-1/verdict`, { headers: { authorization: `Bearer ${token}` } }),
+    ].map(async (request) => (await request).status));
+    expect(await statuses(http)).toEqual([200, 200, 200, 404]);
+    expect(await statuses(photos)).toEqual([404, 404, 404, 200]);
+  });
+
   it('serves the OpenAPI document of the photo API', async () => {
-    const document = (await (await fetch(`${agent.addresses.http}/openapi.json`)).json()) as { openapi: string; paths: Record<string, object>; components: { securitySchemes: object } };
+    const document = (await (await fetch(`${agent.addresses.photos}/openapi.json`)).json()) as { openapi: string; paths: Record<string, object>; components: { securitySchemes: object } };
     expect(document.openapi).toBe('3.0.3');
     expect(Object.keys(document.paths).filter((path) => path.startsWith('/v1/returns/')).sort()).toEqual(['/v1/returns/{returnId}/photos', '/v1/returns/{returnId}/verdict']);
     expect(document.components.securitySchemes).toMatchObject({ returnToken: { type: 'http', scheme: 'bearer' } });

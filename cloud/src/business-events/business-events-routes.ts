@@ -15,6 +15,7 @@
  *    record of source `service:{clientId}` on `fleetwire.events`, keyed by its subject, and
  *    answer 200 only after the bus stored it.
  */
+import type { RateLimits } from '../http/rate-limits.js';
 import { createEventRecord, toBusMessage, type EventEnvelope } from '@fleetwire/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -46,6 +47,8 @@ export interface BusinessEventsOptions {
   retryAfterSeconds: RetryAfterSeconds;
   /** Keyed hash of customer references; the key stays with the API (pseudonyms.ts). */
   pseudonymise: Pseudonymise;
+  /** Per-client token buckets (http/rate-limits.ts); absent = unlimited. */
+  rateLimits?: RateLimits;
   now?: () => number;
 }
 
@@ -60,7 +63,9 @@ export const businessEventsRoutes: FastifyPluginAsync<BusinessEventsOptions> = a
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: settings.maxEventBytes }, (_r, body, done) => done(null, body));
   app.addHook('onRequest', async (request) => {
-    request.businessClient = authenticateClient(request, clients);
+    const client = authenticateClient(request, clients);
+    request.businessClient = client;
+    options.rateLimits?.check('client', client.clientId);
   });
   app.setErrorHandler((error, request, reply) => {
     const tooLarge = (error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE';

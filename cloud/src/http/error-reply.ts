@@ -4,6 +4,7 @@
  * (the edge's photo API answers the same shape). Retryable refusals (409, 429, 503) carry
  * `retry-after`, which the edge honours as its minimum back-off.
  */
+import { retryAfterOf } from './rate-limits.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CloudError, reasonOf } from '../errors.js';
 
@@ -56,7 +57,7 @@ export function retryAfterFor(status: number, seconds: RetryAfterSeconds): numbe
 
 export function sendError(reply: FastifyReply, error: CloudError, seconds: RetryAfterSeconds): FastifyReply {
   const status = error.httpStatus;
-  const retryAfter = retryAfterFor(status, seconds);
+  const retryAfter = retryAfterOf(error) ?? retryAfterFor(status, seconds);
   if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
   return reply.code(status).send(errorBody(error));
 }

@@ -10,6 +10,7 @@
  * 5. produce accepted records and dead letters in one call, and answer 2xx only after the bus
  *    stored all of them (the edge deletes on 2xx).
  */
+import type { RateLimits } from '../http/rate-limits.js';
 import { BATCH_CONTENT_TYPE, BATCH_PATH, decodeBatch, type DecodedBatch } from '@fleetwire/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -41,6 +42,8 @@ export interface IngestOptions {
   settings?: IngestSettingsInput;
   /** Sees each batch once the bus stored it (commands route a vehicle to the node that last sent for it). */
   onStored?: (node: NodeIdentity, batch: DecodedBatch) => void;
+  /** Per-node token buckets (http/rate-limits.ts); absent = unlimited. */
+  rateLimits?: RateLimits;
 }
 
 /** Response header on an answer served from the idempotency memory. */
@@ -67,7 +70,9 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, optio
     done(null, body),
   );
   app.addHook('onRequest', async (request) => {
-    request.edgeNode = authenticateRequest(request, nodes);
+    const node = authenticateRequest(request, nodes);
+    request.edgeNode = node;
+    options.rateLimits?.check('node', node.nodeId);
   });
   app.setErrorHandler((error, request, reply) => {
     const refusal = toCloudError(error);

@@ -6,6 +6,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { metricsRoutes } from '../../src/http/metrics.js';
+import type { RateLimits } from '../../src/http/rate-limits.js';
 import { createHttpServer } from '../../src/http/server.js';
 import { createNodeRegistry } from '../../src/ingest/auth/node-registry.js';
 import { issueToken } from '../../src/ingest/auth/tokens.js';
@@ -28,7 +29,8 @@ export interface IngestApp {
   send(batch: RawBatch, headers?: Record<string, string | undefined>): Promise<LightMyRequestResponse>;
 }
 
-export async function createIngestApp(settingsInput: IngestSettingsInput = {}): Promise<IngestApp> {
+/** `limits`: rate limits built on the app's registry (counted in its /metrics). */
+export async function createIngestApp(settingsInput: IngestSettingsInput = {}, limits?: (registry: Registry) => RateLimits): Promise<IngestApp> {
   const settings = resolveIngestSettings(settingsInput);
   const bus = createFakeBus();
   const current = issueToken(NODE_ID);
@@ -44,7 +46,7 @@ export async function createIngestApp(settingsInput: IngestSettingsInput = {}): 
     bodyLimit: settings.maxBodyBytes,
     retryAfterSeconds: settings.retryAfterSeconds,
   });
-  await app.register(ingestRoutes, { bus, nodes, metrics: registry, settings });
+  await app.register(ingestRoutes, { bus, nodes, metrics: registry, settings, ...(limits === undefined ? {} : { rateLimits: limits(registry) }) });
   await app.register(metricsRoutes, { registry });
   await app.ready();
   return {

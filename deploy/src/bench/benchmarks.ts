@@ -18,6 +18,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   { name: 'fleet-scale', script: 'deploy/bench/fleet-scale.ts', summary: '10,000 vehicles at 1 Hz QoS 1: rate, p50/p99 publish → PUBACK, RSS, CPU and backlog drain of the agent vs Mosquitto with the same clients' },
   { name: 'buffer-backlog', script: 'edge/bench/buffer-backlog.ts', summary: 'buffer memory from 0 to 1 M records, and drain rate vs append rate', nodeFlags: ['--expose-gc'] },
   { name: 'buffer-durability', script: 'edge/bench/buffer-durability.ts', summary: 'committed appends per synchronous setting and group-commit tick vs one transaction per record' },
+  { name: 'auth-under-attack', script: 'edge/bench/auth-under-attack.ts', summary: 'device logins during a wrong-password flood and a whole fleet reconnecting, vs another checkout (--baseline) in the same run' },
   { name: 'photo-verdict', script: 'edge/bench/photo-verdict.ts', summary: 'return photo upload → verdict latency and throughput vs the bare pipeline (shrink-on-load decode + both models, in process)' },
   { name: 'ingest-vs-kcat', script: 'cloud/bench/ingest-vs-kcat.ts', summary: 'cloud ingest → Kafka records/s vs kcat producing the same records straight to Kafka' },
   { name: 'kafka-clients', script: 'cloud/bench/kafka-clients.ts', summary: 'kafkajs vs @platformatic/kafka: keyed produce, broker restart, rebalance (docs/bus.md)' },

@@ -23,6 +23,8 @@ export interface DemoOptions {
   tsdbToken?: string;
   edgeMqttPort: number;
   edgeHttpPort: number;
+  /** The edge's photo API (the mobile app's listener). */
+  edgePhotoPort: number;
   cloudPort: number;
   /** Stop by itself after this many seconds; runs until Ctrl-C when absent. */
   durationS?: number;
@@ -49,6 +51,7 @@ Options:
   --tsdb-token <token>    (env FLEETWIRE_DEMO_TSDB_TOKEN)
   --edge-mqtt-port <n>    edge MQTT listener (default 1883)
   --edge-http-port <n>    edge health and metrics (default 8080)
+  --edge-photo-port <n>   edge photo API, the mobile app's (default 8081)
   --cloud-port <n>        cloud ingest API (default 8090)
   --duration <seconds>    stop by itself after this long (default: until Ctrl-C)
   --log-level <level>     edge and cloud logs (default warn)
@@ -79,6 +82,7 @@ export function parseDemoOptions(argv: string[], env: NodeJS.ProcessEnv = proces
       'tsdb-token': { type: 'string' },
       'edge-mqtt-port': { type: 'string' },
       'edge-http-port': { type: 'string' },
+      'edge-photo-port': { type: 'string' },
       'cloud-port': { type: 'string' },
       duration: { type: 'string' },
       'log-level': { type: 'string' },
@@ -100,6 +104,7 @@ export function parseDemoOptions(argv: string[], env: NodeJS.ProcessEnv = proces
     ...(tsdbToken ? { tsdbToken } : {}),
     edgeMqttPort: integer('--edge-mqtt-port', values['edge-mqtt-port'], 1883, 0, 65_535),
     edgeHttpPort: integer('--edge-http-port', values['edge-http-port'], 8080, 0, 65_535),
+    edgePhotoPort: integer('--edge-photo-port', values['edge-photo-port'], 8081, 0, 65_535),
     cloudPort: integer('--cloud-port', values['cloud-port'], 8090, 0, 65_535),
     ...(values.duration !== undefined ? { durationS: number('--duration', values.duration, 0, 1, 7 * 86_400) } : {}),
     logLevel: values['log-level'] ?? 'warn',

@@ -16,7 +16,7 @@ import { issueReturnToken, loadEdgeConfig, startEdgeAgent, type EdgeAgent } from
 import type { EventData, EventEnvelope } from '@fleetwire/protocol';
 import { createBookingBackend, createFleetSimulation, createMobileApp, servePaymentRequests, type BookingBackend, type FleetSimulation, type MobileApp } from '@fleetwire/simulators';
 import type { DemoOptions } from './demo-options.js';
-import { DEMO_NODE_ID, demoBusinessClients, ensureDeviceRegistry, loadOrCreateSecrets, writeDashboardMap, writeReturnAreas } from './demo-secrets.js';
+import { DEMO_NODE_ID, demoBusinessClients, ensureDeviceRegistry, ensureReturnKeys, loadOrCreateSecrets, writeDashboardMap, writeReturnAreas } from './demo-secrets.js';
 import { fetchMetrics, sumMetric } from './metrics-text.js';
 
 export interface RunningDemo {
@@ -30,6 +30,7 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const secrets = loadOrCreateSecrets(dataDir);
+  const returnKeys = await ensureReturnKeys(dataDir);
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async (): Promise<void> => {
     // Last started, first stopped; one failing step must not keep the others from stopping.
@@ -104,15 +105,17 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
           logLevel: options.logLevel,
           cloud: { url: cloud.address, token: secrets.nodeToken },
           devices: { registryFile },
-          vision: { enabled: true, returnTokenSecret: secrets.returnTokenSecret, returnAreasFile: writeReturnAreas(dataDir, fleet.model.world.city.sites) },
+          vision: { enabled: true, returnTokenKeysFile: returnKeys.keysFile, returnAreasFile: writeReturnAreas(dataDir, fleet.model.world.city.sites) },
           mqtt: { host: '127.0.0.1', port: options.edgeMqttPort },
           http: { host: '127.0.0.1', port: options.edgeHttpPort },
+          photoApi: { host: '127.0.0.1', port: options.edgePhotoPort },
         },
       }),
     );
     stops.push(() => edge.stop());
     const edgeHttp = edge.addresses.http ?? `http://127.0.0.1:${options.edgeHttpPort}`;
-    const app = createMobileApp({ edgeUrl: edgeHttp, seed: options.seed, returnToken: (claims) => issueReturnToken(secrets.returnTokenSecret, claims) });
+    const edgePhotos = edge.addresses.photos ?? `http://127.0.0.1:${options.edgePhotoPort}`;
+    const app = createMobileApp({ edgeUrl: edgePhotos, seed: options.seed, returnToken: (claims) => issueReturnToken(returnKeys.signingKey, claims) });
     wired.app = app;
     // Returns under way get their verdicts before the edge stops (bounded: a stop must not hang).
     stops.push(() => Promise.race([app.idle(), new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref())]));
@@ -125,7 +128,7 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
       'edge MQTT (devices)': edge.addresses.mqtt ?? `mqtt://127.0.0.1:${options.edgeMqttPort}`,
       'edge health': `${edgeHttp}/readyz`,
       'edge metrics': `${edgeHttp}/metrics`,
-      'edge return photos (mobile app)': `${edgeHttp}/v1/returns/{returnId}/photos`,
+      'edge return photos (mobile app)': `${edgePhotos}/v1/returns/{returnId}/photos`,
       'cloud ingest API': `${cloud.address}/v1/batches`,
       'cloud business events API (booking, payment)': `${cloud.address}/v1/events`,
       'cloud health': `${cloud.address}/readyz`,

@@ -7,7 +7,7 @@ import { createHttpApp, DEFAULT_CONNECTION_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_M
 function app(report: ReadinessReport) {
   const registry = new Registry();
   new Counter({ name: 'fleetwire_intake_messages_total', help: 'test', labelNames: ['kind'], registers: [registry] }).inc({ kind: 'event' }, 3);
-  return createHttpApp({ registry, readiness: () => report, logger: pino({ level: 'silent' }) });
+  return createHttpApp({ operator: { registry, readiness: () => report }, logger: pino({ level: 'silent' }) });
 }
 
 describe('edge http', () => {
@@ -37,7 +37,7 @@ describe('edge http', () => {
     const { server } = app({ ready: true, checks: {} });
     expect([server.timeout, server.requestTimeout]).toEqual([DEFAULT_CONNECTION_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS]);
     expect([server.timeout, server.requestTimeout]).toEqual([60_000, 300_000]);
-    const tuned = createHttpApp({ registry: new Registry(), readiness: () => ({ ready: true, checks: {} }), logger: pino({ level: 'silent' }), connectionTimeoutMs: 5000, requestTimeoutMs: 20_000 });
+    const tuned = createHttpApp({ operator: { registry: new Registry(), readiness: () => ({ ready: true, checks: {} }) }, logger: pino({ level: 'silent' }), connectionTimeoutMs: 5000, requestTimeoutMs: 20_000 });
     expect([tuned.server.timeout, tuned.server.requestTimeout]).toEqual([5000, 20_000]);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * The agent's HTTP surface: one fastify app, one plugin per route group. Later route groups
- * (photo uploads from vision/upload) register onto the returned app before it listens.
+ * The agent's HTTP surface: a fastify app per listener (settings.ts says which), one plugin per
+ * route group. The operator's app carries health and metrics; the photo API's app gets its routes
+ * (vision/upload) registered onto it before it listens.
  * `GET /openapi.json` is the OpenAPI document @fastify/swagger builds from every route's schema
  * (as the cloud does), so it cannot drift from what the routes validate and answer.
  */
@@ -12,9 +13,11 @@ import { healthRoutes, type ReadinessReport } from './health.js';
 import { metricsRoutes } from './metrics.js';
 
 export interface HttpAppOptions {
-  registry: Registry;
-  readiness(): ReadinessReport;
+  /** With these, the app serves the operator's routes: /healthz, /readyz, /metrics. */
+  operator?: { registry: Registry; readiness(): ReadinessReport };
   logger: Logger;
+  /** HTTPS: PEM key and certificate. */
+  https?: { key: Buffer; cert: Buffer };
   /** Upper bound for request bodies, bytes. Default 1 MiB (photo routes set their own). */
   bodyLimit?: number;
   /**
@@ -40,6 +43,7 @@ const PROBE_URLS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metric
 
 export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   const app = fastify({
+    ...(options.https === undefined ? {} : { https: options.https }),
     loggerInstance: options.logger as FastifyBaseLogger,
     // Probes and scrapes arrive every few seconds; logging each would drown the useful lines.
     logController: new LogController({ disableRequestLogging: (request) => PROBE_URLS.has(request.url) }),
@@ -61,7 +65,9 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  void app.register(healthRoutes, { readiness: options.readiness });
-  void app.register(metricsRoutes, { registry: options.registry });
+  if (options.operator !== undefined) {
+    void app.register(healthRoutes, { readiness: options.operator.readiness });
+    void app.register(metricsRoutes, { registry: options.operator.registry });
+  }
   return app;
 }

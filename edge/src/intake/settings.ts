@@ -14,6 +14,16 @@ export const DevicesSettingsSchema = OptionGroup({
   registryFile: PathOption(),
   /** Re-read the registry when its file changes (it is also re-read on SIGHUP). */
   watch: Type.Boolean({ default: true }),
+  /** Password logins under attack (MQTT and OCPP): failure backoff, scrypt concurrency, recent logins (auth/login-guard.ts). */
+  login: OptionGroup({
+    sourceFreeFailures: IntegerOption(10, 0, 10_000),
+    deviceFreeFailures: IntegerOption(5, 0, 10_000),
+    baseBackoffMs: IntegerOption(1_000, 1, 3_600_000),
+    maxBackoffMs: IntegerOption(60_000, 1, DAY_MS),
+    maxConcurrentChecks: IntegerOption(2, 1, 64),
+    maxQueuedChecks: IntegerOption(256, 0, 100_000),
+    recentLoginTtlMs: IntegerOption(600_000, 0, DAY_MS),
+  }),
 });
 
 export const MqttSettingsSchema = OptionGroup({

@@ -8,7 +8,11 @@ const MIB = 1024 * 1024;
 
 export const VisionSettingsSchema = OptionGroup({
   enabled: Type.Boolean({ default: false }),
-  /** Shared with the booking system, which signs return tokens (HS256) with it. */
+  /** The booking system's public keys (JWKS, each with a kid), which return tokens are verified with. */
+  returnTokenKeysFile: PathOption(),
+  /** Accept HS256 tokens signed with returnTokenSecret (shared with the booking system): a migration aid only. */
+  legacyHs256: Type.Boolean({ default: false }),
+  /** The HS256 secret; refused unless legacyHs256 is on. */
   returnTokenSecret: Type.String({ default: '' }),
   /** Where returned cars may be parked. */
   returnAreasFile: PathOption(),

@@ -17,7 +17,9 @@ import { startVision, type VisionStage } from '../../src/vision/vision.js';
 import { createHttpApp } from '../../src/http/server.js';
 import { PHOTO_API_SECURITY_SCHEMES } from '../../src/vision/upload/photo-api-docs.js';
 import { photoRoutes } from '../../src/vision/upload/photo-routes.js';
-import { issueReturnToken, type ReturnClaims } from '../../src/vision/upload/return-token.js';
+import type { JWK } from 'jose';
+import { openReturnKeyFile } from '../../src/vision/upload/return-keys.js';
+import { generateReturnKeyPair, issueReturnToken, type ReturnClaims, type ReturnSigningKey } from '../../src/vision/upload/return-token.js';
 
 export interface UploadPart {
   name: string;
@@ -42,10 +44,18 @@ export function multipartBody(parts: readonly UploadPart[]): { payload: Buffer; 
 
 export const photoParts = (photos: readonly Buffer[]): UploadPart[] => photos.map((data, i) => ({ name: 'photo', filename: `side-${i}.jpg`, data }));
 
-export const TEST_SECRET = 'test-return-token-secret-0123456789abcdef';
+/** The booking system's signing key in these tests; the photo API holds only its public half. */
+export const TEST_KEYS = await generateReturnKeyPair('booking-test');
 
-export function returnToken(returnId: string, claims: Partial<ReturnClaims> = {}, secret = TEST_SECRET): string {
-  return issueReturnToken(secret, { returnId, bookingId: `BK-${returnId}`, vehicleId: 'VH-0001', exp: Math.floor(Date.now() / 1000) + 600, ...claims });
+/** A JWKS file with the test key's public half, in a fresh folder. */
+export function writeReturnKeys(dir: string, keys: readonly JWK[] = [TEST_KEYS.publicKey]): string {
+  const file = join(dir, 'return-token-keys.json');
+  writeFileSync(file, JSON.stringify({ keys }));
+  return file;
+}
+
+export function returnToken(returnId: string, claims: Partial<ReturnClaims> = {}, key: ReturnSigningKey = TEST_KEYS.privateKey): Promise<string> {
+  return issueReturnToken(key, { returnId, bookingId: `BK-${returnId}`, vehicleId: 'VH-0001', exp: Math.floor(Date.now() / 1000) + 600, ...claims });
 }
 
 /** The return areas file the tests use: one 100 m circle around SITE. */
@@ -73,19 +83,20 @@ export async function startPhotoApi(vision: Record<string, unknown> = {}): Promi
   const config = loadEdgeConfig({
     cwd: dir,
     overrides: { nodeId: 'node-photos', dataDir, mqtt: { enabled: false }, bridge: { enabled: true, url: 'mqtt://127.0.0.1:1' },
-      vision: { enabled: true, returnTokenSecret: TEST_SECRET, returnAreasFile: writeReturnAreas(dir), ...vision } },
+      vision: { enabled: true, returnTokenKeysFile: writeReturnKeys(dir), returnAreasFile: writeReturnAreas(dir), ...vision } },
   });
   const logger = pino({ level: 'silent' });
   const registry = new Registry();
   const buffer = createSqliteBuffer({ path: join(dataDir, 'buffer.sqlite'), commitIntervalMs: 0, logger });
   const stage = await startVision({ nodeId: config.nodeId, dataDir, config: config.vision, buffer, registry, logger });
-  const app = createHttpApp({ registry, readiness: () => ({ ready: true, checks: {} }), logger, securitySchemes: PHOTO_API_SECURITY_SCHEMES });
+  const app = createHttpApp({ logger, securitySchemes: PHOTO_API_SECURITY_SCHEMES });
   const routes: PhotoApi['routes'] = [];
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
   const { maxPhotos, maxPhotoBytes } = config.vision.limits;
-  await app.register(photoRoutes, { vision: stage, returnTokenSecret: TEST_SECRET, limits: { maxPhotos, maxPhotoBytes } });
+  const keys = openReturnKeyFile({ file: config.vision.returnTokenKeysFile, logger });
+  await app.register(photoRoutes, { vision: stage, returnTokens: { publicKeys: () => keys.keySet() }, limits: { maxPhotos, maxPhotoBytes } });
   await app.ready();
   return {
     app, buffer, vision: stage, registry, dataDir, config: config.vision, routes,

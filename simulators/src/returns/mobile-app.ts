@@ -32,7 +32,7 @@ export interface ReturnTokenClaims {
 export interface MobileAppOptions {
   /** The edge agent's HTTP base URL, e.g. http://127.0.0.1:8080. */
   edgeUrl: string;
-  returnToken(claims: ReturnTokenClaims): string;
+  returnToken(claims: ReturnTokenClaims): string | Promise<string>;
   seed: number;
   /** Photos per return, one per side. Default 4. */
   photosPerReturn?: number;
@@ -87,7 +87,7 @@ export function createMobileApp(options: MobileAppOptions): MobileApp {
       form.append('photo', new Blob([jpeg], { type: 'image/jpeg' }), `side-${side}.jpg`);
     }
     const returnId = `RT-${trip.tripId}`;
-    const token = options.returnToken({ returnId, bookingId: trip.bookingId, vehicleId: trip.vehicleId, tripId: trip.tripId, exp: Math.floor(Date.now() / 1000) + TOKEN_LIFETIME_S });
+    const token = await options.returnToken({ returnId, bookingId: trip.bookingId, vehicleId: trip.vehicleId, tripId: trip.tripId, exp: Math.floor(Date.now() / 1000) + TOKEN_LIFETIME_S });
     for (let attempt = 1; ; attempt += 1) {
       const response = await fetch(`${options.edgeUrl}/v1/returns/${encodeURIComponent(returnId)}/photos`, {
         method: 'POST',

@@ -16,11 +16,15 @@ export const AUTH_REFUSAL_REASONS = [
   'certificate_untrusted',
   'certificate_mismatch',
   'client_id_mismatch',
+  // login-guard.ts: a source or device id over its failure budget; password checks saturated.
+  'throttled',
+  'busy',
 ] as const;
 export type AuthRefusalReason = (typeof AUTH_REFUSAL_REASONS)[number];
 
 /** MQTT 3.1.1 CONNACK return codes used for refusals. */
 const IDENTIFIER_REJECTED = 2;
+export const SERVER_UNAVAILABLE = 3;
 const NOT_AUTHORIZED = 5;
 
 export interface ConnectAttempt {
@@ -41,8 +45,13 @@ export type AuthDecision =
 // response time does not reveal which device ids exist.
 const decoyHash = `scrypt$${DEFAULT_SCRYPT_COST.N}$${DEFAULT_SCRYPT_COST.r}$${DEFAULT_SCRYPT_COST.p}$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(32).toString('base64')}`;
 
-export async function authenticateDevice(registry: DeviceRegistry, attempt: ConnectAttempt): Promise<AuthDecision> {
-  const decision = await decideIdentity(registry, attempt);
+/** Checks a password against the stored hash; login-guard.ts puts its budget and cache around scrypt. */
+export type PasswordVerifier = (deviceId: string, password: Buffer, stored: string) => Promise<boolean>;
+
+const scryptOnly: PasswordVerifier = (_deviceId, password, stored) => verifyPassword(password, stored);
+
+export async function authenticateDevice(registry: DeviceRegistry, attempt: ConnectAttempt, verify: PasswordVerifier = scryptOnly): Promise<AuthDecision> {
+  const decision = await decideIdentity(registry, attempt, verify);
   if (!decision.ok) return decision;
   const { clientId } = attempt;
   if (!attempt.clientIdGenerated && clientId !== decision.identity.deviceId && !clientId.startsWith(`${decision.identity.deviceId}:`)) {
@@ -51,7 +60,7 @@ export async function authenticateDevice(registry: DeviceRegistry, attempt: Conn
   return decision;
 }
 
-async function decideIdentity(registry: DeviceRegistry, attempt: ConnectAttempt): Promise<AuthDecision> {
+async function decideIdentity(registry: DeviceRegistry, attempt: ConnectAttempt, verify: PasswordVerifier): Promise<AuthDecision> {
   const { certificate, username, password } = attempt;
   if (certificate) {
     if (!certificate.trusted || !certificate.commonName) return refuse('certificate_untrusted');
@@ -63,12 +72,12 @@ async function decideIdentity(registry: DeviceRegistry, attempt: ConnectAttempt)
   if (!username || !password || password.length === 0) return refuse('missing_credentials');
   const device = registry.get(username);
   // A certificate-only device (no passwordHash) cannot log in with a password.
-  const verified = await verifyPassword(password, device?.passwordHash ?? decoyHash);
+  const verified = await verify(username, password, device?.passwordHash ?? decoyHash);
   if (!device) return refuse('unknown_device');
   if (!verified || !device.passwordHash) return refuse('bad_password');
   return { ok: true, identity: { role: 'device', kind: device.kind, deviceId: device.id }, method: 'password' };
 }
 
-function refuse(reason: AuthRefusalReason, returnCode = NOT_AUTHORIZED): AuthDecision {
+export function refuse(reason: AuthRefusalReason, returnCode = NOT_AUTHORIZED): AuthDecision {
   return { ok: false, reason, returnCode };
 }

@@ -7,6 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { QuarantineEntry, RecordBuffer } from '../../buffer/buffer.js';
 import { createLocalRules } from '../../rules/local-rules.js';
 import { createDeviceRegistry, type DeviceRegistry } from '../auth/device-registry.js';
+import { createLoginGuard, type LoginSettings } from '../auth/login-guard.js';
 import { hashPassword } from '../auth/password-hash.js';
 import type { IntakeSource } from '../intake.js';
 import { createIntakeMetrics } from '../metrics.js';
@@ -33,6 +34,8 @@ function gatedBuffer() {
   return { buffer, committed, quarantined, gates };
 }
 
+const LOGIN_SETTINGS: LoginSettings = { sourceFreeFailures: 3, deviceFreeFailures: 100, baseBackoffMs: 60_000, maxBackoffMs: 60_000, maxConcurrentChecks: 2, maxQueuedChecks: 16, recentLoginTtlMs: 60_000 };
+
 let devices: DeviceRegistry;
 beforeAll(async () => {
   const cheap = { N: 1024, r: 8, p: 1 };
@@ -57,6 +60,7 @@ async function startBroker(maxPacketBytes = 64 * 1024) {
   const broker = createEmbeddedBroker({
     listeners: { host: '127.0.0.1', port: 0, maxPacketBytes, tls: { enabled: false, port: 0, keyFile: '', certFile: '', caFile: '', requestCert: false }, websocket: { enabled: false, port: 0, path: '/mqtt' } },
     registry: devices,
+    logins: createLoginGuard(LOGIN_SETTINGS, registry),
     pipeline,
     metrics,
     logger,
@@ -113,6 +117,24 @@ describe('embedded broker', () => {
       expect(error?.code).toBe(5);
       expect(await metric('fleetwire_intake_auth_refused_total', { reason })).toBe(1);
     }
+  });
+
+  it('refuses a source over its failure budget before any password work, while a device that logged in recently still gets in', async () => {
+    const { connect, metric } = await startBroker();
+    await connected(connect({ clientId: 'VH-0001', username: 'VH-0001', password: 'pw-1' }));
+    const codes: Array<number | undefined> = [];
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      const error = await connected(connect({ clientId: 'VH-0001:x', username: 'VH-0001', password: `wrong-${attempt}` })).then(() => undefined, (caught: Error & { code?: number }) => caught);
+      codes.push(error?.code);
+    }
+    expect(codes).toEqual([5, 5, 5, 5, 5, 5]);
+    expect(await metric('fleetwire_intake_auth_refused_total', { reason: 'bad_password' })).toBe(4);
+    expect(await metric('fleetwire_intake_auth_refused_total', { reason: 'throttled' })).toBe(2);
+    expect(await metric('fleetwire_intake_auth_throttled_total', { scope: 'source' })).toBe(2);
+    expect(await metric('fleetwire_intake_auth_closed_keys', { scope: 'source' })).toBe(1);
+    // Same source, but the right password of a device that logged in a moment ago: one HMAC, no budget.
+    await connected(connect({ clientId: 'VH-0001:y', username: 'VH-0001', password: 'pw-1' }));
+    expect(await metric('fleetwire_intake_auth_recent_logins_total', {})).toBe(1);
   });
 
   it("closes the connection of a device publishing to another device's topic, without an ack", async () => {

@@ -13,6 +13,7 @@ import type { DeviceIdentity } from '@fleetwire/protocol';
 import type { Logger } from 'pino';
 import type { DeviceRegistry } from '../auth/device-registry.js';
 import type { IntakePipeline, IntakeSource } from '../intake.js';
+import type { LoginGuard } from '../auth/login-guard.js';
 import type { IntakeMetrics } from '../metrics.js';
 import { skipRoutingOfUplinkTopics } from './forwarding.js';
 import { guardFrameSizes } from './frame-guard.js';
@@ -23,6 +24,7 @@ import { createRepeatedLog } from '../../logging/repeated-log.js';
 export interface EmbeddedBrokerOptions {
   listeners: ListenerConfig;
   registry: DeviceRegistry;
+  logins: LoginGuard;
   pipeline: IntakePipeline;
   metrics: IntakeMetrics;
   logger: Logger;
@@ -42,7 +44,7 @@ export interface DeviceChannel {
 export function createEmbeddedBroker(options: EmbeddedBrokerOptions): IntakeSource & Required<Pick<IntakeSource, 'disconnect'>> & DeviceChannel {
   const logger = options.logger.child({ stage: 'intake', source: 'broker' });
   const { metrics } = options;
-  const hooks = createBrokerHooks({ registry: options.registry, pipeline: options.pipeline, metrics, logger });
+  const hooks = createBrokerHooks({ registry: options.registry, logins: options.logins, pipeline: options.pipeline, metrics, logger });
   let aedes: Aedes | undefined;
   let listeners: Listener[] = [];
   let addresses: Record<string, string> = {};

@@ -12,19 +12,22 @@
  * - `authorizeSubscribe` asks protocol's authorizeSubscribe; a refusal negates the one
  *   subscription (SUBACK 0x80) instead of dropping the connection.
  */
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { authorizeSubscribe as decideSubscribe, type DeviceIdentity } from '@fleetwire/protocol';
 import type { AedesOptions, Client } from 'aedes';
 import type { Logger } from 'pino';
 import { EdgeError } from '../../errors.js';
 import { createRepeatedLog } from '../../logging/repeated-log.js';
-import { authenticateDevice, type ConnectAttempt } from '../auth/authenticate.js';
+import type { ConnectAttempt } from '../auth/authenticate.js';
 import type { DeviceRegistry } from '../auth/device-registry.js';
+import type { LoginGuard } from '../auth/login-guard.js';
 import type { IntakePipeline } from '../intake.js';
 import type { IntakeMetrics } from '../metrics.js';
 
 export interface HookOptions {
   registry: DeviceRegistry;
+  logins: LoginGuard;
   pipeline: IntakePipeline;
   metrics: IntakeMetrics;
   logger: Logger;
@@ -35,7 +38,7 @@ export type BrokerHooks = Required<Pick<AedesOptions, 'preConnect' | 'authentica
 };
 
 export function createBrokerHooks(options: HookOptions): BrokerHooks {
-  const { registry, pipeline, metrics, logger } = options;
+  const { registry, logins, pipeline, metrics, logger } = options;
   const identities = new WeakMap<Client, DeviceIdentity>();
   // aedes replaces an empty client id with a random one; such a session cannot collide with a device's.
   const generatedIds = new WeakSet<Client>();
@@ -58,7 +61,7 @@ export function createBrokerHooks(options: HookOptions): BrokerHooks {
       certificate: peerCertificate(client),
     });
     // Through a promise, so that even a synchronous throw ends as a refusal, not a crash.
-    Promise.resolve().then(() => authenticateDevice(registry, attempt())).then(
+    Promise.resolve().then(() => logins.authenticate(registry, attempt(), sourceAddress(client))).then(
       (decision) => {
         if (decision.ok) {
           identities.set(client, decision.identity);
@@ -128,6 +131,13 @@ function coalesceWrites(connection: Client['conn']): void {
     corked.delete(connection);
     connection.uncork();
   });
+}
+
+/** The peer's address: the socket's, or for MQTT over WebSocket the upgrade request's. */
+function sourceAddress(client: Client): string {
+  const socket = client.conn as Partial<Socket>;
+  const request = (client as { req?: { socket?: Partial<Socket> } }).req;
+  return socket.remoteAddress ?? request?.socket?.remoteAddress ?? 'unknown';
 }
 
 function peerCertificate(client: Client): ConnectAttempt['certificate'] {

@@ -21,7 +21,7 @@ import { RPCServer, createRPCError } from 'ocpp-rpc';
 import type { Logger } from 'pino';
 import { EdgeError } from '../../errors.js';
 import { createRepeatedLog } from '../../logging/repeated-log.js';
-import { authenticateDevice } from '../auth/authenticate.js';
+import type { LoginGuard } from '../auth/login-guard.js';
 import type { DeviceRegistry } from '../auth/device-registry.js';
 import type { IntakeOutcome, IntakePipeline, IntakeSource } from '../intake.js';
 import type { IntakeMetrics } from '../metrics.js';
@@ -39,6 +39,8 @@ export interface CentralSystemOptions {
   options: OcppOptions;
   /** Read at every connection: a registry reloaded in place takes effect for the next one. */
   registry: () => DeviceRegistry;
+  /** The same login guard as the broker's: one budget per source and device id across both. */
+  logins: LoginGuard;
   pipeline: IntakePipeline;
   metrics: IntakeMetrics;
   logger: Logger;
@@ -75,7 +77,7 @@ export function createCentralSystem(deps: CentralSystemOptions): CentralSystem {
     if (!accepting || handshake.endpoint !== options.path) return reject(404, 'not found');
     const identity = handshake.identity;
     Promise.resolve()
-      .then(() => authenticateDevice(deps.registry(), { clientId: identity, username: identity, password: handshake.password }))
+      .then(() => deps.logins.authenticate(deps.registry(), { clientId: identity, username: identity, password: handshake.password }, handshake.remoteAddress ?? 'unknown'))
       .then(
         (decision) => {
           if (decision.ok && decision.identity.kind === 'charger') return accept({ identity: decision.identity });

@@ -16,8 +16,8 @@ export const PHOTO_API_SECURITY_SCHEMES = {
     scheme: 'bearer',
     bearerFormat: 'JWT',
     description:
-      'Return token issued by the booking system when the rental ends: a JWT, HS256, signed with the ' +
-      'edge\'s `vision.returnTokenSecret`, with claims `aud: "fleetwire-return"`, `returnId` (must be the ' +
+      'Return token issued by the booking system when the rental ends: a JWT signed with its private key ' +
+      '(EdDSA or ES256, `kid` naming the key in the edge\'s `vision.returnTokenKeysFile`), with claims `aud: "fleetwire-return"`, `returnId` (must be the ' +
       'URL\'s), `bookingId`, `vehicleId`, optional `tripId`, and `exp` (seconds). The verdict is recorded ' +
       'under the token\'s ids, never the body\'s.',
   },

@@ -36,11 +36,11 @@ function openClient(port: number): Promise<RawClient> {
   });
 }
 
-function requestHead(returnId: string, contentType: string, length: number): string {
+async function requestHead(returnId: string, contentType: string, length: number): Promise<string> {
   return [
     `POST /v1/returns/${returnId}/photos HTTP/1.1`,
     'Host: 127.0.0.1',
-    `Authorization: Bearer ${returnToken(returnId)}`,
+    `Authorization: Bearer ${await returnToken(returnId)}`,
     `Content-Type: ${contentType}`,
     `Content-Length: ${length}`,
     'Connection: keep-alive',
@@ -101,7 +101,7 @@ describe('photo uploads on a real socket', () => {
     // The body up to the start of photo 1's bytes: photo 0 is complete, photo 1 announced.
     const photo1 = bytesOf(payload, 1);
     const client = await openClient(port);
-    client.socket.write(requestHead('RC-NEXT', contentType, payload.length));
+    client.socket.write(await requestHead('RC-NEXT', contentType, payload.length));
     client.socket.write(payload.subarray(0, photo1));
     await waitUntil(() => prepared.length === 1);
     await expect(prepared[0]).rejects.toMatchObject({ code: 'FW_VISION_IMAGE_UNSUPPORTED' });
@@ -118,13 +118,13 @@ describe('photo uploads on a real socket', () => {
   it('answers a retry after the connection dropped before the answer with the one stored verdict', async () => {
     const { payload, contentType } = multipartBody(photoParts(good));
     const client = await openClient(port);
-    client.socket.write(requestHead('RC-DROPPED', contentType, payload.length));
+    client.socket.write(await requestHead('RC-DROPPED', contentType, payload.length));
     client.socket.write(payload);
     // The verdict is committed while the client is gone: it never reads the answer.
     await waitUntil(() => api.vision.verifier.storedAnswer('RC-DROPPED') !== undefined, 10_000);
     client.socket.destroy();
     const retry = await api.app.inject({
-      method: 'POST', url: '/v1/returns/RC-DROPPED/photos', headers: { authorization: `Bearer ${returnToken('RC-DROPPED')}`, 'content-type': contentType }, payload,
+      method: 'POST', url: '/v1/returns/RC-DROPPED/photos', headers: { authorization: `Bearer ${await returnToken('RC-DROPPED')}`, 'content-type': contentType }, payload,
     });
     expect(retry.statusCode).toBe(200);
     const stored = api.vision.verifier.storedAnswer('RC-DROPPED');
@@ -155,7 +155,7 @@ describe('a refusal while the client is still sending', () => {
       // 8 parts, the first a text file; the client sends the first two and then stalls.
       const { payload, contentType } = multipartBody(photoParts([TEXT_NAMED_JPG, ...Array.from({ length: 7 }, (_, i) => good[i % good.length]!)]));
       const client = await openClient(port);
-      client.socket.write(requestHead('RC-STALL', contentType, payload.length));
+      client.socket.write(await requestHead('RC-STALL', contentType, payload.length));
       client.socket.write(payload.subarray(0, bytesOf(payload, 2) + 100));
       await within(5000, client.closed, 'server closed the connection');
       expect(client.received()).toMatch(/^HTTP\/1\.1 415 /);

@@ -55,13 +55,14 @@ const operation = (name: string): Operation => {
   return found;
 };
 
-async function uploadPhotos(returnId: string, photos: Buffer[], token = returnToken(returnId)): Promise<LightMyRequestResponse> {
+async function uploadPhotos(returnId: string, photos: Buffer[], given?: string): Promise<LightMyRequestResponse> {
+  const token = given ?? await returnToken(returnId);
   const { payload, contentType } = multipartBody(photoParts(photos));
   return api.app.inject({ method: 'POST', url: `/v1/returns/${returnId}/photos`, headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, payload });
 }
 
-const readVerdict = (returnId: string, headers: Record<string, string> = { authorization: `Bearer ${returnToken(returnId)}` }) =>
-  api.app.inject({ method: 'GET', url: `/v1/returns/${returnId}/verdict`, headers });
+const readVerdict = async (returnId: string, given?: Record<string, string>) =>
+  api.app.inject({ method: 'GET', url: `/v1/returns/${returnId}/verdict`, headers: given ?? { authorization: `Bearer ${await returnToken(returnId)}` } });
 
 /** The answer's status is documented, and its body has the documented fields (and no others). */
 function expectDocumented(name: string, response: LightMyRequestResponse): void {
@@ -119,7 +120,7 @@ describe('GET /openapi.json', () => {
       [await uploadPhotos('RT-DOC-BAD', [TEXT_NAMED_JPG]), 415],
       [await uploadPhotos('RT-DOC-BAD', [], 'not.a.token'), 401],
       [await uploadPhotos('bad.id', []), 400],
-      [await uploadPhotos('RT-DOC-BAD', [], returnToken('RT-OTHER')), 403],
+      [await uploadPhotos('RT-DOC-BAD', [], await returnToken('RT-OTHER')), 403],
     ] as const;
     for (const [response, status] of invalid) {
       expect(response.statusCode).toBe(status);
@@ -135,7 +136,7 @@ describe('GET /openapi.json', () => {
       [await readVerdict('RT-DOC-NONE'), 404],
       [await readVerdict('RT-DOC', {}), 401],
       [await readVerdict('bad.id'), 400],
-      [await readVerdict('RT-DOC', { authorization: `Bearer ${returnToken('RT-DOC', { bookingId: 'BK-OTHER' })}` }), 403],
+      [await readVerdict('RT-DOC', { authorization: `Bearer ${await returnToken('RT-DOC', { bookingId: 'BK-OTHER' })}` }), 403],
     ] as const;
     for (const [response, status] of invalid) {
       expect(response.statusCode).toBe(status);

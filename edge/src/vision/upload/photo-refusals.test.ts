@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pngBomb, returnPhotos, SITE, TEXT_NAMED_JPG, vehicleAt, withJpegDimensions } from '../../../test/support/photos.js';
+import { generateReturnKeyPair } from './return-token.js';
 import { multipartBody, photoParts, returnToken, startPhotoApi, type PhotoApi, type UploadPart } from '../../../test/support/photo-upload.js';
 
 let api: PhotoApi;
@@ -27,7 +28,7 @@ async function upload(returnId: string, parts: UploadPart[], headers: Record<str
   return api.app.inject({
     method: 'POST',
     url: `/v1/returns/${returnId}/photos`,
-    headers: { authorization: `Bearer ${returnToken(returnId)}`, 'content-type': contentType, ...headers },
+    headers: { authorization: `Bearer ${await returnToken(returnId)}`, 'content-type': contentType, ...headers },
     payload,
   });
 }
@@ -86,11 +87,11 @@ describe('refused photo uploads', () => {
     const parts = photoParts([good[0]!]);
     const none = await api.app.inject({ method: 'POST', url: '/v1/returns/RF-AUTH/photos', headers: { 'content-type': multipartBody(parts).contentType }, payload: multipartBody(parts).payload });
     expect([none.statusCode, none.json().error.reason]).toEqual([401, 'unauthorized']);
-    const forged = await upload('RF-AUTH', parts, { authorization: `Bearer ${returnToken('RF-AUTH', {}, 'another-secret-of-at-least-32-characters')}` });
+    const forged = await upload('RF-AUTH', parts, { authorization: `Bearer ${await returnToken('RF-AUTH', {}, (await generateReturnKeyPair('booking-test')).privateKey)}` });
     expect([forged.statusCode, forged.json().error.reason]).toEqual([401, 'unauthorized']);
-    const expired = await upload('RF-AUTH', parts, { authorization: `Bearer ${returnToken('RF-AUTH', { exp: Math.floor(Date.now() / 1000) - 3600 })}` });
+    const expired = await upload('RF-AUTH', parts, { authorization: `Bearer ${await returnToken('RF-AUTH', { exp: Math.floor(Date.now() / 1000) - 3600 })}` });
     expect([expired.statusCode, expired.json().error.detail]).toEqual([401, 'return token refused: token expired']);
-    const foreign = await upload('RF-AUTH', parts, { authorization: `Bearer ${returnToken('RF-OTHER')}` });
+    const foreign = await upload('RF-AUTH', parts, { authorization: `Bearer ${await returnToken('RF-OTHER')}` });
     expect([foreign.statusCode, foreign.json().error.reason]).toEqual([403, 'forbidden']);
   });
 
@@ -103,12 +104,12 @@ describe('refused photo uploads', () => {
     expect([empty.statusCode, empty.json().error.reason]).toEqual([400, 'no_photos']);
     const json = await api.app.inject({
       method: 'POST', url: '/v1/returns/RF-FIELDS/photos', payload: { photos: [] },
-      headers: { authorization: `Bearer ${returnToken('RF-FIELDS')}` },
+      headers: { authorization: `Bearer ${await returnToken('RF-FIELDS')}` },
     });
     expect([json.statusCode, json.json().error.reason]).toEqual([400, 'request_invalid']);
     const raw = await api.app.inject({
       method: 'POST', url: '/v1/returns/RF-FIELDS/photos', payload: good[0],
-      headers: { authorization: `Bearer ${returnToken('RF-FIELDS')}`, 'content-type': 'image/jpeg' },
+      headers: { authorization: `Bearer ${await returnToken('RF-FIELDS')}`, 'content-type': 'image/jpeg' },
     });
     expect([raw.statusCode, raw.json().error.reason]).toEqual([400, 'request_invalid']);
   });

@@ -31,7 +31,7 @@ async function upload(returnId: string, parts: UploadPart[], claims: Record<stri
   return api.app.inject({
     method: 'POST',
     url: `/v1/returns/${returnId}/photos`,
-    headers: { authorization: `Bearer ${returnToken(returnId, claims)}`, 'content-type': contentType },
+    headers: { authorization: `Bearer ${await returnToken(returnId, claims)}`, 'content-type': contentType },
     payload,
   });
 }
@@ -65,8 +65,8 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-const verdictOf = (returnId: string, claims: Record<string, string> = {}, token = returnToken(returnId, claims)) =>
-  api.app.inject({ method: 'GET', url: `/v1/returns/${returnId}/verdict`, headers: { authorization: `Bearer ${token}` } });
+const verdictOf = async (returnId: string, claims: Record<string, string> = {}, token?: string) =>
+  api.app.inject({ method: 'GET', url: `/v1/returns/${returnId}/verdict`, headers: { authorization: `Bearer ${token ?? await returnToken(returnId, claims)}` } });
 
 const returnVerifiedOf = (returnId: string): EventRecord[] => eventsOf(returnId).filter((e) => e.payload.type === 'ReturnVerified');
 
@@ -247,7 +247,7 @@ describe('GET /v1/returns/{returnId}/verdict', () => {
     }]);
     const foreign = await verdictOf('RT-READ', { bookingId: 'BK-OTHER' });
     expect([foreign.statusCode, foreign.json().error.reason]).toEqual([403, 'forbidden']);
-    const otherReturn = await verdictOf('RT-READ', {}, returnToken('RT-NOT-YET'));
+    const otherReturn = await verdictOf('RT-READ', {}, await returnToken('RT-NOT-YET'));
     expect([otherReturn.statusCode, otherReturn.json().error.reason]).toEqual([403, 'forbidden']);
     const none = await api.app.inject({ method: 'GET', url: '/v1/returns/RT-READ/verdict' });
     expect([none.statusCode, none.json().error.reason]).toEqual([401, 'unauthorized']);

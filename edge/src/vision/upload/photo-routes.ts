@@ -30,14 +30,14 @@ import { EdgeError } from '../../errors.js';
 import type { ReturnAnswer } from '../returns/return-answer.js';
 import type { CheckedPhoto } from '../returns/return-verification.js';
 import type { VisionStage } from '../vision.js';
-import { bearerToken, verifyReturnToken, type ReturnClaims } from './return-token.js';
+import { bearerToken, verifyReturnToken, type ReturnClaims, type ReturnTokenKeys } from './return-token.js';
 import { RETURN_ID_PATTERN, UPLOAD_ROUTE_CONFIG, UPLOAD_ROUTE_SCHEMA, VERDICT_ROUTE_SCHEMA } from './photo-api-docs.js';
 import { fromMultipartError, uploadErrorAnswer } from './upload-errors.js';
 
 export interface PhotoRoutesOptions {
   vision: Pick<VisionStage, 'verifier' | 'gate' | 'metrics'>;
-  /** The HS256 secret return tokens are signed with. */
-  returnTokenSecret: string;
+  /** What return tokens are verified with (the booking system's public keys; HS256 only as legacy). */
+  returnTokens: ReturnTokenKeys;
   limits: { maxPhotos: number; maxPhotoBytes: number };
   now?: () => number;
 }
@@ -86,7 +86,7 @@ export const photoRoutes: FastifyPluginAsync<PhotoRoutesOptions> = async (app, o
     const token = bearerToken(request.headers.authorization);
     if (token === undefined) throw new EdgeError('FW_UPLOAD_UNAUTHORIZED', 'Authorization: Bearer <return token> required');
     const { returnId } = request.params as { returnId: string };
-    claimsOf.set(request, verifyReturnToken(options.returnTokenSecret, token, returnId, now()));
+    claimsOf.set(request, await verifyReturnToken(options.returnTokens, token, returnId, now()));
   });
 
   /** The answer stored for the token's return; refused when it was verified for another booking. */

@@ -1,16 +1,21 @@
 import { createHmac } from 'node:crypto';
+import { createLocalJWKSet, SignJWT, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { EdgeError } from '../../errors.js';
-import { bearerToken, issueReturnToken, verifyReturnToken } from './return-token.js';
+import { bearerToken, generateReturnKeyPair, issueReturnToken, verifyReturnToken, type ReturnTokenKeys } from './return-token.js';
 import { uploadErrorAnswer, UPLOAD_ERRORS } from './upload-errors.js';
 
-const SECRET = 'a-shared-secret-of-at-least-32-chars!!';
+const SECRET = 'Xq3-legacy-shared-secret-of-at-least-32-chars';
 const NOW = Date.parse('2026-01-15T12:00:00Z');
 const claims = { returnId: 'RT-1', bookingId: 'BK-1', vehicleId: 'VH-0001', tripId: 'TR-1', exp: NOW / 1000 + 900 };
+const booking = await generateReturnKeyPair('booking-1');
+const es256 = await generateReturnKeyPair('booking-es', 'ES256');
+const keysOf = (...keys: JWK[]): ReturnTokenKeys => ({ publicKeys: () => createLocalJWKSet({ keys }) });
+const KEYS = keysOf(booking.publicKey, es256.publicKey);
 
-function code(run: () => unknown): string {
+async function code(run: () => Promise<unknown>): Promise<string> {
   try {
-    run();
+    await run();
   } catch (error) {
     if (error instanceof EdgeError) return error.code;
     throw error;
@@ -18,7 +23,11 @@ function code(run: () => unknown): string {
   return 'none';
 }
 
-/** A token signed like a JWT library would, with any header and claims. */
+async function detail(run: () => Promise<unknown>): Promise<string> {
+  return run().then(() => 'none', (error: unknown) => (error as Error).message);
+}
+
+/** A token signed by hand (HS256), with any header and claims. */
 function jwt(header: object, payload: object, secret = SECRET): string {
   const enc = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
   const body = `${enc(header)}.${enc(payload)}`;
@@ -26,29 +35,46 @@ function jwt(header: object, payload: object, secret = SECRET): string {
 }
 
 describe('return tokens', () => {
-  it('round-trips the claims of a token the booking system issued', () => {
-    expect(verifyReturnToken(SECRET, issueReturnToken(SECRET, claims), 'RT-1', NOW)).toEqual(claims);
+  it('round-trips the claims of a token the booking system signed, with EdDSA and with ES256', async () => {
+    expect(await verifyReturnToken(KEYS, await issueReturnToken(booking.privateKey, claims), 'RT-1', NOW)).toEqual(claims);
+    expect(await verifyReturnToken(KEYS, await issueReturnToken(es256.privateKey, claims), 'RT-1', NOW)).toEqual(claims);
   });
 
-  it('accepts a token from any JWT library (HS256, standard layout)', () => {
-    const token = jwt({ typ: 'JWT', alg: 'HS256' }, { ...claims, aud: 'fleetwire-return', iat: NOW / 1000 });
-    expect(verifyReturnToken(SECRET, token, 'RT-1', NOW).bookingId).toBe('BK-1');
+  it('refuses a token signed by a key the edge does not hold, even under a known kid', async () => {
+    const stranger = await generateReturnKeyPair('booking-1');
+    const forged = await issueReturnToken(stranger.privateKey, claims);
+    expect(await detail(() => verifyReturnToken(KEYS, forged, 'RT-1', NOW))).toBe('return token refused: bad signature');
+    const unknownKid = await issueReturnToken((await generateReturnKeyPair('booking-9')).privateKey, claims);
+    expect(await detail(() => verifyReturnToken(KEYS, unknownKid, 'RT-1', NOW))).toBe('return token refused: signed by a key this edge does not know (kid)');
   });
 
-  it('refuses forged, tampered, unsigned, expired and mis-addressed tokens', () => {
-    const good = issueReturnToken(SECRET, claims);
-    expect(code(() => verifyReturnToken('another-secret-of-at-least-32-chars', good, 'RT-1', NOW))).toBe('FW_UPLOAD_UNAUTHORIZED');
+  it('refuses HS256 unless the legacy option gave a secret, and then accepts only that secret', async () => {
+    const hs = jwt({ typ: 'JWT', alg: 'HS256' }, { ...claims, aud: 'fleetwire-return' });
+    expect(await detail(() => verifyReturnToken(KEYS, hs, 'RT-1', NOW))).toMatch(/HS256 is refused \(vision.legacyHs256 is off\)/);
+    const legacy = { ...KEYS, legacySecret: SECRET };
+    expect((await verifyReturnToken(legacy, hs, 'RT-1', NOW)).bookingId).toBe('BK-1');
+    expect(await code(() => verifyReturnToken({ ...KEYS, legacySecret: `${SECRET}-other` }, hs, 'RT-1', NOW))).toBe('FW_UPLOAD_UNAUTHORIZED');
+    // A public key used as an HMAC secret (the classic algorithm confusion) gets nowhere.
+    const confused = jwt({ alg: 'HS256', kid: 'booking-1' }, { ...claims, aud: 'fleetwire-return' }, JSON.stringify(booking.publicKey));
+    expect(await code(() => verifyReturnToken(KEYS, confused, 'RT-1', NOW))).toBe('FW_UPLOAD_UNAUTHORIZED');
+  });
+
+  it('refuses tampered, unsigned, expired and mis-addressed tokens', async () => {
+    const good = await issueReturnToken(booking.privateKey, claims);
     const [h, , s] = good.split('.');
-    const tampered = `${h}.${Buffer.from(JSON.stringify({ ...claims, vehicleId: 'VH-9' })).toString('base64url')}.${s}`;
-    expect(code(() => verifyReturnToken(SECRET, tampered, 'RT-1', NOW))).toBe('FW_UPLOAD_UNAUTHORIZED');
-    expect(code(() => verifyReturnToken(SECRET, jwt({ alg: 'none' }, { ...claims, aud: 'fleetwire-return' }), 'RT-1', NOW))).toBe('FW_UPLOAD_UNAUTHORIZED');
-    expect(code(() => verifyReturnToken(SECRET, jwt({ alg: 'HS256' }, { ...claims, aud: 'billing' }), 'RT-1', NOW))).toBe('FW_UPLOAD_UNAUTHORIZED');
-    expect(code(() => verifyReturnToken(SECRET, jwt({ alg: 'HS256' }, { ...claims, aud: 'fleetwire-return', exp: undefined }), 'RT-1', NOW))).toBe('FW_UPLOAD_UNAUTHORIZED');
-    expect(code(() => verifyReturnToken(SECRET, good, 'RT-1', NOW + 961_000))).toBe('FW_UPLOAD_UNAUTHORIZED');
-    expect(code(() => verifyReturnToken(SECRET, good, 'RT-1', NOW + 959_000))).toBe('none');
-    expect(code(() => verifyReturnToken(SECRET, good, 'RT-2', NOW))).toBe('FW_UPLOAD_FORBIDDEN');
-    expect(code(() => verifyReturnToken(SECRET, 'not-a-token', 'RT-1', NOW))).toBe('FW_UPLOAD_UNAUTHORIZED');
-    expect(code(() => verifyReturnToken(SECRET, issueReturnToken(SECRET, { ...claims, bookingId: 'BK 1' }), 'RT-1', NOW))).toBe('FW_UPLOAD_UNAUTHORIZED');
+    const tampered = `${h}.${Buffer.from(JSON.stringify({ ...claims, vehicleId: 'VH-9', aud: 'fleetwire-return' })).toString('base64url')}.${s}`;
+    expect(await code(() => verifyReturnToken(KEYS, tampered, 'RT-1', NOW))).toBe('FW_UPLOAD_UNAUTHORIZED');
+    expect(await code(() => verifyReturnToken(KEYS, jwt({ alg: 'none' }, { ...claims, aud: 'fleetwire-return' }), 'RT-1', NOW))).toBe('FW_UPLOAD_UNAUTHORIZED');
+    const billing = await new SignJWT({ ...claims }).setProtectedHeader({ alg: 'EdDSA', kid: 'booking-1' }).setAudience('billing').sign(await importPrivate());
+    expect(await code(() => verifyReturnToken(KEYS, billing, 'RT-1', NOW))).toBe('FW_UPLOAD_UNAUTHORIZED');
+    const { exp: _exp, ...noExp } = claims;
+    const endless = await new SignJWT(noExp).setProtectedHeader({ alg: 'EdDSA', kid: 'booking-1' }).setAudience('fleetwire-return').sign(await importPrivate());
+    expect(await code(() => verifyReturnToken(KEYS, endless, 'RT-1', NOW))).toBe('FW_UPLOAD_UNAUTHORIZED');
+    expect(await detail(() => verifyReturnToken(KEYS, good, 'RT-1', NOW + 961_000))).toBe('return token refused: token expired');
+    expect(await code(() => verifyReturnToken(KEYS, good, 'RT-1', NOW + 959_000))).toBe('none');
+    expect(await code(() => verifyReturnToken(KEYS, good, 'RT-2', NOW))).toBe('FW_UPLOAD_FORBIDDEN');
+    expect(await code(() => verifyReturnToken(KEYS, 'not-a-token', 'RT-1', NOW))).toBe('FW_UPLOAD_UNAUTHORIZED');
+    expect(await code(async () => verifyReturnToken(KEYS, await issueReturnToken(booking.privateKey, { ...claims, bookingId: 'BK 1' }), 'RT-1', NOW))).toBe('FW_UPLOAD_UNAUTHORIZED');
   });
 
   it('reads the bearer token from the Authorization header only', () => {
@@ -58,6 +84,11 @@ describe('return tokens', () => {
     expect(bearerToken(undefined)).toBeUndefined();
   });
 });
+
+async function importPrivate() {
+  const { importJWK } = await import('jose');
+  return importJWK(booking.privateKey, 'EdDSA');
+}
 
 describe('upload error table', () => {
   it('maps every refusal to one status and reason, and anything else to a 500 without details', () => {
