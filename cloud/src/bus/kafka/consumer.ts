@@ -53,7 +53,7 @@ export async function startKafkaConsumer(subscribe: SubscribeOptions, collaborat
     if (last === undefined) return;
     const done = await deliverBatch(batch, options, {
       groupId, handle: subscribe.handle,
-      progress: { heartbeat: () => payload.heartbeat() },
+      progress: { heartbeat: () => payload.heartbeat(), endOffset: payload.batch.highWatermark },
       owned: () => payload.isRunning() && !payload.isStale(),
       async pause(ms) {
         // Sleep in slices so the group keeps seeing this member alive.
@@ -65,8 +65,11 @@ export async function startKafkaConsumer(subscribe: SubscribeOptions, collaborat
       deadLetter: collaborators.produce,
       ...deliveryReports(metrics, logger, { groupId, topic, partition }),
     });
-    if (!done) return;
+    if (done.kind === 'lost') return;
+    // Resolved: this member reads on. Committed only when the handler says its state covers it
+    // (autoCommit is off, so kafkajs never commits resolved offsets by itself, not at a rebalance either).
     payload.resolveOffset(last.offset);
+    if (!done.commit) return;
     await payload.commitOffsetsIfNecessary({
       topics: [{ topic: physical, partitions: [{ partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
     });
@@ -87,6 +90,11 @@ export async function startKafkaConsumer(subscribe: SubscribeOptions, collaborat
       await consumer.disconnect().catch(() => undefined);
       throw busUnavailable(`could not join group ${groupId}`, cause);
     }
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const partitions = Object.entries(payload.memberAssignment).flatMap(([physical, numbers]) =>
+        numbers.map((partition) => ({ topic: collaborators.logicalName(physical), partition })));
+      subscribe.assigned?.(partitions);
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       // kafkajs restarts a member after a retriable error by itself; after any other (a broker
       // that came back without the group's coordinator loaded, say) the member stays stopped
