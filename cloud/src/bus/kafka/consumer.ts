@@ -82,6 +82,12 @@ export async function startKafkaConsumer(subscribe: SubscribeOptions, collaborat
       heartbeatInterval: options.heartbeatIntervalMs,
       allowAutoTopicCreation: false,
     });
+    // Before run(): it resolves only after the first join, whose assignment the handler must hear.
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const partitions = Object.entries(payload.memberAssignment).flatMap(([physical, numbers]) =>
+        numbers.map((partition) => ({ topic: collaborators.logicalName(physical), partition })));
+      subscribe.assigned?.(partitions);
+    });
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: subscribe.topics.map(collaborators.physicalName), fromBeginning: subscribe.fromBeginning === true });
@@ -90,11 +96,6 @@ export async function startKafkaConsumer(subscribe: SubscribeOptions, collaborat
       await consumer.disconnect().catch(() => undefined);
       throw busUnavailable(`could not join group ${groupId}`, cause);
     }
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      const partitions = Object.entries(payload.memberAssignment).flatMap(([physical, numbers]) =>
-        numbers.map((partition) => ({ topic: collaborators.logicalName(physical), partition })));
-      subscribe.assigned?.(partitions);
-    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       // kafkajs restarts a member after a retriable error by itself; after any other (a broker
       // that came back without the group's coordinator loaded, say) the member stays stopped
