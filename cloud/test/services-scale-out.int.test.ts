@@ -180,6 +180,7 @@ describe('fleet and maintenance services scaled out over Kafka', () => {
       await expect.poll(() => b.output.filter((l) => l.includes('service_partitions_assigned') && !l.includes('"partitions":[]')).length, { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
 
       step('b holds partitions');
+      const bExited = new Promise((done) => b.child.once('exit', done));
       const rest = input.slice(half);
       const chunk = Math.ceil(rest.length / 4);
       for (let i = 0; i < rest.length; i += chunk) {
@@ -187,7 +188,7 @@ describe('fleet and maintenance services scaled out over Kafka', () => {
         await Promise.all([refBus.produce(messages), scaledBus.produce(messages)]);
         if (i === 0) b.child.kill('SIGKILL');
       }
-      await new Promise((done) => b.child.once('exit', done));
+      await bExited;
       step('b killed, rest produced; restarting b');
       const again = await startInstance(configFile(scaled));
       step('b restarted');
