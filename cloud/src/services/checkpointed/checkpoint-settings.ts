@@ -24,5 +24,4 @@ export const checkpointOptions = () => ({
   }),
 });
 
-const CheckpointSettingsSchema = Type.Object(checkpointOptions());
-export type CheckpointSettings = Static<typeof CheckpointSettingsSchema>;
+export type CheckpointSettings = Static<ReturnType<typeof Type.Object<ReturnType<typeof checkpointOptions>>>>;

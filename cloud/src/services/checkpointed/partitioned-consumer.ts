@@ -124,8 +124,9 @@ export function createPartitionedConsumer<S>(options: PartitionedConsumerOptions
             for (const key of wanted) pending.add(key);
             throw error;
           }
+          // Restored even if a rebalance took the partition meanwhile: a batch in hand may wait for it,
+          // and `owned()` shows only the assigned ones.
           for (const key of wanted) {
-            if (!isAssigned(key)) continue;
             const [topic, partition] = [key.slice(0, key.lastIndexOf('#')), Number(key.slice(key.lastIndexOf('#') + 1))];
             const checkpoint = checkpoints.get(key);
             partitions.set(key, fromCheckpoint({ topic, partition }, checkpoint));
@@ -218,7 +219,7 @@ export function createPartitionedConsumer<S>(options: PartitionedConsumerOptions
     if (options.enabled === false) return true;
     const state = await lagging();
     const isReady = state !== undefined && state.restored === assignment?.length && state.lag <= settings.readyMaxLag;
-    if (isReady && !wasReady) logger.info({ service, groupId, partitions: assignment?.length, lag: state.lag, ms: now() - startedAt }, 'service_ready');
+    if (isReady && !wasReady) logger.info({ groupId, partitions: assignment?.length, lag: state.lag, ms: now() - startedAt }, 'service_ready');
     wasReady = isReady;
     return isReady;
   };
@@ -237,7 +238,7 @@ export function createPartitionedConsumer<S>(options: PartitionedConsumerOptions
     void ready().then((isReady) => {
       if (isReady) return;
       return lagging().then((state) => logger.info({
-        service, assigned: assignment?.length, restored: state?.restored ?? 0, lag: state?.lag, ms: now() - startedAt,
+        assigned: assignment?.length, restored: state?.restored ?? 0, lag: state?.lag, ms: now() - startedAt,
       }, 'service_restore_progress'));
     }).catch(() => undefined);
   };
@@ -264,6 +265,6 @@ export function createPartitionedConsumer<S>(options: PartitionedConsumerOptions
   return {
     ...consumer,
     ready,
-    owned: () => [...partitions.values()],
+    owned: () => [...partitions.values()].filter((held) => isAssigned(slotKey(held.slot))),
   };
 }
