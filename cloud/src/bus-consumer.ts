@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { Logger } from 'pino';
-import type { Bus, DeliveredMessage, HandlerProgress, Subscription } from './bus/bus.js';
+import type { Bus, SubscribeOptions, Subscription } from './bus/bus.js';
 
 export interface BusConsumer {
   start(): Promise<void>;
@@ -25,7 +25,9 @@ export interface BusConsumerOptions {
   groupId: string;
   topics: string[];
   fromBeginning: boolean;
-  handle(batch: DeliveredMessage[], progress: HandlerProgress): Promise<void>;
+  handle: SubscribeOptions['handle'];
+  /** The member's partitions at each rebalance (`SubscribeOptions.assigned`). */
+  assigned?: SubscribeOptions['assigned'];
   logger: Logger;
   /** The log event once subscribed, e.g. `fleet_service_started`; logged with groupId and topics. */
   startedEvent: string;
@@ -44,9 +46,11 @@ export interface BusConsumerOptions {
 }
 
 /**
- * The `groupId` and `topics` options of a consumer's schema. A consumer whose state lives in
- * memory and is rebuilt from the oldest record at each start passes `groupOfItsOwn(prefix)`:
- * a shared group would resume after offsets committed by an earlier process, whose state is gone.
+ * The `groupId` and `topics` options of a consumer's schema. A consumer whose state is
+ * checkpointed (services/checkpointed/) passes its stable group name: every instance joins it and
+ * they share the partitions. One whose state lives only in memory and is rebuilt from the oldest
+ * record at each start passes `groupOfItsOwn(prefix)`: a shared group would resume after offsets
+ * committed by an earlier process, whose state is gone.
  */
 export function subscriptionOptions(groupId: string | (() => string), topics: readonly string[]) {
   return {
@@ -64,7 +68,7 @@ export function createBusConsumer(options: BusConsumerOptions): BusConsumer {
   return {
     async start() {
       if (!enabled || subscription !== undefined) return;
-      subscription = await bus.subscribe({ groupId, topics, fromBeginning, handle });
+      subscription = await bus.subscribe({ groupId, topics, fromBeginning, handle, ...(options.assigned === undefined ? {} : { assigned: options.assigned }) });
       options.started?.();
       logger.info({ groupId, topics, ...options.startedFields }, options.startedEvent);
     },

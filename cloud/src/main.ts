@@ -89,8 +89,8 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
     let fleet: FleetService | undefined;
     let dashboardFeed: DashboardFeed | undefined;
     if (config.fleet.enabled) {
-      const { maxRecentEvents, offlineAfterMs, lowBatteryPct } = config.fleet;
-      const service = createFleetService({ bus, metrics, logger, maxRecentEvents, offlineAfterMs, lowBatteryPct });
+      const { enabled: _enabled, readToken: _readToken, ...settings } = config.fleet;
+      const service = createFleetService({ bus, metrics, logger, ...settings });
       await service.start();
       stops.push(() => service.stop());
       checks.fleet = () => service.ready();

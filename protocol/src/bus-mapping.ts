@@ -8,6 +8,11 @@ export const BUS_TOPICS = {
   chargerTelemetry: 'fleetwire.telemetry.charger',
   events: 'fleetwire.events',
   deadLetters: 'fleetwire.dlq',
+  /**
+   * The services' checkpoints: one record per (group, topic, partition), the newest of a key
+   * replacing the older (compacted). Not a fleet record: only the cloud's services read it.
+   */
+  checkpoints: 'fleetwire.checkpoints',
 } as const;
 export type BusTopic = (typeof BUS_TOPICS)[keyof typeof BUS_TOPICS];
 

@@ -45,8 +45,26 @@ export interface SubscribeOptions {
   topics: string[];
   /** Where a group with no committed offset starts: the oldest record (true) or the end (false, default). */
   fromBeginning?: boolean;
-  /** Called with records of one partition, in offset order. Resolve to commit; reject to get them again. */
-  handle(batch: DeliveredMessage[], progress: HandlerProgress): Promise<void>;
+  /**
+   * Called with records of one partition, in offset order. Resolve to commit; reject to get them
+   * again. A handler that checkpoints its own state resolves `{ commit: false }` for a batch it
+   * has applied but not yet checkpointed: the member reads on past it, but the group's offset
+   * stays where the last checkpoint is, so whoever owns the partition next resumes from there.
+   */
+  handle(batch: DeliveredMessage[], progress: HandlerProgress): Promise<void | HandledBatch>;
+  /** Called with the member's partitions each time the group hands them out (a rebalance), the first time included. */
+  assigned?(partitions: TopicPartition[]): void;
+}
+
+export interface HandledBatch {
+  /** False: keep reading, but do not commit this batch's offsets (a later committed batch covers them). */
+  commit: boolean;
+}
+
+export interface TopicPartition {
+  /** Logical name. */
+  topic: string;
+  partition: number;
 }
 
 export interface HandlerProgress {
@@ -56,6 +74,8 @@ export interface HandlerProgress {
    * the batch to another. No-op where there are no sessions (the embedded log).
    */
   heartbeat(): Promise<void>;
+  /** The partition's end offset (the next offset to be written) when the batch was read. */
+  readonly endOffset: string;
 }
 
 /** Where one group stands on one partition: `lag` = end offset − committed offset (end offset when nothing is committed). */

@@ -9,7 +9,7 @@ const record = (offset: number): DeliveredMessage => ({
 
 function context(handle: DeliveryContext['handle'], letters: BusMessage[], owned = () => true): DeliveryContext {
   return {
-    groupId: 'g', handle, progress: { heartbeat: async () => undefined }, owned,
+    groupId: 'g', handle, progress: { heartbeat: async () => undefined, endOffset: '0' }, owned,
     pause: async () => undefined,
     deadLetter: async (messages) => void letters.push(...messages),
     failed: () => undefined, deadLettered: () => undefined,
@@ -26,7 +26,7 @@ describe('deliverBatch', () => {
       calls += 1;
       if (calls <= 20) throw new CloudError('FW_TSDB_WRITE_FAILED', 'tsdb down', { canRetry: true });
     }, letters));
-    expect(done).toBe(true);
+    expect(done).toEqual({ kind: 'done', commit: true });
     expect(calls).toBe(21);
     expect(letters).toEqual([]);
   });
@@ -38,7 +38,7 @@ describe('deliverBatch', () => {
       if (batch.some((m) => m.offset === '1')) throw new Error('bad record');
       handled.push(...batch.map((m) => m.offset));
     }, letters));
-    expect(done).toBe(true);
+    expect(done).toEqual({ kind: 'done', commit: true });
     expect(handled).toEqual(['0', '2']);
     expect(letters.map((l) => l.headers['fw-id'])).toEqual(['VH-1:e:1']);
     expect(letters[0]?.headers['fw-reason']).toBe('handler_failed');
@@ -51,7 +51,7 @@ describe('deliverBatch', () => {
       owned = false;
       throw new Error('bad');
     }, letters, () => owned));
-    expect(done).toBe(false);
+    expect(done).toEqual({ kind: 'lost' });
     expect(letters).toEqual([]);
   });
 });

@@ -58,27 +58,36 @@ export function deliveryReports(
 export const backoff = (policy: DeliveryPolicy, failures: number): number =>
   Math.min(policy.retryMaxMs, policy.retryInitialMs * 2 ** Math.max(0, failures - 1));
 
-/** True when the batch may be committed (every record handled or dead-lettered); false when ownership was lost. */
-export async function deliverBatch(batch: DeliveredMessage[], policy: DeliveryPolicy, context: DeliveryContext): Promise<boolean> {
+/**
+ * What became of a batch: `lost` when ownership was lost (nothing may be committed); otherwise
+ * every record was handled or dead-lettered, and `commit` says whether its offsets may be
+ * committed now (false when the handler holds them until its next checkpoint).
+ */
+export type Delivered = { kind: 'lost' } | { kind: 'done'; commit: boolean };
+
+export async function deliverBatch(batch: DeliveredMessage[], policy: DeliveryPolicy, context: DeliveryContext): Promise<Delivered> {
   const outcome = await attempt(batch, policy, context);
-  if (outcome.kind !== 'poison') return outcome.kind === 'handled';
-  if (batch.length === 1) return deadLetter(batch[0] as DeliveredMessage, outcome.error, policy, context);
+  if (outcome.kind === 'lost') return outcome;
+  if (outcome.kind === 'handled') return { kind: 'done', commit: outcome.commit };
+  if (batch.length === 1) return (await deadLetter(batch[0] as DeliveredMessage, outcome.error, policy, context)) ? { kind: 'done', commit: true } : { kind: 'lost' };
+  let commit = true;
   for (const message of batch) {
     const single = await attempt([message], policy, context);
-    if (single.kind === 'lost') return false;
-    if (single.kind === 'poison' && !(await deadLetter(message, single.error, policy, context))) return false;
+    if (single.kind === 'lost') return single;
+    if (single.kind === 'handled') commit = single.commit;
+    else if (!(await deadLetter(message, single.error, policy, context))) return { kind: 'lost' };
   }
-  return true;
+  return { kind: 'done', commit };
 }
 
-type Outcome = { kind: 'handled' } | { kind: 'lost' } | { kind: 'poison'; error: unknown };
+type Outcome = { kind: 'handled'; commit: boolean } | { kind: 'lost' } | { kind: 'poison'; error: unknown };
 
 async function attempt(records: DeliveredMessage[], policy: DeliveryPolicy, context: DeliveryContext): Promise<Outcome> {
   for (let failures = 0, poisoned = 0; ;) {
     if (!context.owned()) return { kind: 'lost' };
     try {
-      await context.handle(records, context.progress);
-      return { kind: 'handled' };
+      const handled = await context.handle(records, context.progress);
+      return { kind: 'handled', commit: handled?.commit ?? true };
     } catch (error) {
       failures += 1;
       if (!isRetryable(error)) poisoned += 1;

@@ -5,12 +5,15 @@
  * handled by at most one member at a time (the group's `busy` set), so a rebalance never hands
  * the same records to two members at once.
  *
- * Each member runs one loop: for every assigned partition, read a batch from the group's
- * committed offset, hand it to `handle` (`../delivery.ts`: retried with backoff in place, poison
- * records dead-lettered), then commit `last + 1`. A member that closes meanwhile commits nothing.
+ * Each member runs one loop: for every assigned partition, read a batch from its position (the
+ * group's committed offset when the partition came to it), hand it to `handle` (`../delivery.ts`:
+ * retried with backoff in place, poison records dead-lettered), move on to `last + 1` and commit
+ * that unless the handler holds the commit until its checkpoint. A member that closes meanwhile
+ * commits nothing; a partition that leaves a member takes its position with it (the next owner
+ * starts from the committed offset, as on Kafka).
  */
 import type { Logger } from 'pino';
-import type { BusMessage, DeliveredMessage, HandlerProgress, PartitionLag, SubscribeOptions, Subscription } from '../bus.js';
+import type { BusMessage, DeliveredMessage, HandlerProgress, PartitionLag, SubscribeOptions, Subscription, TopicPartition } from '../bus.js';
 import type { BusMetrics } from '../bus-metrics.js';
 import { deliverBatch, deliveryReports } from '../delivery.js';
 import type { LogStore } from './log-store.js';
@@ -26,9 +29,8 @@ interface Group {
   readonly busy: Set<string>;
 }
 
-
 /** The embedded log has no sessions to keep alive. */
-const EMBEDDED_PROGRESS: HandlerProgress = { heartbeat: async () => undefined };
+const heartbeat: HandlerProgress['heartbeat'] = async () => undefined;
 
 export interface GroupCoordinator {
   join(options: SubscribeOptions, partitionsOf: (topic: string) => number): Subscription;
@@ -83,30 +85,47 @@ export function createGroupCoordinator(store: LogStore, options: EmbeddedBusOpti
       }
       group.members.push(member);
       let closed = false;
+      /** Where this member reads each partition it holds; dropped when the partition leaves it. */
+      const positions = new Map<string, number>();
+      let assignment = '';
+      const currentAssignment = (): TopicPartition[] => {
+        const partitions = member.topics.flatMap((topic) => assigned(group, member, topic, partitionsOf(topic)).map((partition) => ({ topic, partition })));
+        const described = partitions.map((p) => `${p.topic}\u0000${p.partition}`).join('\u0001');
+        if (described !== assignment) {
+          assignment = described;
+          const held = new Set(partitions.map((p) => `${p.topic}\u0000${p.partition}`));
+          for (const slot of positions.keys()) if (!held.has(slot)) positions.delete(slot);
+          subscribe.assigned?.(partitions);
+        }
+        return partitions;
+      };
       // One pass over the assigned partitions; true when there was a batch.
       const deliverOnce = async (): Promise<boolean> => {
         let worked = false;
-        for (const topic of member.topics) {
-          for (const partition of assigned(group, member, topic, partitionsOf(topic))) {
-            const slot = `${topic}\u0000${partition}`;
-            if (closed || group.busy.has(slot)) continue;
-            const next = store.committedOffset(groupId, topic, partition) ?? 0;
-            const batch: DeliveredMessage[] = store.read(topic, partition, next, options.maxBatchMessages);
-            if (batch.length === 0) continue;
-            group.busy.add(slot);
-            worked = true;
-            try {
-              const done = await deliverBatch(batch, options, {
-                groupId, handle: member.handle, progress: EMBEDDED_PROGRESS,
-                owned: () => !closed,
-                pause: (ms) => idle(ms, () => closed),
-                deadLetter: collaborators.produce,
-                ...deliveryReports(metrics, logger, { groupId, topic, partition }),
-              });
-              if (done) store.commitOffset(groupId, topic, partition, Number((batch[batch.length - 1] as DeliveredMessage).offset) + 1);
-            } finally {
-              group.busy.delete(slot);
+        for (const { topic, partition } of currentAssignment()) {
+          const slot = `${topic}\u0000${partition}`;
+          if (closed || group.busy.has(slot)) continue;
+          const next = positions.get(slot) ?? store.committedOffset(groupId, topic, partition) ?? 0;
+          const batch: DeliveredMessage[] = store.read(topic, partition, next, options.maxBatchMessages);
+          if (batch.length === 0) continue;
+          group.busy.add(slot);
+          worked = true;
+          try {
+            const endOffset = String(store.endOffset(topic, partition));
+            const done = await deliverBatch(batch, options, {
+              groupId, handle: member.handle, progress: { heartbeat, endOffset },
+              owned: () => !closed,
+              pause: (ms) => idle(ms, () => closed),
+              deadLetter: collaborators.produce,
+              ...deliveryReports(metrics, logger, { groupId, topic, partition }),
+            });
+            if (done.kind === 'done') {
+              const after = Number((batch[batch.length - 1] as DeliveredMessage).offset) + 1;
+              positions.set(slot, after);
+              if (done.commit) store.commitOffset(groupId, topic, partition, after);
             }
+          } finally {
+            group.busy.delete(slot);
           }
         }
         return worked;

@@ -17,19 +17,28 @@
  *   next offset, also after a restart.
  * - Retention (age, then size per partition) ignores consumer positions, as Kafka does: a group
  *   behind the log start reads on from the oldest record still there (the read is `offset >= next`).
+ * - Compacted topics (`COMPACTED_TOPICS`: the services' checkpoints) keep the newest record of each
+ *   key: an append deletes the older ones of its key in the same transaction, and retention leaves
+ *   them alone (Kafka's `cleanup.policy=compact`, done eagerly).
  */
+import { BUS_TOPICS } from '@fleetwire/protocol';
 import Database from 'better-sqlite3';
 import type { BusMessage, DeliveredMessage } from '../bus.js';
 import { CloudError } from '../../errors.js';
 import { partitionForKey } from './partitioner.js';
 
+/** Topics that keep only the newest record of each key. */
+export const COMPACTED_TOPICS: ReadonlySet<string> = new Set([BUS_TOPICS.checkpoints]);
+
 interface PartitionTable {
   readonly insert: Database.Statement;
+  readonly compact: Database.Statement;
   readonly read: Database.Statement;
   readonly table: string;
 }
 
 interface TopicEntry {
+  readonly compacted: boolean;
   readonly partitions: number;
   readonly tables: PartitionTable[];
   readonly nextOffsets: number[];
@@ -91,6 +100,7 @@ export function openLogStore(path: string): LogStore {
         table: name,
         insert: db.prepare(`INSERT INTO ${name} (offset, key, value, headers, size, appended_at) VALUES (?, ?, ?, ?, ?, ?)`),
         read: db.prepare(`SELECT offset, key, value, headers, appended_at FROM ${name} WHERE offset >= ? ORDER BY offset LIMIT ?`),
+        compact: db.prepare(`DELETE FROM ${name} WHERE key = ? AND offset < ?`),
       },
       next: (max?.max ?? -1) + 1,
     };
@@ -98,7 +108,7 @@ export function openLogStore(path: string): LogStore {
 
   const loadTopic = (topic: string, row: { id: number; partitions: number }): TopicEntry => {
     const opened = Array.from({ length: row.partitions }, (_, p) => openPartition(row.id, p));
-    const entry = { partitions: row.partitions, tables: opened.map((o) => o.table), nextOffsets: opened.map((o) => o.next) };
+    const entry = { compacted: COMPACTED_TOPICS.has(topic), partitions: row.partitions, tables: opened.map((o) => o.table), nextOffsets: opened.map((o) => o.next) };
     topics.set(topic, entry);
     return entry;
   };
@@ -121,7 +131,9 @@ export function openLogStore(path: string): LogStore {
       offsets[partition] = offset + 1;
       const headers = JSON.stringify(message.headers);
       const size = Buffer.byteLength(message.key) + message.value.length + Buffer.byteLength(headers);
-      (entry.tables[partition] as PartitionTable).insert.run(offset, message.key, message.value, headers, size, now);
+      const table = entry.tables[partition] as PartitionTable;
+      table.insert.run(offset, message.key, message.value, headers, size, now);
+      if (entry.compacted) table.compact.run(message.key, offset);
     }
   });
 
@@ -177,7 +189,9 @@ export function openLogStore(path: string): LogStore {
       const names = db.prepare<[], { name: string }>('SELECT name FROM topics').all();
       let deleted = 0;
       for (const { name } of names) {
-        for (const { table } of topicEntry(name).tables) deleted += retainPartition(table, now - maxAgeMs, maxBytes);
+        const entry = topicEntry(name);
+        if (entry.compacted) continue;
+        for (const { table } of entry.tables) deleted += retainPartition(table, now - maxAgeMs, maxBytes);
       }
       return deleted;
     },

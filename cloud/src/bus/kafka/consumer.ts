@@ -53,7 +53,7 @@ export async function startKafkaConsumer(subscribe: SubscribeOptions, collaborat
     if (last === undefined) return;
     const done = await deliverBatch(batch, options, {
       groupId, handle: subscribe.handle,
-      progress: { heartbeat: () => payload.heartbeat() },
+      progress: { heartbeat: () => payload.heartbeat(), endOffset: payload.batch.highWatermark },
       owned: () => payload.isRunning() && !payload.isStale(),
       async pause(ms) {
         // Sleep in slices so the group keeps seeing this member alive.
@@ -65,8 +65,11 @@ export async function startKafkaConsumer(subscribe: SubscribeOptions, collaborat
       deadLetter: collaborators.produce,
       ...deliveryReports(metrics, logger, { groupId, topic, partition }),
     });
-    if (!done) return;
+    if (done.kind === 'lost') return;
+    // Resolved: this member reads on. Committed only when the handler says its state covers it
+    // (autoCommit is off, so kafkajs never commits resolved offsets by itself, not at a rebalance either).
     payload.resolveOffset(last.offset);
+    if (!done.commit) return;
     await payload.commitOffsetsIfNecessary({
       topics: [{ topic: physical, partitions: [{ partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
     });
@@ -78,6 +81,12 @@ export async function startKafkaConsumer(subscribe: SubscribeOptions, collaborat
       sessionTimeout: options.sessionTimeoutMs,
       heartbeatInterval: options.heartbeatIntervalMs,
       allowAutoTopicCreation: false,
+    });
+    // Before run(): it resolves only after the first join, whose assignment the handler must hear.
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const partitions = Object.entries(payload.memberAssignment).flatMap(([physical, numbers]) =>
+        numbers.map((partition) => ({ topic: collaborators.logicalName(physical), partition })));
+      subscribe.assigned?.(partitions);
     });
     try {
       await consumer.connect();

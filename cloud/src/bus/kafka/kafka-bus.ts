@@ -213,7 +213,13 @@ async function scanTopic(
     await consumer.connect();
     await consumer.subscribe({ topics: [physical], fromBeginning: true });
     const finished = new Promise<void>((resolve) => {
-      void consumer.run({
+      const stopped = (error: unknown): void => {
+        // A member that could not run (a rebalance storm, the broker away) fails the scan, not the process.
+        failure = error instanceof Error ? error : new Error(String(error));
+        pending.clear();
+        resolve();
+      };
+      consumer.run({
         autoCommit: false,
         eachBatch: async ({ batch }) => {
           const end = pending.get(batch.partition);
@@ -235,7 +241,7 @@ async function scanTopic(
           if (BigInt(batch.lastOffset()) + 1n >= end) pending.delete(batch.partition);
           if (pending.size === 0) resolve();
         },
-      });
+      }).catch(stopped);
     });
     await new Promise<void>((resolve, reject) => {
       const timer = setInterval(() => {

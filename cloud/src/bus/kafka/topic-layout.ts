@@ -7,10 +7,11 @@
  * | telemetry (vehicle, charger) | 7 days    | delete         | `partitions` (6)  |
  * | events and reports        | 400 days     | delete         | `partitions` (6)  |
  * | dead letters              | 800 days     | delete         | 3                 |
+ * | services' checkpoints     | —            | compact        | `partitions` (6)  |
  * | any other topic           | broker's     | broker's       | `partitions` (6)  |
  *
- * No topic holds state today (every consumer folds the events into its own store), so none is
- * compacted by default; `cleanupPolicy: "compact"` is there for one that will.
+ * The checkpoints topic holds the services' state (one record per group, topic and partition,
+ * docs/cloud.md): compacted, with room for a large partition's state in one record.
  * min.insync.replicas: 2 when the replication factor is 3 or more (so acks=all means two copies),
  * otherwise the broker's. `layoutProblems` compares the plan with what a cluster has and says
  * precisely what is missing or different.
@@ -19,6 +20,9 @@ import { BUS_TOPICS } from '@fleetwire/protocol';
 import type { KafkaBusOptions, TopicSettings } from './options.js';
 
 const DAY_MS = 24 * 3600_000;
+
+/** One checkpoint record holds a partition's whole state, compressed. */
+export const CHECKPOINT_MAX_BYTES = 16 * 1024 * 1024;
 
 export interface TopicPlan {
   /** The name the services use. */
@@ -40,6 +44,8 @@ function defaultsByUse(logical: string): TopicSettings {
       return { retentionMs: 7 * DAY_MS, cleanupPolicy: 'delete' };
     case BUS_TOPICS.events:
       return { retentionMs: 400 * DAY_MS, cleanupPolicy: 'delete' };
+    case BUS_TOPICS.checkpoints:
+      return { cleanupPolicy: 'compact' };
     case BUS_TOPICS.deadLetters:
       // Fixed, not `partitions`: every cloud on a cluster shares it, whatever its own partition count.
       return { retentionMs: 800 * DAY_MS, cleanupPolicy: 'delete', partitions: 3 };
@@ -60,6 +66,7 @@ export function topicPlan(options: LayoutOptions, logical: string): TopicPlan {
   if (settings.retentionMs !== undefined) configs['retention.ms'] = String(settings.retentionMs);
   if (settings.cleanupPolicy !== undefined) configs['cleanup.policy'] = settings.cleanupPolicy;
   if (minInsync !== undefined) configs['min.insync.replicas'] = String(minInsync);
+  if (logical === BUS_TOPICS.checkpoints) configs['max.message.bytes'] = String(CHECKPOINT_MAX_BYTES);
   return { logical, name: physicalName(options, logical), partitions: settings.partitions ?? options.partitions, replicationFactor, configs };
 }
 

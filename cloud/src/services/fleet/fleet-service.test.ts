@@ -26,8 +26,8 @@ afterEach(async () => {
 const metricValue = async (registry: Registry, name: string, labels: Record<string, string> = {}) =>
   (await registry.getSingleMetric(name)?.get())?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value ?? 0;
 
-async function started(metrics = new Registry()): Promise<FleetService> {
-  const service = createFleetService({ bus, metrics, logger: pino({ level: 'silent' }), offlineAfterMs: 3_600_000 });
+async function started(metrics = new Registry(), more: { checkpointRecords?: number; viewRefreshMs?: number } = {}): Promise<FleetService> {
+  const service = createFleetService({ bus, metrics, logger: pino({ level: 'silent' }), offlineAfterMs: 3_600_000, ...more });
   await service.start();
   running.push(service);
   return service;
@@ -48,7 +48,9 @@ describe('fleet service over the embedded bus', () => {
     await bus.produce(records().map((r) => toBusMessage(r)));
     const metrics = new Registry();
     const fleet = await started(metrics);
-    expect(await fleet.ready()).toBe(true);
+    await expect.poll(() => fleet.ready()).toBe(true);
+    // Telemetry and events are different partitions, applied in either order.
+    await expect.poll(() => fleet.reader.vehicle('VH-1', Date.now())?.trip?.tripId).toBe('trip-1');
     await expect.poll(() => fleet.reader.summary(Date.now()).vehicles).toMatchObject({ total: 2, driving: 1, parked: 1, lowBattery: 1 });
     expect(fleet.reader.vehicle('VH-1', Date.now())).toMatchObject({ socPct: 61, trip: { tripId: 'trip-1' } });
     expect(fleet.reader.chargers(Date.now())).toMatchObject([{ id: 'CH-1', connectors: [{ status: 'Available' }] }]);
@@ -59,14 +61,33 @@ describe('fleet service over the embedded bus', () => {
     expect(await metricValue(metrics, 'fleetwire_fleet_vehicles')).toBe(3);
   });
 
-  it('shows the same state after a restart: a new process rebuilds it from the bus', async () => {
+  it('shows the same state after a restart, restored from its checkpoints without replaying a record', async () => {
     await bus.produce(records().map((r) => toBusMessage(r)));
     const first = await started();
     await expect.poll(() => first.reader.summary(Date.now()).vehicles.total).toBe(2);
+    const before = first.reader.vehicle('VH-1', Date.now());
     await first.stop();
-    const second = await started();
-    await expect.poll(() => second.reader.summary(Date.now()).vehicles.total).toBe(2);
-    expect(second.reader.vehicle('VH-1', Date.now())).toEqual(first.reader.vehicle('VH-1', Date.now()));
+    const metrics = new Registry();
+    const second = await started(metrics);
+    await expect.poll(() => second.ready()).toBe(true);
+    expect(second.reader.summary(Date.now()).vehicles.total).toBe(2);
+    expect(second.reader.vehicle('VH-1', Date.now())).toEqual(before);
+    expect(await metricValue(metrics, 'fleetwire_service_records_applied_total', { service: 'fleet' })).toBe(0);
+
+    // Only what came after the checkpoint is applied.
+    await bus.produce([toBusMessage(reading('VH-3', 1, Date.now(), { socPct: 99 }))]);
+    await expect.poll(() => second.reader.vehicle('VH-3', Date.now())?.socPct).toBe(99);
+    expect(await metricValue(metrics, 'fleetwire_service_records_applied_total', { service: 'fleet' })).toBe(1);
+  });
+
+  it('shares the partitions between two instances of one group, each showing the whole fleet', async () => {
+    const a = await started(new Registry(), { viewRefreshMs: 100 });
+    const b = await started(new Registry(), { viewRefreshMs: 100 });
+    const fleet = Array.from({ length: 12 }, (_, i) => reading(`VH-${i}`, 1, Date.now() - 1000, { socPct: 50 + i }));
+    await bus.produce(fleet.map((r) => toBusMessage(r)));
+    // Each holds part of the partitions; the other part comes from the other's checkpoints.
+    for (const instance of [a, b]) await expect.poll(() => instance.reader.summary(Date.now()).vehicles.total, { timeout: 20_000 }).toBe(12);
+    expect(a.reader.vehicles(Date.now())).toEqual(b.reader.vehicles(Date.now()));
   });
 
   it('ignores re-delivered records and skips values that do not decode, without stalling', async () => {

@@ -161,17 +161,19 @@ export interface FleetReader {
   readonly maxRecentEvents: number;
 }
 
-export function createFleetReader(state: FleetState, judgement: FleetJudgement & { maxRecentEvents: number }): FleetReader {
+/** `source`: the state, or how to get it at each read (the fleet service merges its partitions' states). */
+export function createFleetReader(source: FleetState | (() => FleetState), judgement: FleetJudgement & { maxRecentEvents: number }): FleetReader {
+  const state = typeof source === 'function' ? source : () => source;
   return {
-    summary: (now) => fleetSummary(state, now, judgement),
-    vehicles: (now) => [...state.vehicles.values()].sort(byId).map((v) => vehicleView(v, now, judgement)),
+    summary: (now) => fleetSummary(state(), now, judgement),
+    vehicles: (now) => [...state().vehicles.values()].sort(byId).map((v) => vehicleView(v, now, judgement)),
     vehicle(id, now) {
-      const vehicle = state.vehicles.get(id);
+      const vehicle = state().vehicles.get(id);
       return vehicle === undefined ? undefined : vehicleView(vehicle, now, judgement);
     },
-    chargers: (now) => [...state.chargers.values()].sort(byId).map((c) => chargerView(c, now, judgement)),
-    recentEvents: (limit) => state.recentEvents.newest(limit),
-    maintenance: (now) => maintenanceList(state, now),
+    chargers: (now) => [...state().chargers.values()].sort(byId).map((c) => chargerView(c, now, judgement)),
+    recentEvents: (limit) => state().recentEvents.newest(limit),
+    maintenance: (now) => maintenanceList(state(), now),
     maxRecentEvents: judgement.maxRecentEvents,
   };
 }

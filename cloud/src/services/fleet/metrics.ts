@@ -9,18 +9,19 @@ export interface FleetMetrics {
   recordsSkipped: Counter<'reason'>;
 }
 
-export function createFleetMetrics(registry: Registry, state: FleetState): FleetMetrics {
+/** `state`: the whole fleet as this instance sees it, read at each scrape. */
+export function createFleetMetrics(registry: Registry, state: () => FleetState): FleetMetrics {
   const registers = [registry];
   new Gauge({
     name: 'fleetwire_fleet_vehicles', help: 'Vehicles the fleet state knows', registers,
     collect() {
-      this.set(state.vehicles.size);
+      this.set(state().vehicles.size);
     },
   });
   new Gauge({
     name: 'fleetwire_fleet_chargers', help: 'Chargers the fleet state knows', registers,
     collect() {
-      this.set(state.chargers.size);
+      this.set(state().chargers.size);
     },
   });
   return {

@@ -7,13 +7,13 @@ import { resolveFleetServiceOptions } from './options.js';
 const base = { bus: {} as Bus, metrics: new Registry(), logger: pino({ level: 'silent' }) };
 
 describe('fleet service options', () => {
-  it('fills the documented defaults, with a consumer group of its own for every process', () => {
+  it('fills the documented defaults, with one stable consumer group every instance joins', () => {
     const a = resolveFleetServiceOptions(base);
     expect(a).toMatchObject({
-      maxRecentEvents: 200, offlineAfterMs: 300_000, lowBatteryPct: 20,
-      groupId: expect.stringMatching(/^fleetwire-fleet-state\./), topics: ['fleetwire.telemetry.vehicle', 'fleetwire.telemetry.charger', 'fleetwire.events'],
+      maxRecentEvents: 200, offlineAfterMs: 300_000, lowBatteryPct: 20, checkpointIntervalMs: 5000, checkpointRecords: 50_000, readyMaxLag: 1000,
+      groupId: 'fleetwire-fleet-state', topics: ['fleetwire.telemetry.vehicle', 'fleetwire.telemetry.charger', 'fleetwire.events'],
     });
-    expect(a.groupId).not.toBe(resolveFleetServiceOptions(base).groupId);
+    expect(resolveFleetServiceOptions({ ...base, groupId: 'blue-fleet' }).groupId).toBe('blue-fleet');
   });
 
   it('refuses bad values and unknown keys, naming each', () => {

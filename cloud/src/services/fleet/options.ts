@@ -3,23 +3,19 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Bus } from '../../bus/bus.js';
-import { groupOfItsOwn, subscriptionOptions } from '../../bus-consumer.js';
+import { subscriptionOptions } from '../../bus-consumer.js';
 import { checkedOptions } from '../../checked-options.js';
-import { FleetSettingsSchema } from './settings.js';
-
-export const FLEET_GROUP_PREFIX = 'fleetwire-fleet-state';
+import { FLEET_GROUP_ID, FleetSettingsSchema } from './settings.js';
 
 /**
  * The settings of the config's `fleet` section the service uses, and its subscription. The
- * group defaults to `fleetwire-fleet-state.{random}`, one for every process: the state lives in
- * memory and is rebuilt from the oldest record at each start — a shared group would resume
- * after offsets committed by an earlier process (whose state is gone), and several cloud
- * instances would split the partitions and each see only part of the fleet.
+ * group is stable (`fleetwire-fleet-state`): every instance joins it and they share the
+ * partitions, each partition's state checkpointed (docs/cloud.md, "Scaling and restarts").
  */
 const FleetServiceSettingsSchema = Type.Object(
   {
-    ...Type.Pick(FleetSettingsSchema, ['maxRecentEvents', 'offlineAfterMs', 'lowBatteryPct']).properties,
-    ...subscriptionOptions(groupOfItsOwn(FLEET_GROUP_PREFIX), [BUS_TOPICS.vehicleTelemetry, BUS_TOPICS.chargerTelemetry, BUS_TOPICS.events]),
+    ...Type.Omit(FleetSettingsSchema, ['enabled', 'readToken', 'groupId']).properties,
+    ...subscriptionOptions(FLEET_GROUP_ID, [BUS_TOPICS.vehicleTelemetry, BUS_TOPICS.chargerTelemetry, BUS_TOPICS.events]),
   },
   { additionalProperties: false },
 );

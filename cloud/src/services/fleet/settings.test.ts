@@ -3,7 +3,10 @@ import { loadCloudConfig, resolveCloudConfig } from '../../config.js';
 
 describe('the fleet section of the cloud config', () => {
   it('is on by default, open, with documented limits', () => {
-    expect(resolveCloudConfig({}).fleet).toEqual({ enabled: true, maxRecentEvents: 200, offlineAfterMs: 300_000, lowBatteryPct: 20 });
+    expect(resolveCloudConfig({}).fleet).toEqual({
+      enabled: true, maxRecentEvents: 200, offlineAfterMs: 300_000, lowBatteryPct: 20, groupId: 'fleetwire-fleet-state',
+      checkpointIntervalMs: 5000, checkpointRecords: 50_000, readyMaxLag: 1000, viewRefreshMs: 5000, restoreLogIntervalMs: 5000,
+    });
   });
 
   it('refuses unknown keys and bad values, all at once', () => {

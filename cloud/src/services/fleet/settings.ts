@@ -3,6 +3,9 @@
  * this schema under `fleet`; unknown keys are refused like everywhere else in the config.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { checkpointOptions } from '../checkpointed/checkpoint-settings.js';
+
+export const FLEET_GROUP_ID = 'fleetwire-fleet-state';
 
 export const FleetSettingsSchema = Type.Object(
   {
@@ -20,6 +23,8 @@ export const FleetSettingsSchema = Type.Object(
       description: 'a vehicle or charger not heard of (edge receive time) for this long counts as offline',
     }),
     lowBatteryPct: Type.Number({ minimum: 0, maximum: 100, default: 20, description: 'state of charge below which a vehicle counts as low' }),
+    groupId: Type.String({ minLength: 1, default: FLEET_GROUP_ID, description: 'consumer group every instance of the fleet service joins (they share the partitions)' }),
+    ...checkpointOptions(),
   },
   { additionalProperties: false, default: {} },
 );

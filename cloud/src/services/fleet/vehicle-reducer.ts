@@ -113,7 +113,7 @@ function close<T>(span: Span<T>, stamp: Stamp): Span<T> {
 }
 
 /** The newest alert per component; past the cap the oldest alert goes. */
-function withMaintenance(alerts: MaintenanceAlert[], alert: MaintenanceAlert): MaintenanceAlert[] {
+export function withMaintenance(alerts: MaintenanceAlert[], alert: MaintenanceAlert): MaintenanceAlert[] {
   const existing = alerts.find((a) => a.component === alert.component);
   if (existing !== undefined && !isNewer(existing.stamp, alert.stamp)) return alerts;
   const others = alerts.filter((a) => a.component !== alert.component);

@@ -13,12 +13,13 @@ export interface MaintenanceMetrics {
   eventsEmitted: Counter<'reason'>;
 }
 
-export function createMaintenanceMetrics(registry: Registry, predictor: MaintenancePredictor): MaintenanceMetrics {
+/** `predictors`: those of the partitions this instance holds, read at each scrape. */
+export function createMaintenanceMetrics(registry: Registry, predictors: () => MaintenancePredictor[]): MaintenanceMetrics {
   const registers = [registry];
   new Gauge({
-    name: 'fleetwire_maintenance_vehicles', help: 'Vehicles the maintenance service keeps features of', registers,
+    name: 'fleetwire_maintenance_vehicles', help: 'Vehicles this instance of the maintenance service keeps features of', registers,
     collect() {
-      this.set(predictor.vehicles.size);
+      this.set(new Set(predictors().flatMap((p) => [...p.vehicles.keys()])).size);
     },
   });
   return {

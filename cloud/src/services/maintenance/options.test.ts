@@ -12,6 +12,7 @@ describe('maintenance settings', () => {
       auxBattery: { thresholdV: 12.2, windowReadings: 144, windowDays: 7, minSpanDays: 1 },
       tractionBattery: { thresholdPct: 80, chunkSocPct: 5, referenceChunks: 3, windowChunks: 200, windowDays: 60, minChunks: 6 },
       faults: { episodes: 2, windowDays: 7, maxCodes: 16 },
+      groupId: 'fleetwire-maintenance', checkpointIntervalMs: 5000, checkpointRecords: 50_000, readyMaxLag: 1000, viewRefreshMs: 5000, restoreLogIntervalMs: 5000,
     });
     expect(resolveMaintenanceSettings({ tyre: { thresholdKpa: 200 } }).tyre).toMatchObject({ thresholdKpa: 200, windowDays: 3 });
   });
@@ -32,11 +33,11 @@ describe('maintenance settings', () => {
     );
   });
 
-  it('gives each process a consumer group of its own over telemetry and events', () => {
+  it('joins one stable consumer group over telemetry and events, configurable, with the checkpoint defaults', () => {
     const base = { bus: {} as Bus, metrics: new Registry(), logger: pino({ level: 'silent' }) };
     const a = resolveMaintenanceServiceOptions(base);
-    expect(a.groupId).toMatch(/^fleetwire-maintenance\./);
-    expect(a.groupId).not.toBe(resolveMaintenanceServiceOptions(base).groupId);
+    expect(a.settings).toMatchObject({ groupId: 'fleetwire-maintenance', checkpointIntervalMs: 5000, checkpointRecords: 50_000, readyMaxLag: 1000 });
+    expect(resolveMaintenanceServiceOptions({ ...base, groupId: 'blue-maintenance' }).settings.groupId).toBe('blue-maintenance');
     expect(a.topics).toEqual(['fleetwire.telemetry.vehicle', 'fleetwire.events']);
     expect(() => resolveMaintenanceServiceOptions({ ...base, topics: [] })).toThrow(
       expect.objectContaining({ code: 'FW_CONFIG_INVALID', message: 'invalid maintenance service options:\n  - /topics: Expected array length to be greater or equal to 1' }),

@@ -3,21 +3,15 @@ import { Type } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Bus } from '../../bus/bus.js';
-import { groupOfItsOwn, subscriptionOptions } from '../../bus-consumer.js';
+import { subscriptionOptions } from '../../bus-consumer.js';
 import { checkedOptions } from '../../checked-options.js';
-import { MaintenanceSettingsSchema, type MaintenanceSettings } from './settings.js';
+import { MAINTENANCE_GROUP_ID, MaintenanceSettingsSchema, type MaintenanceSettings } from './settings.js';
 
 /** Sections may be given in part: what is missing takes its documented default. */
 type PartialSettings = { [K in keyof MaintenanceSettings]?: MaintenanceSettings[K] extends object ? Partial<MaintenanceSettings[K]> : MaintenanceSettings[K] };
 
-export const MAINTENANCE_GROUP_PREFIX = 'fleetwire-maintenance';
-
-/**
- * The group defaults to `fleetwire-maintenance.{random}`, one for every process: the rolling
- * features live in memory and are rebuilt from the oldest record at each start (as the fleet
- * service does; see docs/maintenance.md).
- */
-const SubscriptionSchema = Type.Object(subscriptionOptions(groupOfItsOwn(MAINTENANCE_GROUP_PREFIX), [BUS_TOPICS.vehicleTelemetry, BUS_TOPICS.events]), {
+/** The group (a setting: stable, shared by every instance) is in the settings; the topics are not. */
+const SubscriptionSchema = Type.Object({ topics: subscriptionOptions(MAINTENANCE_GROUP_ID, [BUS_TOPICS.vehicleTelemetry, BUS_TOPICS.events]).topics }, {
   additionalProperties: false,
 });
 
@@ -25,8 +19,6 @@ export interface MaintenanceServiceOptions extends PartialSettings {
   bus: Bus;
   metrics: Registry;
   logger: Logger;
-  /** Consumer group. Default `fleetwire-maintenance.{random}`. */
-  groupId?: string;
   /** Default: vehicle telemetry and events. */
   topics?: string[];
   /** Clock for the records' `receivedAt` (tests pin it). Default `Date.now`. */
@@ -35,15 +27,16 @@ export interface MaintenanceServiceOptions extends PartialSettings {
 
 export type ResolvedMaintenanceServiceOptions = Omit<Required<MaintenanceServiceOptions>, keyof MaintenanceSettings> & { settings: MaintenanceSettings };
 
+
 /** Fills the documented defaults; throws FW_CONFIG_INVALID naming every bad setting at once. */
 export function resolveMaintenanceSettings(input: PartialSettings): MaintenanceSettings {
   return checkedOptions(MaintenanceSettingsSchema, input, 'FW_CONFIG_INVALID', 'maintenance settings');
 }
 
 export function resolveMaintenanceServiceOptions(options: MaintenanceServiceOptions): ResolvedMaintenanceServiceOptions {
-  const { bus, metrics, logger, groupId, topics, now, ...settings } = options;
+  const { bus, metrics, logger, topics, now, ...settings } = options;
   return {
-    ...checkedOptions(SubscriptionSchema, { groupId, topics }, 'FW_CONFIG_INVALID', 'maintenance service options'),
+    ...checkedOptions(SubscriptionSchema, { topics }, 'FW_CONFIG_INVALID', 'maintenance service options'),
     bus,
     metrics,
     logger,

@@ -5,6 +5,9 @@
  * attention thresholds, which are the usual workshop limits for a compact EV.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { checkpointOptions, type CheckpointSettings } from '../checkpointed/checkpoint-settings.js';
+
+export const MAINTENANCE_GROUP_ID = 'fleetwire-maintenance';
 
 const section = { additionalProperties: false, default: {} } as const;
 const days = (fallback: number, description: string) => Type.Number({ exclusiveMinimum: 0, maximum: 3650, default: fallback, description });
@@ -65,10 +68,12 @@ export const MaintenanceSettingsSchema = Type.Object(
     auxBattery: AuxBatterySettingsSchema,
     tractionBattery: TractionBatterySettingsSchema,
     faults: FaultSettingsSchema,
+    groupId: Type.String({ minLength: 1, default: MAINTENANCE_GROUP_ID, description: 'consumer group every instance of the service joins (they share the partitions)' }),
+    ...checkpointOptions(),
   },
   section,
 );
 
 export type MaintenanceSettings = Static<typeof MaintenanceSettingsSchema>;
-/** What the predictors need: everything but whether the service runs. */
-export type PredictionSettings = Omit<MaintenanceSettings, 'enabled'>;
+/** What the predictors need: everything but whether and how the service runs. */
+export type PredictionSettings = Omit<MaintenanceSettings, 'enabled' | 'groupId' | keyof CheckpointSettings>;

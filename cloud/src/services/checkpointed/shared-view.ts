@@ -1,0 +1,61 @@
+/**
+ * The whole service's state as any one instance can see it: the partitions it holds, live, and
+ * every other partition as its owner last checkpointed it, read back from the checkpoints topic
+ * every `refreshMs`. So `/v1/fleet/*` answers for the whole fleet whichever instance a request
+ * reaches, at most a checkpoint interval plus a refresh behind for the partitions held elsewhere
+ * (docs/cloud.md). With one instance every partition is live.
+ */
+import type { Logger } from 'pino';
+import { slotKey, type CheckpointStore } from './checkpoint-store.js';
+import type { PartitionState } from './partitioned-consumer.js';
+
+export interface SharedView<S> {
+  /** One state per partition of the service: the held ones live, the others from their checkpoints. */
+  states(): S[];
+  start(): void;
+  stop(): void;
+}
+
+export interface SharedViewOptions<S> {
+  store: CheckpointStore;
+  groupId: string;
+  refreshMs: number;
+  decode(data: unknown): S;
+  owned(): PartitionState<S>[];
+  logger: Logger;
+}
+
+export function createSharedView<S>(options: SharedViewOptions<S>): SharedView<S> {
+  let others = new Map<string, S>();
+  let timer: NodeJS.Timeout | undefined;
+  let refreshing = false;
+
+  const refresh = async (): Promise<void> => {
+    if (refreshing) return;
+    refreshing = true;
+    try {
+      const checkpoints = await options.store.load(options.groupId);
+      others = new Map([...checkpoints].map(([key, checkpoint]) => [key, options.decode(checkpoint.state)]));
+    } catch (error) {
+      options.logger.warn({ err: error }, 'service_view_refresh_failed');
+    } finally {
+      refreshing = false;
+    }
+  };
+
+  return {
+    states() {
+      const owned = options.owned();
+      const held = new Set(owned.map((p) => slotKey(p.slot)));
+      return [...owned.map((p) => p.state), ...[...others].filter(([key]) => !held.has(key)).map(([, state]) => state)];
+    },
+    start() {
+      void refresh();
+      timer = setInterval(() => void refresh(), options.refreshMs);
+      timer.unref();
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * A partition state as bytes and back: JSON with the two things plain JSON loses in the
+ * services' states — `Map`s (keyed collections) and non-finite numbers (`-Infinity` marks
+ * "never seen") — gzip-compressed, as a state is mostly repeated field names.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+
+const MAP = '$map';
+const NUMBER = '$num';
+
+function replacer(this: unknown, _key: string, value: unknown): unknown {
+  if (value instanceof Map) return { [MAP]: [...value.entries()] };
+  if (typeof value === 'number' && !Number.isFinite(value)) return { [NUMBER]: String(value) };
+  return value;
+}
+
+function reviver(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const tagged = value as Record<string, unknown>;
+  if (MAP in tagged) return new Map(tagged[MAP] as Array<[unknown, unknown]>);
+  if (NUMBER in tagged) return Number(tagged[NUMBER]);
+  return value;
+}
+
+export function encodeSnapshot(value: unknown): Buffer {
+  return gzipSync(JSON.stringify(value, replacer), { level: 1 });
+}
+
+export function decodeSnapshot(bytes: Buffer): unknown {
+  return JSON.parse(gunzipSync(bytes).toString('utf8'), reviver) as unknown;
+}
