@@ -14,7 +14,7 @@ import { eventDataFixture } from '@fleetwire/protocol/testing';
 import { servePaymentRequests, type PaymentRequestsEndpoint } from '@fleetwire/simulators';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueClientToken, issueToken } from '../src/index.js';
-import { startCloudProcess, type CloudProcess } from './support/cloud-process.js';
+import { startCloudProcess, type CloudProcess } from '@fleetwire/test-servers/testing';
 import { batchOf } from './support/batches.js';
 import { sendBatch } from './support/sender.js';
 

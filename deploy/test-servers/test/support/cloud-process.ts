@@ -1,19 +1,19 @@
 /**
- * The cloud as a child process (`fleetwire cloud serve`, deploy's CLI, started by path — the
- * cloud package does not import deploy), for tests that restart it or kill it hard. Its
- * `cloud_started` log line carries the bound address (tests use port 0).
+ * The real cloud (`fleetwire cloud serve`, deploy's CLI, started by path) as a child process, for
+ * tests that restart it, kill it hard, or sit in a package that must not import the cloud (the
+ * edge's). Its `cloud_started` log line carries the bound address (tests use port 0).
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
+const ROOT = resolve(import.meta.dirname, '../../../..');
 const ENTRY = resolve(ROOT, 'deploy/src/cli/main.ts');
 
 export interface CloudProcess {
   readonly address: string;
-  /** SIGTERM (a clean stop) or SIGKILL (a crash); resolves once the process is gone. */
+  /** SIGTERM (a clean stop, the default) or SIGKILL (a crash); resolves once the process is gone. */
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
 }
 
