@@ -12,7 +12,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -24,26 +23,7 @@ import { createFleetSimulation, deviceRegistry, type FleetSimulation } from '@fl
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fetchMetrics, sumMetric } from '../src/demo/metrics-text.js';
 import { readBetween, topicEnds, type TopicOffsets } from './support/fleet-readback.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
+import { freePort, waitUntil } from './support/waiting.js';
 
 interface CommandView {
   commandId: string;

@@ -14,7 +14,6 @@
  * would need more than a day of simulated history (see docs/business-events.md).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueClientToken, issueToken, resolveCloudConfig, startCloud, type RunningCloud } from '@fleetwire/cloud';
@@ -25,6 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDeviceRegistry, writeReturnAreas } from '../src/demo/demo-secrets.js';
 import { fetchMetrics, sumMetric } from '../src/demo/metrics-text.js';
 import { eventsInLog } from './support/fleet-readback.js';
+import { freePort } from './support/waiting.js';
 
 const HOUR = 3_600_000;
 const SIMULATED_MS = 22.75 * HOUR;
@@ -34,16 +34,6 @@ const stops: Array<() => Promise<void>> = [];
 let events: EventRecord[] = [];
 let backend: BookingBackend;
 let startTime: number;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * A start whose simulated stretch contains the last UTC midnight, ends two minutes before now and
@@ -56,7 +46,6 @@ function crossingMidnight(now: number): number {
   const earliest = now - 23.9 * HOUR;
   return Math.min(latest, Math.max(earliest, midnight - SIMULATED_MS / 2));
 }
-
 
 beforeAll(async () => {
   const node = issueToken('day-edge');

@@ -11,7 +11,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueToken, resolveCloudConfig, startCloud } from '@fleetwire/cloud';
@@ -23,6 +22,7 @@ import { startAgentProcess } from '@fleetwire/edge/testing';
 import { fetchMetrics, sumMetric } from '../src/demo/metrics-text.js';
 import { accountFleet, type FleetAccounting } from './support/fleet-accounting.js';
 import { exportSeries, readBetween, readEdgeBuffer, topicEnds, type ExportedSeries, type QuarantineRow } from './support/fleet-readback.js';
+import { freePort, sleep, waitUntil } from './support/waiting.js';
 
 const FLEET = { vehicles: 6, chargers: 2, seed: 7301, speed: 60 };
 // Rates far above the defaults so that a 20 s run meets every fault several times.
@@ -41,26 +41,6 @@ interface RunFacts {
   cloudAccepted: number;
   cloudDuplicates: number;
   result: FleetAccounting;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'fleetwire-e2e-'));

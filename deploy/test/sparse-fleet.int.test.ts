@@ -11,7 +11,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueToken, resolveCloudConfig, startCloud } from '@fleetwire/cloud';
@@ -21,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startAgentProcess } from '@fleetwire/edge/testing';
 import { fetchMetrics, sumMetric } from '../src/demo/metrics-text.js';
 import { exportSeries, readEdgeBuffer, type QuarantineRow } from './support/fleet-readback.js';
+import { freePort, sleep } from './support/waiting.js';
 
 const FLEET = { vehicles: 5, chargers: 1, seed: 7411, speed: 60 };
 const RUN_MS = 15_000;
@@ -37,18 +37,6 @@ interface VehicleView {
   position: { lat: number; lon: number } | null;
   socPct: number | null;
   odometerKm: number | null;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'fleetwire-sparse-'));
