@@ -15,11 +15,9 @@
  * Table: audit_log(seq INTEGER PRIMARY KEY, at, action, actor, subject, detail, ref UNIQUE,
  * prev_hash, hash), indexed by (subject, at) and (at) for the API's queries.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import { CloudError } from '../errors.js';
 import { chainEntry, type AuditEntry, type AuditInput, type ChainHead } from './audit-chain.js';
+import { openStateFile } from '../sqlite-state-file.js';
 
 export interface AuditQuery {
   subject?: string;
@@ -69,17 +67,7 @@ CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log BEGI
 `;
 
 export function openSqliteAuditLog(path: string): AuditLog {
-  let db: Database.Database;
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path);
-    db.pragma('busy_timeout = 5000');
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.exec(SCHEMA);
-  } catch (cause) {
-    throw new CloudError('FW_CONFIG_INVALID', `cannot use the audit log ${path}: ${(cause as Error).message}`, { cause });
-  }
+  const db = openStateFile(path, SCHEMA, 'the audit log');
   const selectHead = db.prepare<[], Row>('SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1');
   const selectRef = db.prepare<[string], Row>('SELECT * FROM audit_log WHERE ref = ?');
   const insert = db.prepare(

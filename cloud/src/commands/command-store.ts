@@ -8,8 +8,8 @@
  * owes the outcome), `succeeded`, `failed` (with a reason). A terminal status never changes:
  * the first outcome of a command is its outcome.
  */
-import Database from 'better-sqlite3';
 import type { CommandFailureReason, CommandType } from '@fleetwire/protocol';
+import { openStateFile } from '../sqlite-state-file.js';
 
 export type CommandStatus = 'pending' | 'sent' | 'succeeded' | 'failed';
 
@@ -93,33 +93,31 @@ const toRow = (row: Row): CommandRow => ({
   updatedAt: row.updated_at,
 });
 
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS commands (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  command_id TEXT NOT NULL UNIQUE,
+  client_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  vehicle_id TEXT NOT NULL,
+  booking_id TEXT,
+  node_id TEXT,
+  status TEXT NOT NULL,
+  reason TEXT,
+  detail TEXT,
+  outcome_event_id TEXT,
+  requested_at INTEGER NOT NULL,
+  deadline INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS commands_node ON commands (node_id, status, seq);
+CREATE INDEX IF NOT EXISTS commands_vehicle ON commands (vehicle_id, seq);
+CREATE INDEX IF NOT EXISTS commands_pending ON commands (status, deadline);
+CREATE TABLE IF NOT EXISTS routes (vehicle_id TEXT PRIMARY KEY, node_id TEXT NOT NULL, seen_at INTEGER NOT NULL);
+`;
+
 export function openCloudCommandStore(path: string): CloudCommandStore {
-  const db = new Database(path);
-  db.pragma('busy_timeout = 5000');
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS commands (
-      seq INTEGER PRIMARY KEY AUTOINCREMENT,
-      command_id TEXT NOT NULL UNIQUE,
-      client_id TEXT NOT NULL,
-      type TEXT NOT NULL,
-      vehicle_id TEXT NOT NULL,
-      booking_id TEXT,
-      node_id TEXT,
-      status TEXT NOT NULL,
-      reason TEXT,
-      detail TEXT,
-      outcome_event_id TEXT,
-      requested_at INTEGER NOT NULL,
-      deadline INTEGER NOT NULL,
-      updated_at INTEGER NOT NULL
-    );
-    CREATE INDEX IF NOT EXISTS commands_node ON commands (node_id, status, seq);
-    CREATE INDEX IF NOT EXISTS commands_vehicle ON commands (vehicle_id, seq);
-    CREATE INDEX IF NOT EXISTS commands_pending ON commands (status, deadline);
-    CREATE TABLE IF NOT EXISTS routes (vehicle_id TEXT PRIMARY KEY, node_id TEXT NOT NULL, seen_at INTEGER NOT NULL);
-  `);
+  const db = openStateFile(path, SCHEMA, 'the command log');
   const insert = db.prepare(
     `INSERT INTO commands (command_id, client_id, type, vehicle_id, booking_id, node_id, status, reason, detail, requested_at, deadline, updated_at)
      VALUES (@commandId, @clientId, @type, @vehicleId, @bookingId, @nodeId, @status, @reason, @detail, @requestedAt, @deadline, @requestedAt)

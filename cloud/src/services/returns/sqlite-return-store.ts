@@ -16,13 +16,11 @@
  * (state, updated_at) and (due_at); return_offsets(topic, partition, offset) keyed by (topic,
  * partition); return_outbox(seq INTEGER PRIMARY KEY, message JSON).
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { toBusMessage, type EventRecord } from '@fleetwire/protocol';
-import Database from 'better-sqlite3';
 import type { BusMessage } from '../../bus/bus.js';
 import { CloudError } from '../../errors.js';
 import type { ReturnSaga, SagaState } from './return-saga.js';
+import { openStateFile } from '../../sqlite-state-file.js';
 
 export interface PartitionOffset {
   topic: string;
@@ -73,17 +71,7 @@ interface StoredMessage {
 }
 
 export function openSqliteReturnStore(path: string): ReturnStore {
-  let db: Database.Database;
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path);
-    db.pragma('busy_timeout = 5000');
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.exec(SCHEMA);
-  } catch (cause) {
-    throw new CloudError('FW_CONFIG_INVALID', `cannot use the return saga store ${path}: ${(cause as Error).message}`, { cause });
-  }
+  const db = openStateFile(path, SCHEMA, 'the return saga store');
   const selectSaga = db.prepare<[string], { body: string }>('SELECT body FROM return_sagas WHERE saga_id = ?');
   const selectOffset = db.prepare<[string, number], { offset: string }>('SELECT offset FROM return_offsets WHERE topic = ? AND partition = ?');
   const upsertSaga = db.prepare('INSERT INTO return_sagas (saga_id, state, due_at, updated_at, body) VALUES (@sagaId, @state, @dueAt, @updatedAt, @body) ON CONFLICT (saga_id) DO UPDATE SET state = excluded.state, due_at = excluded.due_at, updated_at = excluded.updated_at, body = excluded.body');
