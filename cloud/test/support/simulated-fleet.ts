@@ -49,7 +49,7 @@ export function classOf(component: string): ComponentClass {
   return component as ComponentClass;
 }
 
-export function scoreScenario(scenario: FleetScenario): { scores: Record<ComponentClass, ComponentScore>; raised: Raised[] } {
+export async function scoreScenario(scenario: FleetScenario): Promise<{ scores: Record<ComponentClass, ComponentScore>; raised: Raised[] }> {
   const model = createFleetModel({
     seed: scenario.seed,
     startTime: START,
@@ -65,7 +65,10 @@ export function scoreScenario(scenario: FleetScenario): { scores: Record<Compone
   const feed = (record: FleetRecord): void => {
     for (const r of applyRecord(predictor, record).raised) if (r.assessment.at <= end - horizonMs) raised.push(r);
   };
-  while (model.world.time < end) {
+  for (let steps = 1; model.world.time < end; steps += 1) {
+    // Tens of seconds of pure computation: the test runner's worker must still answer its RPC
+    // (a minute without an answer fails the run), so the loop yields now and then.
+    if (steps % 60 === 0) await new Promise((resolve) => setImmediate(resolve));
     const step = model.advance(STEP_MS);
     for (const message of step.messages) {
       const verdict = decodeDeviceMessage({

@@ -26,8 +26,8 @@ function acceleratedDefaults(scale: number): PredictionSettings {
 }
 
 describe('maintenance prediction against the simulated fleet (held-out seed 2027)', () => {
-  it('finds the tyres, 12 V batteries and recurring codes that really need attention within the horizon', () => {
-    const { scores } = scoreScenario({
+  it('finds the tyres, 12 V batteries and recurring codes that really need attention within the horizon', async () => {
+    const { scores } = await scoreScenario({
       seed: 2027,
       vehicles: 40,
       chargers: 14,
