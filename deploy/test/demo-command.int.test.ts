@@ -73,8 +73,8 @@ function cloudLogHeaders(): Array<Record<string, string>> {
   }
 }
 
-const idsInCloudLog = (): string[] => cloudLogHeaders().map((h) => h['fw-id'] ?? '');
-
+/** The fleet records' ids (the services' checkpoints on the bus carry none). */
+const idsInCloudLog = (): string[] => cloudLogHeaders().flatMap((h) => (h['fw-id'] === undefined ? [] : [h['fw-id']]));
 
 async function edgeMetric(name: string): Promise<number> {
   return sumMetric(await fetchMetrics(`http://127.0.0.1:${PORTS.edgeHttp}/metrics`), name);

@@ -102,17 +102,23 @@ export function createCommandService(options: CommandServiceOptions): CommandSer
     for (const resolve of set) resolve();
   };
 
-  /** Resolves when woken for `key`, after `ms`, or when cancelled — whichever comes first. */
+  // Aborted at stop: a long poll or outcome wait still waiting returns at once, without touching
+  // the store (closed right after the service).
+  const closing = new AbortController();
+
+  /** Resolves when woken for `key`, after `ms`, when cancelled or at stop — whichever comes first. */
   const waitOn = (waiters: Map<string, Set<() => void>>, key: string, ms: number, cancelled: AbortSignal): Promise<void> =>
     new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
         cancelled.removeEventListener('abort', done);
+        closing.signal.removeEventListener('abort', done);
         waiters.get(key)?.delete(done);
         resolve();
       };
       const timer = setTimeout(done, ms);
       cancelled.addEventListener('abort', done, { once: true });
+      closing.signal.addEventListener('abort', done, { once: true });
       const set = waiters.get(key) ?? new Set();
       set.add(done);
       waiters.set(key, set);
@@ -207,7 +213,10 @@ export function createCommandService(options: CommandServiceOptions): CommandSer
         expireOverdue().catch((error: unknown) => logger.warn({ event: 'commands_expiry_failed', err: error }, 'commands_expiry_failed'));
       }, options.sweepIntervalMs);
     },
-    stopping: () => clearInterval(sweep),
+    stopping: () => {
+      clearInterval(sweep);
+      closing.abort();
+    },
   });
 
   return {
@@ -249,6 +258,7 @@ export function createCommandService(options: CommandServiceOptions): CommandSer
         const row = store.get(commandId);
         if (row === undefined || TERMINAL.has(row.status) || now() >= until || cancelled.aborted) return row;
         await waitOn(outcomeWaiters, commandId, until - now(), cancelled);
+        if (closing.signal.aborted) return row;
       }
     },
     async pollFor(nodeId, after, waitMs, cancelled) {
@@ -257,6 +267,7 @@ export function createCommandService(options: CommandServiceOptions): CommandSer
         const rows = store.handOut(nodeId, after, now(), HAND_OUT_LIMIT);
         if (rows.length > 0 || now() >= until || cancelled.aborted) return rows;
         await waitOn(nodeWaiters, nodeId, until - now(), cancelled);
+        if (closing.signal.aborted) return [];
       }
     },
     observeBatch(node, batch) {
