@@ -61,9 +61,15 @@ afterAll(async () => {
 });
 
 describe('ingest → Kafka → VictoriaMetrics', () => {
-  it('is ready once Kafka and VictoriaMetrics answer', async () => {
-    const response = await fetch(`${cloud.address}/readyz`);
-    expect([response.status, await response.json()]).toEqual([200, { ready: true, checks: { bus: true, tsdb: true, fleet: true, analytics: true, maintenance: true, audit: true } }]);
+  it('is ready once Kafka and VictoriaMetrics answer and the services caught up', async () => {
+    // The services are ready once their partitions are restored and near the head: not at once.
+    const deadline = Date.now() + 60_000;
+    let response = await fetch(`${cloud.address}/readyz`);
+    while (response.status !== 200 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      response = await fetch(`${cloud.address}/readyz`);
+    }
+    expect([response.status, await response.json()]).toEqual([200, { ready: true, checks: { bus: true, tsdb: true, fleet: true, analytics: true, maintenance: true, audit: true, returns: true, commands: true } }]);
   });
 
   const telemetry: FleetRecord[] = [

@@ -49,11 +49,17 @@ describe('owned topics and dead letters on Kafka', () => {
       const { topics } = await admin.fetchTopicMetadata({ topics: names });
       expect(Object.fromEntries(topics.map((t) => [t.name, t.partitions.length]))).toEqual({
         [`${prefix}fleetwire.telemetry.vehicle`]: 2, [`${prefix}fleetwire.telemetry.charger`]: 2, [`${prefix}fleetwire.events`]: 2, [`${prefix}fleetwire.dlq`]: 3,
+        [`${prefix}fleetwire.checkpoints`]: 2,
       });
       const described = await admin.describeConfigs({
         resources: names.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['retention.ms', 'cleanup.policy'] })), includeSynonyms: false,
       });
-      const retention = Object.fromEntries(described.resources.map((r) => [r.resourceName, r.configEntries.find((e) => e.configName === 'retention.ms')?.configValue]));
+      const config = (name: string) => Object.fromEntries(described.resources.map((r) => [r.resourceName, r.configEntries.find((e) => e.configName === name)?.configValue]));
+      // The checkpoints topic keeps the newest record of each key for ever: compacted, whatever its retention.
+      const { [`${prefix}fleetwire.checkpoints`]: checkpointsCleanup, ...cleanup } = config('cleanup.policy');
+      expect(checkpointsCleanup).toBe('compact');
+      expect(new Set(Object.values(cleanup))).toEqual(new Set(['delete']));
+      const { [`${prefix}fleetwire.checkpoints`]: _checkpointsRetention, ...retention } = config('retention.ms');
       expect(retention).toEqual({
         [`${prefix}fleetwire.telemetry.vehicle`]: String(7 * 86_400_000), [`${prefix}fleetwire.telemetry.charger`]: String(7 * 86_400_000),
         [`${prefix}fleetwire.events`]: String(400 * 86_400_000), [`${prefix}fleetwire.dlq`]: String(800 * 86_400_000),
