@@ -119,7 +119,7 @@ describe('kafka bus over SASL_SSL', () => {
 
     // The operator applies the layout as a user that may, then the limited cloud starts.
     const admin = busConfig(secure.users.scram256, { topics: { prefix } });
-    expect((await planTopics(admin)).lines.filter((line) => line.includes('missing: will be created'))).toHaveLength(4);
+    expect((await planTopics(admin)).lines.filter((line) => line.includes('missing: will be created'))).toHaveLength(Object.values(BUS_TOPICS).length);
     const applied = await applyTopics(admin);
     expect(applied.lines.every((line) => line.endsWith('exists)'))).toBe(true);
     expect(applied.drift).toEqual([]);
