@@ -94,6 +94,7 @@ export function createCommandService(options: CommandServiceOptions): CommandSer
   const outcomeWaiters = new Map<string, Set<() => void>>();
   const nodeWaiters = new Map<string, Set<() => void>>();
   let sweep: NodeJS.Timeout | undefined;
+  let stopped = false;
   /** vehicle → node, as stored; one entry per vehicle of the fleet. */
   const routes = new Map<string, string>();
 
@@ -210,7 +211,12 @@ export function createCommandService(options: CommandServiceOptions): CommandSer
         expireOverdue().catch((error: unknown) => logger.warn({ event: 'commands_expiry_failed', err: error }, 'commands_expiry_failed'));
       }, options.sweepIntervalMs);
     },
-    stopping: () => clearInterval(sweep),
+    stopping: () => {
+      clearInterval(sweep);
+      // A node's long poll may outlive the HTTP server's close: it must not reach the store, closed next.
+      stopped = true;
+      for (const nodeId of [...nodeWaiters.keys()]) wake(nodeWaiters, nodeId);
+    },
   });
 
   return {
@@ -258,6 +264,7 @@ export function createCommandService(options: CommandServiceOptions): CommandSer
     async pollFor(nodeId, after, waitMs, cancelled) {
       const until = now() + waitMs;
       for (;;) {
+        if (stopped) return [];
         const rows = store.handOut(nodeId, after, now(), HAND_OUT_LIMIT);
         if (rows.length > 0) options.onChange?.();
         if (rows.length > 0 || now() >= until || cancelled.aborted) return rows;
