@@ -28,7 +28,7 @@ import { createNodeRegistry, type NodeIdentity, type NodeRegistry } from './inge
 import { createRateLimits } from './http/rate-limits.js';
 import { ingestRoutes } from './ingest/ingest.js';
 import { createTsdbSink } from './sinks/tsdb/index.js';
-import { createDashboardFeed, dashboardRoutes, EMPTY_SITE_MAP, readSiteMap, createTsdbHistory, type DashboardFeed } from './dashboard/index.js';
+import { COMMAND_LOG_CHANGED, createDashboardFeed, dashboardRoutes, EMPTY_SITE_MAP, readSiteMap, createTsdbHistory, type DashboardFeed } from './dashboard/index.js';
 import { analyticsRoutes, createAnalyticsService, type AnalyticsService } from './services/analytics/index.js';
 import { createFleetService, fleetRoutes, isLoopbackHost, type FleetService } from './services/fleet/index.js';
 import { createMaintenanceService } from './services/maintenance/index.js';
@@ -147,7 +147,9 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
     if (config.commands.enabled) {
       const store = openCloudCommandStore(commandLogOf(config));
       stops.push(() => store.close());
-      const service = createCommandService({ bus, store, metrics, logger, sweepIntervalMs: config.commands.sweepIntervalMs });
+      const feed = dashboardFeed;
+      const onChange = feed === undefined ? undefined : () => feed.live.publish(COMMAND_LOG_CHANGED);
+      const service = createCommandService({ bus, store, metrics, logger, sweepIntervalMs: config.commands.sweepIntervalMs, ...(onChange === undefined ? {} : { onChange }) });
       await service.start();
       stops.push(() => service.stop());
       checks.commands = () => service.ready();
@@ -182,7 +184,13 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
       }
       if (commands !== undefined) {
         const { maxWaitMs, maxDeadlineMs, defaultTimeoutMs, maxPollWaitMs } = config.commands;
-        await app.register(commandRoutes, { service: commands, clients: clients.registry, readToken: config.fleet.readToken, maxWaitMs, maxDeadlineMs, defaultTimeoutMs });
+        const commandOptions = { service: commands, clients: clients.registry, readToken: config.fleet.readToken, maxWaitMs, maxDeadlineMs, defaultTimeoutMs };
+        // Split listeners: callers send and poll on the public one; the dashboard reads the command log on the operator's.
+        if (operatorApp === app) await app.register(commandRoutes, commandOptions);
+        else {
+          await app.register(commandRoutes, { ...commandOptions, listener: 'public' });
+          await operatorApp.register(commandRoutes, { ...commandOptions, listener: 'operator' });
+        }
         await app.register(downlinkRoutes, { service: commands, nodes: nodes.registry, maxPollWaitMs });
       }
     }

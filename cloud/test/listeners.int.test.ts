@@ -1,6 +1,6 @@
 /**
  * The cloud's listener split: with http.operator set, what nodes and business clients call
- * (ingest, business events) and what operators use (probes, metrics, fleet API, dashboard)
+ * (ingest, business events, commands) and what operators use (probes, metrics, fleet API, dashboard, the command log)
  * answer on separate listeners, each refusing the other's routes; without it, one listener
  * serves both, as before.
  */
@@ -50,6 +50,13 @@ describe('cloud listeners', () => {
     expect(publicSide[5]).not.toBe(404);
     expect(operatorSide.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
     expect(operatorSide[5]).toBe(404);
+    // The command log: the dashboard's read on the operator listener (open here: no read token on
+    // loopback); the public one lets only a client read (its own) and is where commands are sent.
+    expect((await fetch(`${cloud.operatorAddress}/v1/commands`)).status).toBe(200);
+    expect((await fetch(`${cloud.address}/v1/commands`)).status).toBe(401);
+    const send = (base: string) => fetch(`${base}/v1/commands`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect((await send(cloud.operatorAddress)).status).toBe(404);
+    expect((await send(cloud.address)).status).not.toBe(404);
   });
 
   it('serves everything on one listener without http.operator', async () => {

@@ -1,7 +1,8 @@
 /**
  * The README's first command, as a user runs it: `fleetwire demo` in its own process, serving
  * its URLs, moving records from the simulated fleet to the cloud, verifying the returns the
- * simulated mobile app uploads, stopping cleanly on Ctrl-C (SIGINT), and reusing its data on a
+ * simulated mobile app uploads, unlocking a booked vehicle through the commands API, stopping
+ * cleanly on Ctrl-C (SIGINT), and reusing its data on a
  * second run; and the same command against real Kafka and VictoriaMetrics (--kafka, --tsdb).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -76,6 +77,19 @@ function cloudLogHeaders(): Array<Record<string, string>> {
 /** The fleet records' ids (the services' checkpoints on the bus carry none). */
 const idsInCloudLog = (): string[] => cloudLogHeaders().flatMap((h) => (h['fw-id'] === undefined ? [] : [h['fw-id']]));
 
+/** An item of GET /v1/commands (docs/commands.md). */
+interface CommandView {
+  commandId: string;
+  type: string;
+  vehicleId: string;
+  bookingId?: string;
+  nodeId?: string;
+  status: string;
+  outcomeEventId?: string;
+  requestedBy: string;
+}
+
+
 async function edgeMetric(name: string): Promise<number> {
   return sumMetric(await fetchMetrics(`http://127.0.0.1:${PORTS.edgeHttp}/metrics`), name);
 }
@@ -88,6 +102,7 @@ describe('fleetwire demo', () => {
   // Longer than the default: a closed return saga comes after a verdict, the fleet decision, the payment request and its answer.
   it('serves its URLs, moves fleet records to the cloud, verifies returns, and stops cleanly on SIGINT', async () => {
     const demo = startDemo();
+    let unlocked: CommandView | undefined;
     try {
       await waitFor('the ready banner', () => (demo.output().includes('press Ctrl-C to stop') ? true : undefined));
       const out = demo.output();
@@ -116,6 +131,13 @@ describe('fleetwire demo', () => {
       const map = (await (await fetch(`http://127.0.0.1:${PORTS.cloud}/v1/dashboard/map`)).json()) as { areas: Array<{ id: string; role: string }> };
       expect(map.areas.filter((a) => a.role === 'site').map((a) => `${a.id}-return`)).toEqual(map.areas.filter((a) => a.role === 'return').map((a) => a.id));
       expect(map.areas.length).toBeGreaterThan(0);
+      // The booking service unlocked a booked vehicle through the commands API: the command log has it succeeded, the demo said so.
+      unlocked = await waitFor('an unlock command that succeeded', async () => {
+        const { commands } = (await (await fetch(`http://127.0.0.1:${PORTS.cloud}/v1/commands?limit=50`)).json()) as { commands: CommandView[] };
+        return commands.find((c) => c.type === 'UnlockVehicle' && c.status === 'succeeded');
+      });
+      expect(unlocked).toMatchObject({ requestedBy: 'service:booking', nodeId: expect.any(String) });
+      await waitFor('the demo printing the outcome', () => (demo.output().includes(`unlock command ${unlocked!.commandId} for booking ${unlocked!.bookingId} on ${unlocked!.vehicleId}: succeeded`) ? true : undefined));
     } finally {
       demo.child.kill('SIGINT');
     }
@@ -138,6 +160,10 @@ describe('fleetwire demo', () => {
     const charged = payments.map((e) => (e.payload.data as { bookingId: string }).bookingId);
     expect(new Set(charged).size).toBe(charged.length);
     expect(charged.every((id) => bookingIds.has(id))).toBe(true);
+    // The unlock's outcome is the edge's VehicleUnlocked for that booking, sent on the vehicle's acknowledgement.
+    expect([...new Set(events.filter((e) => e.payload.correlationId === unlocked!.commandId).map((e) => `${e.source.kind}:${e.payload.type}`))].sort())
+      .toEqual(['cloud:UnlockVehicle', 'edge:VehicleUnlocked', 'vehicle:CommandAcknowledged']);
+    expect(events.find((e) => e.id === unlocked!.outcomeEventId)?.payload).toMatchObject({ type: 'VehicleUnlocked', data: { method: 'remote', bookingId: unlocked!.bookingId, vehicleId: unlocked!.vehicleId } });
     const bookingsOf = (type: string) => events.filter((e) => e.payload.type === type).map((e) => (e.payload.data as { bookingId: string }).bookingId);
     const requested = bookingsOf('PaymentRequested');
     expect(charged.filter((id) => !requested.includes(id))).toEqual([]);

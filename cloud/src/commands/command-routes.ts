@@ -6,7 +6,9 @@
  *   (`commandTypes` in the clients file): `POST /v1/commands` (optionally waiting up to
  *   `waitMs` for the outcome: 200 with the outcome, else 202 with the command to poll),
  *   `GET /v1/commands/{commandId}` (same wait) and `GET /v1/commands?vehicleId=&limit=`. A
- *   client sees its own commands; the fleet read token (dashboard) sees all.
+ *   client sees its own commands; the fleet read token (dashboard) sees all. With the cloud's
+ *   listeners split (`http.operator`), the public one takes client tokens only and the operator
+ *   one serves the two GETs, where the dashboard reads them beside the fleet API.
  * - `downlinkRoutes`, for edge nodes, with node tokens or certificates: the long poll
  *   `GET /v1/downlink/commands?after=&waitMs=`.
  */
@@ -83,6 +85,8 @@ export interface CommandRoutesOptions {
   maxDeadlineMs: number;
   /** Deadline when the request sets none. */
   defaultTimeoutMs: number;
+  /** `both` (default): one listener for all; `public`: client tokens only; `operator`: the reads only. */
+  listener?: 'both' | 'public' | 'operator';
 }
 
 type Caller = { kind: 'client'; client: ClientIdentity } | { kind: 'reader' };
@@ -120,18 +124,21 @@ function callerGone(reply: FastifyReply): AbortSignal {
 export const commandRoutes: FastifyPluginAsync<CommandRoutesOptions> = async (app, options) => {
   const { service, clients } = options;
   const readGuard = options.readToken === undefined ? undefined : createReadGuard(options.readToken);
+  const listener = options.listener ?? 'both';
 
   /** A client token, or (for reading) the fleet read token. */
   function callerOf(request: FastifyRequest, reading: boolean): Caller {
     const header = request.headers.authorization;
-    if (header === undefined && reading && readGuard === undefined) return { kind: 'reader' };
+    // A split-off public listener serves no fleet reader (read token, or anyone on an open cloud): only clients read there.
+    const readers = reading && listener !== 'public';
+    if (header === undefined && readers && readGuard === undefined) return { kind: 'reader' };
     if (header === undefined) throw new CloudError('FW_AUTH_MISSING', 'no bearer token');
     const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
     if (token === undefined) throw new CloudError('FW_AUTH_INVALID', 'authorization header is not a bearer token');
     try {
       return { kind: 'client', client: clients.authenticateToken(token) };
     } catch (error) {
-      if (!reading || readGuard === undefined) throw error;
+      if (!readers || readGuard === undefined) throw error;
       readGuard(header);
       return { kind: 'reader' };
     }
@@ -149,41 +156,44 @@ export const commandRoutes: FastifyPluginAsync<CommandRoutesOptions> = async (ap
     return commandView(row);
   };
 
-  app.post<{ Body: Static<typeof CommandRequestSchema>; Querystring: Static<typeof WaitQuery> }>(
-    COMMANDS_PATH,
-    {
-      schema: {
-        summary: 'Send a command to a vehicle',
-        description: 'Routed to the edge node that last reported the vehicle. 200: the outcome is known (within waitMs); 202: not yet — poll the Location.',
-        tags: ['commands'],
-        security: [{ businessClientToken: [] as string[] }],
-        querystring: WaitQuery,
-        body: CommandRequestSchema,
-        response: { 200: CommandViewSchema, 202: CommandViewSchema, ...errors },
+  // Sending is for the booking and operator systems, on the public listener (or the only one).
+  if (listener !== 'operator') {
+    app.post<{ Body: Static<typeof CommandRequestSchema>; Querystring: Static<typeof WaitQuery> }>(
+      COMMANDS_PATH,
+      {
+        schema: {
+          summary: 'Send a command to a vehicle',
+          description: 'Routed to the edge node that last reported the vehicle. 200: the outcome is known (within waitMs); 202: not yet — poll the Location.',
+          tags: ['commands'],
+          security: [{ businessClientToken: [] as string[] }],
+          querystring: WaitQuery,
+          body: CommandRequestSchema,
+          response: { 200: CommandViewSchema, 202: CommandViewSchema, ...errors },
+        },
       },
-    },
-    async (request, reply) => {
-      const caller = callerOf(request, false);
-      if (caller.kind !== 'client') throw new CloudError('FW_AUTH_INVALID', 'commands are sent with a client token');
-      const { client } = caller;
-      const body = request.body;
-      if (!client.commandTypes.has(body.type)) throw new CloudError('FW_COMMAND_TYPE_NOT_ALLOWED', `client ${client.clientId} may not send ${body.type}`);
-      if (body.deadline !== undefined && body.timeoutMs !== undefined) throw new CloudError('FW_COMMAND_INVALID', 'give deadline or timeoutMs, not both');
-      const now = Date.now();
-      const deadline = body.deadline === undefined ? now + (body.timeoutMs ?? options.defaultTimeoutMs) : Date.parse(body.deadline);
-      if (deadline - now > options.maxDeadlineMs) throw new CloudError('FW_COMMAND_INVALID', `the deadline is at most ${options.maxDeadlineMs} ms away`);
-      const { row } = await service.submit(client.clientId, {
-        commandId: body.commandId,
-        type: body.type,
-        vehicleId: body.vehicleId,
-        ...(body.bookingId === undefined ? {} : { bookingId: body.bookingId }),
-        deadline,
-      });
-      const waitMs = Math.min(request.query.waitMs ?? 0, options.maxWaitMs);
-      const current = waitMs === 0 ? row : ((await service.waitForOutcome(row.commandId, waitMs, callerGone(reply))) ?? row);
-      return answer(reply, current);
-    },
-  );
+      async (request, reply) => {
+        const caller = callerOf(request, false);
+        if (caller.kind !== 'client') throw new CloudError('FW_AUTH_INVALID', 'commands are sent with a client token');
+        const { client } = caller;
+        const body = request.body;
+        if (!client.commandTypes.has(body.type)) throw new CloudError('FW_COMMAND_TYPE_NOT_ALLOWED', `client ${client.clientId} may not send ${body.type}`);
+        if (body.deadline !== undefined && body.timeoutMs !== undefined) throw new CloudError('FW_COMMAND_INVALID', 'give deadline or timeoutMs, not both');
+        const now = Date.now();
+        const deadline = body.deadline === undefined ? now + (body.timeoutMs ?? options.defaultTimeoutMs) : Date.parse(body.deadline);
+        if (deadline - now > options.maxDeadlineMs) throw new CloudError('FW_COMMAND_INVALID', `the deadline is at most ${options.maxDeadlineMs} ms away`);
+        const { row } = await service.submit(client.clientId, {
+          commandId: body.commandId,
+          type: body.type,
+          vehicleId: body.vehicleId,
+          ...(body.bookingId === undefined ? {} : { bookingId: body.bookingId }),
+          deadline,
+        });
+        const waitMs = Math.min(request.query.waitMs ?? 0, options.maxWaitMs);
+        const current = waitMs === 0 ? row : ((await service.waitForOutcome(row.commandId, waitMs, callerGone(reply))) ?? row);
+        return answer(reply, current);
+      },
+    );
+  }
 
   app.get<{ Params: { commandId: string }; Querystring: Static<typeof WaitQuery> }>(
     `${COMMANDS_PATH}/:commandId`,

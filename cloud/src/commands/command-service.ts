@@ -56,6 +56,8 @@ export interface CommandServiceOptions {
   /** Default `fleetwire-commands`: the command log is durable, so the group resumes where it stopped. */
   groupId?: string;
   now?: () => number;
+  /** Told when the log changed (a command accepted, handed out or finished), e.g. to update the dashboard. */
+  onChange?: () => void;
 }
 
 export interface CommandService extends BusConsumer {
@@ -163,6 +165,7 @@ export function createCommandService(options: CommandServiceOptions): CommandSer
     finished.inc({ outcome: outcome.status === 'succeeded' ? 'succeeded' : (outcome.reason ?? 'failed') });
     logger.info({ event: 'command_finished', commandId: row.commandId, vehicleId: row.vehicleId, status: outcome.status, reason: outcome.reason }, 'command_finished');
     wake(outcomeWaiters, row.commandId);
+    options.onChange?.();
   }
 
   async function expireOverdue(): Promise<void> {
@@ -247,6 +250,7 @@ export function createCommandService(options: CommandServiceOptions): CommandSer
       } else {
         wake(nodeWaiters, nodeId!);
       }
+      options.onChange?.();
       logger.info({ event: 'command_accepted', commandId: request.commandId, type: request.type, vehicleId: request.vehicleId, nodeId, clientId }, 'command_accepted');
       return { row: store.get(request.commandId)!, created: true };
     },
@@ -264,7 +268,9 @@ export function createCommandService(options: CommandServiceOptions): CommandSer
     async pollFor(nodeId, after, waitMs, cancelled) {
       const until = now() + waitMs;
       for (;;) {
+        if (closing.signal.aborted) return [];
         const rows = store.handOut(nodeId, after, now(), HAND_OUT_LIMIT);
+        if (rows.length > 0) options.onChange?.();
         if (rows.length > 0 || now() >= until || cancelled.aborted) return rows;
         await waitOn(nodeWaiters, nodeId, until - now(), cancelled);
         if (closing.signal.aborted) return [];

@@ -114,7 +114,7 @@ const mapRoute = { summary: 'Site areas and return zones (dashboard.mapFile)', t
 /** Only the shown vehicle's points travel; the page learns of other vehicles' readings by the flag. */
 function streamedUpdate(update: LiveUpdate, vehicleId: string | undefined): Record<string, unknown> {
   const points: HistoryPoint[] = vehicleId === undefined ? [] : (update.readings[vehicleId] ?? []);
-  return { vehicles: Object.keys(update.readings).length > 0, chargers: update.chargers, events: update.events, points };
+  return { vehicles: Object.keys(update.readings).length > 0, chargers: update.chargers, commands: update.commands, events: update.events, points };
 }
 
 export const dashboardRoutes: FastifyPluginAsync<DashboardRoutesOptions> = async (app, options) => {

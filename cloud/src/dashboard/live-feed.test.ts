@@ -20,7 +20,7 @@ describe('dashboard feed', () => {
     unsubscribe();
     feed.apply([reading('VH-1', 2, T0 + 1000, { socPct: 49 })]);
     expect(updates).toHaveLength(1);
-    expect(updates[0]).toMatchObject({ readings: { 'VH-1': [{ at: T0, socPct: 50 }], 'VH-2': [{ at: T0, socPct: 60 }] }, events: ['BatteryLow'], chargers: true });
+    expect(updates[0]).toMatchObject({ readings: { 'VH-1': [{ at: T0, socPct: 50 }], 'VH-2': [{ at: T0, socPct: 60 }] }, events: ['BatteryLow'], chargers: true, commands: false });
     expect(feed.history?.between('VH-1', 0, Infinity).map((p) => p.socPct)).toEqual([50, 49]);
   });
 

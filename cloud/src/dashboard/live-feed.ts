@@ -13,7 +13,12 @@ export interface LiveUpdate {
   /** The event types in the batch, each once. */
   events: string[];
   chargers: boolean;
+  /** The command log changed (a command accepted, handed out or finished): not a fleet record, told by the command service. */
+  commands: boolean;
 }
+
+/** What the command service publishes: its log is not fed from the fleet state, whose update may come before the log's. */
+export const COMMAND_LOG_CHANGED: LiveUpdate = { readings: {}, events: [], chargers: false, commands: true };
 
 export function liveUpdateOf(records: readonly FleetRecord[]): LiveUpdate {
   const readings: Record<string, HistoryPoint[]> = {};
@@ -27,7 +32,7 @@ export function liveUpdateOf(records: readonly FleetRecord[]): LiveUpdate {
       if (point !== undefined) (readings[record.source.id] ??= []).push(point);
     }
   }
-  return { readings, events: [...events], chargers };
+  return { readings, events: [...events], chargers, commands: false };
 }
 
 /** Fans updates out to the open streams; a stream that went away is dropped by its own unsubscribe. */

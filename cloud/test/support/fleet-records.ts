@@ -21,6 +21,8 @@ export interface EventOptions {
   subject: { kind: SubjectKind; id: string };
   at: number;
   seq: number;
+  /** The saga or command the event belongs to. */
+  correlationId?: string;
 }
 
 export function eventRecord<T extends EventType>(type: T, data: Partial<EventData[T]>, options: EventOptions): EventRecord {
@@ -29,6 +31,7 @@ export function eventRecord<T extends EventType>(type: T, data: Partial<EventDat
     eventId: `${source.id}:ev1:${options.seq}`,
     source: `${source.kind}:${source.id}`,
     subject: options.subject,
+    ...(options.correlationId === undefined ? {} : { correlationId: options.correlationId }),
     occurredAt: options.at,
     data: { ...eventDataFixture(type), ...data } as EventData[T],
   });

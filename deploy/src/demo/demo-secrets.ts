@@ -26,7 +26,7 @@ export interface DemoSecrets {
 /** The cloud's entries for the demo's business clients, each allowed only its own event types. */
 export function demoBusinessClients(secrets: DemoSecrets): ClientEntry[] {
   return [
-    { id: BOOKING_CLIENT_ID, eventTypes: ['VehicleBooked', 'BookingCancelled'], tokens: [secrets.businessClients.booking.entry] },
+    { id: BOOKING_CLIENT_ID, eventTypes: ['VehicleBooked', 'BookingCancelled'], commandTypes: ['UnlockVehicle'], tokens: [secrets.businessClients.booking.entry] },
     { id: PAYMENT_CLIENT_ID, eventTypes: ['PaymentProcessed'], tokens: [secrets.businessClients.payment.entry] },
   ];
 }

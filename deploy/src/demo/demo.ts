@@ -7,7 +7,9 @@
  * (ReturnVerified, FraudDetected) travel to the cloud as critical events, where the return saga
  * turns each into a fleet decision and a payment request. The simulated booking and payment
  * services publish the fleet's bookings, and a payment per payment request (delivered to them by
- * the cloud's payment webhook), to the cloud's business events API with client tokens of their own.
+ * the cloud's payment webhook), to the cloud's business events API with client tokens of their own;
+ * the booking service also unlocks one booked vehicle remotely through the commands API and
+ * prints the outcome (demo-unlock.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -17,6 +19,7 @@ import type { EventData, EventEnvelope } from '@fleetwire/protocol';
 import { createBookingBackend, createFleetSimulation, createMobileApp, servePaymentRequests, type BookingBackend, type FleetSimulation, type MobileApp } from '@fleetwire/simulators';
 import type { DemoOptions } from './demo-options.js';
 import { DEMO_NODE_ID, demoBusinessClients, ensureDeviceRegistry, ensureReturnKeys, loadOrCreateSecrets, writeDashboardMap, writeReturnAreas } from './demo-secrets.js';
+import { createDemoUnlock, type DemoUnlock } from './demo-unlock.js';
 import { fetchMetrics, sumMetric } from './metrics-text.js';
 
 export interface RunningDemo {
@@ -42,7 +45,7 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
   try {
     // The fleet is created first (its city's sites go on the dashboard's map); the booking backend
     // needs the cloud's address and the app the edge's, so its events reach them once they exist.
-    const wired: { app?: MobileApp; backend?: BookingBackend } = {};
+    const wired: { app?: MobileApp; backend?: BookingBackend; unlock?: DemoUnlock } = {};
     const onTripEnded = (event: EventEnvelope): void => {
       if (event.type !== 'TripEnded') return;
       const trip = event.data as EventData['TripEnded'];
@@ -50,7 +53,10 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
     };
     const fleet: FleetSimulation = createFleetSimulation({
       onDeviceEvent: onTripEnded,
-      onBackendEvent: (event) => wired.backend?.onBackendEvent(event),
+      onBackendEvent: (event) => {
+        wired.backend?.onBackendEvent(event);
+        if (event.type === 'VehicleBooked') wired.unlock?.onBooked(event);
+      },
       mqttUrl: `mqtt://127.0.0.1:${options.edgeMqttPort}`,
       vehicles: options.vehicles,
       chargers: options.chargers,
@@ -120,6 +126,10 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
     // Returns under way get their verdicts before the edge stops (bounded: a stop must not hang).
     stops.push(() => Promise.race([app.idle(), new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref())]));
 
+    const unlock = createDemoUnlock({ cloudUrl: cloud.address, token: secrets.businessClients.booking.token, delivered: () => backend.idle(), say });
+    wired.unlock = unlock;
+    stops.push(async () => unlock.stop());
+
     say('connecting the simulated fleet');
     await fleet.start();
     stops.push(() => fleet.stop({ drainMs: 2_000 }));
@@ -131,6 +141,7 @@ export async function startDemo(options: DemoOptions, say: (line: string) => voi
       'edge return photos (mobile app)': `${edgePhotos}/v1/returns/{returnId}/photos`,
       'cloud ingest API': `${cloud.address}/v1/batches`,
       'cloud business events API (booking, payment)': `${cloud.address}/v1/events`,
+      'cloud commands API (booking)': `${cloud.address}/v1/commands`,
       'cloud health': `${cloud.address}/readyz`,
       'cloud metrics': `${cloud.address}/metrics`,
       'fleet dashboard': `${cloud.address}/dashboard`,

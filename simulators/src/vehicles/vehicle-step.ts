@@ -74,7 +74,8 @@ export function stepVehicle(vehicle: VehicleState, dtMs: number, rng: Random, ct
     case 'booked':
       if (end >= phase.unlockAt) {
         Object.assign(state, { locked: false, phase: { ...phase, name: 'unlocked', departAt: end + rng.range(20_000, 90_000) } });
-        event('VehicleUnlocked', { bookingId: phase.bookingId, vehicleId: vehicle.id, method: 'app', position: point(vehicle) }, phase.bookingId);
+        // Unlocked remotely already (an UnlockVehicle command, whose outcome the edge reported): the customer just gets in.
+        if (vehicle.locked) event('VehicleUnlocked', { bookingId: phase.bookingId, vehicleId: vehicle.id, method: 'app', position: point(vehicle) }, phase.bookingId);
       }
       break;
     case 'unlocked':
