@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { ENV_VARIABLES as CLOUD_VARIABLES, resolveCloudConfig } from '@fleetwire/cloud';
+import { ENV_VARIABLES as CLOUD_VARIABLES, loadCloudConfig, resolveCloudConfig } from '@fleetwire/cloud';
 import { ENV_OVERRIDES as EDGE_VARIABLES, loadEdgeConfig } from '@fleetwire/edge';
 import { COMMANDS } from '../src/cli/commands.js';
 
@@ -56,6 +56,7 @@ interface ChartDocument {
 }
 interface Values {
   image: { repository: string; tag: string };
+  http: { operator: { enabled: boolean; port: number } };
   consumers: Record<string, { config: Record<string, { enabled: boolean }> }>;
 }
 
@@ -76,6 +77,43 @@ function chartDocuments(): ChartDocument[] {
       });
     })
     .filter((doc): doc is ChartDocument => doc !== null);
+}
+
+/**
+ * One helper of the chart's `_helpers.tpl` rendered with `values` — just enough of helm's template
+ * language for the helpers: `if`/`else`/`end` on a value, a value with or without `| quote`,
+ * comments and `-` trimming.
+ */
+function renderHelper(name: string, values: unknown): string {
+  const text = read('deploy/helm/fleetwire/templates/_helpers.tpl');
+  const parts = text.slice(text.indexOf(`{{- define "${name}" -}}`)).split(/(\{\{-?.*?-?\}\})/);
+  for (let i = 1; i < parts.length; i += 2) {
+    if ((parts[i] as string).startsWith('{{-')) parts[i - 1] = (parts[i - 1] as string).trimEnd();
+    if ((parts[i] as string).endsWith('-}}')) parts[i + 1] = (parts[i + 1] as string).trimStart();
+  }
+  const valueOf = (path: string): unknown => path.split('.').slice(2).reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], values);
+  const emitting: boolean[] = [];
+  let out = '';
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] as string;
+    if (i % 2 === 0) {
+      if (emitting.every(Boolean)) out += part;
+      continue;
+    }
+    const action = part.replace(/^\{\{-?\s*|\s*-?\}\}$/g, '');
+    if (action.startsWith('define') || action.startsWith('/*')) {
+      if (action.startsWith('define')) emitting.push(true);
+    } else if (action.startsWith('if ')) emitting.push(Boolean(valueOf(action.slice(3).trim())));
+    else if (action === 'else') emitting.push(!(emitting.pop() as boolean));
+    else if (action === 'end') {
+      emitting.pop();
+      if (emitting.length === 0) return out;
+    } else if (emitting.every(Boolean)) {
+      const [path, filter] = action.split('|').map((p) => p.trim()) as [string, string | undefined];
+      out += filter === 'quote' ? JSON.stringify(String(valueOf(path))) : String(valueOf(path));
+    }
+  }
+  throw new Error(`helper ${name}: no end`);
 }
 
 describe('compose file', () => {
@@ -172,14 +210,40 @@ describe('Helm chart', () => {
     for (const deployment of deployments) {
       const container = deployment.spec.template!.spec.containers[0]!;
       expect(container.ports).toEqual([{ name: 'http', containerPort: port }]);
-      expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
-      expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+      // The probe port is the `fleetwire.probePort` helper's (see the operator listener's test).
+      expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'x' });
+      expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'x' });
       expect(container.args[0]).toBe('cloud');
       expect(deployment.spec.template!.spec.securityContext.runAsNonRoot).toBe(true);
     }
     const hpa = documents.find((doc) => doc.kind === 'HorizontalPodAutoscaler')!;
     expect(hpa.spec.scaleTargetRef!.kind).toBe('Deployment');
     expect(templates).toMatch(/name: \{\{ \.Release\.Name \}\}-ingest\n[\s\S]*scaleTargetRef:[\s\S]*name: \{\{ \.Release\.Name \}\}-ingest/);
+  });
+
+  it('moves the probes and the fleet Service to the cloud\'s operator listener when http.operator is enabled, and leaves one listener otherwise', () => {
+    const defaults = resolveCloudConfig({ http: { operator: {} } }).http.operator;
+    expect(values.http.operator).toEqual({ enabled: false, port: defaults?.port });
+    // Disabled (the default): probes on `http`, no second port, no variables.
+    expect(renderHelper('fleetwire.probePort', values)).toBe('http');
+    expect(renderHelper('fleetwire.operatorPort', values)).toBe('');
+    expect(renderHelper('fleetwire.operatorEnv', values)).toBe('');
+    // Enabled: a second port named `operator`, the probes on it, and variables the cloud reads as a listener on every interface.
+    const enabled = { ...values, http: { operator: { enabled: true, port: 9500 } } };
+    expect(renderHelper('fleetwire.probePort', enabled)).toBe('operator');
+    expect(parse(renderHelper('fleetwire.operatorPort', enabled))).toEqual([{ name: 'operator', containerPort: 9500 }]);
+    const env = parse(renderHelper('fleetwire.operatorEnv', enabled)) as Array<{ name: string; value: string }>;
+    expect(loadCloudConfig({ env: Object.fromEntries(env.map((e) => [e.name, e.value])) }).http.operator).toEqual({ host: '0.0.0.0', port: 9500 });
+    // Every Deployment (ingest and the consumers) uses the helpers: the second port, its variables, both probes.
+    for (const file of ['ingest.yaml', 'consumers.yaml']) {
+      const template = read(`deploy/helm/fleetwire/templates/${file}`);
+      expect(template, file).toMatch(/containerPort: 8080\n\s*\{\{- include "fleetwire\.operatorPort" [$.] \| nindent 12 \}\}/);
+      expect(template, file).toMatch(/\{\{- include "fleetwire\.operatorEnv" [$.] \| nindent 12 \}\}/);
+      expect(template.match(/port: \{\{ include "fleetwire\.probePort" [$.] \}\}/g), file).toHaveLength(2);
+    }
+    // The fleet API and the dashboard answer on the operator listener then: the Service carries its port.
+    const service = documents.find((doc) => doc.kind === 'Service' && JSON.stringify(doc).includes('"operator"')) as unknown as { spec: { ports: unknown[] } };
+    expect(service.spec.ports).toContainEqual({ name: 'operator', port: 'x', targetPort: 'operator' });
   });
 
   it('gives every consumer a config the cloud accepts, one role each', () => {
