@@ -153,9 +153,11 @@ export async function runFleetDay(options: FleetDayOptions): Promise<FleetDay> {
     // The edge forwards what it holds; then analytics gets a few idle seconds to close the day.
     const edgeMetrics = `${edge.addresses.http!}/metrics`;
     for (let waited = 0; waited < 30_000 && sumMetric(await fetchMetrics(edgeMetrics), 'fleetwire_buffer_backlog_records') > 0; waited += 500) await sleep(500);
-    // Each verdict's saga asks the payment service, which answers through the business events API.
+    // Each verdict's saga asks the payment service, which answers through the business events API
+    // (the demand surge returns a few dozen vehicles within seconds: on a busy machine the last
+    // payments take a while).
     const { accepted, review, rejected } = app.stats().outcomes;
-    for (let waited = 0; waited < 30_000 && (await closedWithVerdict(cloud.address)) < accepted + review + rejected; waited += 500) await sleep(500);
+    for (let waited = 0; waited < 60_000 && (await closedWithVerdict(cloud.address)) < accepted + review + rejected; waited += 500) await sleep(500);
     await backend.idle();
     await sleep(8_000);
     return { midnight, surge, backend };
