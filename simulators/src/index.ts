@@ -16,6 +16,7 @@ export { messageIdOf } from './ledger/message-id-of.js';
 // The pure model, for tests and tools that need the messages without a broker.
 export { createFleetModel, type FleetModel, type FleetModelOptions, type ModelStep } from './world/fleet-model.js';
 export { DEFAULT_WORLD_SETTINGS, resolveWorldSettings, type WorldSettings } from './world/settings.js';
+export type { DemandSurge } from './world/demand-surge.js';
 export { FAULT_KINDS, type Expectation, type FaultKind, type OutgoingMessage } from './world/outgoing.js';
 export { DEFAULT_FAULT_RATES, parseFaults, type FaultSettings } from './faults/fault-settings.js';
 export { createCity, type City, type Site } from './city/city.js';

@@ -129,18 +129,34 @@ export function readEdgeBuffer(file: string): { quarantine: QuarantineRow[]; los
   }
 }
 
+/** Every event record on a topic (read from its start), one per id. */
+export async function eventsOnKafka(brokers: string[], topic: string): Promise<EventRecord[]> {
+  const messages = await readBetween(brokers, {}, await topicEnds(brokers, [topic]));
+  return eventRecordsOf(messages.map((m) => m.value));
+}
+
+/** Deletes every topic whose name starts with `prefix` (a run's own, under its `topics.prefix`). */
+export function deleteTopicsUnder(brokers: string[], prefix: string): Promise<void> {
+  return withAdmin(brokers, async (admin) => {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  });
+}
+
+function eventRecordsOf(values: readonly Buffer[]): EventRecord[] {
+  const records = values.flatMap((value) => {
+    const record = fromBusValue(value);
+    return record.ok && record.value.kind === 'event' ? [record.value] : [];
+  });
+  return [...new Map(records.map((r) => [r.id, r])).values()];
+}
+
 /** Every event record in an embedded bus log (the cloud must be stopped), one per id. */
 export function eventsInLog(path: string): EventRecord[] {
   const db = new Database(path, { readonly: true });
   try {
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'log_%'").pluck().all() as string[];
-    const records = tables.flatMap((table) =>
-      (db.prepare(`SELECT value FROM "${table}"`).pluck().all() as Buffer[]).flatMap((value) => {
-        const record = fromBusValue(value);
-        return record.ok && record.value.kind === 'event' ? [record.value] : [];
-      }),
-    );
-    return [...new Map(records.map((r) => [r.id, r])).values()];
+    return eventRecordsOf(tables.flatMap((table) => db.prepare(`SELECT value FROM "${table}"`).pluck().all() as Buffer[]));
   } finally {
     db.close();
   }

@@ -55,7 +55,8 @@ export const BridgeSettingsSchema = OptionGroup({
 
 export const IntakeSettingsSchema = OptionGroup({
   maxPayloadBytes: IntegerOption(65_536, 256, 16 * 1024 * 1024),
-  maxClockSkewMs: IntegerOption(300_000, 0, DAY_MS),
+  /** Up to a week: time-lapse and replay runs stamp simulated days that lie behind the wall clock. */
+  maxClockSkewMs: IntegerOption(300_000, 0, 7 * DAY_MS),
 });
 
 export type MqttSettings = Static<typeof MqttSettingsSchema>;

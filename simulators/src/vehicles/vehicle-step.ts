@@ -22,7 +22,7 @@ export interface VehicleStepContext {
   /** Simulated time at the start of the step. */
   time: number;
   ambientC: number;
-  /** Mean bookings per idle vehicle per simulated hour. */
+  /** Mean bookings per hour of this vehicle while idle (a demand surge at its site included). */
   bookingsPerHour: number;
   /** Below this SoC a vehicle is not offered for booking. */
   minBookableSocPct: number;
@@ -34,6 +34,8 @@ export interface VehicleStepContext {
   chargeEfficiency: number;
   /** Sites with at least one charger: a vehicle low on charge ends its trip at one of them. */
   chargingSiteIds: readonly string[];
+  /** A site in a demand surge now: a trip starting now ends there unless low on charge. */
+  surgeSiteId?: string | undefined;
 }
 
 export interface VehicleStepResult {
@@ -134,7 +136,7 @@ export function stepVehicle(vehicle: VehicleState, dtMs: number, rng: Random, ct
 
 function startTrip(vehicle: VehicleState, phase: Extract<VehiclePhase, { name: 'unlocked' }>, ctx: VehicleStepContext, time: number, rng: Random): VehiclePhase {
   const lowOnCharge = socPct(vehicle) < LOW_SOC_FOR_ROUTING_PCT && ctx.chargingSiteIds.length > 0;
-  const destinationSiteId = lowOnCharge ? rng.pick(ctx.chargingSiteIds) : rng.pick(ctx.city.sites).id;
+  const destinationSiteId = lowOnCharge ? rng.pick(ctx.chargingSiteIds) : (ctx.surgeSiteId ?? rng.pick(ctx.city.sites).id);
   const destination = siteById(ctx.city, destinationSiteId);
   const waypoint = rng.int(0, ctx.city.intersections.length - 1);
   const from = siteById(ctx.city, vehicle.siteId);

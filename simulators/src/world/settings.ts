@@ -1,5 +1,6 @@
 /** The behaviour knobs of a simulated fleet, with their documented defaults. */
 import { SimulatorError } from '../errors.js';
+import { demandSurgeProblems, type DemandSurge } from './demand-surge.js';
 
 export interface WorldSettings {
   /** Mean bookings per idle vehicle per simulated hour. Default 1.5. */
@@ -27,6 +28,8 @@ export interface WorldSettings {
   degradationScale: number;
   /** Share of devices that report sparse and on change (sparse-reporting.ts), 0–1. Default 0. */
   sparseShare: number;
+  /** More demand at one site for a while (demand-surge.ts). Default null: none. */
+  demandSurge: DemandSurge | null;
 }
 
 export const DEFAULT_WORLD_SETTINGS: WorldSettings = {
@@ -43,6 +46,7 @@ export const DEFAULT_WORLD_SETTINGS: WorldSettings = {
   ambientSwingC: 6,
   degradationScale: 1,
   sparseShare: 0,
+  demandSurge: null,
 };
 
 export function resolveWorldSettings(overrides: Partial<WorldSettings> = {}): WorldSettings {
@@ -62,5 +66,6 @@ export function resolveWorldSettings(overrides: Partial<WorldSettings> = {}): Wo
   check(settings.chargerFaultsPerHour >= 0, 'chargerFaultsPerHour must be ≥ 0');
   check(settings.degradationScale > 0, 'degradationScale must be > 0');
   check(settings.sparseShare >= 0 && settings.sparseShare <= 1, 'sparseShare must be in 0–1');
+  if (settings.demandSurge !== null) for (const problem of demandSurgeProblems(settings.demandSurge)) check(false, problem);
   return settings;
 }

@@ -9,11 +9,13 @@ import type { PluggedVehicle } from '../chargers/charger-step.js';
 import { plugVehicle, stepCharger } from '../chargers/charger-step.js';
 import type { City, CityOptions } from '../city/city.js';
 import { createCity } from '../city/city.js';
+import { SimulatorError } from '../errors.js';
 import { createRandom, randomFor } from '../random/random.js';
 import { ambientC, packVoltageV } from '../vehicles/physics.js';
 import type { VehicleState } from '../vehicles/vehicle.js';
 import { createVehicleState, socPct } from '../vehicles/vehicle.js';
 import { nextStepDue, plugIn, stepVehicle, unplug } from '../vehicles/vehicle-step.js';
+import { bookingRateAt, surgingSiteAt } from './demand-surge.js';
 import type { DeviceEmission } from './framing.js';
 import type { WorldSettings } from './settings.js';
 
@@ -51,6 +53,10 @@ export function chargerId(n: number): string {
 
 export function createWorld(options: WorldOptions): WorldState {
   const city = createCity({ ...options.city, seed: options.seed });
+  const surge = options.settings.demandSurge;
+  if (surge !== null && !city.sites.some((site) => site.id === surge.siteId)) {
+    throw new SimulatorError('FW_SIM_OPTIONS_INVALID', `demandSurge.siteId ${surge.siteId} is not a site of the city (${city.sites.map((s) => s.id).join(', ')})`);
+  }
   const rngStates: Record<string, number> = {};
   const chargers = Array.from({ length: options.chargers }, (_, i) => {
     const id = chargerId(i + 1);
@@ -124,7 +130,8 @@ function stepOnce(world: WorldState, dtMs: number): WorldStep {
       city: world.city,
       time: vehicle.steppedUntil,
       ambientC: ambient,
-      bookingsPerHour: settings.bookingsPerHour,
+      bookingsPerHour: bookingRateAt(settings.bookingsPerHour, settings.demandSurge, vehicle.siteId, vehicle.steppedUntil),
+      surgeSiteId: surgingSiteAt(settings.demandSurge, vehicle.steppedUntil),
       minBookableSocPct: settings.minBookableSocPct,
       telemetryIntervalMs: settings.telemetryIntervalMs,
       parkedTelemetryIntervalMs: settings.parkedTelemetryIntervalMs,
