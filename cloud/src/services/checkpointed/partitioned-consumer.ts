@@ -7,7 +7,7 @@
  *   after the state's `next`, so records the state already reflects are never applied twice; a
  *   batch wholly before `next` is answered with `{ resumeAt: next }`, so the bus skips the rest of
  *   them instead of delivering them (a restart reads one batch per partition, not everything
- *   since the group's last commit).
+ *   since the group's last commit), committing there when `next` is that of a checkpoint on the bus.
  * - A partition is checkpointed every `checkpointRecords` records or `checkpointIntervalMs`, and
  *   a batch's offsets are committed only by the handler call that checkpointed it (`{ commit }`):
  *   the group's offset never passes the checkpoint, so a restart or the next owner replays only
@@ -35,6 +35,8 @@ export interface PartitionState<S> {
   end: number | undefined;
   sinceCheckpoint: number;
   checkpointedAt: number;
+  /** `next` of the last checkpoint known to be on the bus (restored or written): the group may commit up to it. */
+  checkpointedNext: number;
   /** A batch is being applied or a checkpoint written: the timer leaves it alone. */
   busy: boolean;
 }
@@ -109,6 +111,7 @@ export function createPartitionedConsumer<S>(options: PartitionedConsumerOptions
     end: undefined,
     sinceCheckpoint: 0,
     checkpointedAt: now(),
+    checkpointedNext: checkpoint?.next ?? 0,
     busy: false,
   });
 
@@ -152,6 +155,7 @@ export function createPartitionedConsumer<S>(options: PartitionedConsumerOptions
     await store.save(groupId, held.slot, taken);
     held.sinceCheckpoint = 0;
     held.checkpointedAt = taken.takenAt;
+    held.checkpointedNext = Math.max(held.checkpointedNext, taken.next);
     metrics.checkpoints.inc({ service });
   };
 
@@ -177,9 +181,12 @@ export function createPartitionedConsumer<S>(options: PartitionedConsumerOptions
     if (last + 1 < held.next) {
       // The state already reflects this batch and what follows it (the group's offset trails the
       // checkpoint by up to `checkpointRecords`): read on from `next` instead of record by record.
+      // Committed there when a checkpoint on the bus says so (just restored: yes), so the group's
+      // offset — the lag metric, the next restart — catches up even if the partition stays quiet.
       held.end = Number(progress.endOffset);
-      logger.info({ ...slot, from: first.offset, resumeAt: held.next }, 'service_partition_skipped');
-      return { commit: false, resumeAt: String(held.next) };
+      const commit = held.checkpointedNext === held.next;
+      logger.info({ ...slot, from: first.offset, resumeAt: held.next, commit }, 'service_partition_skipped');
+      return { commit, resumeAt: String(held.next) };
     }
     held.busy = true;
     try {
