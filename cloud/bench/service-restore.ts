@@ -11,7 +11,8 @@
  * `--tail` more readings arrive, and the service is started again: timed from start() until
  * /readyz would say ready with a lag of 0 (every partition restored and at its end), with the
  * records it applied (the replayed tail). At the last length a fresh group with no checkpoint
- * replays the whole bus the same way: the peer. Prints each restart, the full replay and the ratio.
+ * replays the whole bus the same way: the peer. Prints each restart, the full replay and the ratio,
+ * each with the machine's 1-minute load average.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
