@@ -11,10 +11,11 @@
  * `--tail` more readings arrive, and the service is started again: timed from start() until
  * /readyz would say ready with a lag of 0 (every partition restored and at its end), with the
  * records it applied (the replayed tail). At the last length a fresh group with no checkpoint
- * replays the whole bus the same way: the peer. Prints each restart, the full replay and the ratio.
+ * replays the whole bus the same way: the peer. Prints each restart, the full replay and the ratio,
+ * each with the machine's 1-minute load average.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toBusMessage } from '@fleetwire/protocol';
@@ -55,6 +56,8 @@ if (LENGTHS.some((n) => !Number.isInteger(n) || n <= 0) || LENGTHS.some((n, i) =
 
 const START = Date.UTC(2026, 0, 1);
 const log = (line: string): void => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+/** The machine's 1-minute load average: the figures only mean something next to it. */
+const load = (): string => (loadavg()[0] as number).toFixed(1);
 let produced = 0;
 
 async function fill(bus: Bus, upTo: number): Promise<void> {
@@ -102,7 +105,7 @@ const dir = mkdtempSync(join(tmpdir(), 'fw-bench-restore-'));
 const bus = createEmbeddedBus({ kind: 'embedded', path: join(dir, 'bus.sqlite') });
 try {
   await bus.prepare(['fleetwire.telemetry.vehicle', 'fleetwire.telemetry.charger', 'fleetwire.events', 'fleetwire.dlq', 'fleetwire.checkpoints']);
-  const rows: Array<{ history: number; ms: number; applied: number }> = [];
+  const rows: Array<{ history: number; ms: number; applied: number; load: string }> = [];
   for (const length of LENGTHS) {
     await fill(bus, length);
     const live = await untilReady(bus, 'bench-fleet', `following the bus to ${length.toLocaleString('en')}`);
@@ -110,16 +113,16 @@ try {
     await fill(bus, produced + TAIL);
     const restart = await untilReady(bus, 'bench-fleet', 'restart');
     await restart.service.stop();
-    rows.push({ history: produced, ms: restart.ms, applied: restart.applied });
-    log(`restart at ${produced.toLocaleString('en')} records: ready in ${restart.ms.toFixed(0)} ms, ${restart.applied.toLocaleString('en')} records replayed`);
+    rows.push({ history: produced, ms: restart.ms, applied: restart.applied, load: load() });
+    log(`restart at ${produced.toLocaleString('en')} records: ready in ${restart.ms.toFixed(0)} ms, ${restart.applied.toLocaleString('en')} records replayed (load ${load()})`);
   }
   const full = await untilReady(bus, `bench-fleet-full-${Date.now()}`, 'full replay');
   await full.service.stop();
-  log(`full replay of ${produced.toLocaleString('en')} records: ready in ${full.ms.toFixed(0)} ms, ${full.applied.toLocaleString('en')} records applied`);
-  console.log('\nhistory (records)  restart ready (ms)  replayed (records)');
-  for (const row of rows) console.log(`${row.history.toLocaleString('en').padStart(17)}  ${row.ms.toFixed(0).padStart(18)}  ${row.applied.toLocaleString('en').padStart(18)}`);
+  log(`full replay of ${produced.toLocaleString('en')} records: ready in ${full.ms.toFixed(0)} ms, ${full.applied.toLocaleString('en')} records applied (load ${load()})`);
+  console.log('\nhistory (records)  restart ready (ms)  replayed (records)  load (1 min)');
+  for (const row of rows) console.log(`${row.history.toLocaleString('en').padStart(17)}  ${row.ms.toFixed(0).padStart(18)}  ${row.applied.toLocaleString('en').padStart(18)}  ${row.load.padStart(12)}`);
   const last = rows.at(-1) as (typeof rows)[number];
-  console.log(`full replay of ${produced.toLocaleString('en')}: ${full.ms.toFixed(0)} ms; restart / full replay = ${(last.ms / full.ms).toFixed(3)}×`);
+  console.log(`full replay of ${produced.toLocaleString('en')}: ${full.ms.toFixed(0)} ms (load ${load()}); restart / full replay = ${(last.ms / full.ms).toFixed(3)}×`);
 } finally {
   await bus.close();
   rmSync(dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@
  * - Messages with the same key land in the same partition, so per-key order holds.
  * - A consumer group commits a batch's offsets only after `handle` resolved for it; a rejected
  *   `handle` gets the same records again (at-least-once), so handlers are idempotent by `fw-id`.
+ *   A handler may hold the commit (`{ commit: false }`) and skip ahead (`{ resumeAt }`): `HandledBatch`.
  * - Poison records: a handler that keeps failing with an error that cannot be retried (not a
  *   CloudError with `canRetry`) gets the batch record by record; a record still failing after
  *   `maxHandlerAttempts` goes to the dead-letter topic with the reason and the group, and the
@@ -50,6 +51,8 @@ export interface SubscribeOptions {
    * again. A handler that checkpoints its own state resolves `{ commit: false }` for a batch it
    * has applied but not yet checkpointed: the member reads on past it, but the group's offset
    * stays where the last checkpoint is, so whoever owns the partition next resumes from there.
+   * Such a handler, handed records its restored state already reflects, resolves `{ resumeAt }`
+   * to skip them: the member reads the partition on from there instead of record by record.
    */
   handle(batch: DeliveredMessage[], progress: HandlerProgress): Promise<void | HandledBatch>;
   /** Called with the member's partitions each time the group hands them out (a rebalance), the first time included. */
@@ -59,6 +62,14 @@ export interface SubscribeOptions {
 export interface HandledBatch {
   /** False: keep reading, but do not commit this batch's offsets (a later committed batch covers them). */
   commit: boolean;
+  /**
+   * The offset the member reads this partition from next, past the batch: the records between
+   * are not delivered (the handler's state reflects them). At most the partition's end offset
+   * (`progress.endOffset` or later); ignored when not past the batch's last offset. A commit
+   * (`commit: true`) then covers everything before it; `commit: false` leaves the group's offset
+   * where it is, so the next owner skips the same way.
+   */
+  resumeAt?: string;
 }
 
 export interface TopicPartition {

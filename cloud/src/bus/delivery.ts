@@ -15,7 +15,7 @@
 import { isRetryable } from '@fleetwire/protocol';
 import type { Logger } from 'pino';
 import type { BusMetrics } from './bus-metrics.js';
-import type { BusMessage, DeliveredMessage, HandlerProgress, SubscribeOptions } from './bus.js';
+import type { BusMessage, DeliveredMessage, HandledBatch, HandlerProgress, SubscribeOptions } from './bus.js';
 import { handlerDeadLetter } from './dead-letters.js';
 
 export interface DeliveryPolicy {
@@ -60,34 +60,42 @@ export const backoff = (policy: DeliveryPolicy, failures: number): number =>
 
 /**
  * What became of a batch: `lost` when ownership was lost (nothing may be committed); otherwise
- * every record was handled or dead-lettered, and `commit` says whether its offsets may be
- * committed now (false when the handler holds them until its next checkpoint).
+ * every record was handled or dead-lettered, `commit` says whether its offsets may be
+ * committed now (false when the handler holds them until its next checkpoint) and `resumeAt`
+ * where the handler asked to read on from (`HandledBatch`).
  */
-export type Delivered = { kind: 'lost' } | { kind: 'done'; commit: boolean };
+export type Delivered = { kind: 'lost' } | { kind: 'done'; commit: boolean; resumeAt?: string };
+
+/** Where the member reads a partition next after a batch ending at `last` was done: past it, or where the handler skipped to. */
+export function nextPosition(last: bigint, done: { resumeAt?: string }): bigint {
+  const after = last + 1n;
+  const skipTo = done.resumeAt === undefined ? after : BigInt(done.resumeAt);
+  return skipTo > after ? skipTo : after;
+}
 
 export async function deliverBatch(batch: DeliveredMessage[], policy: DeliveryPolicy, context: DeliveryContext): Promise<Delivered> {
   const outcome = await attempt(batch, policy, context);
   if (outcome.kind === 'lost') return outcome;
-  if (outcome.kind === 'handled') return { kind: 'done', commit: outcome.commit };
+  if (outcome.kind === 'handled') return { kind: 'done', ...outcome.handled };
   if (batch.length === 1) return (await deadLetter(batch[0] as DeliveredMessage, outcome.error, policy, context)) ? { kind: 'done', commit: true } : { kind: 'lost' };
-  let commit = true;
+  let handled: HandledBatch = { commit: true };
   for (const message of batch) {
     const single = await attempt([message], policy, context);
     if (single.kind === 'lost') return single;
-    if (single.kind === 'handled') commit = single.commit;
+    if (single.kind === 'handled') handled = single.handled;
     else if (!(await deadLetter(message, single.error, policy, context))) return { kind: 'lost' };
   }
-  return { kind: 'done', commit };
+  return { kind: 'done', ...handled };
 }
 
-type Outcome = { kind: 'handled'; commit: boolean } | { kind: 'lost' } | { kind: 'poison'; error: unknown };
+type Outcome = { kind: 'handled'; handled: HandledBatch } | { kind: 'lost' } | { kind: 'poison'; error: unknown };
 
 async function attempt(records: DeliveredMessage[], policy: DeliveryPolicy, context: DeliveryContext): Promise<Outcome> {
   for (let failures = 0, poisoned = 0; ;) {
     if (!context.owned()) return { kind: 'lost' };
     try {
       const handled = await context.handle(records, context.progress);
-      return { kind: 'handled', commit: handled?.commit ?? true };
+      return { kind: 'handled', handled: handled ?? { commit: true } };
     } catch (error) {
       failures += 1;
       if (!isRetryable(error)) poisoned += 1;

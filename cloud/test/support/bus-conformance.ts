@@ -154,6 +154,43 @@ export function describeBusConformance(
       await bus.close();
     });
 
+    it('reads a partition on from where the handler resumes it, skipping the records between, and a commit covers them', async () => {
+      const topic = uniqueName('conf-resume-at');
+      const groupId = uniqueName('g');
+      let bus = await makeBus();
+      await bus.produce(messages(topic, ['VH-1'], 10));
+      const batches: number[][] = [];
+      const offsets = (batch: readonly DeliveredMessage[]): number[] => batch.map((m) => Number(m.offset));
+      let subscription = await bus.subscribe({
+        groupId, topics: [topic], fromBeginning: true,
+        async handle(batch) {
+          batches.push(offsets(batch));
+          if (batches.length > 1) return { commit: false };
+          // More records arrive while the first batch is in hand; the handler already reflects those before 15.
+          await bus.produce(messages(topic, ['VH-1'], 10, 10));
+          return { commit: true, resumeAt: '15' };
+        },
+      });
+      await expect.poll(() => batches.flat().at(-1), { timeout: deliveryTimeoutMs, interval: 20 }).toBe(19);
+      await quiet();
+      const [first = [], ...rest] = batches;
+      expect(first[0]).toBe(0);
+      expect(Math.max(...first)).toBeLessThan(10);
+      expect(rest.flat()).toEqual([15, 16, 17, 18, 19]);
+      await subscription.close();
+      await bus.close();
+
+      // Committed up to 15 by the batch that skipped; the later batches held their commits.
+      bus = await makeBus();
+      const after: number[] = [];
+      subscription = await bus.subscribe({ groupId, topics: [topic], fromBeginning: true, async handle(batch) { after.push(...offsets(batch)); } });
+      await expect.poll(() => after.length, { timeout: deliveryTimeoutMs, interval: 20 }).toBe(5);
+      await quiet();
+      expect(after).toEqual([15, 16, 17, 18, 19]);
+      await subscription.close();
+      await bus.close();
+    });
+
     it('gives every group all the messages', async () => {
       const bus = await makeBus();
       const topic = uniqueName('conf-groups');

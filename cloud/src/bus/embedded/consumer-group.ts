@@ -7,15 +7,16 @@
  *
  * Each member runs one loop: for every assigned partition, read a batch from its position (the
  * group's committed offset when the partition came to it), hand it to `handle` (`../delivery.ts`:
- * retried with backoff in place, poison records dead-lettered), move on to `last + 1` and commit
- * that unless the handler holds the commit until its checkpoint. A member that closes meanwhile
+ * retried with backoff in place, poison records dead-lettered), move on to `last + 1` — or where
+ * the handler skipped to (`resumeAt`) — and commit that unless the handler holds the commit until
+ * its checkpoint. A member that closes meanwhile
  * commits nothing; a partition that leaves a member takes its position with it (the next owner
  * starts from the committed offset, as on Kafka).
  */
 import type { Logger } from 'pino';
 import type { BusMessage, DeliveredMessage, HandlerProgress, PartitionLag, SubscribeOptions, Subscription, TopicPartition } from '../bus.js';
 import type { BusMetrics } from '../bus-metrics.js';
-import { deliverBatch, deliveryReports } from '../delivery.js';
+import { deliverBatch, deliveryReports, nextPosition } from '../delivery.js';
 import type { LogStore } from './log-store.js';
 import type { EmbeddedBusOptions } from './options.js';
 
@@ -120,7 +121,7 @@ export function createGroupCoordinator(store: LogStore, options: EmbeddedBusOpti
               ...deliveryReports(metrics, logger, { groupId, topic, partition }),
             });
             if (done.kind === 'done') {
-              const after = Number((batch[batch.length - 1] as DeliveredMessage).offset) + 1;
+              const after = Number(nextPosition(BigInt((batch[batch.length - 1] as DeliveredMessage).offset), done));
               positions.set(slot, after);
               if (done.commit) store.commitOffset(groupId, topic, partition, after);
             }

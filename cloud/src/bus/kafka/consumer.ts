@@ -2,7 +2,9 @@
  * One member of a Kafka consumer group. kafkajs runs `eachBatch` per partition with auto-commit
  * and auto-resolve off; the batch goes through `../delivery.ts` (retried in place with backoff
  * while the member keeps heartbeating, poison records dead-lettered) and its offsets are resolved
- * and committed only after that. If the member stops or loses the partition meanwhile, nothing is
+ * and committed only after that — or, when the handler skipped ahead (`resumeAt`), the member
+ * seeks there (the next fetch of the partition starts at the new offset; with autoCommit off the
+ * seek commits nothing). If the member stops or loses the partition meanwhile, nothing is
  * committed and whoever owns the partition next reads the batch again. A member that kafkajs
  * gives up on (a crash it will not restart) is replaced by a fresh one after a backoff.
  */
@@ -10,7 +12,7 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { BusMessage, DeliveredMessage, SubscribeOptions, Subscription } from '../bus.js';
 import type { BusMetrics } from '../bus-metrics.js';
-import { backoff, deliverBatch, deliveryReports } from '../delivery.js';
+import { backoff, deliverBatch, deliveryReports, nextPosition } from '../delivery.js';
 import type { KafkaBusOptions } from './options.js';
 import { busUnavailable } from './producer.js';
 
@@ -45,7 +47,7 @@ export interface ConsumerCollaborators {
 export async function startKafkaConsumer(subscribe: SubscribeOptions, collaborators: ConsumerCollaborators): Promise<Subscription> {
   const { kafka, options, logger, metrics } = collaborators;
   const { groupId } = subscribe;
-  const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
+  const eachBatch = (consumer: Consumer) => async (payload: EachBatchPayload): Promise<void> => {
     const { topic: physical, partition } = payload.batch;
     const topic = collaborators.logicalName(physical);
     const batch = toDelivered(payload, topic);
@@ -68,10 +70,13 @@ export async function startKafkaConsumer(subscribe: SubscribeOptions, collaborat
     if (done.kind === 'lost') return;
     // Resolved: this member reads on. Committed only when the handler says its state covers it
     // (autoCommit is off, so kafkajs never commits resolved offsets by itself, not at a rebalance either).
-    payload.resolveOffset(last.offset);
+    const next = nextPosition(BigInt(last.offset), done);
+    if (next === BigInt(last.offset) + 1n) payload.resolveOffset(last.offset);
+    // With autoCommit off a seek only resolves the offset before it and the next fetch starts there; nothing is committed.
+    else consumer.seek({ topic: physical, partition, offset: next.toString() });
     if (!done.commit) return;
     await payload.commitOffsetsIfNecessary({
-      topics: [{ topic: physical, partitions: [{ partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
+      topics: [{ topic: physical, partitions: [{ partition, offset: next.toString() }] }],
     });
   };
 
@@ -91,7 +96,7 @@ export async function startKafkaConsumer(subscribe: SubscribeOptions, collaborat
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: subscribe.topics.map(collaborators.physicalName), fromBeginning: subscribe.fromBeginning === true });
-      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: eachBatch(consumer) });
     } catch (cause) {
       await consumer.disconnect().catch(() => undefined);
       throw busUnavailable(`could not join group ${groupId}`, cause);

@@ -4,7 +4,10 @@
  *
  * - Each (topic, partition) the member is assigned gets its own state, restored from the
  *   partition's checkpoint (`checkpoint-store.ts`) or empty. A batch applies only its records at or
- *   after the state's `next`, so records the state already reflects are never applied twice.
+ *   after the state's `next`, so records the state already reflects are never applied twice; a
+ *   batch wholly before `next` is answered with `{ resumeAt: next }`, so the bus skips the rest of
+ *   them instead of delivering them (a restart reads one batch per partition, not everything
+ *   since the group's last commit), committing there when `next` is that of a checkpoint on the bus.
  * - A partition is checkpointed every `checkpointRecords` records or `checkpointIntervalMs`, and
  *   a batch's offsets are committed only by the handler call that checkpointed it (`{ commit }`):
  *   the group's offset never passes the checkpoint, so a restart or the next owner replays only
@@ -32,6 +35,8 @@ export interface PartitionState<S> {
   end: number | undefined;
   sinceCheckpoint: number;
   checkpointedAt: number;
+  /** `next` of the last checkpoint known to be on the bus (restored or written): the group may commit up to it. */
+  checkpointedNext: number;
   /** A batch is being applied or a checkpoint written: the timer leaves it alone. */
   busy: boolean;
 }
@@ -93,6 +98,8 @@ export function createPartitionedConsumer<S>(options: PartitionedConsumerOptions
   const partitions = new Map<string, PartitionState<S>>();
   let assignment: TopicPartition[] | undefined;
   let pending = new Set<string>();
+  /** What the read in flight restores: a batch waiting for one of them joins that read instead of starting another. */
+  let restoring = new Set<string>();
   let loading: Promise<void> | undefined;
   let wasReady = false;
   let startedAt = now();
@@ -104,6 +111,7 @@ export function createPartitionedConsumer<S>(options: PartitionedConsumerOptions
     end: undefined,
     sinceCheckpoint: 0,
     checkpointedAt: now(),
+    checkpointedNext: checkpoint?.next ?? 0,
     busy: false,
   });
 
@@ -111,11 +119,12 @@ export function createPartitionedConsumer<S>(options: PartitionedConsumerOptions
 
   /** Restores every pending partition with one read of the checkpoints; later requests join the next read. */
   const restore = (slots: TopicPartition[]): Promise<void> => {
-    for (const slot of slots) pending.add(slotKey(slot));
+    for (const key of slots.map(slotKey)) if (!restoring.has(key)) pending.add(key);
     loading ??= (async () => {
       try {
         while (pending.size > 0) {
           const wanted = pending;
+          restoring = wanted;
           pending = new Set();
           let checkpoints: Map<string, Checkpoint>;
           try {
@@ -135,6 +144,7 @@ export function createPartitionedConsumer<S>(options: PartitionedConsumerOptions
         }
       } finally {
         loading = undefined;
+        restoring = new Set();
       }
     })();
     return loading;
@@ -145,6 +155,7 @@ export function createPartitionedConsumer<S>(options: PartitionedConsumerOptions
     await store.save(groupId, held.slot, taken);
     held.sinceCheckpoint = 0;
     held.checkpointedAt = taken.takenAt;
+    held.checkpointedNext = Math.max(held.checkpointedNext, taken.next);
     metrics.checkpoints.inc({ service });
   };
 
@@ -166,11 +177,22 @@ export function createPartitionedConsumer<S>(options: PartitionedConsumerOptions
       held = await partitionOf(slot);
       if (Number(first.offset) > held.next && held.next > 0) logger.warn({ ...slot, next: held.next, first: first.offset }, 'service_partition_gap');
     }
+    const last = Number((batch.at(-1) as DeliveredMessage).offset);
+    if (last + 1 < held.next) {
+      // The state already reflects this batch and what follows it (the group's offset trails the
+      // checkpoint by up to `checkpointRecords`): read on from `next` instead of record by record.
+      // Committed there when a checkpoint on the bus says so (just restored: yes), so the group's
+      // offset — the lag metric, the next restart — catches up even if the partition stays quiet.
+      held.end = Number(progress.endOffset);
+      const commit = held.checkpointedNext === held.next;
+      logger.info({ ...slot, from: first.offset, resumeAt: held.next, commit }, 'service_partition_skipped');
+      return { commit, resumeAt: String(held.next) };
+    }
     held.busy = true;
     try {
       const fresh = batch.filter((message) => Number(message.offset) >= held.next);
       if (fresh.length > 0) await options.apply(held.state, fresh, slot);
-      held.next = Math.max(held.next, Number((batch.at(-1) as DeliveredMessage).offset) + 1);
+      held.next = Math.max(held.next, last + 1);
       held.end = Number(progress.endOffset);
       held.sinceCheckpoint += fresh.length;
       metrics.replayed.inc({ service }, fresh.length);

@@ -14,11 +14,25 @@ function replacer(this: unknown, _key: string, value: unknown): unknown {
   return value;
 }
 
-function reviver(_key: string, value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+/**
+ * Restores the tagged values in place, after a plain `JSON.parse`: a `reviver` does the same but
+ * costs about 2.5 times the parse on a partition's state (10,000 vehicles), and decoding the
+ * checkpoints is most of a restart.
+ */
+function untag(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = untag(value[i]);
+    return value;
+  }
   const tagged = value as Record<string, unknown>;
-  if (MAP in tagged) return new Map(tagged[MAP] as Array<[unknown, unknown]>);
-  if (NUMBER in tagged) return Number(tagged[NUMBER]);
+  if (Object.hasOwn(tagged, MAP)) return new Map(untag(tagged[MAP]) as Array<[unknown, unknown]>);
+  if (Object.hasOwn(tagged, NUMBER)) return Number(tagged[NUMBER]);
+  for (const key of Object.keys(tagged)) {
+    // Assigned only when it changed: objects are untagged in place, and a key such as `__proto__` stays a plain property.
+    const untagged = untag(tagged[key]);
+    if (untagged !== tagged[key]) tagged[key] = untagged;
+  }
   return value;
 }
 
@@ -27,5 +41,5 @@ export function encodeSnapshot(value: unknown): Buffer {
 }
 
 export function decodeSnapshot(bytes: Buffer): unknown {
-  return JSON.parse(gunzipSync(bytes).toString('utf8'), reviver) as unknown;
+  return untag(JSON.parse(gunzipSync(bytes).toString('utf8')));
 }
