@@ -8,11 +8,16 @@ export interface AnalyticsMetrics {
   recordsSkipped: Counter<'reason'>;
   /** type: DailyUsageReport, DemandSpike, FleetStatusSnapshot. */
   reportsEmitted: Counter<'type'>;
-  /** what: `reports` (the batch is re-delivered and they are produced again) or `snapshot` (the next interval makes a new one). */
+  /**
+   * what: `partials` (the first stage's batch is re-delivered), `reports` (kept and produced
+   * again) or `snapshot` (the next interval makes a new one).
+   */
   produceFailures: Counter<'what'>;
+  /** outcome: a `MergeOutcome` (analytics-state.ts) of the second stage. */
+  partials: Counter<'outcome'>;
 }
 
-/** Read when scraped. */
+/** Read when scraped; null / 0 on an instance that does not hold the second stage. */
 export interface AnalyticsGauges {
   watermark(): number | null;
   openDays(): number;
@@ -47,7 +52,10 @@ export function createAnalyticsMetrics(registry: Registry, gauges: AnalyticsGaug
     }),
     reportsEmitted: new Counter({ name: 'fleetwire_analytics_reports_emitted_total', help: 'Reports produced to the events topic, by type', labelNames: ['type'], registers }),
     produceFailures: new Counter({
-      name: 'fleetwire_analytics_produce_failures_total', help: 'Failed produce calls of reports or snapshots', labelNames: ['what'], registers,
+      name: 'fleetwire_analytics_produce_failures_total', help: 'Failed produce calls of partials, reports or snapshots', labelNames: ['what'], registers,
+    }),
+    partials: new Counter({
+      name: 'fleetwire_analytics_partials_total', help: 'Partials of the first stage merged by the second, by outcome', labelNames: ['outcome'], registers,
     }),
   };
 }
