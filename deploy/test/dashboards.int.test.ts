@@ -99,7 +99,7 @@ describe('Grafana dashboards', () => {
     // carry a per-process suffix), each a finite count of records.
     const lag = await vm.query('sum by (group) (fleetwire_bus_consumer_lag_records)');
     expect(lag.map((series) => (series.metric.group ?? '').replace(/\.[0-9a-f-]{36}$/, '')).sort()).toEqual([
-      'fleetwire-analytics', 'fleetwire-audit', 'fleetwire-commands', 'fleetwire-fleet-state', 'fleetwire-maintenance', 'fleetwire-payment-webhook', 'fleetwire-returns', 'fleetwire-tsdb-sink',
+      'fleetwire-analytics', 'fleetwire-analytics-reports', 'fleetwire-audit', 'fleetwire-commands', 'fleetwire-fleet-state', 'fleetwire-maintenance', 'fleetwire-payment-webhook', 'fleetwire-returns', 'fleetwire-tsdb-sink',
     ]);
     for (const series of lag) expect(Number(series.value[1])).toBeGreaterThanOrEqual(0);
   });
