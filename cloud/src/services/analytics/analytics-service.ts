@@ -86,9 +86,13 @@ export function createAnalyticsService(input: AnalyticsServiceOptions): Analytic
     clock.newest = after.newest;
   };
 
-  /** The input partitions that hold records (the first stage's group lists them all), so a first start waits for each. */
+  /**
+   * Every input partition (the first stage's group lists them all), so a first start waits for
+   * each. Not only those with records left: one that delivered and committed may have its partial
+   * still on the way.
+   */
   const inputSources = async (): Promise<string[]> =>
-    (await bus.consumerLag()).filter((lag) => lag.group === options.groupId && lag.lag > 0).map((lag) => slotKey(lag));
+    (await bus.consumerLag()).filter((lag) => lag.group === options.groupId).map((lag) => slotKey(lag));
 
   /** Closed reports join `pending`, in the state, until the bus stored them. */
   const close = (state: AnalyticsState, idlePartitionMs: number): number => {

@@ -60,7 +60,10 @@ export function createAnalyticsState(): AnalyticsState {
   };
 }
 
-/** Partitions holding input, listed before the first partial is merged: until each has sent one, nothing closes. */
+/**
+ * The input partitions, listed before the first partial is merged: until each has sent one (or
+ * fell silent for idlePartitionMs: an empty partition never sends one), nothing closes.
+ */
 export function listSources(state: AnalyticsState, sources: readonly string[], now: number): void {
   expectSources(state.clock, sources, now);
   state.listed = true;
@@ -70,7 +73,7 @@ export function listSources(state: AnalyticsState, sources: readonly string[], n
 export type MergeOutcome = 'merged' | 'late';
 
 export function mergePartial(state: AnalyticsState, partial: Partial, now: number, rules: Pick<AnalyticsRules, 'dailyLatenessMs' | 'spikeLatenessMs' | 'spikeWindowMs' | 'maxStoredReports'>): MergeOutcome {
-  noteSource(state.clock, partial.source, partial.newest, now);
+  if (partial.heard) noteSource(state.clock, partial.source, partial.newest, now);
   for (const seen of partial.seen) {
     state.reported.set(seen.id, seen.end);
     if (seen.daily !== undefined) addReport(state.stored, seen.id, seen.daily, rules.maxStoredReports);
@@ -109,8 +112,7 @@ export function observeRecord(state: AnalyticsState, record: FleetRecord, delive
   const clock = { newest: known === undefined || !Number.isFinite(known) ? null : known };
   const partial = emptyPartial(delivery.partition, clock);
   const outcome = foldRecord(clock, partial, record, delivery.now, rules);
-  // A refused record is not heard from its partition: it must not keep the partition from going idle.
-  if (outcome !== 'future') mergePartial(state, partial, delivery.now, rules);
+  mergePartial(state, partial, delivery.now, rules);
   return outcome;
 }
 

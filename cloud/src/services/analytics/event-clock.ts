@@ -52,8 +52,8 @@ export function noteSource(clock: EventClock, partition: string, newest: number 
 }
 
 /**
- * Partitions known to hold records whose partial has not come yet (at a first start): they hold
- * the watermark back like any partition (`-Infinity`: nothing closes), until idle.
+ * Partitions whose partial has not come yet (at a first start): they hold the watermark back like
+ * any partition (`-Infinity`: nothing closes), until idle.
  */
 export function expectSources(clock: EventClock, partitions: readonly string[], now: number): void {
   for (const partition of partitions) if (!clock.partitions.has(partition)) clock.partitions.set(partition, { newest: -Infinity, heardAt: now });

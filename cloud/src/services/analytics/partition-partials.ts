@@ -55,6 +55,11 @@ export interface Partial {
   source: string;
   /** The partition's event time after the batch. */
   newest: number | null;
+  /**
+   * Whether the batch held an input record (not only reports, which the service's own output keeps
+   * sending): only such a partial tells the partition is still delivering (event-clock.ts, idleness).
+   */
+  heard: boolean;
   days: Map<number, DayUsage>;
   windows: Map<number, BookingWindow>;
   bookingSites: Map<string, Sited>;
@@ -65,7 +70,7 @@ export interface Partial {
 
 /** A batch's partial, starting from the partition's event time before it. */
 export function emptyPartial(source: string, clock: SourceClock): Partial {
-  return { source, newest: clock.newest, days: new Map(), windows: new Map(), bookingSites: new Map(), chargerSites: new Map(), openBookings: new Map(), seen: [] };
+  return { source, newest: clock.newest, heard: false, days: new Map(), windows: new Map(), bookingSites: new Map(), chargerSites: new Map(), openBookings: new Map(), seen: [] };
 }
 
 /**
@@ -90,6 +95,7 @@ export function foldRecord(clock: SourceClock, partial: Partial, record: FleetRe
   if (at > now + MAX_CLOCK_LEAD_MS) return 'future';
   clock.newest = Math.max(clock.newest ?? at, at);
   partial.newest = clock.newest;
+  partial.heard = true;
   if (record.kind === 'charger_telemetry') {
     if (record.payload.siteId !== undefined) noteSite(partial.chargerSites, record.source.id, { siteId: record.payload.siteId, at });
     return 'heard';
