@@ -215,6 +215,20 @@ describe('partials of several partitions, merged', () => {
   });
 });
 
+describe('a partition that only reads back the service’s own reports', () => {
+  it('falls idle: the reports and snapshots it keeps reading do not hold the days back', () => {
+    const state = createAnalyticsState();
+    observeRecord(state, booked(1, T0, { vehicleId: 'VH-1' }), { partition: 'fleetwire.events#0', now: NOW }, rules);
+    observeRecord(state, tick(DAY2 + 2 * HOUR), { partition: 'fleetwire.telemetry.vehicle#0', now: NOW + rules.idlePartitionMs }, rules);
+    const report = dailyUsageRecord(DAY1 - DAY_MS, {
+      date: '2025-12-31', bookings: 0, trips: 0, activeVehicles: 0, distanceKm: 0, energyUsedKwh: 0, chargingEnergyKwh: 0,
+      avgTripDurationS: 0, utilisationPct: 0, revenueMinor: 0, currency: 'EUR',
+    }, NOW);
+    expect(observeRecord(state, report, { partition: 'fleetwire.events#0', now: NOW + rules.idlePartitionMs }, rules)).toBe('own_report');
+    expect(closeReady(state, rules, NOW + rules.idlePartitionMs).daily.map((d) => d.report.bookings)).toEqual([1]);
+  });
+});
+
 describe('booking windows', () => {
   it('close by their own, shorter allowance; a booking late for its window still counts in its day', () => {
     const spiky = rulesWith({ dailyLatenessMs: HOUR, spikeWindowMs: HOUR, spikeLatenessMs: 60_000 });
