@@ -133,7 +133,12 @@ export function createAnalyticsService(input: AnalyticsServiceOptions): Analytic
   const applyPartials = async (state: AnalyticsState, batch: DeliveredMessage[]): Promise<void> => {
     if (!state.listed) listSources(state, await inputSources(), now());
     const at = now();
-    for (const message of batch) metrics.partials.inc({ outcome: mergePartial(state, decodeSnapshot(message.value) as Partial, at, options) });
+    for (const message of batch) {
+      const late = mergePartial(state, decodeSnapshot(message.value) as Partial, at, options);
+      metrics.partials.inc();
+      if (late.day > 0) metrics.lateFacts.inc({ span: 'day' }, late.day);
+      if (late.window > 0) metrics.lateFacts.inc({ span: 'window' }, late.window);
+    }
     close(state, Infinity);
     await sendPending(state);
   };

@@ -198,20 +198,21 @@ describe('partials of several partitions, merged', () => {
     expect(merged(withoutTelemetry, sources.slice(0, 2))).toHaveLength(2);
   });
 
-  it('judge lateness by the partition’s own time, and leave out facts of a day the merge already closed', () => {
+  it('leave out facts of a day or window the merge already closed, and refuse a record from the future', () => {
     const clock: SourceClock = { newest: null };
     const partial = emptyPartial('fleetwire.events#0', clock);
     expect(foldRecord(clock, partial, tick(DAY2 + HOUR), NOW, rules)).toBe('heard');
-    // Its own partition is past the day's end + lateness, whatever the others say.
-    expect(foldRecord(clock, partial, booked(9, T0, { vehicleId: 'VH-9' }), NOW, rules)).toBe('late_day');
+    // Its own partition is past the day's end + lateness, but the others may not be: not late here.
+    expect(foldRecord(clock, partial, booked(9, T0, { vehicleId: 'VH-9' }), NOW, rules)).toBe('counted');
     expect(foldRecord(clock, partial, tick(NOW + MAX_CLOCK_LEAD_MS + 1, 903), NOW, rules)).toBe('future');
     expect(clock.newest).toBe(DAY2 + HOUR);
 
     const state = createAnalyticsState();
     for (const p of partialsOf(byPartition, 100)) mergePartial(state, p, NOW, rules);
     expect(closeReady(state, rules, NOW, Infinity).daily).toHaveLength(2);
-    const idleOne = partialsOf({ 'fleetwire.events#2': [booked(5, T0, { vehicleId: 'VH-5' })] }, 100);
-    expect(idleOne.map((p) => mergePartial(state, p, NOW, rules))).toEqual(['late']);
+    const [late] = partialsOf({ 'fleetwire.events#2': [booked(5, T0, { vehicleId: 'VH-5' })] }, 100);
+    // The booking and its vehicle in the day; the window was closed too.
+    expect(mergePartial(state, late as Partial, NOW, rules)).toEqual({ day: 2, window: 1 });
   });
 });
 

@@ -20,11 +20,16 @@ import type { DemandBaselines } from './demand-baseline.js';
 import { closeBookingWindow, type DemandSpike } from './demand-spike.js';
 import { createEventClock, expectSources, isClosed, noteSource, watermarkOf, type EventClock } from './event-clock.js';
 import { mergeOpenBookings, type OpenBookings } from './open-bookings.js';
-import { emptyPartial, foldRecord, noteSite, type Observation, type Partial, type PartialRules, type Sited } from './partition-partials.js';
+import { emptyPartial, foldRecord, noteSite, type FoldOutcome, type Partial, type PartialRules, type Sited } from './partition-partials.js';
 import { dailyUsageEventId, demandSpikeEventId } from './report-events.js';
 import type { AnalyticsRules } from './settings.js';
 
-export type { Observation } from './partition-partials.js';
+/**
+ * What became of a record, both stages together: the first stage's outcome, or `late_day` (its
+ * day was closed: left out of every report) / `late_window` (counted in its day, but its booking
+ * window was closed) when its partial was merged.
+ */
+export type Observation = FoldOutcome | 'late_day' | 'late_window';
 
 /**
  * How long a booking's site is remembered, so a trip or payment on a later day is still
@@ -69,10 +74,16 @@ export function listSources(state: AnalyticsState, sources: readonly string[], n
   state.listed = true;
 }
 
-/** What became of a partial: `merged`, or `late` when it carried facts of a day or window already closed (left out). */
-export type MergeOutcome = 'merged' | 'late';
+/** Facts of a partial left out because their day or window was already closed (by business id, vehicles heard included). */
+export interface LateFacts {
+  day: number;
+  window: number;
+}
 
-export function mergePartial(state: AnalyticsState, partial: Partial, now: number, rules: Pick<AnalyticsRules, 'dailyLatenessMs' | 'spikeLatenessMs' | 'spikeWindowMs' | 'maxStoredReports'>): MergeOutcome {
+export function mergePartial(state: AnalyticsState, partial: Partial, now: number, rules: Pick<AnalyticsRules, 'dailyLatenessMs' | 'spikeLatenessMs' | 'spikeWindowMs' | 'maxStoredReports'>): LateFacts {
+  // Judged by the clock before this partial: its facts came with records up to its newest.
+  // Every partition counts here (none idle), so what is late depends on the partials alone.
+  const watermark = watermarkOf(state.clock, now, Infinity);
   if (partial.heard) noteSource(state.clock, partial.source, partial.newest, now);
   for (const seen of partial.seen) {
     state.reported.set(seen.id, seen.end);
@@ -81,14 +92,14 @@ export function mergePartial(state: AnalyticsState, partial: Partial, now: numbe
   for (const [bookingId, sited] of partial.bookingSites) noteSite(state.bookingSites, bookingId, sited);
   for (const [chargerId, sited] of partial.chargerSites) noteSite(state.chargerSites, chargerId, sited);
   mergeOpenBookings(state.openBookings, partial.openBookings);
-  // Facts of a closed day or window can only come from a partition passed over as idle (or a
-  // replayed tail repeating what was merged before it closed): left out, so a report is final.
-  let late = false;
-  const watermark = state.clock.watermark;
+  // Facts of a closed day or window — a record out of order in its partition by more than the
+  // lateness, one from a partition passed over as idle, or a replayed tail repeating what was
+  // merged before the close — are left out, so a report once emitted is final.
+  const late: LateFacts = { day: 0, window: 0 };
   for (const [start, day] of partial.days) {
     const open = state.days.get(start) ?? (isClosed(watermark, start + DAY_MS, rules.dailyLatenessMs) ? undefined : emptyDay(start));
     if (open === undefined) {
-      late = true;
+      late.day += day.bookings.size + day.trips.size + day.payments.size + day.charging.size + day.vehiclesHeard.size;
       continue;
     }
     mergeDay(open, day);
@@ -97,23 +108,25 @@ export function mergePartial(state: AnalyticsState, partial: Partial, now: numbe
   for (const [start, window] of partial.windows) {
     const open = state.windows.get(start) ?? (isClosed(watermark, start + rules.spikeWindowMs, rules.spikeLatenessMs) ? undefined : emptyWindow(start));
     if (open === undefined) {
-      late = true;
+      late.window += window.bookings.size;
       continue;
     }
     mergeWindow(open, window);
     state.windows.set(start, open);
   }
-  return late ? 'late' : 'merged';
+  return late;
 }
 
 /** Both stages for one record of `partition`, read at `now`: what one instance reading that partition computes. */
-export function observeRecord(state: AnalyticsState, record: FleetRecord, delivery: { partition: string; now: number }, rules: PartialRules & Pick<AnalyticsRules, 'maxStoredReports'>): Observation {
+export function observeRecord(
+  state: AnalyticsState, record: FleetRecord, delivery: { partition: string; now: number }, rules: PartialRules & Pick<AnalyticsRules, 'dailyLatenessMs' | 'spikeLatenessMs' | 'maxStoredReports'>,
+): Observation {
   const known = state.clock.partitions.get(delivery.partition)?.newest;
   const clock = { newest: known === undefined || !Number.isFinite(known) ? null : known };
   const partial = emptyPartial(delivery.partition, clock);
   const outcome = foldRecord(clock, partial, record, delivery.now, rules);
-  mergePartial(state, partial, delivery.now, rules);
-  return outcome;
+  const late = mergePartial(state, partial, delivery.now, rules);
+  return late.day > 0 ? 'late_day' : late.window > 0 ? 'late_window' : outcome;
 }
 
 export interface ClosedDay {

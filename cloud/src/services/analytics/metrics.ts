@@ -13,8 +13,10 @@ export interface AnalyticsMetrics {
    * again) or `snapshot` (the next interval makes a new one).
    */
   produceFailures: Counter<'what'>;
-  /** outcome: a `MergeOutcome` (analytics-state.ts) of the second stage. */
-  partials: Counter<'outcome'>;
+  /** Partials the second stage merged. */
+  partials: Counter;
+  /** span: `day` or `window`: facts (bookings, trips, payments, sessions, vehicles heard) left out of a closed one. */
+  lateFacts: Counter<'span'>;
 }
 
 /** Read when scraped; null / 0 on an instance that does not hold the second stage. */
@@ -54,8 +56,9 @@ export function createAnalyticsMetrics(registry: Registry, gauges: AnalyticsGaug
     produceFailures: new Counter({
       name: 'fleetwire_analytics_produce_failures_total', help: 'Failed produce calls of partials, reports or snapshots', labelNames: ['what'], registers,
     }),
-    partials: new Counter({
-      name: 'fleetwire_analytics_partials_total', help: 'Partials of the first stage merged by the second, by outcome', labelNames: ['outcome'], registers,
+    partials: new Counter({ name: 'fleetwire_analytics_partials_total', help: 'Partials of the first stage merged by the second', registers }),
+    lateFacts: new Counter({
+      name: 'fleetwire_analytics_late_facts_total', help: 'Facts left out because their day or booking window was closed, by span', labelNames: ['span'], registers,
     }),
   };
 }

@@ -7,19 +7,16 @@
  * partition; since each fact is keyed by its id, merging a partial twice (a replayed tail) or in
  * another order changes nothing.
  *
- * Lateness is decided here, by the partition's own event time (its newest trusted time): a
- * record for a day or window whose end + lateness that time has passed is late. That is a
- * function of the partition's records alone, so one instance or several, and any batch
- * boundaries, judge every record the same way. (The partition's time is never behind the
- * fleet-wide watermark the second stage closes by, so a record on time here may still find its
- * day closed there: only when a silent partition was passed over as idle.)
+ * Lateness is not decided here but where the days close, by the fleet-wide watermark: a
+ * partition's own time runs ahead of it (one record stamped by a cloud service's clock, or a
+ * device's events carried before the backend's bookings), and judging by it would call records
+ * late that the other partitions still wait for.
  */
 import { trustedTime, type EventRecord, type FleetRecord } from '@fleetwire/protocol';
-import { DAY_MS } from '@fleetwire/protocol';
 import { entityOf } from '../fleet/apply-record.js';
 import { areaOfBooking, emptyWindow, type BookingWindow } from './booking-window.js';
 import { countUsageEvent, emptyDay, type DailyUsage, type DayUsage } from './day-usage.js';
-import { isClosed, MAX_CLOCK_LEAD_MS } from './event-clock.js';
+import { MAX_CLOCK_LEAD_MS } from './event-clock.js';
 import { noteBooking, noteCancellation, noteTrip, type OpenBookings } from './open-bookings.js';
 import { isOwnReport, REPORT_TYPES } from './report-events.js';
 import type { AnalyticsRules } from './settings.js';
@@ -74,17 +71,17 @@ export function emptyPartial(source: string, clock: SourceClock): Partial {
 }
 
 /**
- * What became of a record: `counted` (a booking, trip, captured payment or finished charging
- * session), `heard` (only says a vehicle was around or where a charger is), `ignored`,
- * `late_day` (its day was closed: left out of every report), `late_window` (counted in its day,
- * but its booking window was closed), `future` (stamped too far ahead), `own_report`.
+ * What became of a record in the first stage: `counted` (a booking, trip, captured payment or
+ * finished charging session), `heard` (only says a vehicle was around or where a charger is),
+ * `ignored`, `future` (stamped too far ahead), `own_report`. Whether it was late is decided when
+ * its partial is merged (analytics-state.ts).
  */
-export type Observation = 'counted' | 'heard' | 'ignored' | 'late_day' | 'late_window' | 'future' | 'own_report';
+export type FoldOutcome = 'counted' | 'heard' | 'ignored' | 'future' | 'own_report';
 
-export type PartialRules = Pick<AnalyticsRules, 'dailyLatenessMs' | 'spikeLatenessMs' | 'spikeWindowMs' | 'currency'>;
+export type PartialRules = Pick<AnalyticsRules, 'spikeWindowMs' | 'currency'>;
 
 /** Folds one record of the partition (in offset order) into the batch's partial; `now` only refuses records from the future. */
-export function foldRecord(clock: SourceClock, partial: Partial, record: FleetRecord, now: number, rules: PartialRules): Observation {
+export function foldRecord(clock: SourceClock, partial: Partial, record: FleetRecord, now: number, rules: PartialRules): FoldOutcome {
   const at = trustedTime(record);
   if (record.kind === 'event' && REPORT_TYPES.has(record.payload.type)) {
     if (!isOwnReport(record)) return 'ignored';
@@ -100,15 +97,15 @@ export function foldRecord(clock: SourceClock, partial: Partial, record: FleetRe
     if (record.payload.siteId !== undefined) noteSite(partial.chargerSites, record.source.id, { siteId: record.payload.siteId, at });
     return 'heard';
   }
-  const day = openDay(partial, at, clock.newest, rules);
+  const day = dayOf(partial, at);
   if (record.kind === 'vehicle_telemetry') {
-    day?.vehiclesHeard.add(record.source.id);
-    return day === undefined ? 'late_day' : 'heard';
+    day.vehiclesHeard.add(record.source.id);
+    return 'heard';
   }
-  return foldEvent(partial, record, at, day, clock.newest, rules);
+  return foldEvent(partial, record, at, day, rules);
 }
 
-function foldEvent(partial: Partial, record: EventRecord, at: number, day: DayUsage | undefined, newest: number, rules: PartialRules): Observation {
+function foldEvent(partial: Partial, record: EventRecord, at: number, day: DayUsage, rules: PartialRules): FoldOutcome {
   const event = record.payload;
   const vehicleId = entityOf(event, 'vehicle');
   // The open bookings are current state, not a report: late or not, the newest wins.
@@ -118,13 +115,11 @@ function foldEvent(partial: Partial, record: EventRecord, at: number, day: DayUs
   }
   if (event.type === 'TripStarted' || event.type === 'TripEnded') noteTrip(partial.openBookings, event.data.vehicleId, at);
   if (event.type === 'BookingCancelled') noteCancellation(partial.openBookings, event.data.vehicleId, event.data.bookingId);
-  if (day === undefined) return 'late_day';
 
   if (vehicleId !== null) day.vehiclesHeard.add(vehicleId);
   const counted = countUsageEvent(day, event, rules.currency);
   if (event.type === 'VehicleBooked') {
     const start = windowStartOf(at, rules.spikeWindowMs);
-    if (isClosed(newest, start + rules.spikeWindowMs, rules.spikeLatenessMs)) return 'late_window';
     const window = partial.windows.get(start) ?? emptyWindow(start);
     partial.windows.set(start, window);
     window.bookings.set(event.data.bookingId, areaOfBooking(event.data));
@@ -132,9 +127,8 @@ function foldEvent(partial: Partial, record: EventRecord, at: number, day: DayUs
   return counted ? 'counted' : vehicleId === null ? 'ignored' : 'heard';
 }
 
-function openDay(partial: Partial, at: number, newest: number, rules: PartialRules): DayUsage | undefined {
+function dayOf(partial: Partial, at: number): DayUsage {
   const start = dayStartOf(at);
-  if (isClosed(newest, start + DAY_MS, rules.dailyLatenessMs)) return undefined;
   const day = partial.days.get(start) ?? emptyDay(start);
   partial.days.set(start, day);
   return day;
