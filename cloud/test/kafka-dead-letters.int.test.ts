@@ -49,7 +49,7 @@ describe('owned topics and dead letters on Kafka', () => {
       const { topics } = await admin.fetchTopicMetadata({ topics: names });
       expect(Object.fromEntries(topics.map((t) => [t.name, t.partitions.length]))).toEqual({
         [`${prefix}fleetwire.telemetry.vehicle`]: 2, [`${prefix}fleetwire.telemetry.charger`]: 2, [`${prefix}fleetwire.events`]: 2, [`${prefix}fleetwire.dlq`]: 3,
-        [`${prefix}fleetwire.checkpoints`]: 2,
+        [`${prefix}fleetwire.checkpoints`]: 2, [`${prefix}fleetwire.analytics.partials`]: 2,
       });
       const described = await admin.describeConfigs({
         resources: names.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['retention.ms', 'cleanup.policy'] })), includeSynonyms: false,
@@ -63,6 +63,7 @@ describe('owned topics and dead letters on Kafka', () => {
       expect(retention).toEqual({
         [`${prefix}fleetwire.telemetry.vehicle`]: String(7 * 86_400_000), [`${prefix}fleetwire.telemetry.charger`]: String(7 * 86_400_000),
         [`${prefix}fleetwire.events`]: String(400 * 86_400_000), [`${prefix}fleetwire.dlq`]: String(800 * 86_400_000),
+        [`${prefix}fleetwire.analytics.partials`]: String(7 * 86_400_000),
       });
     } finally {
       await admin.disconnect();

@@ -95,11 +95,11 @@ describe('Grafana dashboards', () => {
     expect(Number(vehicles[0]?.value[1])).toBe(8);
     const intake = await vm.query('sum(rate(fleetwire_intake_messages_total[2m]))');
     expect(Number(intake[0]?.value[1])).toBeGreaterThan(0);
-    // The lag panel has a series for every consumer group of the cloud (the services' groups
-    // carry a per-process suffix), each a finite count of records.
+    // The lag panel has a series for every consumer group of the cloud (a group of its own per
+    // process would carry a suffix), each a finite count of records.
     const lag = await vm.query('sum by (group) (fleetwire_bus_consumer_lag_records)');
     expect(lag.map((series) => (series.metric.group ?? '').replace(/\.[0-9a-f-]{36}$/, '')).sort()).toEqual([
-      'fleetwire-analytics', 'fleetwire-audit', 'fleetwire-commands', 'fleetwire-fleet-state', 'fleetwire-maintenance', 'fleetwire-payment-webhook', 'fleetwire-returns', 'fleetwire-tsdb-sink',
+      'fleetwire-analytics', 'fleetwire-analytics-reports', 'fleetwire-audit', 'fleetwire-commands', 'fleetwire-fleet-state', 'fleetwire-maintenance', 'fleetwire-payment-webhook', 'fleetwire-returns', 'fleetwire-tsdb-sink',
     ]);
     for (const series of lag) expect(Number(series.value[1])).toBeGreaterThanOrEqual(0);
   });

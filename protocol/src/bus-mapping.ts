@@ -13,6 +13,11 @@ export const BUS_TOPICS = {
    * replacing the older (compacted). Not a fleet record: only the cloud's services read it.
    */
   checkpoints: 'fleetwire.checkpoints',
+  /**
+   * The analytics service's first stage to its second: per-partition partial aggregates of
+   * days and booking windows (docs/analytics.md). Not a fleet record: only analytics reads it.
+   */
+  analyticsPartials: 'fleetwire.analytics.partials',
 } as const;
 export type BusTopic = (typeof BUS_TOPICS)[keyof typeof BUS_TOPICS];
 

@@ -14,6 +14,8 @@ describe('topic layout', () => {
     });
     expect(plans['fleetwire.events']?.configs['retention.ms']).toBe(String(400 * DAY));
     expect(plans['fleetwire.dlq']).toMatchObject({ name: 'prod.fleetwire.dlq', partitions: 3, configs: { 'retention.ms': String(800 * DAY) } });
+    // Analytics' partials are read within minutes; a week covers a long outage of its second stage.
+    expect(plans['fleetwire.analytics.partials']?.configs).toEqual({ 'retention.ms': String(7 * DAY), 'cleanup.policy': 'delete' });
   });
 
   it('takes per-topic settings over the defaults, and min.insync.replicas 2 from three replicas', () => {

@@ -8,6 +8,7 @@
  * | events and reports        | 400 days     | delete         | `partitions` (6)  |
  * | dead letters              | 800 days     | delete         | 3                 |
  * | services' checkpoints     | —            | compact        | `partitions` (6)  |
+ * | analytics partials        | 7 days       | delete         | `partitions` (6)  |
  * | any other topic           | broker's     | broker's       | `partitions` (6)  |
  *
  * The checkpoints topic holds the services' state (one record per group, topic and partition,
@@ -41,6 +42,7 @@ function defaultsByUse(logical: string): TopicSettings {
   switch (logical) {
     case BUS_TOPICS.vehicleTelemetry:
     case BUS_TOPICS.chargerTelemetry:
+    case BUS_TOPICS.analyticsPartials:
       return { retentionMs: 7 * DAY_MS, cleanupPolicy: 'delete' };
     case BUS_TOPICS.events:
       return { retentionMs: 400 * DAY_MS, cleanupPolicy: 'delete' };

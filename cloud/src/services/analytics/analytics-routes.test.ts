@@ -2,7 +2,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createHttpServer } from '../../http/server.js';
 import { analyticsRoutes } from './analytics-routes.js';
-import { createDailyReportStore } from './daily-report-store.js';
+import { addReport, reportsBetween } from './daily-report-store.js';
 import type { DailyUsage } from './day-usage.js';
 
 const READ_TOKEN = 'read-token-0123456789';
@@ -12,11 +12,12 @@ const report = (date: string, siteId?: string): DailyUsage => ({
 });
 
 async function appWith(readToken?: string) {
-  const store = createDailyReportStore(3);
-  store.add('a:1:0', report('2026-01-02', 'site-a'));
-  store.add('a:2:0', report('2026-01-02'));
-  store.add('a:3:0', report('2026-01-01'));
-  store.add('a:4:0', report('2026-01-03'));
+  const stored = new Map<string, DailyUsage>();
+  addReport(stored, 'a:1:0', report('2026-01-02', 'site-a'), 3);
+  addReport(stored, 'a:2:0', report('2026-01-02'), 3);
+  addReport(stored, 'a:3:0', report('2026-01-01'), 3);
+  addReport(stored, 'a:4:0', report('2026-01-03'), 3);
+  const store = { between: (from: string, to: string) => reportsBetween([stored], from, to) };
   const app = await createHttpServer({
     logger: pino({ level: 'silent' }), bodyLimit: 1024, retryAfterSeconds: { busUnavailable: 5, overloaded: 1, inProgress: 1 },
   });

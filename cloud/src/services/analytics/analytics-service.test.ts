@@ -115,6 +115,31 @@ describe('analytics service over the embedded bus', () => {
     expect(byId.size).toBe(5);
   });
 
+  it('gives the same reports, once each, with two instances sharing the groups over four partitions, one stopped midway', async () => {
+    await bus.close();
+    bus = createEmbeddedBus({ kind: 'embedded', path: join(dir, 'bus4.sqlite'), partitions: 4, retryInitialMs: 10, pollIntervalMs: 50 });
+    const shared = { checkpointIntervalMs: 100, viewRefreshMs: 100 };
+    const [first, ...rest] = records();
+    await bus.produce([toBusMessage(first as FleetRecord)]);
+    const a = await started(shared);
+    const b = await started(shared);
+    const output = await analyticsOutput();
+    await bus.produce(rest.slice(0, 3).map((r) => toBusMessage(r)));
+    // One leaves: its partitions move to the other, which resumes them from their checkpoints.
+    await b.stop();
+    await bus.produce(rest.slice(3).map((r) => toBusMessage(r)));
+    await expect.poll(() => new Set(output.map((r) => r.id)).size, { timeout: 10_000 }).toBe(5);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const byId = new Map<string, unknown>();
+    for (const record of output) {
+      if (byId.has(record.id)) expect(record.payload.data).toEqual(byId.get(record.id));
+      byId.set(record.id, record.payload.data);
+    }
+    expect([...byId.values()]).toEqual(expect.arrayContaining([day2, { ...day2, siteId: 'site-a' }]));
+    expect(output.find((r) => r.payload.type === 'DemandSpike')?.payload.data).toMatchObject({ siteId: 'site-a', bookings: 4 });
+    await expect.poll(() => a.reports.between('2026-01-02', '2026-01-02'), { timeout: 5000 }).toEqual([day2, { ...day2, siteId: 'site-a' }]);
+  });
+
   it('emits a FleetStatusSnapshot from the fleet state every interval', async () => {
     const now = () => DAY3 + 12 * HOUR;
     const fleet = createFleetService({ bus, metrics: new Registry(), logger: pino({ level: 'silent' }), offlineAfterMs: 365 * DAY_MS });

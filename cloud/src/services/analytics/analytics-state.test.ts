@@ -1,6 +1,7 @@
 import type { FleetRecord } from '@fleetwire/protocol';
 import { describe, expect, it } from 'vitest';
-import { closeReady, createAnalyticsState, observeRecord, type AnalyticsState } from './analytics-state.js';
+import { closeReady, createAnalyticsState, listSources, mergePartial, observeRecord, type AnalyticsState } from './analytics-state.js';
+import { emptyPartial, foldRecord, type Partial, type SourceClock } from './partition-partials.js';
 import { MAX_CLOCK_LEAD_MS } from './event-clock.js';
 import { dailyUsageRecord } from './report-events.js';
 import { booked, chargingStopped, connectorReading, HOUR, paid, reading, rulesWith, T0, tripEnded } from '../../../test/support/analytics-records.js';
@@ -132,6 +133,100 @@ describe('the event clock over several partitions', () => {
     // Partition 0 has said nothing for idlePartitionMs: it no longer holds the watermark back.
     const { daily } = closeReady(state, rules, NOW + rules.idlePartitionMs);
     expect(daily.map((d) => [d.report.date, d.report.bookings])).toEqual([['2026-01-01', 2]]);
+  });
+});
+
+/** The first stage over each partition's records, one partial per batch of `batchSize`. */
+function partialsOf(byPartition: Record<string, FleetRecord[]>, batchSize: number): Partial[] {
+  const partials: Partial[] = [];
+  for (const [source, records] of Object.entries(byPartition)) {
+    const clock: SourceClock = { newest: null };
+    for (let i = 0; i < records.length; i += batchSize) {
+      const partial = emptyPartial(source, clock);
+      for (const record of records.slice(i, i + batchSize)) foldRecord(clock, partial, record, NOW, rules);
+      partials.push(partial);
+    }
+  }
+  return partials;
+}
+
+/** The second stage over partials in the order given; closing after every merge counts no partition as idle. */
+function merged(partials: Partial[], sources: string[]) {
+  const state = createAnalyticsState();
+  listSources(state, sources, NOW);
+  const daily = [];
+  for (const partial of partials) {
+    mergePartial(state, partial, NOW, rules);
+    daily.push(...closeReady(state, rules, NOW, Infinity).daily);
+  }
+  return daily.map((d) => [d.id, d.report]);
+}
+
+describe('partials of several partitions, merged', () => {
+  const byPartition = {
+    'fleetwire.events#0': [
+      booked(1, T0, { vehicleId: 'VH-1', siteId: 'site-a', bookingId: 'bk-1' }),
+      tripEnded(2, T0 + HOUR, { vehicleId: 'VH-1', bookingId: 'bk-1', distanceKm: 5, durationS: 900, energyUsedKwh: 1 }),
+      tick(DAY2 + 2 * HOUR, 901),
+    ],
+    'fleetwire.events#1': [
+      booked(3, T0 + 2 * HOUR, { vehicleId: 'VH-2', siteId: 'site-a', bookingId: 'bk-3' }),
+      paid(4, T0 + 3 * HOUR, { bookingId: 'bk-1', amountMinor: 700 }),
+      tick(DAY2 + 3 * HOUR, 902),
+    ],
+    'fleetwire.telemetry.vehicle#0': [reading('VH-3', 1, T0), reading('VH-3', 2, DAY2 + 2 * HOUR)],
+  };
+  const sources = Object.keys(byPartition);
+
+  it('give the reports of one partition holding every record, whatever the batches, the interleaving and repeats', () => {
+    const single = merged(partialsOf({ all: Object.values(byPartition).flat().sort((a, b) => a.receivedAt - b.receivedAt) }, 100), ['all']);
+    expect(single.map(([id]) => id)).toEqual(['analytics:du20260101:0', expect.stringMatching(/^analytics:du20260101:[1-9]/)]);
+    expect(single[0]?.[1]).toMatchObject({ bookings: 2, trips: 1, revenueMinor: 700 });
+    const partials = partialsOf(byPartition, 1);
+    expect(merged(partials, sources)).toEqual(single);
+    // Each partition's partials come in its order; how partitions interleave does not matter.
+    expect(merged(partialsOf(Object.fromEntries(Object.entries(byPartition).reverse()), 1), sources)).toEqual(single);
+    // A replayed tail: partials merged again, after others.
+    expect(merged([...partialsOf(byPartition, 2), ...partialsOf(byPartition, 1)], sources)).toEqual(single);
+  });
+
+  it('close a day only once every partition listed with records has passed it', () => {
+    const partials = partialsOf(byPartition, 100);
+    const withoutTelemetry = partials.filter((p) => p.source !== 'fleetwire.telemetry.vehicle#0');
+    expect(merged(withoutTelemetry, sources)).toEqual([]);
+    // Unlisted (not known to hold records), a partition that sent nothing holds nothing back.
+    expect(merged(withoutTelemetry, sources.slice(0, 2))).toHaveLength(2);
+  });
+
+  it('leave out facts of a day or window the merge already closed, and refuse a record from the future', () => {
+    const clock: SourceClock = { newest: null };
+    const partial = emptyPartial('fleetwire.events#0', clock);
+    expect(foldRecord(clock, partial, tick(DAY2 + HOUR), NOW, rules)).toBe('heard');
+    // Its own partition is past the day's end + lateness, but the others may not be: not late here.
+    expect(foldRecord(clock, partial, booked(9, T0, { vehicleId: 'VH-9' }), NOW, rules)).toBe('counted');
+    expect(foldRecord(clock, partial, tick(NOW + MAX_CLOCK_LEAD_MS + 1, 903), NOW, rules)).toBe('future');
+    expect(clock.newest).toBe(DAY2 + HOUR);
+
+    const state = createAnalyticsState();
+    for (const p of partialsOf(byPartition, 100)) mergePartial(state, p, NOW, rules);
+    expect(closeReady(state, rules, NOW, Infinity).daily).toHaveLength(2);
+    const [late] = partialsOf({ 'fleetwire.events#2': [booked(5, T0, { vehicleId: 'VH-5' })] }, 100);
+    // The booking and its vehicle in the day; the window was closed too.
+    expect(mergePartial(state, late as Partial, NOW, rules)).toEqual({ day: 2, window: 1 });
+  });
+});
+
+describe('a partition that only reads back the service’s own reports', () => {
+  it('falls idle: the reports and snapshots it keeps reading do not hold the days back', () => {
+    const state = createAnalyticsState();
+    observeRecord(state, booked(1, T0, { vehicleId: 'VH-1' }), { partition: 'fleetwire.events#0', now: NOW }, rules);
+    observeRecord(state, tick(DAY2 + 2 * HOUR), { partition: 'fleetwire.telemetry.vehicle#0', now: NOW + rules.idlePartitionMs }, rules);
+    const report = dailyUsageRecord(DAY1 - DAY_MS, {
+      date: '2025-12-31', bookings: 0, trips: 0, activeVehicles: 0, distanceKm: 0, energyUsedKwh: 0, chargingEnergyKwh: 0,
+      avgTripDurationS: 0, utilisationPct: 0, revenueMinor: 0, currency: 'EUR',
+    }, NOW);
+    expect(observeRecord(state, report, { partition: 'fleetwire.events#0', now: NOW + rules.idlePartitionMs }, rules)).toBe('own_report');
+    expect(closeReady(state, rules, NOW + rules.idlePartitionMs).daily.map((d) => d.report.bookings)).toEqual([1]);
   });
 });
 

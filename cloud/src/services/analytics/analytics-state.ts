@@ -1,26 +1,35 @@
 /**
- * The analytics service's decisions as a fold over bus records: `observeRecord` puts one record
- * into the open day and booking window it belongs to (by trusted time, UTC), and
- * `closeReady` closes the days and windows the event clock has passed (event-clock.ts) into
- * the reports to emit. No I/O; the wall clock only refuses records from the future and tells
- * idle partitions, so the same records give the same reports, in any order within the lateness
- * allowance.
+ * The analytics service's second stage as plain functions over data: `mergePartial` adds one
+ * partition's partial (partition-partials.ts) to the open UTC days and booking windows of the
+ * whole fleet, and `closeReady` closes the days and windows the fleet-wide event clock has
+ * passed (event-clock.ts) into the reports to emit. No I/O; the wall clock only tells idle
+ * partitions, so the same partials give the same reports in any order and however many
+ * instances produced them (each fact is keyed by its business id).
+ *
+ * `observeRecord` is both stages for one record, as one instance reading one partition sees it.
  *
  * Memory is bounded by what is open — about 1 + dailyLatenessMs / 1 day days of usage facts and
- * a few booking windows — plus one entry per vehicle, charger, site and window of the day, and
- * the booking sites of the last BOOKING_SITE_MEMORY_MS. Telemetry adds no per-record memory.
+ * a few booking windows — plus one entry per vehicle, charger, site and window of the day, the
+ * booking sites of the last BOOKING_SITE_MEMORY_MS and the reports kept for the API.
  */
-import { DAY_MS, type EventRecord, type FleetRecord, trustedTime } from '@fleetwire/protocol';
-import { entityOf } from '../fleet/apply-record.js';
-import { areaOfBooking, emptyWindow, type Area, type BookingWindow } from './booking-window.js';
-import { countUsageEvent, dailyUsageReports, emptyDay, type DailyUsage, type DayUsage } from './day-usage.js';
+import { DAY_MS, type EventRecord, type FleetRecord } from '@fleetwire/protocol';
+import { emptyWindow, mergeWindow, type Area, type BookingWindow } from './booking-window.js';
+import { addReport } from './daily-report-store.js';
+import { dailyUsageReports, emptyDay, mergeDay, type DailyUsage, type DayUsage } from './day-usage.js';
 import type { DemandBaselines } from './demand-baseline.js';
 import { closeBookingWindow, type DemandSpike } from './demand-spike.js';
-import { advanceClock, createEventClock, isClosed, watermarkOf, type EventClock } from './event-clock.js';
-import { noteBooking, noteCancellation, noteTrip, type OpenBookings } from './open-bookings.js';
-import { dailyUsageEventId, demandSpikeEventId, isOwnReport, REPORT_TYPES } from './report-events.js';
+import { createEventClock, expectSources, isClosed, noteSource, watermarkOf, type EventClock } from './event-clock.js';
+import { mergeOpenBookings, type OpenBookings } from './open-bookings.js';
+import { emptyPartial, foldRecord, noteSite, type FoldOutcome, type Partial, type PartialRules, type Sited } from './partition-partials.js';
+import { dailyUsageEventId, demandSpikeEventId } from './report-events.js';
 import type { AnalyticsRules } from './settings.js';
-import { dayStartOf, windowStartOf } from './utc-calendar.js';
+
+/**
+ * What became of a record, both stages together: the first stage's outcome, or `late_day` (its
+ * day was closed: left out of every report) / `late_window` (counted in its day, but its booking
+ * window was closed) when its partial was merged.
+ */
+export type Observation = FoldOutcome | 'late_day' | 'late_window';
 
 /**
  * How long a booking's site is remembered, so a trip or payment on a later day is still
@@ -28,13 +37,8 @@ import { dayStartOf, windowStartOf } from './utc-calendar.js';
  */
 export const BOOKING_SITE_MEMORY_MS = 3 * DAY_MS;
 
-interface Sited {
-  siteId: string;
-  /** Trusted time of the record that said it. */
-  at: number;
-}
-
 export interface AnalyticsState {
+  /** Over the input partitions, from their partials. */
   clock: EventClock;
   /** Open days by start. */
   days: Map<number, DayUsage>;
@@ -46,95 +50,83 @@ export interface AnalyticsState {
   openBookings: OpenBookings;
   /** Ids of daily and spike reports emitted, or seen on the bus, with the end of what they cover: never emitted again. */
   reported: Map<string, number>;
+  /** Reports closed but not yet stored on the bus: kept (and checkpointed) until they are. */
+  pending: EventRecord[];
+  /** Daily reports emitted or seen, by id, for the read API (at most maxStoredReports). */
+  stored: Map<string, DailyUsage>;
+  /** Whether the partitions holding input were listed (`expectSources`), so a first start waits for all of them. */
+  listed: boolean;
 }
 
 export function createAnalyticsState(): AnalyticsState {
   return {
     clock: createEventClock(), days: new Map(), windows: new Map(), baselines: new Map(),
-    bookingSites: new Map(), chargerSites: new Map(), openBookings: new Map(), reported: new Map(),
+    bookingSites: new Map(), chargerSites: new Map(), openBookings: new Map(), reported: new Map(), pending: [], stored: new Map(), listed: false,
   };
 }
 
 /**
- * What became of a record: `counted` (a booking, trip, captured payment or finished charging
- * session), `heard` (only says a vehicle was around or where a charger is), `ignored`,
- * `late_day` (its day was closed: left out of every report), `late_window` (counted in its day,
- * but its booking window was closed), `future` (stamped too far ahead), `own_report`.
+ * The input partitions, listed before the first partial is merged: until each has sent one (or
+ * fell silent for idlePartitionMs: an empty partition never sends one), nothing closes.
  */
-export type Observation = 'counted' | 'heard' | 'ignored' | 'late_day' | 'late_window' | 'future' | 'own_report';
-
-export type ObservationRules = Pick<AnalyticsRules, 'dailyLatenessMs' | 'spikeLatenessMs' | 'spikeWindowMs' | 'currency' | 'idlePartitionMs'>;
-
-/** Where a record was read (`{topic}/{partition}`, see event-clock.ts) and the wall clock then. */
-export interface Delivery {
-  partition: string;
-  now: number;
+export function listSources(state: AnalyticsState, sources: readonly string[], now: number): void {
+  expectSources(state.clock, sources, now);
+  state.listed = true;
 }
 
-export function observeRecord(state: AnalyticsState, record: FleetRecord, delivery: Delivery, rules: ObservationRules): Observation {
-  const at = trustedTime(record);
-  if (record.kind === 'event' && REPORT_TYPES.has(record.payload.type)) {
-    if (!isOwnReport(record)) return 'ignored';
-    state.reported.set(record.id, at);
-    return 'own_report';
-  }
-  if (!advanceClock(state.clock, delivery.partition, at, delivery.now)) return 'future';
-  if (record.kind === 'charger_telemetry') {
-    if (record.payload.siteId !== undefined) noteSite(state.chargerSites, record.source.id, { siteId: record.payload.siteId, at });
-    return 'heard';
-  }
-  const watermark = watermarkOf(state.clock, delivery.now, rules.idlePartitionMs);
-  const day = openDay(state, at, watermark, rules);
-  if (record.kind === 'vehicle_telemetry') {
-    day?.vehiclesHeard.add(record.source.id);
-    return day === undefined ? 'late_day' : 'heard';
-  }
-  return observeEvent(state, record, at, day, watermark, rules);
+/** Facts of a partial left out because their day or window was already closed (by business id, vehicles heard included). */
+export interface LateFacts {
+  day: number;
+  window: number;
 }
 
-function observeEvent(
-  state: AnalyticsState, record: EventRecord, at: number, day: DayUsage | undefined, watermark: number | null, rules: ObservationRules,
+export function mergePartial(state: AnalyticsState, partial: Partial, now: number, rules: Pick<AnalyticsRules, 'dailyLatenessMs' | 'spikeLatenessMs' | 'spikeWindowMs' | 'maxStoredReports'>): LateFacts {
+  // Judged by the clock before this partial: its facts came with records up to its newest.
+  // Every partition counts here (none idle), so what is late depends on the partials alone.
+  const watermark = watermarkOf(state.clock, now, Infinity);
+  if (partial.heard) noteSource(state.clock, partial.source, partial.newest, now);
+  for (const seen of partial.seen) {
+    state.reported.set(seen.id, seen.end);
+    if (seen.daily !== undefined) addReport(state.stored, seen.id, seen.daily, rules.maxStoredReports);
+  }
+  for (const [bookingId, sited] of partial.bookingSites) noteSite(state.bookingSites, bookingId, sited);
+  for (const [chargerId, sited] of partial.chargerSites) noteSite(state.chargerSites, chargerId, sited);
+  mergeOpenBookings(state.openBookings, partial.openBookings);
+  // Facts of a closed day or window — a record out of order in its partition by more than the
+  // lateness, one from a partition passed over as idle, or a replayed tail repeating what was
+  // merged before the close — are left out, so a report once emitted is final.
+  const late: LateFacts = { day: 0, window: 0 };
+  for (const [start, day] of partial.days) {
+    const open = state.days.get(start) ?? (isClosed(watermark, start + DAY_MS, rules.dailyLatenessMs) ? undefined : emptyDay(start));
+    if (open === undefined) {
+      late.day += day.bookings.size + day.trips.size + day.payments.size + day.charging.size + day.vehiclesHeard.size;
+      continue;
+    }
+    mergeDay(open, day);
+    state.days.set(start, open);
+  }
+  for (const [start, window] of partial.windows) {
+    const open = state.windows.get(start) ?? (isClosed(watermark, start + rules.spikeWindowMs, rules.spikeLatenessMs) ? undefined : emptyWindow(start));
+    if (open === undefined) {
+      late.window += window.bookings.size;
+      continue;
+    }
+    mergeWindow(open, window);
+    state.windows.set(start, open);
+  }
+  return late;
+}
+
+/** Both stages for one record of `partition`, read at `now`: what one instance reading that partition computes. */
+export function observeRecord(
+  state: AnalyticsState, record: FleetRecord, delivery: { partition: string; now: number }, rules: PartialRules & Pick<AnalyticsRules, 'dailyLatenessMs' | 'spikeLatenessMs' | 'maxStoredReports'>,
 ): Observation {
-  const event = record.payload;
-  const vehicleId = entityOf(event, 'vehicle');
-  // The open bookings are current state, not a report: late or not, the newest wins.
-  if (event.type === 'VehicleBooked') {
-    noteBooking(state.openBookings, event.data.vehicleId, { bookingId: event.data.bookingId, at, endsAt: Date.parse(event.data.endsAt) });
-    if (event.data.siteId !== undefined) noteSite(state.bookingSites, event.data.bookingId, { siteId: event.data.siteId, at });
-  }
-  if (event.type === 'TripStarted' || event.type === 'TripEnded') noteTrip(state.openBookings, event.data.vehicleId, at);
-  if (event.type === 'BookingCancelled') noteCancellation(state.openBookings, event.data.vehicleId, event.data.bookingId);
-  if (day === undefined) return 'late_day';
-
-  if (vehicleId !== null) day.vehiclesHeard.add(vehicleId);
-  const counted = countUsageEvent(day, event, rules.currency);
-  if (event.type === 'VehicleBooked') {
-    const window = openWindow(state, at, watermark, rules);
-    if (window === undefined) return 'late_window';
-    window.bookings.set(event.data.bookingId, areaOfBooking(event.data));
-  }
-  return counted ? 'counted' : vehicleId === null ? 'ignored' : 'heard';
-}
-
-function noteSite(sites: Map<string, Sited>, id: string, candidate: Sited): void {
-  const known = sites.get(id);
-  if (known === undefined || candidate.at >= known.at) sites.set(id, candidate);
-}
-
-function openDay(state: AnalyticsState, at: number, watermark: number | null, rules: ObservationRules): DayUsage | undefined {
-  const start = dayStartOf(at);
-  if (isClosed(watermark, start + DAY_MS, rules.dailyLatenessMs)) return undefined;
-  const day = state.days.get(start) ?? emptyDay(start);
-  state.days.set(start, day);
-  return day;
-}
-
-function openWindow(state: AnalyticsState, at: number, watermark: number | null, rules: ObservationRules): BookingWindow | undefined {
-  const start = windowStartOf(at, rules.spikeWindowMs);
-  if (isClosed(watermark, start + rules.spikeWindowMs, rules.spikeLatenessMs)) return undefined;
-  const window = state.windows.get(start) ?? emptyWindow(start);
-  state.windows.set(start, window);
-  return window;
+  const known = state.clock.partitions.get(delivery.partition)?.newest;
+  const clock = { newest: known === undefined || !Number.isFinite(known) ? null : known };
+  const partial = emptyPartial(delivery.partition, clock);
+  const outcome = foldRecord(clock, partial, record, delivery.now, rules);
+  const late = mergePartial(state, partial, delivery.now, rules);
+  return late.day > 0 ? 'late_day' : late.window > 0 ? 'late_window' : outcome;
 }
 
 export interface ClosedDay {
@@ -158,11 +150,12 @@ export interface ClosedReports {
 /**
  * Closes, oldest first, every day and window the clock has passed, and returns the reports not
  * yet emitted or seen on the bus (their ids are remembered from here on). Also forgets what no
- * open day can need any more.
+ * open day can need any more. `idlePartitionMs` Infinity: no partition counts as idle, so what
+ * closes is a function of the partials merged alone.
  */
-export function closeReady(state: AnalyticsState, rules: AnalyticsRules, now: number): ClosedReports {
+export function closeReady(state: AnalyticsState, rules: AnalyticsRules, now: number, idlePartitionMs = rules.idlePartitionMs): ClosedReports {
   const closed: ClosedReports = { daily: [], spikes: [] };
-  const watermark = watermarkOf(state.clock, now, rules.idlePartitionMs);
+  const watermark = watermarkOf(state.clock, now, idlePartitionMs);
   const sites = {
     bookingSite: (bookingId: string) => state.bookingSites.get(bookingId)?.siteId,
     chargerSite: (chargerId: string) => state.chargerSites.get(chargerId)?.siteId,

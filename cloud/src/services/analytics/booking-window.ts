@@ -33,6 +33,11 @@ export function emptyWindow(start: number): BookingWindow {
   return { start, bookings: new Map() };
 }
 
+/** Adds another partition's bookings of the same window: by booking id, so a repeat counts once. */
+export function mergeWindow(into: BookingWindow, from: BookingWindow): void {
+  for (const [bookingId, area] of from.bookings) into.bookings.set(bookingId, area);
+}
+
 /** Bookings per area, areas in key order. */
 export function bookingsByArea(window: BookingWindow): Array<{ area: Area; bookings: number }> {
   const counts = new Map<string, { area: Area; bookings: number }>();

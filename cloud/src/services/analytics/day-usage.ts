@@ -48,6 +48,19 @@ export function emptyDay(start: number): DayUsage {
   return { start, bookings: new Map(), trips: new Map(), payments: new Map(), charging: new Map(), vehiclesHeard: new Set() };
 }
 
+/**
+ * Adds what another part of the bus saw of the same day (analytics-state.ts merges the
+ * partitions' partial days): entries keyed by business id replace their own, so merging a
+ * partial twice, or two partials naming the same trip, counts it once.
+ */
+export function mergeDay(into: DayUsage, from: DayUsage): void {
+  for (const [id, booking] of from.bookings) into.bookings.set(id, booking);
+  for (const [id, trip] of from.trips) into.trips.set(id, trip);
+  for (const [id, payment] of from.payments) into.payments.set(id, payment);
+  for (const [id, session] of from.charging) into.charging.set(id, session);
+  for (const vehicleId of from.vehiclesHeard) into.vehiclesHeard.add(vehicleId);
+}
+
 /** Folds a usage event into the day; false when the event is not one the report counts. */
 export function countUsageEvent(day: DayUsage, event: EventEnvelope, currency: string): boolean {
   switch (event.type) {

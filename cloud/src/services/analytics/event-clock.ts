@@ -21,9 +21,9 @@
 export const MAX_CLOCK_LEAD_MS = 15 * 60_000;
 
 interface PartitionProgress {
-  /** Newest trusted time of a record from the partition, ms. */
+  /** Newest trusted time of a record from the partition, ms; -Infinity while none is known. */
   newest: number;
-  /** Wall-clock time the partition last delivered an input record, ms. */
+  /** Wall-clock time the partition's last partial was merged, ms. */
   heardAt: number;
 }
 
@@ -40,13 +40,23 @@ export function createEventClock(): EventClock {
   return { partitions: new Map(), newest: null, watermark: null };
 }
 
-/** False (and the clock unchanged) for a record stamped too far ahead of `now`. */
-export function advanceClock(clock: EventClock, partition: string, at: number, now: number): boolean {
-  if (at > now + MAX_CLOCK_LEAD_MS) return false;
-  const progress = clock.partitions.get(partition);
-  clock.partitions.set(partition, { newest: Math.max(progress?.newest ?? at, at), heardAt: now });
-  if (clock.newest === null || at > clock.newest) clock.newest = at;
-  return true;
+/**
+ * What a partition's partial says of its event time (`newest`, null when it has none yet), heard
+ * at `now`. Its newest never moves back: a replayed tail repeats older partials.
+ */
+export function noteSource(clock: EventClock, partition: string, newest: number | null, now: number): void {
+  const known = clock.partitions.get(partition)?.newest ?? -Infinity;
+  const at = Math.max(known, newest ?? -Infinity);
+  clock.partitions.set(partition, { newest: at, heardAt: now });
+  if (Number.isFinite(at) && (clock.newest === null || at > clock.newest)) clock.newest = at;
+}
+
+/**
+ * Partitions whose partial has not come yet (at a first start): they hold the watermark back like
+ * any partition (`-Infinity`: nothing closes), until idle.
+ */
+export function expectSources(clock: EventClock, partitions: readonly string[], now: number): void {
+  for (const partition of partitions) if (!clock.partitions.has(partition)) clock.partitions.set(partition, { newest: -Infinity, heardAt: now });
 }
 
 /**
@@ -62,7 +72,7 @@ export function watermarkOf(clock: EventClock, now: number, idlePartitionMs: num
     if (oldest === null || progress.newest < oldest) oldest = progress.newest;
   }
   const candidate = oldest ?? clock.newest;
-  if (candidate !== null && (clock.watermark === null || candidate > clock.watermark)) clock.watermark = candidate;
+  if (candidate !== null && Number.isFinite(candidate) && (clock.watermark === null || candidate > clock.watermark)) clock.watermark = candidate;
   return clock.watermark;
 }
 

@@ -8,11 +8,18 @@ export interface AnalyticsMetrics {
   recordsSkipped: Counter<'reason'>;
   /** type: DailyUsageReport, DemandSpike, FleetStatusSnapshot. */
   reportsEmitted: Counter<'type'>;
-  /** what: `reports` (the batch is re-delivered and they are produced again) or `snapshot` (the next interval makes a new one). */
+  /**
+   * what: `partials` (the first stage's batch is re-delivered), `reports` (kept and produced
+   * again) or `snapshot` (the next interval makes a new one).
+   */
   produceFailures: Counter<'what'>;
+  /** Partials the second stage merged. */
+  partials: Counter;
+  /** span: `day` or `window`: facts (bookings, trips, payments, sessions, vehicles heard) left out of a closed one. */
+  lateFacts: Counter<'span'>;
 }
 
-/** Read when scraped. */
+/** Read when scraped; null / 0 on an instance that does not hold the second stage. */
 export interface AnalyticsGauges {
   watermark(): number | null;
   openDays(): number;
@@ -47,7 +54,11 @@ export function createAnalyticsMetrics(registry: Registry, gauges: AnalyticsGaug
     }),
     reportsEmitted: new Counter({ name: 'fleetwire_analytics_reports_emitted_total', help: 'Reports produced to the events topic, by type', labelNames: ['type'], registers }),
     produceFailures: new Counter({
-      name: 'fleetwire_analytics_produce_failures_total', help: 'Failed produce calls of reports or snapshots', labelNames: ['what'], registers,
+      name: 'fleetwire_analytics_produce_failures_total', help: 'Failed produce calls of partials, reports or snapshots', labelNames: ['what'], registers,
+    }),
+    partials: new Counter({ name: 'fleetwire_analytics_partials_total', help: 'Partials of the first stage merged by the second', registers }),
+    lateFacts: new Counter({
+      name: 'fleetwire_analytics_late_facts_total', help: 'Facts left out because their day or booking window was closed, by span', labelNames: ['span'], registers,
     }),
   };
 }

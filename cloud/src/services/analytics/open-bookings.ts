@@ -38,6 +38,16 @@ export function noteCancellation(bookings: OpenBookings, vehicleId: string, book
   entry.cancelled = [bookingId, ...(entry.cancelled ?? []).filter((id) => id !== bookingId)].slice(0, CANCELLATIONS_KEPT);
 }
 
+/** Adds what another partition knows of the vehicles: the same newest-wins rules as noting each record. */
+export function mergeOpenBookings(into: OpenBookings, from: OpenBookings): void {
+  for (const [vehicleId, entry] of from) {
+    if (entry.booking !== null) noteBooking(into, vehicleId, entry.booking);
+    if (entry.tripAt !== null) noteTrip(into, vehicleId, entry.tripAt);
+    // Oldest first, so the newest cancellations stay in front.
+    for (const bookingId of [...(entry.cancelled ?? [])].reverse()) noteCancellation(into, vehicleId, bookingId);
+  }
+}
+
 export function isBooked(bookings: OpenBookings, vehicleId: string, now: number): boolean {
   const entry = bookings.get(vehicleId);
   const booking = entry?.booking ?? null;

@@ -14,9 +14,11 @@ describe('analytics options', () => {
     expect(Value.Default(AnalyticsSettingsSchema, {})).toEqual({
       enabled: true, dailyLatenessMs: 7_200_000, idlePartitionMs: 60_000, perSite: true, currency: 'EUR', snapshotIntervalMs: 300_000,
       spikeWindowMs: 3_600_000, spikeLatenessMs: 300_000, spikeRatio: 2, spikeMinBookings: 5, spikeMinBaseline: 1, spikeSmoothing: 0.3,
-      spikeWarmupDays: 3, maxStoredReports: 10_000,
+      spikeWarmupDays: 3, maxStoredReports: 10_000, groupId: 'fleetwire-analytics',
+      checkpointIntervalMs: 5000, checkpointRecords: 50_000, readyMaxLag: 1000, viewRefreshMs: 5000, restoreLogIntervalMs: 5000,
     });
-    expect(resolveAnalyticsOptions(base)).toMatchObject({ dailyLatenessMs: 7_200_000, groupId: expect.stringMatching(/^fleetwire-analytics\./) });
+    // A stable group: every instance joins it, and a restart joins it again.
+    expect(resolveAnalyticsOptions(base)).toMatchObject({ dailyLatenessMs: 7_200_000, groupId: 'fleetwire-analytics' });
   });
 
   it('refuses bad values with the option named', () => {

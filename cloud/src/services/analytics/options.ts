@@ -3,37 +3,35 @@ import { Type } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Bus } from '../../bus/bus.js';
-import { groupOfItsOwn, subscriptionOptions } from '../../bus-consumer.js';
+import { subscriptionOptions } from '../../bus-consumer.js';
 import { checkedOptions } from '../../checked-options.js';
 import { CloudError } from '../../errors.js';
 import type { FleetReader } from '../fleet/index.js';
-import { AnalyticsRulesSchema, type AnalyticsRules } from './settings.js';
-
-export const ANALYTICS_GROUP_PREFIX = 'fleetwire-analytics';
+import type { CheckpointSettings } from '../checkpointed/checkpoint-settings.js';
+import { ANALYTICS_GROUP_ID, AnalyticsRulesSchema, analyticsScaling, type AnalyticsRules } from './settings.js';
 /** A snapshot more often than this is a typo, not a wish. */
 export const MIN_SNAPSHOT_INTERVAL_MS = 1000;
 
 /**
- * The rules (the config's `analytics` section) and the subscription. The group defaults to
- * `fleetwire-analytics.{random}`: like the fleet state, the open days and windows live in memory
- * and are rebuilt from the oldest record at every start, so each process needs a group of its
- * own (a shared one would resume after offsets whose state is gone).
+ * The rules (the config's `analytics` section), the stable groups and checkpoints, and the
+ * topics. Every instance joins the same groups: the state is checkpointed per partition.
  */
 const AnalyticsServiceSettingsSchema = Type.Object(
   {
     ...AnalyticsRulesSchema.properties,
-    ...subscriptionOptions(groupOfItsOwn(ANALYTICS_GROUP_PREFIX), [BUS_TOPICS.vehicleTelemetry, BUS_TOPICS.chargerTelemetry, BUS_TOPICS.events]),
+    ...analyticsScaling(),
+    topics: subscriptionOptions(ANALYTICS_GROUP_ID, [BUS_TOPICS.vehicleTelemetry, BUS_TOPICS.chargerTelemetry, BUS_TOPICS.events]).topics,
   },
   { additionalProperties: false },
 );
 
-export interface AnalyticsServiceOptions extends Partial<AnalyticsRules> {
+export interface AnalyticsServiceOptions extends Partial<AnalyticsRules>, Partial<CheckpointSettings> {
   bus: Bus;
   metrics: Registry;
   logger: Logger;
   /** The fleet service's read side; FleetStatusSnapshots are emitted only when given. */
   fleet?: FleetReader;
-  /** Consumer group. Default `fleetwire-analytics.{random}`. */
+  /** The first stage's consumer group (the second joins `{groupId}-reports`). Default `fleetwire-analytics`. */
   groupId?: string;
   /** Default: vehicle telemetry, charger telemetry and events. */
   topics?: string[];
@@ -41,7 +39,7 @@ export interface AnalyticsServiceOptions extends Partial<AnalyticsRules> {
   now?: () => number;
 }
 
-export type ResolvedAnalyticsOptions = AnalyticsRules & Required<Pick<AnalyticsServiceOptions, 'bus' | 'metrics' | 'logger' | 'groupId' | 'topics' | 'now'>> & {
+export type ResolvedAnalyticsOptions = AnalyticsRules & CheckpointSettings & Required<Pick<AnalyticsServiceOptions, 'bus' | 'metrics' | 'logger' | 'groupId' | 'topics' | 'now'>> & {
   fleet: FleetReader | undefined;
 };
 

@@ -4,7 +4,20 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { HOUR_MS, MINUTE_MS } from '@fleetwire/protocol';
+import { checkpointOptions } from '../checkpointed/checkpoint-settings.js';
 
+/** The first stage's group; the second stage's is this + REPORTS_GROUP_SUFFIX (docs/analytics.md). */
+export const ANALYTICS_GROUP_ID = 'fleetwire-analytics';
+export const REPORTS_GROUP_SUFFIX = '-reports';
+
+/** Who reads what: every instance joins both groups, which share the partitions among them. */
+export const analyticsScaling = () => ({
+  groupId: Type.String({
+    minLength: 1, default: ANALYTICS_GROUP_ID,
+    description: `consumer group of the first stage (per input partition); the second stage (merging, emitting the reports) joins {groupId}${REPORTS_GROUP_SUFFIX}`,
+  }),
+  ...checkpointOptions(),
+});
 
 /** Everything the decisions use; `createAnalyticsService` takes these as options. */
 const rules = {
@@ -49,6 +62,7 @@ export const AnalyticsSettingsSchema = Type.Object(
   {
     enabled: Type.Boolean({ default: true, description: 'run the analytics service (daily usage reports, fleet snapshots, demand spikes)' }),
     ...rules,
+    ...analyticsScaling(),
   },
   { additionalProperties: false, default: {} },
 );

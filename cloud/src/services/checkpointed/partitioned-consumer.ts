@@ -120,6 +120,9 @@ export function createPartitionedConsumer<S>(options: PartitionedConsumerOptions
   /** Restores every pending partition with one read of the checkpoints; later requests join the next read. */
   const restore = (slots: TopicPartition[]): Promise<void> => {
     for (const key of slots.map(slotKey)) if (!restoring.has(key)) pending.add(key);
+    // Nothing to read: the loop below would end before `??=` assigns, leaving a settled promise
+    // that every later restore returned without reading (a handler waiting for it spun for ever).
+    if (pending.size === 0) return loading ?? Promise.resolve();
     loading ??= (async () => {
       try {
         while (pending.size > 0) {
