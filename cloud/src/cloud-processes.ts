@@ -30,31 +30,32 @@ const WORKER_ENTRY = fileURLToPath(new URL(`./cloud-worker${extname(here)}`, imp
 
 /**
  * Node flags an ingest process should run with: a larger young generation. Ingest makes
- * short-lived objects per record (the parsed line, its strings, the bus message); with V8's
- * default semi-space a busy process scavenged so often that whole batches still in flight were
- * promoted to the old generation, and GC was 12–20% of its CPU. With 64 MiB per semi-space it
- * was ~2% in a profile (32 MiB changed nothing measurable); the young generation may then hold
- * up to ~130 MiB (docs/bus.md, "Benchmark: ingest → Kafka vs kcat").
+ * short-lived objects per record (the parsed line, its strings, the bus message), and with V8's
+ * default semi-space GC took 12–20% of its CPU in profiles; with 64 MiB per semi-space ~2%
+ * (32 MiB changed nothing measurable). The young generation may then take 2 × 64 MiB
+ * (docs/bus.md, "Benchmark: ingest → Kafka vs kcat").
  */
 export const INGEST_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
 
-const setsFlag = (flags: readonly string[], flag: string): boolean =>
-  flags.some((f) => f.startsWith(flag)) || (process.env.NODE_OPTIONS ?? '').includes(flag);
-
 /**
- * This process's node flags; from source (a `.ts` worker) with tsx's loader, whoever started
- * this one; and `INGEST_NODE_FLAGS` unless the operator chose a value of their own.
+ * A worker's node flags: this process's; tsx's loader when run from source (a `.ts` worker),
+ * whoever started this one; and each of `INGEST_NODE_FLAGS` unless the operator set that V8
+ * option already (on the command line or in NODE_OPTIONS).
  */
-function workerExecArgv(): string[] {
-  const flags = [...process.execArgv];
-  if (extname(here) === '.ts' && !flags.some((flag) => flag.includes('tsx'))) flags.push('--import', 'tsx');
-  for (const flag of INGEST_NODE_FLAGS) if (!setsFlag(flags, flag.split('=')[0] as string)) flags.push(flag);
+export function workerNodeFlags(execArgv: readonly string[], nodeOptions: string, fromSource: boolean): string[] {
+  const flags = [...execArgv];
+  if (fromSource && !flags.some((flag) => flag.includes('tsx'))) flags.push('--import', 'tsx');
+  const given = [...flags, ...nodeOptions.split(/\s+/)];
+  for (const flag of INGEST_NODE_FLAGS) {
+    const option = flag.split('=')[0] as string;
+    if (!given.some((f) => f === option || f.startsWith(`${option}=`))) flags.push(flag);
+  }
   return flags;
 }
 
 /** Starts `config.http.processes` workers; resolves once every one listens, rejects if one could not start. */
 export async function startCloudProcesses(config: CloudConfig, logger: Logger): Promise<RunningCloud> {
-  cluster.setupPrimary({ exec: WORKER_ENTRY, execArgv: workerExecArgv() });
+  cluster.setupPrimary({ exec: WORKER_ENTRY, execArgv: workerNodeFlags(process.execArgv, process.env.NODE_OPTIONS ?? '', extname(here) === '.ts') });
   let stopping = false;
   const workers = new Set<Worker>();
 
