@@ -23,6 +23,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   { name: 'auth-under-attack', script: 'edge/bench/auth-under-attack.ts', summary: 'device logins during a wrong-password flood and a whole fleet reconnecting, vs another checkout (--baseline) in the same run' },
   { name: 'photo-verdict', script: 'edge/bench/photo-verdict.ts', summary: 'return photo upload → verdict latency and throughput vs the bare pipeline (shrink-on-load decode + both models, in process)' },
   { name: 'ingest-vs-kcat', script: 'cloud/bench/ingest-vs-kcat.ts', summary: 'cloud ingest → Kafka records/s vs kcat producing the same records straight to Kafka', nodeFlags: INGEST_NODE_FLAGS },
+  { name: 'produce-encoder', script: 'cloud/bench/produce-encoder.ts', summary: "the Kafka bus's produce request encoder vs @platformatic/kafka's own, CPU µs per record (no broker)" },
   { name: 'kafka-clients', script: 'cloud/bench/kafka-clients.ts', summary: 'kafkajs vs @platformatic/kafka: keyed produce, broker restart, rebalance (docs/bus.md)' },
   { name: 'service-restore', script: 'cloud/bench/service-restore.ts', summary: 'fleet state service ready after a restart from its checkpoints vs a full replay of the same bus (1 M records)' },
   { name: 'tsdb-sink', script: 'cloud/bench/tsdb-sink.ts', summary: 'time-series sink points/s vs a bare InfluxDB client write' },

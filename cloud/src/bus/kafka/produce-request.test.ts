@@ -60,9 +60,10 @@ describe('encodeProduceRequest', () => {
     expect(batch.firstSequence).toBe(12);
     expect(batch.firstTimestamp).toBe(BigInt(NOW));
     expect(batch.records).toHaveLength(300);
-    expect(batch.records[299]?.offsetDelta).toBe(299);
-    expect(batch.records[299]?.key.toString()).toBe('VH-299');
-    expect(batch.records[299]?.value.equals(messages[299]?.value as Buffer)).toBe(true);
-    expect(batch.records[299]?.headers.map(([k, v]) => [k.toString(), v.toString()])).toEqual([['fw-id', 'VH-299:e:299']]);
+    const last = batch.records[299];
+    expect(last?.offsetDelta).toBe(299);
+    expect(last?.key?.toString()).toBe('VH-299');
+    expect(last?.value?.equals(messages[299]?.value as Buffer)).toBe(true);
+    expect(last?.headers.map(([k, v]) => [k?.toString(), v?.toString()])).toEqual([['fw-id', 'VH-299:e:299']]);
   });
 });
