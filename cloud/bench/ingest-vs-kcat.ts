@@ -174,8 +174,17 @@ function cloudPeakRssMiB(): number {
   }));
 }
 
-/** The V8 flags the cloud runs with (the bench runner passes the ingest tier's, INGEST_NODE_FLAGS; workers add them too). */
-const gcFlags = (): string => [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(' ')].filter((f) => f.startsWith('--max-')).join(' ') || 'none';
+/**
+ * The V8 heap flags the cloud runs with: NODE_OPTIONS', then this process's with one process
+ * (the bench runner passes the ingest tier's, INGEST_NODE_FLAGS), a worker's with several.
+ */
+function gcFlags(): string {
+  const worker = Object.values(cluster.workers ?? {})[0];
+  const commandLine = PROCESSES === 1 || worker === undefined ? process.execArgv : readFileSync(`/proc/${worker.process.pid}/cmdline`, 'utf8').split('\0');
+  // NODE_OPTIONS is inherited by the workers.
+  const flags = [...(process.env.NODE_OPTIONS ?? '').split(' '), ...commandLine];
+  return flags.filter((f) => f.startsWith('--max-')).join(' ') || 'none';
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -224,7 +233,7 @@ try {
   await runKcat(broker.address, warmFile);
   console.log(`${RECORDS.toLocaleString('en')} vehicle records per round, ${DEVICES} vehicles, ${nodes.length} edge nodes ` +
     `× 1 batch of ${BATCH} in flight, ${PARTITIONS} partitions; warm-up ${warmup.length.toLocaleString('en')} records each way; ` +
-    `${PROCESSES} ingest process(es), services ${WITH_SERVICES ? 'in the ingest process' : 'off'}; node ${process.version}, V8 flags ${gcFlags()}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    `${PROCESSES} ingest process(es), services ${WITH_SERVICES ? 'in the ingest process' : 'off'}; node ${process.version}, V8 heap flags ${gcFlags()}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
   const ratios: number[] = [];
   for (let round = 0; round < Number(args.rounds); round++) {
