@@ -3,16 +3,18 @@
  *
  * Why: the client builds each record from a dozen small buffers (one per varint, key, value and
  * header), then concatenates them all once to compute the batch's CRC32C and once more for the
- * request. With ~300-byte telemetry records that was a fifth of the ingest tier's CPU plus much
- * of its garbage (docs/bus.md, "Benchmark: ingest → Kafka vs kcat"). Here the request's size is
- * summed first and every field written straight into one buffer; the CRC runs over that buffer.
+ * request. With the ingest bench's ~500-byte records producing was about a fifth of the ingest
+ * tier's CPU in a profile, and the client's encoding takes 3.5–5× the CPU of this one
+ * (`fleetwire bench produce-encoder`; docs/bus.md, "Cutting the CPU per record"). Here the
+ * request's size is summed first and every field written straight into one buffer; the CRC runs
+ * over that buffer.
  *
  * The bytes are those of the client's own encoder (record batch v2, same attributes, producer
  * id, epoch and base sequence taken from the client's idempotence state), so the broker's
  * duplicate detection and the client's sequence bookkeeping, retries and response parsing are
  * untouched: only the function that turns the grouped messages into bytes is replaced, for the
- * flexible Produce versions (9–11). Anything else — compression, transactions, older versions —
- * stays on the client's encoder.
+ * flexible Produce versions (9–11). Anything else — compression, transactions, dated records,
+ * older versions — stays on the client's encoder.
  */
 import {
   createAPI,
@@ -26,7 +28,6 @@ import {
   Writer,
   type API,
   type Callback,
-  type ProducerOptions,
 } from '@platformatic/kafka';
 
 /** A message as the client hands it to the Produce API: serialized, partition assigned, not dated. */
@@ -259,10 +260,6 @@ const LEAN_PRODUCE_APIS = new Map<number, API<unknown[], unknown>>([
 
 /** @platformatic/kafka's Producer, sending its Produce requests through `encodeProduceRequest` (v9–v11). */
 export class LeanProducer<Key, Value, HeaderKey, HeaderValue> extends Producer<Key, Value, HeaderKey, HeaderValue> {
-  constructor(options: ProducerOptions<Key, Value, HeaderKey, HeaderValue>) {
-    super(options);
-  }
-
   override [kGetApi]<RequestArguments extends unknown[], ResponseType>(name: string, callback: Callback<API<RequestArguments, ResponseType>>): void {
     if (name !== 'Produce') {
       super[kGetApi](name, callback);
