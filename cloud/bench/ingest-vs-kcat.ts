@@ -78,6 +78,7 @@ vs kcat producing the same records straight to Kafka, on a private single-node K
   --port P           private broker's port; the controller takes P+1 (default 29192)
   --cpu-profile F    write a V8 CPU profile of round 1's ingest run to F (one process only)
   --processes N      ingest processes behind one port (http.processes; default 1)
+  (run through \`fleetwire bench ingest-vs-kcat\`, node gets the ingest tier's flags, INGEST_NODE_FLAGS)
   --with-services    also run fleet, analytics, maintenance and audit in the ingest process`);
   process.exit(0);
 }
@@ -164,6 +165,27 @@ function cloudCpuSeconds(): number {
   }, 0);
 }
 
+/** Peak resident memory of the cloud in MiB: this process's with one process, the largest worker's with several. */
+function cloudPeakRssMiB(): number {
+  if (PROCESSES === 1) return process.resourceUsage().maxRSS / 1024;
+  return Math.max(...Object.values(cluster.workers ?? {}).map((worker) => {
+    const line = readFileSync(`/proc/${worker?.process.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+    return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
+  }));
+}
+
+/**
+ * The V8 heap flags the cloud runs with: NODE_OPTIONS', then this process's with one process
+ * (the bench runner passes the ingest tier's, INGEST_NODE_FLAGS), a worker's with several.
+ */
+function gcFlags(): string {
+  const worker = Object.values(cluster.workers ?? {})[0];
+  const commandLine = PROCESSES === 1 || worker === undefined ? process.execArgv : readFileSync(`/proc/${worker.process.pid}/cmdline`, 'utf8').split('\0');
+  // NODE_OPTIONS is inherited by the workers.
+  const flags = [...(process.env.NODE_OPTIONS ?? '').split(' '), ...commandLine];
+  return flags.filter((f) => f.startsWith('--max-')).join(' ') || 'none';
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
@@ -211,7 +233,7 @@ try {
   await runKcat(broker.address, warmFile);
   console.log(`${RECORDS.toLocaleString('en')} vehicle records per round, ${DEVICES} vehicles, ${nodes.length} edge nodes ` +
     `× 1 batch of ${BATCH} in flight, ${PARTITIONS} partitions; warm-up ${warmup.length.toLocaleString('en')} records each way; ` +
-    `${PROCESSES} ingest process(es), services ${WITH_SERVICES ? 'in the ingest process' : 'off'}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    `${PROCESSES} ingest process(es), services ${WITH_SERVICES ? 'in the ingest process' : 'off'}; node ${process.version}, V8 heap flags ${gcFlags()}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
   const ratios: number[] = [];
   for (let round = 0; round < Number(args.rounds); round++) {
@@ -248,7 +270,8 @@ try {
       `kcat ${perSecond(RECORDS, kcatSeconds)} (${kcatSeconds.toFixed(2)} s), ratio ${ratio.toFixed(2)}; ` +
       `topics grew by ${RECORDS} each${ingestRun.surplus + kcatRun.surplus > 0 ? ` plus re-sent duplicates: ingest ${ingestRun.surplus}, kcat ${kcatRun.surplus}` : ''}`);
   }
-  console.log(`median ratio ingest/kcat ${median(ratios).toFixed(2)} (target ≥ 0.5); load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`median ratio ingest/kcat ${median(ratios).toFixed(2)} (target ≥ 0.5); cloud peak RSS ${Math.round(cloudPeakRssMiB())} MiB` +
+    `${PROCESSES === 1 ? ' (senders included)' : ' (largest process)'}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 } finally {
   await cloud?.stop();
   await admin.disconnect().catch(() => undefined);

@@ -4,6 +4,7 @@
  */
 export { runCloudCommand, isOperatorMistake } from './cli.js';
 export { startCloud, createCloudLogger, type CloudDependencies, type RunningCloud } from './main.js';
+export { INGEST_NODE_FLAGS } from './cloud-processes.js';
 export {
   loadCloudConfig,
   resolveCloudConfig,

@@ -3,6 +3,8 @@
  * ratio against a peer measured in the same run (the targets: docs/architecture.md, "Targets"). Paths are relative to
  * the repository root; each script documents its options in its header and `--help`.
  */
+import { INGEST_NODE_FLAGS } from '@fleetwire/cloud';
+
 export interface Benchmark {
   name: string;
   script: string;
@@ -20,7 +22,8 @@ export const BENCHMARKS: readonly Benchmark[] = [
   { name: 'buffer-durability', script: 'edge/bench/buffer-durability.ts', summary: 'committed appends per synchronous setting and group-commit tick vs one transaction per record' },
   { name: 'auth-under-attack', script: 'edge/bench/auth-under-attack.ts', summary: 'device logins during a wrong-password flood and a whole fleet reconnecting, vs another checkout (--baseline) in the same run' },
   { name: 'photo-verdict', script: 'edge/bench/photo-verdict.ts', summary: 'return photo upload → verdict latency and throughput vs the bare pipeline (shrink-on-load decode + both models, in process)' },
-  { name: 'ingest-vs-kcat', script: 'cloud/bench/ingest-vs-kcat.ts', summary: 'cloud ingest → Kafka records/s vs kcat producing the same records straight to Kafka' },
+  { name: 'ingest-vs-kcat', script: 'cloud/bench/ingest-vs-kcat.ts', summary: 'cloud ingest → Kafka records/s vs kcat producing the same records straight to Kafka', nodeFlags: INGEST_NODE_FLAGS },
+  { name: 'produce-encoder', script: 'cloud/bench/produce-encoder.ts', summary: "the Kafka bus's produce request encoder vs @platformatic/kafka's own, CPU µs per record (no broker)" },
   { name: 'kafka-clients', script: 'cloud/bench/kafka-clients.ts', summary: 'kafkajs vs @platformatic/kafka: keyed produce, broker restart, rebalance (docs/bus.md)' },
   { name: 'service-restore', script: 'cloud/bench/service-restore.ts', summary: 'fleet state service ready after a restart from its checkpoints vs a full replay of the same bus (1 M records)' },
   { name: 'tsdb-sink', script: 'cloud/bench/tsdb-sink.ts', summary: 'time-series sink points/s vs a bare InfluxDB client write' },

@@ -10,11 +10,12 @@
  * numbers would be taken by the broker for a duplicate and silently dropped. A fresh client
  * gets a new producer id and starts its sequences at zero, so that cannot happen.
  */
-import { compatibilityPartitioner, ProduceAcks, Producer, stringSerializer } from '@platformatic/kafka';
+import { compatibilityPartitioner, ProduceAcks, type Producer, stringSerializer } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import { CloudError } from '../../errors.js';
 import type { BusMessage } from '../bus.js';
 import { createGroupCommit } from './group-commit.js';
+import { LeanProducer } from './produce-request.js';
 import type { KafkaBusOptions } from './options.js';
 import { platformaticSecurity, resolveSecurity } from './security.js';
 
@@ -63,7 +64,7 @@ export function createKafkaProducer(
   let current: Client | undefined;
 
   const connect = (): Client =>
-    new Producer<string, Buffer, string, string>({
+    new LeanProducer<string, Buffer, string, string>({
       clientId: options.clientId,
       bootstrapBrokers: options.brokers,
       idempotent: true,
