@@ -3,7 +3,9 @@
  * docs/buffer.md for the measurements behind `synchronous` and `commitIntervalMs`), and what
  * the agent hands it besides (file, disk probe, logger, clock).
  */
+import { fdatasync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import { DAY_MS } from '@fleetwire/protocol';
 import { Type, type Static } from '@sinclair/typebox';
@@ -21,6 +23,13 @@ export const statfsDiskSpace: DiskSpace = {
     return s.bavail * s.bsize;
   },
 };
+
+/** Makes a file's written data durable. I/O kept behind one call; tests hold it to observe ordering. */
+export interface FileSync {
+  sync(fd: number): Promise<void>;
+}
+
+export const fdatasyncFileSync: FileSync = { sync: promisify(fdatasync) };
 
 /**
  * The buffer's tunable options (the agent's `buffer` config section), with their defaults.
@@ -79,6 +88,8 @@ export interface SqliteBufferOptions extends Partial<BufferSettings> {
   path: string;
   /** Default: statfs on the database folder. */
   diskSpace?: DiskSpace;
+  /** How the WAL is made durable with synchronous = full. Default: fdatasync on the thread pool. */
+  fileSync?: FileSync;
   logger?: Logger;
   /** Clock, ms since epoch. Default Date.now. */
   now?: () => number;
@@ -87,12 +98,13 @@ export interface SqliteBufferOptions extends Partial<BufferSettings> {
 export type ResolvedBufferOptions = Required<Omit<SqliteBufferOptions, 'logger'>> & { logger?: Logger };
 
 export function resolveBufferOptions(options: SqliteBufferOptions): ResolvedBufferOptions {
-  const { path, diskSpace, logger, now, ...settings } = options;
+  const { path, diskSpace, fileSync, logger, now, ...settings } = options;
   if (typeof path !== 'string' || path === '') throw new EdgeError('FW_BUFFER_OPTIONS_INVALID', 'sqlite buffer: option path must be a non-empty string');
   return {
     path,
     ...resolveOptions(BufferSettingsSchema, settings, 'FW_BUFFER_OPTIONS_INVALID', 'sqlite buffer'),
     diskSpace: diskSpace ?? statfsDiskSpace,
+    fileSync: fileSync ?? fdatasyncFileSync,
     now: now ?? Date.now,
     ...(logger ? { logger } : {}),
   };
