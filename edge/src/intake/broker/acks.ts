@@ -1,82 +1,41 @@
 /**
  * QoS 1 acknowledgements, taken over from aedes for device publishes.
  *
- * aedes handles the packets of one socket read together and reads the next only after every one
- * of them was acknowledged: each connection would stand still for a whole commit and fsync,
- * its next messages unread in the socket, and the agent would sit idle while the disk works.
- * So the hooks hand an authorised QoS 1 publish on to aedes as QoS 0 right away (aedes then
- * neither acknowledges nor tracks it, and reads on) and the PUBACK is written here once the
- * pipeline's commit resolved — never earlier. The PUBACKs of a connection settled in one turn
- * go out as one write, in the order their commits settled (arrival order: the group commit is
- * first in, first out).
- *
- * Backpressure: a connection may have at most `UNCOMMITTED_BYTES` of such publishes waiting
- * for their commit; past that, the hooks let aedes wait for the commit as before. That is
- * about one socket read's worth, the bound aedes itself kept per connection.
+ * aedes writes each PUBACK as its own packet object and three small socket writes, then defers
+ * its completion with a setImmediate, and runs every QoS 1 publish through its offline-queue
+ * step (a subscription lookup and a persistence promise, for topics no one can subscribe to
+ * here). So the hooks hand an authorised device publish on to aedes as QoS 0 (aedes then
+ * neither acknowledges nor tracks it) and the PUBACK is written here once the pipeline's
+ * commit resolved — never earlier. The PUBACKs of a connection settled in one turn go out as
+ * one write, in the order their commits settled (arrival order: the group commit is first in,
+ * first out).
  */
 import type { Client } from 'aedes';
 
-export const UNCOMMITTED_BYTES = 64 * 1024;
-
 type Connection = Client['conn'];
 
-interface ConnectionAcks {
-  connection: Connection;
-  uncommittedBytes: number;
-  /** Packet ids whose PUBACK goes out at the end of this turn. */
-  due: number[];
-}
-
 export interface AckBook {
-  /** Counts a publish as waiting for its commit; true when aedes may read on meanwhile. */
-  hold(connection: Connection, bytes: number): boolean;
-  /** The commit settled (either way): the publish no longer counts against the bound. */
-  release(connection: Connection, bytes: number): void;
   /** Queues the PUBACK of a committed publish; written at the end of the current turn. */
   acknowledge(connection: Connection, messageId: number): void;
 }
 
 export function createAckBook(): AckBook {
-  const books = new WeakMap<Connection, ConnectionAcks>();
-  let dueConnections: ConnectionAcks[] = [];
-
-  const bookOf = (connection: Connection): ConnectionAcks => {
-    let book = books.get(connection);
-    if (book === undefined) {
-      book = { connection, uncommittedBytes: 0, due: [] };
-      books.set(connection, book);
-    }
-    return book;
-  };
+  let due = new Map<Connection, number[]>();
 
   const writeDue = (): void => {
-    const connections = dueConnections;
-    dueConnections = [];
-    for (const book of connections) {
-      const ids = book.due;
-      book.due = [];
-      if (book.connection.destroyed) continue;
-      book.connection.write(pubacks(ids));
+    const connections = due;
+    due = new Map();
+    for (const [connection, ids] of connections) {
+      if (!connection.destroyed) connection.write(pubacks(ids));
     }
   };
 
   return {
-    hold(connection, bytes) {
-      const book = bookOf(connection);
-      const first = book.uncommittedBytes === 0;
-      book.uncommittedBytes += bytes;
-      return first || book.uncommittedBytes <= UNCOMMITTED_BYTES;
-    },
-    release(connection, bytes) {
-      bookOf(connection).uncommittedBytes -= bytes;
-    },
     acknowledge(connection, messageId) {
-      const book = bookOf(connection);
-      if (book.due.length === 0) {
-        if (dueConnections.length === 0) process.nextTick(writeDue);
-        dueConnections.push(book);
-      }
-      book.due.push(messageId);
+      const ids = due.get(connection);
+      if (ids !== undefined) return void ids.push(messageId);
+      if (due.size === 0) process.nextTick(writeDue);
+      due.set(connection, [messageId]);
     },
   };
 }

@@ -4,8 +4,8 @@
  * - `authenticate` establishes the device identity (password or client certificate) and keeps
  *   it in `identities`, keyed by the aedes client.
  * - `authorizePublish` is where durability happens. A device's QoS 1 publish to its own topic
- *   is acknowledged by the ack book (acks.ts) once the pipeline committed it to SQLite, while
- *   aedes reads on; anything else keeps aedes's order (lib/handlers/publish.js:
+ *   is acknowledged by the ack book (acks.ts) once the pipeline committed it to SQLite (aedes
+ *   sees it as QoS 0); anything else keeps aedes's order (lib/handlers/publish.js:
  *   authorizePublish, then enqueuePublish writes the PUBACK), so the callback is called only
  *   after the commit. Quarantined content is acknowledged (a device must not resend a bad
  *   payload forever); a refused topic or a failed commit gets no ack and the connection is
@@ -112,32 +112,21 @@ export function createBrokerHooks(options: HookOptions): BrokerHooks {
     );
   };
 
-  /** QoS 1 through the ack book (acks.ts): aedes reads on while the commit runs; the PUBACK waits for it. */
+  /** QoS 1 through the ack book (acks.ts): the PUBACK is written once the commit resolved. */
   function acknowledgeAfterCommit(client: Client, packet: Parameters<BrokerHooks['authorizePublish']>[1], outcome: ReturnType<IntakePipeline['accept']>, callback: (error?: Error | null) => void): void {
-    const { conn } = client;
     const messageId = packet.messageId as number;
-    const size = packet.payload.length;
     // aedes neither acknowledges nor tracks a QoS 0 publish: the ack book owes the PUBACK.
     packet.qos = 0;
-    const readOn = acks.hold(conn, size);
-    if (readOn) callback(null);
+    callback(null);
+    // A failed commit (or a refusal, which the check before this path rules out) gets no ack,
+    // and the connection is closed: the device re-sends what it has not seen acknowledged.
     outcome.then(
-      (outcome) => {
-        acks.release(conn, size);
-        if (outcome.status === 'refused') return refuse(new EdgeError('FW_INTAKE_PUBLISH_REFUSED', `publish to ${packet.topic} refused: ${outcome.reason}`));
-        acks.acknowledge(conn, messageId);
-        if (!readOn) callback(null);
-      },
+      (outcome) => (outcome.status === 'refused' ? client.close() : acks.acknowledge(client.conn, messageId)),
       (cause: unknown) => {
-        acks.release(conn, size);
-        refuse(commitFailed(client, packet, cause));
+        commitFailed(client, packet, cause);
+        client.close();
       },
     );
-    // Without an ack, and closed so the device re-sends what it has not seen acknowledged.
-    function refuse(error: EdgeError): void {
-      if (!readOn) return callback(error);
-      client.close();
-    }
   }
 
   function commitFailed(client: Client | null, packet: { topic: string }, cause: unknown): EdgeError {
