@@ -38,9 +38,13 @@ export const fdatasyncFileSync: FileSync = { sync: promisify(fdatasync) };
 export const BufferSettingsSchema = OptionGroup({
   /** `full` (default): a committed append survives a power cut. `normal`: survives a process crash only. */
   synchronous: Type.Union([Type.Literal('full'), Type.Literal('normal')], { default: 'full' }),
-  /** Group commit tick: appends arriving within it share one transaction. 0 = next event-loop turn. Default 5. */
-  commitIntervalMs: IntegerOption(5, 0, 10_000),
-  /** A group is committed at once when it reaches this many records. Default 2000. */
+  /**
+   * Group commit: appends share one transaction, committed this long after the first of them
+   * (0 = on the next event-loop turn) and never while the previous group's fsync is under way
+   * (what arrives meanwhile is committed as one group when it ends). Default 0.
+   */
+  commitIntervalMs: IntegerOption(0, 0, 10_000),
+  /** A group is committed at once (even during an fsync) when it reaches this many records. Default 2000. */
   maxGroupRecords: IntegerOption(2000, 1),
   /** Byte quota on stored record JSON (not the file size). Default 1 GiB. */
   maxBytes: IntegerOption(1024 ** 3, 1),
