@@ -47,6 +47,8 @@ export class GroupCommit {
   #committed: Job[] = [];
   /** The sync under way, if any. */
   #syncing: Promise<void> | undefined;
+  /** A write outside the groups came after the sync under way began: sync again when it ends. */
+  #resync = false;
   /** The pending group's tick passed while a sync was running: commit when it ends. */
   #due = false;
   #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
@@ -65,9 +67,11 @@ export class GroupCommit {
     });
   }
 
-  /** A write made outside the group (an acknowledge) becomes durable with the next sync. */
+  /** A write made outside the groups (an acknowledge) becomes durable with the next sync, started now or after the one under way. */
   syncSoon(): void {
-    if (this.#options.sync && !this.#syncing) this.#startSync();
+    if (!this.#options.sync) return;
+    if (this.#syncing) this.#resync = true;
+    else this.#startSync();
   }
 
   /** Resolves once no sync is under way (at close, before the WAL's descriptor goes). */
@@ -120,6 +124,7 @@ export class GroupCommit {
   #startSync(): void {
     const jobs = this.#committed;
     this.#committed = [];
+    this.#resync = false;
     this.#syncing = this.#options.sync!.async().then(
       () => this.#synced(jobs),
       (cause: unknown) => this.#synced(jobs, syncFailed(cause)),
@@ -130,7 +135,7 @@ export class GroupCommit {
     this.#syncing = undefined;
     settle(jobs, failure);
     if (this.#due) this.#commit();
-    else if (this.#committed.length > 0) this.#startSync();
+    else if (this.#committed.length > 0 || this.#resync) this.#startSync();
   }
 
   #schedule(): void {
