@@ -10,6 +10,8 @@
  * Without --mosquitto-url a private mosquitto is spawned on a free port (unbounded queues, so
  * its subscriber receives every message). The agent runs as its own process with the uplink
  * off, exactly as in production otherwise (synchronous=full by default: every commit fsynced).
+ * Per round it prints the CPU µs per message of each broker process (from /proc, all threads)
+ * and of this load generator: on a shared machine CPU per message moves less than the rates.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -131,11 +133,16 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
-/** Runs a round and returns its rate and the CPU µs per message the given process spent in it. */
-async function measured(pid: number | undefined, round: () => Promise<number>): Promise<{ rate: number; cpuUs: number }> {
+/**
+ * Runs a round; returns its rate and the CPU µs per message spent by the given broker process
+ * and by this load generator (its clients, and for Mosquitto also the subscriber).
+ */
+async function measured(pid: number | undefined, round: () => Promise<number>): Promise<{ rate: number; cpuUs: number; loadCpuUs: number }> {
   const before = cpuSeconds(pid);
+  const load = process.cpuUsage();
   const rate = await round();
-  return { rate, cpuUs: ((cpuSeconds(pid) - before) / TOTAL) * 1e6 };
+  const { user, system } = process.cpuUsage(load);
+  return { rate, cpuUs: ((cpuSeconds(pid) - before) / TOTAL) * 1e6, loadCpuUs: (user + system) / TOTAL };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -168,8 +175,9 @@ async function main(): Promise<void> {
       agentRates.push(viaAgent.rate);
       agentCpu.push(viaAgent.cpuUs);
       console.log(
-        `round ${round}: mosquitto → subscriber ${viaMosquitto.rate.toFixed(0)} msg/s (cpu ${viaMosquitto.cpuUs.toFixed(1)} µs/msg); ` +
-          `edge agent durable ${viaAgent.rate.toFixed(0)} msg/s (cpu ${viaAgent.cpuUs.toFixed(1)} µs/msg); ratio ${(viaAgent.rate / viaMosquitto.rate).toFixed(2)}; load ${loadavg()[0]!.toFixed(1)}`,
+        `round ${round}: mosquitto → subscriber ${viaMosquitto.rate.toFixed(0)} msg/s (cpu ${viaMosquitto.cpuUs.toFixed(1)} µs/msg, load generator ${viaMosquitto.loadCpuUs.toFixed(1)}); ` +
+          `edge agent durable ${viaAgent.rate.toFixed(0)} msg/s (cpu ${viaAgent.cpuUs.toFixed(1)} µs/msg, load generator ${viaAgent.loadCpuUs.toFixed(1)}); ` +
+          `ratio ${(viaAgent.rate / viaMosquitto.rate).toFixed(2)}; load ${loadavg()[0]!.toFixed(1)}`,
       );
     }
     console.log(`agent commit latency: ${await commitLatency(agent.addresses.http as string)}`);
