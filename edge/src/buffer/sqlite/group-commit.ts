@@ -135,7 +135,7 @@ export class GroupCommit {
     this.#syncing = undefined;
     settle(jobs, failure);
     if (this.#due) this.#commit();
-    else if (this.#committed.length > 0 || this.#resync) this.#startSync();
+    if (!this.#syncing && (this.#committed.length > 0 || this.#resync)) this.#startSync();
   }
 
   #schedule(): void {
