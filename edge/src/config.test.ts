@@ -51,7 +51,7 @@ describe('edge config', () => {
     expect(config.http.port).toBe(9090);
     expect(config.cloud).toEqual({ url: 'https://cloud.example', token: 'from-env', caFile: '', certFile: '', keyFile: '' });
     expect(config.buffer).toEqual({ ...(Value.Default(BufferSettingsSchema, {}) as object), maxBytes: 1000 });
-    expect(config.buffer.commitIntervalMs).toBe(0);
+    expect(config.buffer.commitIntervalMs).toBe(5);
     expect(redactConfig(config).cloud.token).toBe('[redacted]');
     expect(config.cloud.token).toBe('from-env');
   });
@@ -131,6 +131,9 @@ describe('edge config', () => {
     expect(bridge.message).toContain('config.bridge.url: required when bridge.enabled');
     const viaEnv = loadEdgeConfig({ overrides: { mqtt: { enabled: false } }, env: { FLEETWIRE_EDGE_BRIDGE_URL: 'mqtt://127.0.0.1:11883' } });
     expect(viaEnv.bridge).toMatchObject({ enabled: true, url: 'mqtt://127.0.0.1:11883' });
+    // The bridge waits for each commit: the buffer commits on the next turn unless told otherwise.
+    expect(viaEnv.buffer.commitIntervalMs).toBe(0);
+    expect(loadEdgeConfig({ overrides: { mqtt: { enabled: false }, buffer: { commitIntervalMs: 3 } }, env: { FLEETWIRE_EDGE_BRIDGE_URL: 'mqtt://127.0.0.1:11883' } }).buffer.commitIntervalMs).toBe(3);
   });
 
   it('keeps vision off by default and, when on, needs the booking system\'s public keys and return areas', () => {

@@ -68,6 +68,7 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
     const telemetry = resolveTelemetryOptions(config.telemetry);
     const { ocpp } = config;
     mkdirSync(config.dataDir, { recursive: true });
+    // With the bridge on, config.buffer.commitIntervalMs defaults to 0 (config.ts says why).
     const buffer: RecordBuffer = createSqliteBuffer({
       ...config.buffer,
       path: join(config.dataDir, 'buffer.sqlite'),

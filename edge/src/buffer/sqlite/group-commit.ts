@@ -10,8 +10,8 @@
  * submitters' promises resolve (intake sends the PUBACKs). That is synchronous = FULL's
  * guarantee without the event loop standing still for every fsync.
  *
- * Adaptive grouping: a group is committed on the next event-loop turn (or after
- * `intervalMs`), but never while a sync is running: writes arriving meanwhile wait, and are
+ * Adaptive grouping: a group is committed `intervalMs` after its first write (0: on the next
+ * event-loop turn), but never while a sync is running: writes arriving meanwhile wait, and are
  * committed as one transaction the moment the sync finished. A slow disk thus makes groups
  * larger instead of queueing fsyncs, and a fast one keeps the latency at about one fsync.
  */

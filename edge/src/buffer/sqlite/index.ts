@@ -2,8 +2,8 @@
  * SQLite store-and-forward buffer.
  *
  * Durable when: `append()` / `quarantine()` resolve only after the transaction holding the data
- * committed. Writes share one transaction (group commit), committed on the next turn (or after
- * `commitIntervalMs`) but never during the previous group's fsync: what arrives meanwhile is one
+ * committed. Writes share one transaction (group commit), committed `commitIntervalMs` after the
+ * first (0: next turn) but never during the previous group's fsync: what arrives meanwhile is one
  * group right after it. The database runs in WAL mode; with `synchronous = full` (default) the
  * WAL is fdatasynced on the thread pool (wal-sync.ts; the connection itself runs NORMAL, so the
  * event loop never waits for the disk) before the promises resolve, so a resolved append

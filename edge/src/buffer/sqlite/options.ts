@@ -41,9 +41,10 @@ export const BufferSettingsSchema = OptionGroup({
   /**
    * Group commit: appends share one transaction, committed this long after the first of them
    * (0 = on the next event-loop turn) and never while the previous group's fsync is under way
-   * (what arrives meanwhile is committed as one group when it ends). Default 0.
+   * (what arrives meanwhile is committed as one group when it ends). Default 5: with 0 the
+   * fsyncs run back to back and cost CPU per message (docs/edge.md, intake benchmark).
    */
-  commitIntervalMs: IntegerOption(0, 0, 10_000),
+  commitIntervalMs: IntegerOption(5, 0, 10_000),
   /** A group is committed at once (even during an fsync) when it reaches this many records. Default 2000. */
   maxGroupRecords: IntegerOption(2000, 1),
   /** Byte quota on stored record JSON (not the file size). Default 1 GiB. */
