@@ -8,7 +8,8 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
-const ENTRY = resolve(import.meta.dirname, 'run-agent.ts');
+/** The agent's entry on tsx (for a command with extra node flags, e.g. a CPU profile). */
+export const AGENT_ENTRY = resolve(import.meta.dirname, 'run-agent.ts');
 
 export interface AgentProcess {
   readonly child: ChildProcess;
@@ -23,7 +24,7 @@ export interface AgentProcess {
  * `command`: the program and arguments before `--config` — default this checkout's agent on
  * tsx; `['<release>/bin/fleetwire', 'edge']` runs a built release instead.
  */
-export async function startAgentProcess(config: Record<string, unknown>, dir: string, name = 'edge.json', command = [process.execPath, '--import', 'tsx', ENTRY]): Promise<AgentProcess> {
+export async function startAgentProcess(config: Record<string, unknown>, dir: string, name = 'edge.json', command = [process.execPath, '--import', 'tsx', AGENT_ENTRY]): Promise<AgentProcess> {
   const configFile = join(dir, name);
   writeFileSync(configFile, JSON.stringify(config, null, 2));
   const [program, ...args] = command as [string, ...string[]];

@@ -1,13 +1,24 @@
 /**
- * Group commit: writes submitted within one tick share a single SQLite transaction, and each
- * submitter's promise settles only after that transaction committed (or failed). One fsync per
- * tick instead of one per message is what makes synchronous=FULL affordable.
+ * Group commit: writes submitted together share a single SQLite transaction, and each
+ * submitter's promise settles only after that transaction is durable (or failed).
+ *
+ * With `sync` (synchronous = full) the connection itself runs with synchronous = NORMAL, so a
+ * COMMIT only writes the WAL frames (page cache, no fsync) and returns at once; `sync` then
+ * fsyncs the WAL file on libuv's thread pool while the event loop goes on decoding the next
+ * messages. Once `sync` resolves, every transaction committed before it started is on disk —
+ * the WAL is append-only and recovery replays its valid prefix — and only then do their
+ * submitters' promises resolve (intake sends the PUBACKs). That is synchronous = FULL's
+ * guarantee without the event loop standing still for every fsync.
+ *
+ * Adaptive grouping: a group is committed `intervalMs` after its first write (0: on the next
+ * event-loop turn), but never while a sync is running: writes arriving meanwhile wait, and are
+ * committed as one transaction the moment the sync finished. A slow disk thus makes groups
+ * larger instead of queueing fsyncs, and a fast one keeps the latency at about one fsync.
  */
 import type Database from 'better-sqlite3';
 import { EdgeError } from '../../errors.js';
 
 interface Job {
-  size: number;
   write(): void;
   resolve(): void;
   reject(error: unknown): void;
@@ -17,7 +28,10 @@ export interface GroupCommitOptions {
   db: Database.Database;
   /** 0: commit on the next event-loop turn (still grouping everything submitted in this one). */
   intervalMs: number;
+  /** Committed at once (even while a sync runs) when this many records are pending. */
   maxGroupRecords: number;
+  /** Makes every transaction committed so far durable (fsync of the WAL); absent: a commit is enough. */
+  sync?: { async(): Promise<void>; now(): void };
   /** Called after a rolled-back transaction, to rebuild in-memory mirrors. */
   onRollback(): void;
   /** Called after each successful commit, before the submitters' promises settle. */
@@ -26,8 +40,17 @@ export interface GroupCommitOptions {
 
 export class GroupCommit {
   readonly #options: GroupCommitOptions;
+  /** Submitted, not yet committed. */
   #pending: Job[] = [];
   #pendingSize = 0;
+  /** Committed, waiting for the next sync to start. */
+  #committed: Job[] = [];
+  /** The sync under way, if any. */
+  #syncing: Promise<void> | undefined;
+  /** A write outside the groups came after the sync under way began: sync again when it ends. */
+  #resync = false;
+  /** The pending group's tick passed while a sync was running: commit when it ends. */
+  #due = false;
   #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
 
   constructor(options: GroupCommitOptions) {
@@ -37,16 +60,43 @@ export class GroupCommit {
   /** `write` runs inside the group's transaction; it must only touch the database and mirrors. */
   submit(size: number, write: () => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ size, write, resolve, reject });
+      this.#pending.push({ write, resolve, reject });
       this.#pendingSize += size;
-      if (this.#pendingSize >= this.#options.maxGroupRecords) this.flush();
+      if (this.#pendingSize >= this.#options.maxGroupRecords) this.#commit();
       else this.#schedule();
     });
   }
 
-  /** Commits everything pending now. */
+  /** A write made outside the groups (an acknowledge) becomes durable with the next sync, started now or after the one under way. */
+  syncSoon(): void {
+    if (!this.#options.sync) return;
+    if (this.#syncing) this.#resync = true;
+    else this.#startSync();
+  }
+
+  /** Resolves once no sync is under way (at close, before the WAL's descriptor goes). */
+  async idle(): Promise<void> {
+    while (this.#syncing) await this.#syncing;
+  }
+
+  /** Commits and syncs everything pending now, blocking (at close). */
   flush(): void {
     this.#cancelTimer();
+    this.#commit();
+    if (!this.#options.sync || this.#committed.length === 0) return;
+    const jobs = this.#committed;
+    this.#committed = [];
+    try {
+      this.#options.sync.now();
+    } catch (cause) {
+      return settle(jobs, syncFailed(cause));
+    }
+    settle(jobs);
+  }
+
+  #commit(): void {
+    this.#cancelTimer();
+    this.#due = false;
     if (this.#pending.length === 0) return;
     const jobs = this.#pending;
     this.#pending = [];
@@ -57,25 +107,43 @@ export class GroupCommit {
       })();
     } catch (cause) {
       this.#options.onRollback();
-      const error = new EdgeError('FW_BUFFER_WRITE_FAILED', 'buffer transaction failed; nothing in it was stored', {
-        cause,
-        canRetry: true,
-      });
-      for (const job of jobs) job.reject(error);
-      return;
+      return settle(jobs, new EdgeError('FW_BUFFER_WRITE_FAILED', 'buffer transaction failed; nothing in it was stored', { cause, canRetry: true }));
     }
     try {
       this.#options.afterCommit();
     } finally {
-      for (const job of jobs) job.resolve();
+      if (this.#options.sync) {
+        for (const job of jobs) this.#committed.push(job);
+        if (!this.#syncing) this.#startSync();
+      } else {
+        settle(jobs);
+      }
     }
   }
 
+  #startSync(): void {
+    const jobs = this.#committed;
+    this.#committed = [];
+    this.#resync = false;
+    this.#syncing = this.#options.sync!.async().then(
+      () => this.#synced(jobs),
+      (cause: unknown) => this.#synced(jobs, syncFailed(cause)),
+    );
+  }
+
+  #synced(jobs: readonly Job[], failure?: EdgeError): void {
+    this.#syncing = undefined;
+    settle(jobs, failure);
+    if (this.#due) this.#commit();
+    if (!this.#syncing && (this.#committed.length > 0 || this.#resync)) this.#startSync();
+  }
+
   #schedule(): void {
-    if (this.#timer !== undefined) return;
+    if (this.#timer !== undefined || this.#due) return;
     const run = (): void => {
       this.#timer = undefined;
-      this.flush();
+      if (this.#syncing) this.#due = true;
+      else this.#commit();
     };
     this.#timer = this.#options.intervalMs === 0 ? setImmediate(run) : setTimeout(run, this.#options.intervalMs);
   }
@@ -86,4 +154,19 @@ export class GroupCommit {
     clearImmediate(this.#timer as NodeJS.Immediate);
     this.#timer = undefined;
   }
+}
+
+function settle(jobs: readonly Job[], error?: EdgeError): void {
+  for (const job of jobs) {
+    if (error) job.reject(error);
+    else job.resolve();
+  }
+}
+
+/**
+ * The transaction is in the WAL but may not be on disk: refused, so the device keeps the
+ * message and re-sends it, and the stored copy (if it survives) makes the re-send a duplicate.
+ */
+function syncFailed(cause: unknown): EdgeError {
+  return new EdgeError('FW_BUFFER_WRITE_FAILED', 'buffer fsync failed; the write may not be durable', { cause, canRetry: true });
 }

@@ -2,11 +2,14 @@
  * SQLite store-and-forward buffer.
  *
  * Durable when: `append()` / `quarantine()` resolve only after the transaction holding the data
- * committed. Writes arriving within one `commitIntervalMs` tick (or until `maxGroupRecords`)
- * share one transaction (group commit). The database runs in WAL mode; with
- * `synchronous = full` (default) a commit is fsynced before the promise resolves, so it survives
- * a power cut; with `normal` it survives a process crash (kill -9) but the last commits before a
- * power cut may be lost. Intake sends PUBACK only after `append()` resolved, hence the default.
+ * committed. Writes share one transaction (group commit), committed `commitIntervalMs` after the
+ * first (0: next turn) but never during the previous group's fsync: what arrives meanwhile is one
+ * group right after it. The database runs in WAL mode; with `synchronous = full` (default) the
+ * WAL is fdatasynced on the thread pool (wal-sync.ts; the connection itself runs NORMAL, so the
+ * event loop never waits for the disk) before the promises resolve, so a resolved append
+ * survives a power cut; with `normal` it survives a process crash (kill -9) but the last commits
+ * before a power cut may be lost. Intake sends PUBACK only after `append()` resolved, hence the
+ * default.
  * A record leaves the table only by `acknowledge()` (after the cloud's 2xx) or by a relief /
  * expiry step that counts it in the ledger in the same transaction.
  *
@@ -33,8 +36,9 @@
  * priority, skipped by range in the next scans; relief's SQL asks `fw_leased(priority, seq)`).
  * Nothing about a lease is written, so after a restart nothing is in flight and a batch that
  * was out when the process died is sent again (the ids make that harmless). `acknowledge`
- * deletes by seq in one transaction (synchronous as configured), so once it returned, a crash
- * cannot bring those records back; `release` only drops the lease.
+ * deletes by seq in one transaction and starts a WAL sync, so once it returned, a process crash
+ * cannot bring those records back (a power cut before that sync can: they are sent again and the
+ * cloud's id dedupe drops them); `release` only drops the lease.
  * Measured (edge/bench/buffer-backlog.ts, 1M telemetry records, shared 2-core VM, same session):
  * drain 20k → 57k records/s and 23.9 → 11.9 µs CPU per record against schema 1; about 5× the
  * saturated MQTT intake of edge/bench/intake.ts. RSS flat from 100k to 1M records (the page

@@ -3,7 +3,9 @@
  * docs/buffer.md for the measurements behind `synchronous` and `commitIntervalMs`), and what
  * the agent hands it besides (file, disk probe, logger, clock).
  */
+import { fdatasync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import { DAY_MS } from '@fleetwire/protocol';
 import { Type, type Static } from '@sinclair/typebox';
@@ -22,6 +24,13 @@ export const statfsDiskSpace: DiskSpace = {
   },
 };
 
+/** Makes a file's written data durable. I/O kept behind one call; tests hold it to observe ordering. */
+export interface FileSync {
+  sync(fd: number): Promise<void>;
+}
+
+export const fdatasyncFileSync: FileSync = { sync: promisify(fdatasync) };
+
 /**
  * The buffer's tunable options (the agent's `buffer` config section), with their defaults.
  * `synchronous` and `commitIntervalMs` are measured in docs/buffer.md.
@@ -29,9 +38,14 @@ export const statfsDiskSpace: DiskSpace = {
 export const BufferSettingsSchema = OptionGroup({
   /** `full` (default): a committed append survives a power cut. `normal`: survives a process crash only. */
   synchronous: Type.Union([Type.Literal('full'), Type.Literal('normal')], { default: 'full' }),
-  /** Group commit tick: appends arriving within it share one transaction. 0 = next event-loop turn. Default 5. */
+  /**
+   * Group commit: appends share one transaction, committed this long after the first of them
+   * (0 = on the next event-loop turn) and never while the previous group's fsync is under way
+   * (what arrives meanwhile is committed as one group when it ends). Default 5: with 0 the
+   * fsyncs run back to back and cost CPU per message (docs/edge.md, intake benchmark).
+   */
   commitIntervalMs: IntegerOption(5, 0, 10_000),
-  /** A group is committed at once when it reaches this many records. Default 2000. */
+  /** A group is committed at once (even during an fsync) when it reaches this many records. Default 2000. */
   maxGroupRecords: IntegerOption(2000, 1),
   /** Byte quota on stored record JSON (not the file size). Default 1 GiB. */
   maxBytes: IntegerOption(1024 ** 3, 1),
@@ -79,6 +93,8 @@ export interface SqliteBufferOptions extends Partial<BufferSettings> {
   path: string;
   /** Default: statfs on the database folder. */
   diskSpace?: DiskSpace;
+  /** How the WAL is made durable with synchronous = full. Default: fdatasync on the thread pool. */
+  fileSync?: FileSync;
   logger?: Logger;
   /** Clock, ms since epoch. Default Date.now. */
   now?: () => number;
@@ -87,12 +103,13 @@ export interface SqliteBufferOptions extends Partial<BufferSettings> {
 export type ResolvedBufferOptions = Required<Omit<SqliteBufferOptions, 'logger'>> & { logger?: Logger };
 
 export function resolveBufferOptions(options: SqliteBufferOptions): ResolvedBufferOptions {
-  const { path, diskSpace, logger, now, ...settings } = options;
+  const { path, diskSpace, fileSync, logger, now, ...settings } = options;
   if (typeof path !== 'string' || path === '') throw new EdgeError('FW_BUFFER_OPTIONS_INVALID', 'sqlite buffer: option path must be a non-empty string');
   return {
     path,
     ...resolveOptions(BufferSettingsSchema, settings, 'FW_BUFFER_OPTIONS_INVALID', 'sqlite buffer'),
     diskSpace: diskSpace ?? statfsDiskSpace,
+    fileSync: fileSync ?? fdatasyncFileSync,
     now: now ?? Date.now,
     ...(logger ? { logger } : {}),
   };

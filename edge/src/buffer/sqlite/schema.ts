@@ -118,19 +118,19 @@ export function rebuildRecordsStep(db: Database.Database): boolean {
 
 export interface OpenOptions {
   path: string;
-  synchronous: 'full' | 'normal';
   cacheBytes: number;
   logger?: Logger | undefined;
 }
 
-export function openDatabase({ path, synchronous, cacheBytes, logger }: OpenOptions): Database.Database {
+export function openDatabase({ path, cacheBytes, logger }: OpenOptions): Database.Database {
   return openSqliteFile({
     path,
     what: 'buffer database',
     code: 'FW_BUFFER_UNUSABLE',
     prepare(db) {
       db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      // Also for `full`: the buffer then fsyncs the WAL itself, off the event loop (wal-sync.ts).
+      db.pragma('synchronous = NORMAL');
       // Keeps the WAL file from staying at its high-water mark after a burst.
       db.pragma('journal_size_limit = 67108864');
       db.pragma('busy_timeout = 5000');

@@ -20,6 +20,7 @@ import { toRecordRow, type RecordRow } from './records.js';
 import { Relief } from './relief.js';
 import { expiryCutoff, type PressureInput, type ReliefLimits } from './relief-policy.js';
 import { openDatabase } from './schema.js';
+import { openWalSync, type WalSync } from './wal-sync.js';
 
 export class SqliteBuffer implements RecordBuffer {
   readonly #options: ResolvedBufferOptions;
@@ -30,6 +31,7 @@ export class SqliteBuffer implements RecordBuffer {
   readonly #queue: RecordQueue;
   readonly #relief: Relief;
   readonly #writer: GroupCommit;
+  readonly #walSync: WalSync | undefined;
   readonly #live: LiveWindow;
   readonly #quarantine: QuarantineTable;
   readonly #insert: Database.Statement<[number, string, number, string, string, number, number, number, string]>;
@@ -46,6 +48,14 @@ export class SqliteBuffer implements RecordBuffer {
   constructor(options: ResolvedBufferOptions) {
     this.#options = options;
     this.#db = openDatabase(options);
+    try {
+      this.#walSync = options.synchronous === 'full' ? openWalSync(options.path, options.fileSync) : undefined;
+      // The schema steps committed at open become durable now.
+      this.#walSync?.now();
+    } catch (cause) {
+      this.#db.close();
+      throw new EdgeError('FW_BUFFER_UNUSABLE', `cannot use buffer database ${options.path}: its WAL cannot be synced (${(cause as Error).message})`, { cause });
+    }
     this.#counters = new BacklogCounters(this.#db);
     this.#ledger = new Ledger(this.#db);
     this.#ids = new DedupeIndex(this.#db, options.idPruneRecords, options.logger);
@@ -69,6 +79,7 @@ export class SqliteBuffer implements RecordBuffer {
       db: this.#db,
       intervalMs: options.commitIntervalMs,
       maxGroupRecords: options.maxGroupRecords,
+      ...(this.#walSync ? { sync: this.#walSync } : {}),
       onRollback: () => {
         this.#groupFirstSeq = undefined;
         this.#counters.reload();
@@ -131,6 +142,7 @@ export class SqliteBuffer implements RecordBuffer {
   acknowledge(batch: OutgoingBatch): void {
     this.#assertOpen();
     this.#queue.acknowledge(batchIds(batch));
+    this.#writer.syncSoon();
     if (this.#refusing) this.#runRelief();
   }
 
@@ -157,8 +169,9 @@ export class SqliteBuffer implements RecordBuffer {
     clearInterval(this.#maintenance);
     this.#writer.flush();
     this.#closed = true;
-    await this.#maintaining;
+    await Promise.all([this.#maintaining, this.#writer.idle()]);
     this.#db.close();
+    this.#walSync?.close();
   }
 
   #afterCommit(): void {

@@ -13,16 +13,18 @@ import type { IntakeSource } from '../intake.js';
 import { createIntakeMetrics } from '../metrics.js';
 import { createIntakePipeline } from '../pipeline.js';
 import { createEmbeddedBroker } from './broker.js';
+import { createTestStore } from '../../../test/support/buffer-store.js';
 
-/** A buffer whose appends stay pending until the test releases them. */
+/** A buffer whose appends stay pending until the test releases them (with an error: the commit failed). */
 function gatedBuffer() {
   const committed: FleetRecord[] = [];
   const quarantined: QuarantineEntry[] = [];
-  const gates: Array<() => void> = [];
+  const gates: Array<(error?: Error) => void> = [];
   const buffer = {
     append: (records: readonly FleetRecord[]) =>
-      new Promise<void>((resolve) => {
-        gates.push(() => {
+      new Promise<void>((resolve, reject) => {
+        gates.push((error) => {
+          if (error) return reject(error);
           committed.push(...records);
           resolve();
         });
@@ -50,13 +52,13 @@ afterEach(async () => {
   }
 });
 
-async function startBroker(maxPacketBytes = 64 * 1024) {
+async function startBroker(maxPacketBytes = 64 * 1024, buffer?: RecordBuffer) {
   const gated = gatedBuffer();
   const registry = new Registry();
   const metrics = createIntakeMetrics(registry);
   const logger = pino({ level: 'silent' });
   const rules = createLocalRules({ nodeId: 'node-1', batteryLow: { enabled: true, thresholdPct: 20, hysteresisPct: 5 }, chargerFaulted: { enabled: true } });
-  const pipeline = createIntakePipeline({ buffer: gated.buffer, rules, metrics, logger, maxPayloadBytes: 4096, maxClockSkewMs: 60_000 });
+  const pipeline = createIntakePipeline({ buffer: buffer ?? gated.buffer, rules, metrics, logger, maxPayloadBytes: 4096, maxClockSkewMs: 60_000 });
   const broker = createEmbeddedBroker({
     listeners: { host: '127.0.0.1', port: 0, maxPacketBytes, tls: { enabled: false, port: 0, keyFile: '', certFile: '', caFile: '', requestCert: false }, websocket: { enabled: false, port: 0, path: '/mqtt' } },
     registry: devices,
@@ -104,6 +106,80 @@ describe('embedded broker', () => {
     await publish;
     expect(acked).toBe(true);
     expect(committed.map((r) => r.id)).toEqual(['VH-0001:b00t1:1']);
+  });
+
+  it('acknowledges each publish once it is committed, in order, later publishes accepted meanwhile (MQTT 3.1.1 and 5)', async () => {
+    for (const protocolVersion of [4, 5] as const) {
+      const { connect, gates, committed } = await startBroker();
+      const client = connect({ clientId: 'VH-0001', username: 'VH-0001', password: 'pw-1', protocolVersion });
+      await connected(client);
+      const acked: number[] = [];
+      const publish = (seq: number) =>
+        client.publish('fleetwire/v1/vehicle/VH-0001/telemetry', toPayloadBytes(vehicleTelemetryFixture({ ts: Date.now(), seq })), { qos: 1 }, (error) => {
+          if (!error) acked.push(seq);
+        });
+      publish(1);
+      while (gates.length < 1) await tick(10);
+      publish(2);
+      publish(3);
+      // The later two reach the pipeline while the first waits for its commit.
+      while (gates.length < 3) await tick(10);
+      await tick(50);
+      expect(acked).toEqual([]);
+      gates[0]!();
+      while (acked.length < 1) await tick(10);
+      await tick(50);
+      expect(acked).toEqual([1]);
+      gates[1]!();
+      gates[2]!();
+      while (acked.length < 3) await tick(10);
+      expect(acked).toEqual([1, 2, 3]);
+      expect(committed.map((r) => r.id)).toEqual(['VH-0001:b00t1:1', 'VH-0001:b00t1:2', 'VH-0001:b00t1:3']);
+      expect(client.connected).toBe(true);
+      await client.endAsync();
+    }
+  });
+
+  it('answers a failed commit with no ack and a closed connection, so the device sends it again', async () => {
+    const { connect, gates, metric } = await startBroker();
+    const client = connect({ clientId: 'VH-0001', username: 'VH-0001', password: 'pw-1' });
+    await connected(client);
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    let acked = false;
+    client.publish('fleetwire/v1/vehicle/VH-0001/telemetry', toPayloadBytes(vehicleTelemetryFixture({ ts: Date.now(), seq: 1 })), { qos: 1 }, (error) => {
+      acked = !error;
+    });
+    while (gates.length === 0) await tick(10);
+    gates[0]!(Object.assign(new Error('disk full'), { code: 'FW_BUFFER_FULL' }));
+    await closed;
+    expect(acked).toBe(false);
+    expect(await metric('fleetwire_intake_messages_total', { kind: 'vehicle_telemetry' })).toBe(0);
+  });
+
+  it('sends the PUBACK only once the SQLite commit is on disk (the WAL fsync finished), not at the commit', async () => {
+    const store = createTestStore();
+    const syncs: Array<{ stored: number; finish(): void }> = [];
+    const stored = () => store.peek<Array<{ n: number }>>('SELECT count(*) AS n FROM records')[0]!.n;
+    const buffer = store.open({ commitIntervalMs: 0, fileSync: { sync: () => new Promise<void>((finish) => syncs.push({ stored: stored(), finish })) } });
+    try {
+      const { connect } = await startBroker(64 * 1024, buffer);
+      const client = connect({ clientId: 'VH-0001', username: 'VH-0001', password: 'pw-1' });
+      await connected(client);
+      let acked = false;
+      const publish = client.publishAsync('fleetwire/v1/vehicle/VH-0001/telemetry', toPayloadBytes(vehicleTelemetryFixture({ ts: Date.now(), seq: 1 })), { qos: 1 }).then(() => {
+        acked = true;
+      });
+      while (syncs.length === 0) await tick(10);
+      await tick(100);
+      // Committed (another connection sees it), fsync under way: no PUBACK yet.
+      expect(syncs[0]!.stored).toBe(1);
+      expect(acked).toBe(false);
+      syncs[0]!.finish();
+      await publish;
+      expect(acked).toBe(true);
+    } finally {
+      await store.cleanup();
+    }
   });
 
   it('refuses unknown devices and bad passwords with CONNACK not authorized, counted by reason', async () => {

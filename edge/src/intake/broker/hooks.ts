@@ -3,18 +3,19 @@
  *
  * - `authenticate` establishes the device identity (password or client certificate) and keeps
  *   it in `identities`, keyed by the aedes client.
- * - `authorizePublish` is where durability happens: aedes runs it before it writes the QoS 1
- *   PUBACK (lib/handlers/publish.js: authorizePublish, then enqueuePublish writes the PUBACK),
- *   so the callback is called only after the pipeline committed the record to SQLite.
- *   Quarantined content is acknowledged (a device must not resend a bad payload forever);
- *   a refused topic fails the callback, and aedes closes the connection without an ack
- *   (MQTT-3.3.5-2 — a misbehaving device, not bad data).
+ * - `authorizePublish` is where durability happens. A device's QoS 1 publish to its own topic
+ *   is acknowledged by the ack book (acks.ts) once the pipeline committed it to SQLite (aedes
+ *   sees it as QoS 0); anything else keeps aedes's order (lib/handlers/publish.js:
+ *   authorizePublish, then enqueuePublish writes the PUBACK), so the callback is called only
+ *   after the commit. Quarantined content is acknowledged (a device must not resend a bad
+ *   payload forever); a refused topic or a failed commit gets no ack and the connection is
+ *   closed (MQTT-3.3.5-2 — a misbehaving device, not bad data; a full buffer: re-send later).
  * - `authorizeSubscribe` asks protocol's authorizeSubscribe; a refusal negates the one
  *   subscription (SUBACK 0x80) instead of dropping the connection.
  */
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { authorizeSubscribe as decideSubscribe, type DeviceIdentity } from '@fleetwire/protocol';
+import { authorizePublish as decidePublish, authorizeSubscribe as decideSubscribe, type DeviceIdentity } from '@fleetwire/protocol';
 import type { AedesOptions, Client } from 'aedes';
 import type { Logger } from 'pino';
 import { EdgeError } from '../../errors.js';
@@ -24,6 +25,7 @@ import type { DeviceRegistry } from '../auth/device-registry.js';
 import type { LoginGuard } from '../auth/login-guard.js';
 import type { IntakePipeline } from '../intake.js';
 import type { IntakeMetrics } from '../metrics.js';
+import { createAckBook } from './acks.js';
 
 export interface HookOptions {
   registry: DeviceRegistry;
@@ -45,6 +47,7 @@ export function createBrokerHooks(options: HookOptions): BrokerHooks {
   // A full buffer or the disk floor refuses every publish, a device with a wrong password
   // reconnects forever: each is logged when it begins, then counted in a summary.
   const commitFailures = createRepeatedLog(logger, { event: 'intake_commit_failed', level: 'error' });
+  const acks = createAckBook();
   const deviceRefusals = createRepeatedLog(logger, { event: 'device_refused', level: 'info' });
 
   const preConnect: BrokerHooks['preConnect'] = (client, packet, callback) => {
@@ -83,13 +86,19 @@ export function createBrokerHooks(options: HookOptions): BrokerHooks {
   const authorizePublish: BrokerHooks['authorizePublish'] = (client, packet, callback) => {
     // We are the persistence: nothing is retained in broker memory.
     packet.retain = false;
+    const identity = client ? identities.get(client) : undefined;
+    const topic = String(packet.topic);
     let outcome: ReturnType<IntakePipeline['accept']>;
     try {
-      const identity = client ? identities.get(client) : undefined;
       const bytes = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(String(packet.payload));
-      outcome = pipeline.accept({ topic: String(packet.topic), bytes, identity, receivedAt: Date.now() });
+      outcome = pipeline.accept({ topic, bytes, identity, receivedAt: Date.now() });
     } catch (cause) {
       outcome = Promise.reject(cause);
+    }
+    // The pipeline refuses exactly what has no identity or a topic not the device's own (a
+    // refusal closes the connection without an ack); everything else it commits or quarantines.
+    if (client && identity && packet.qos === 1 && packet.messageId !== undefined && decidePublish(identity, topic).ok) {
+      return acknowledgeAfterCommit(client, packet, outcome, callback);
     }
     outcome.then(
       (outcome) => {
@@ -99,12 +108,31 @@ export function createBrokerHooks(options: HookOptions): BrokerHooks {
         }
         callback(new EdgeError('FW_INTAKE_PUBLISH_REFUSED', `publish to ${packet.topic} refused: ${outcome.reason}`));
       },
-      (cause: unknown) => {
-        commitFailures.note(String((cause as { code?: unknown }).code ?? 'unknown'), { clientId: client?.id, topic: packet.topic, err: cause });
-        callback(new EdgeError('FW_INTAKE_COMMIT_FAILED', 'message not committed; not acknowledged', { cause, canRetry: true }));
-      },
+      (cause: unknown) => callback(commitFailed(client, packet, cause)),
     );
   };
+
+  /** QoS 1 through the ack book (acks.ts): the PUBACK is written once the commit resolved. */
+  function acknowledgeAfterCommit(client: Client, packet: Parameters<BrokerHooks['authorizePublish']>[1], outcome: ReturnType<IntakePipeline['accept']>, callback: (error?: Error | null) => void): void {
+    const messageId = packet.messageId as number;
+    // aedes neither acknowledges nor tracks a QoS 0 publish: the ack book owes the PUBACK.
+    packet.qos = 0;
+    callback(null);
+    // A failed commit (or a refusal, which the check before this path rules out) gets no ack,
+    // and the connection is closed: the device re-sends what it has not seen acknowledged.
+    outcome.then(
+      (outcome) => (outcome.status === 'refused' ? client.close() : acks.acknowledge(client.conn, messageId)),
+      (cause: unknown) => {
+        commitFailed(client, packet, cause);
+        client.close();
+      },
+    );
+  }
+
+  function commitFailed(client: Client | null, packet: { topic: string }, cause: unknown): EdgeError {
+    commitFailures.note(String((cause as { code?: unknown }).code ?? 'unknown'), { clientId: client?.id, topic: packet.topic, err: cause });
+    return new EdgeError('FW_INTAKE_COMMIT_FAILED', 'message not committed; not acknowledged', { cause, canRetry: true });
+  }
 
   const authorizeSubscribe: BrokerHooks['authorizeSubscribe'] = (client, subscription, callback) => {
     const identity = identities.get(client);

@@ -1,0 +1,120 @@
+/**
+ * synchronous = full with the fsync off the event loop (wal-sync.ts, group-commit.ts): an append
+ * resolves only after an fsync of the WAL that began once its transaction had committed. The
+ * fsync is held by the test (`fileSync`), so the order is observed, not timed.
+ */
+import { describe, expect, it } from 'vitest';
+import { telemetryRecord } from '../../../test/support/telemetry-records.js';
+import { useTestStore } from '../../../test/support/buffer-store.js';
+import type { FileSync } from './options.js';
+
+const store = useTestStore();
+
+const storedIds = () => store.peek<{ id: string }[]>('SELECT id FROM records ORDER BY seq').map((row) => row.id);
+
+/** An fsync the test completes by hand; each call remembers which records were committed when it began. */
+function heldSync() {
+  const calls: Array<{ committedAtStart: string[]; finish(error?: Error): void }> = [];
+  const fileSync: FileSync = {
+    sync: () =>
+      new Promise<void>((resolve, reject) => {
+        calls.push({ committedAtStart: storedIds(), finish: (error) => (error ? reject(error) : resolve()) });
+      }),
+  };
+  return { fileSync, calls };
+}
+
+/** Lets timers, immediates and promise callbacks run. */
+const turn = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+function track(promise: Promise<void>) {
+  const state = { settled: false, error: undefined as unknown };
+  promise.then(
+    () => (state.settled = true),
+    (error: unknown) => {
+      state.settled = true;
+      state.error = error;
+    },
+  );
+  return state;
+}
+
+describe('sqlite buffer: commit durable before append resolves', () => {
+  it('resolves an append only after the WAL fsync that began after its commit', async () => {
+    const { fileSync, calls } = heldSync();
+    const buffer = store.open({ commitIntervalMs: 0, fileSync });
+    const append = track(buffer.append([telemetryRecord(1)]));
+    while (calls.length === 0) await turn();
+    expect(calls[0]!.committedAtStart).toEqual(['VH-0001:b1:1']);
+    await turn();
+    expect(append.settled).toBe(false);
+    calls[0]!.finish();
+    await turn();
+    expect(append).toEqual({ settled: true, error: undefined });
+    expect(calls).toHaveLength(1);
+  });
+
+  it('commits what arrives during an fsync as one group right after it, with the next fsync', async () => {
+    const { fileSync, calls } = heldSync();
+    const buffer = store.open({ commitIntervalMs: 0, fileSync });
+    const first = track(buffer.append([telemetryRecord(1)]));
+    while (calls.length === 0) await turn();
+    const waiting = [2, 3, 4].map((seq) => track(buffer.append([telemetryRecord(seq)])));
+    await turn();
+    // The disk is busy: the later appends wait uncommitted instead of queueing fsyncs.
+    expect(storedIds()).toEqual(['VH-0001:b1:1']);
+    expect(calls).toHaveLength(1);
+    calls[0]!.finish();
+    await turn();
+    expect(first.settled).toBe(true);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.committedAtStart).toEqual(['VH-0001:b1:1', 'VH-0001:b1:2', 'VH-0001:b1:3', 'VH-0001:b1:4']);
+    expect(waiting.map((w) => w.settled)).toEqual([false, false, false]);
+    calls[1]!.finish();
+    await turn();
+    expect(waiting.map((w) => w.settled && w.error === undefined)).toEqual([true, true, true]);
+  });
+
+  it('rejects the appends of a failed fsync as retryable; their re-send is a duplicate if the commit survived', async () => {
+    const { fileSync, calls } = heldSync();
+    const buffer = store.open({ commitIntervalMs: 0, fileSync });
+    const append = track(buffer.append([telemetryRecord(1)]));
+    while (calls.length === 0) await turn();
+    calls[0]!.finish(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+    await turn();
+    expect(append.error).toMatchObject({ code: 'FW_BUFFER_WRITE_FAILED', canRetry: true });
+    const resend = track(buffer.append([telemetryRecord(1)]));
+    while (calls.length === 1) await turn();
+    calls[1]!.finish();
+    await turn();
+    expect(resend).toEqual({ settled: true, error: undefined });
+    expect(storedIds()).toEqual(['VH-0001:b1:1']);
+    expect(buffer.stats().ledger.duplicate).toBe(1);
+  });
+
+  it('with synchronous = normal, resolves at the commit and never fsyncs', async () => {
+    const { fileSync, calls } = heldSync();
+    const buffer = store.open({ commitIntervalMs: 0, synchronous: 'normal', fileSync });
+    await buffer.append([telemetryRecord(1)]);
+    expect(storedIds()).toEqual(['VH-0001:b1:1']);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('close waits for the fsync under way and syncs what is left', async () => {
+    const { fileSync, calls } = heldSync();
+    const buffer = store.open({ commitIntervalMs: 0, fileSync });
+    const first = track(buffer.append([telemetryRecord(1)]));
+    while (calls.length === 0) await turn();
+    const second = track(buffer.append([telemetryRecord(2)]));
+    const closed = track(buffer.close());
+    // close committed the second append and fsynced it itself, blocking.
+    expect(storedIds()).toEqual(['VH-0001:b1:1', 'VH-0001:b1:2']);
+    await turn();
+    expect(second).toEqual({ settled: true, error: undefined });
+    expect(closed.settled).toBe(false);
+    calls[0]!.finish();
+    await turn();
+    expect(first.settled).toBe(true);
+    expect(closed).toEqual({ settled: true, error: undefined });
+  });
+});
