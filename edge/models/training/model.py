@@ -1,7 +1,10 @@
 """The small CNN both return-photo models share, in JAX, and its export to ONNX op by op.
 
-Features: Conv 5x5/2 (16) -> MaxPool -> Conv 3x3 (24) -> MaxPool -> Conv 3x3 (32) -> MaxPool ->
-Conv 3x3 (48), ReLU after each, leaving a [48, 12, 16] map (one cell per 16x16 input pixels).
+Features: Conv 5x5/2 -> MaxPool -> Conv 3x3 -> MaxPool -> Conv 3x3 -> MaxPool -> Conv 3x3, ReLU
+after each, leaving a [C, 12, 16] map (one cell per 16x16 input pixels). Channels per task
+(WIDTHS): the screen model 16, 24, 32, 48; the damage model 16, 32, 48, 96 — telling a scratch
+from a dent or a crack takes more features where the marks' shapes are seen than telling a photo
+of a screen from a photo of a car.
 
 Damage head (localising): a 1x1 conv turns the map into one logit per damage class and cell;
 a class's photo score is its hottest cell (global max), "any damage" the hottest class, and the
@@ -23,15 +26,16 @@ from onnx import TensorProto, helper, numpy_helper
 
 from dataset import DAMAGE_CLASSES, GRID_COLS, GRID_ROWS, HEIGHT, WIDTH
 
-# (out channels, kernel, stride, max-pool after) for each conv layer.
-CONVS = ((16, 5, 2, True), (24, 3, 1, True), (32, 3, 1, True), (48, 3, 1, False))
+# (kernel, stride, max-pool after) for each conv layer; its output channels per task in WIDTHS.
+CONVS = ((5, 2, True), (3, 1, True), (3, 1, True), (3, 1, False))
+WIDTHS = {"damage": (16, 32, 48, 96), "screen": (16, 24, 32, 48)}
 HIDDEN = 32
 
 
 def init_params(key: jax.Array, task: str) -> dict:
     params: dict = {"conv": []}
     channels = 3
-    for out, k, _, _ in CONVS:
+    for out, (k, _, _) in zip(WIDTHS[task], CONVS):
         key, sub = jax.random.split(key)
         fan_in = channels * k * k
         params["conv"].append((jax.random.normal(sub, (out, channels, k, k)) * math.sqrt(2 / fan_in), jnp.zeros(out)))
@@ -65,7 +69,7 @@ def forward(params: dict, x: jax.Array) -> tuple[jax.Array, jax.Array | None]:
 
     Every op here has a one-to-one ONNX node in `export_onnx`."""
     h = x - 0.5
-    for (w, b), (_, _, stride, pool) in zip(params["conv"], CONVS):
+    for (w, b), (_, stride, pool) in zip(params["conv"], CONVS):
         h = jax.nn.relu(conv(h, w, b, stride))
         if pool:
             h = max_pool(h)
@@ -90,6 +94,28 @@ def params_from_onnx(path: Path) -> dict:
     return params
 
 
+def widen(params: dict, widths: tuple[int, ...], key: jax.Array) -> dict:
+    """A damage model with more channels per layer that computes exactly what `params` computes.
+
+    Each layer keeps its trained filters; the added filters start random (He, as init_params) and
+    every weight reading an added channel starts at zero, so the added features do not change the
+    output until training gives them a use. Continuing a trained model this way keeps what it
+    learnt and adds capacity, at a fraction of the epochs a wider model needs from scratch."""
+    convs, before = [], 3
+    for (w, b), out in zip(params["conv"], widths):
+        old_out, old_in, k, _ = w.shape
+        if out < old_out:
+            raise ValueError(f"cannot narrow a layer from {old_out} to {out} channels")
+        key, sub = jax.random.split(key)
+        wide = jax.random.normal(sub, (out, before, k, k)) * math.sqrt(2 / (before * k * k))
+        wide = wide.at[:old_out].set(0.0).at[:old_out, :old_in].set(w)
+        convs.append((wide, jnp.zeros(out).at[:old_out].set(b)))
+        before = out
+    cw, cb = params["classes"]
+    classes = jnp.zeros((cw.shape[0], before, 1, 1)).at[:, :cw.shape[1]].set(cw)
+    return {"conv": convs, "classes": (classes, cb)}
+
+
 def parameter_count(params: dict) -> int:
     return int(sum(np.prod(p.shape) for p in jax.tree_util.tree_leaves(params)))
 
@@ -108,7 +134,7 @@ def export_onnx(params: dict, path: Path, doc: str) -> None:
         return output
 
     h = node("Sub", ["image", const("input_offset", np.array(0.5))], "h0")
-    for i, ((w, b), (_, k, stride, pool)) in enumerate(zip(params["conv"], CONVS)):
+    for i, ((w, b), (k, stride, pool)) in enumerate(zip(params["conv"], CONVS)):
         pad = k // 2
         h = node("Conv", [h, const(f"conv{i}_w", w), const(f"conv{i}_b", b)], f"conv{i}",
                  kernel_shape=[k, k], strides=[stride, stride], pads=[pad, pad, pad, pad])

@@ -1,8 +1,8 @@
 """Train fleetwire's return-photo models (damage, screen) and export them to ONNX, float and INT8.
 
 Offline only: the edge runs the exported .onnx files with onnxruntime-node. Both models are the
-same small CNN body (model.py; the damage model with a localising head), trained with JAX on CPU,
-written to ONNX by hand from the weights and checked against JAX, then quantised to INT8
+same small CNN body (model.py; the damage model wider, with a localising head), trained with JAX
+on CPU, written to ONNX by hand from the weights and checked against JAX, then quantised to INT8
 (quantize.py). Thresholds are chosen on the validation set, figures measured on the test set
 (evaluate.py), and everything goes to model-card.json.
 
@@ -29,11 +29,12 @@ import numpy as np
 
 from dataset import GRID_COLS, GRID_ROWS, HEIGHT, WIDTH, cell_targets, describe, load_set, targets
 from evaluate import choose_thresholds, measure, open_session, predict, stated
-from model import export_onnx, forward, init_params, parameter_count, params_from_onnx
+from model import WIDTHS, export_onnx, forward, init_params, parameter_count, params_from_onnx, widen
 from quantize import quantize
 
-# damage-v3: damage-v2 trained further on the simulator's photos with cracks in the glass and on
-# bumpers and scratches that always contrast with the paint (README.md). screen-v2 is unchanged.
+# damage-v3: damage-v2 widened (model.widen) and trained further on the simulator's photos with
+# cracks in the glass and on bumpers and scratches and bumper cracks that contrast with the paint
+# (README.md). screen-v2 is unchanged.
 VERSIONS = {"damage": "v3", "screen": "v2"}
 TASKS = {
     "damage": ("damage_probability", "fleetwire damage model: image [N,3,192,256] RGB/255 -> damage_probability [N,1], "
@@ -60,7 +61,11 @@ def loss_fn(params: dict, x: jax.Array, y: jax.Array, cells: jax.Array) -> jax.A
 
 def train(task: str, images: np.ndarray, y: np.ndarray, cells: np.ndarray | None, epochs: int, seed: int, lr_max: float,
           start: Path | None = None) -> dict:
-    params = params_from_onnx(start) if start is not None else init_params(jax.random.PRNGKey(seed), task)
+    if start is None:
+        params = init_params(jax.random.PRNGKey(seed), task)
+    else:
+        # A narrower model (damage-v2) is widened to this recipe's channels without changing its output.
+        params = widen(params_from_onnx(start), WIDTHS[task], jax.random.PRNGKey(seed))
     moments = jax.tree_util.tree_map(lambda p: (jnp.zeros_like(p), jnp.zeros_like(p)), params)
     batch = 32
     steps_per_epoch = len(images) // batch
@@ -144,7 +149,8 @@ def main() -> None:
     parser.add_argument("--tasks", default="damage,screen", help="comma-separated subset to (re)train; the card keeps the others")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--damage-from", type=Path, default=None,
-                        help="start the damage model from this ONNX file (same layers, written by model.py) instead of random weights")
+                        help="start the damage model from this ONNX file (same layers, written by model.py; widened to "
+                             "model.WIDTHS if narrower, without changing its output) instead of random weights")
     parser.add_argument("--margin", type=float, default=0.05, help="stated figures = measured - margin")
     args = parser.parse_args()
 

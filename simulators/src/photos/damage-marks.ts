@@ -23,8 +23,13 @@ export function drawDamage(
   switch (kind) {
     case 'scratch': return drawScratch(random, geometry, bodyLuminance);
     case 'dent': return drawDent(random, geometry, bodyLuminance, index);
-    case 'crack': return drawCrack(random, geometry, index);
+    case 'crack': return drawCrack(random, geometry, bodyLuminance, index);
   }
+}
+
+/** Paint dark enough that a mark cutting through it shows light (scratch, cracked bumper). */
+function darkPaint(bodyLuminance: number): boolean {
+  return bodyLuminance < 0.55;
 }
 
 /** A point on a body panel: between belt line and sill, clear of the wheel arches. */
@@ -55,7 +60,7 @@ function drawScratch(random: Random, g: CarGeometry, bodyLuminance: number): Dam
   // A scratch is seen because it cuts through the paint: exposed primer or metal reads lighter
   // on dark paint and darker on light paint. A light scratch on white paint would be a mark
   // nobody (and no model) can see, labelled as damage all the same — so it is never drawn.
-  const colour = bodyLuminance < 0.55
+  const colour = darkPaint(bodyLuminance)
     ? `rgb(${random.int(215, 255)},${random.int(215, 255)},${random.int(210, 250)})`
     : `rgb(${random.int(40, 90)},${random.int(40, 90)},${random.int(40, 90)})`;
   const width = random.range(0.9, 2.0);
@@ -111,17 +116,22 @@ function drawDent(random: Random, g: CarGeometry, bodyLuminance: number, index: 
   return { kind: 'dent', svg: parts.join(''), extent: [{ x: c.x - r, y: c.y - reach }, { x: c.x + r, y: c.y + reach }] };
 }
 
-function drawCrack(random: Random, g: CarGeometry, index: number): DamageMark {
+function drawCrack(random: Random, g: CarGeometry, bodyLuminance: number, index: number): DamageMark {
   // Glass and plastic crack; a steel or aluminium door dents or scratches instead, so a crack
   // starts in the side glass or on a bumper corner, never in the middle of a body panel. In
-  // glass the broken faces catch the light and read bright against the dark pane; a cracked
-  // bumper opens a dark gap. The crack stops where the pane or the bumper ends.
+  // glass the broken faces catch the light and read bright against the dark pane. A cracked
+  // bumper opens a dark gap on light paint; on dark paint what is seen is the plastic turned
+  // white along the break (stress whitening) — a dark gap in dark paint would be a mark nobody
+  // (and no model) can see, labelled as damage all the same. The crack stops where the pane or
+  // the bumper ends.
   const onGlass = random.chance(0.75);
   const origin: Point = onGlass
     ? { x: random.range(g.window.x0 + 14, g.window.x1 - 14), y: random.range(g.window.top + 5, g.beltY - 8) }
     : bumperPoint(random, g);
   const area = onGlass ? windowOutline(g) : bumperOutline(g, origin.x > 0);
-  const colour = onGlass ? `rgb(${random.int(215, 240)},${random.int(225, 245)},${random.int(230, 250)})` : '#141414';
+  const colour = onGlass
+    ? `rgb(${random.int(215, 240)},${random.int(225, 245)},${random.int(230, 250)})`
+    : bumperCrackColour(random, bodyLuminance);
   const paths: string[] = [];
   const extent: Point[] = [origin];
   const branches = random.int(3, 6);
@@ -169,6 +179,13 @@ function clampToBox(points: readonly Point[], outline: readonly Point[]): Point[
   const ys = outline.map((p) => p.y);
   const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
   return points.map((p) => ({ x: Math.max(x0, Math.min(x1, p.x)), y: Math.max(y0, Math.min(y1, p.y)) }));
+}
+
+/** Contrasting with the paint, like a scratch: stress-whitened plastic on dark paint, a dark gap on light. */
+function bumperCrackColour(random: Random, bodyLuminance: number): string {
+  if (!darkPaint(bodyLuminance)) return '#141414';
+  const grey = random.int(200, 235);
+  return `rgb(${grey},${grey},${Math.min(255, grey + random.int(0, 8))})`;
 }
 
 /** A point well inside a bumper corner (see bumperOutline). */

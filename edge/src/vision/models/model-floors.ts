@@ -5,11 +5,14 @@
  * operator forces it (`vision.models.force`). Pure: the card in, the shortfalls out.
  *
  * Damage, any: no worse than the v1 model the fleet ran before (accuracy 0.88, recall 0.80,
- * precision 0.94, its test figures rounded down). Per class and location: what the bundled v2
- * models reached, rounded down (recall 0.65, precision 0.55; hottest cell on the damage in 90%
- * of damaged photos) — the level a replacement must not fall below. The fleet's target per
- * class is higher, recall and precision of at least 0.8; v2 finds dents (v1: recall 0.065) but
- * still confuses the classes with each other (edge/models/MODEL_CARD.md). Raise these as the
+ * precision 0.94, its test figures rounded down). Per class and location: the level a
+ * replacement must not fall below, which the quality test also holds the bundled model to on
+ * its fresh set — every class recall 0.65 (damage-v3's scratch recall, 0.66 on its test set,
+ * rounded down; unchanged from v2) and precision 0.65 (v2: 0.55; damage-v3's lowest is scratch,
+ * 0.72 on the test set and 0.66 on the quality test's fresh set); hottest cell on the damage in
+ * 90% of damaged photos. The fleet's target per class is higher, recall and precision of at
+ * least 0.8; damage-v3 does not reach it for any class at its thresholds (scratch is furthest)
+ * and still takes marks of one kind for another (edge/models/MODEL_CARD.md). Raise these as the
  * models improve. Screen: 0.95 on all three, what the v1 card stated.
  */
 import { DAMAGE_CLASSES, type ChosenModel, type ModelFigures } from './model-card.js';
@@ -21,7 +24,7 @@ export interface ModelFloors {
 }
 
 export const MODEL_FLOORS: Readonly<{ damage: ModelFloors; screen: ModelFloors }> = Object.freeze({
-  damage: { photo: { accuracy: 0.88, recall: 0.8, precision: 0.94 }, classes: { recall: 0.65, precision: 0.55 }, location: 0.9 },
+  damage: { photo: { accuracy: 0.88, recall: 0.8, precision: 0.94 }, classes: { recall: 0.65, precision: 0.65 }, location: 0.9 },
   screen: { photo: { accuracy: 0.95, recall: 0.95, precision: 0.95 } },
 });
 
