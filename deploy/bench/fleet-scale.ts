@@ -234,10 +234,12 @@ async function runLoad(url: string, pids: number[], options: (id: string) => mqt
   const end = figures();
   rssPeak = Math.max(rssPeak, end.rssMb);
   const generator = process.cpuUsage(generatorCpu);
+  // Counted before the clients end: ending them fails every publish still waiting for its PUBACK.
+  const answered = { acked, failed };
   await Promise.all(clients.map((client) => client.endAsync(true)));
-  const sorted = latencies.subarray(0, acked).sort();
+  const sorted = latencies.subarray(0, answered.acked).sort();
   return {
-    sent, acked, failed, seconds,
+    sent, ...answered, seconds,
     p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted[sorted.length - 1] ?? NaN,
     rssConnected: connected.rssMb, rssPeak,
     cpuPercent: ((end.cpuSeconds - connected.cpuSeconds) / seconds) * 100,
@@ -247,7 +249,7 @@ async function runLoad(url: string, pids: number[], options: (id: string) => mqt
 
 const row = (name: string, f: SideFigures): string =>
   `${name.padEnd(22)} ${Math.round(f.acked / f.seconds).toLocaleString('en')} msgs/s acknowledged (${f.acked}/${f.sent}, ${f.failed} failed, ` +
-  `${f.sent - f.acked - f.failed} unanswered) | ` +
+  `${f.sent - f.acked - f.failed} unanswered ${ACK_GRACE_MS / 1000} s after the last publish) | ` +
   `publish → PUBACK p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms, max ${f.max.toFixed(0)} ms | rss connected ${f.rssConnected.toFixed(1)} MB, ` +
   `peak ${f.rssPeak.toFixed(1)} MB | CPU ${f.cpuPercent.toFixed(0)}% of a core | generator CPU ${f.generatorCpuPercent.toFixed(0)}%`;
 
