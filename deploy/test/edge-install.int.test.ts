@@ -33,13 +33,23 @@ async function createServiceUser(): Promise<{ uid: number; gid: number }> {
   return { uid: await ids('-u'), gid: await ids('-g') };
 }
 
-/** What systemd's EnvironmentFile= would hand the service: NAME=value lines, comments skipped. */
-function environmentFile(file: string): Record<string, string> {
-  const entries = readFileSync(file, 'utf8')
-    .split('\n')
+/** NAME=value lines as an environment; anything else (comments, blank lines) skipped. */
+function assignments(lines: string[]): Record<string, string> {
+  const entries = lines
     .filter((line) => /^[A-Z_][A-Z0-9_]*=/.test(line))
     .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const);
   return Object.fromEntries(entries);
+}
+
+/** What systemd's EnvironmentFile= would hand the service. */
+function environmentFile(file: string): Record<string, string> {
+  return assignments(readFileSync(file, 'utf8').split('\n'));
+}
+
+/** What the unit's own Environment= lines set (NODE_ENV, NODE_OPTIONS with its V8 flags). */
+function unitEnvironment(unit: string): Record<string, string> {
+  const lines = readFileSync(unit, 'utf8').split('\n');
+  return assignments(lines.filter((line) => line.startsWith('Environment=')).map((line) => line.slice('Environment='.length)));
 }
 
 async function install(root: string, ...args: string[]): Promise<string> {
@@ -167,6 +177,8 @@ describe('the edge release installed into a scratch root', () => {
       // systemd reads the env file as root and hands it over; the paths point into the scratch root.
       env: {
         ...baseEnv,
+        // As systemd starts it: the unit's Environment= (a V8 flag node refused would stop the start here).
+        ...unitEnvironment(join(root, 'etc/systemd/system/fleetwire-edge.service')),
         ...environmentFile(join(root, 'etc/fleetwire/edge.env')),
         FLEETWIRE_EDGE_DATA_DIR: join(root, 'var/lib/fleetwire/edge'),
         FLEETWIRE_EDGE_CLOUD_URL: cloudUrl,
@@ -180,6 +192,7 @@ describe('the edge release installed into a scratch root', () => {
     running.push(agent);
     const status = readFileSync(`/proc/${agent.child.pid}/status`, 'utf8');
     expect(status).toMatch(new RegExp(`^Uid:\\s+${user.uid}\\s`, 'm'));
+    expect(readFileSync(`/proc/${agent.child.pid}/environ`, 'utf8').split('\0')).toContain('NODE_OPTIONS=--max-semi-space-size=2');
     const mqttPort = new URL((agent.started.addresses as Record<string, string>).mqtt as string).port;
 
     const reading = {

@@ -6,19 +6,25 @@
  * end of load. The peer is Mosquitto carrying the same clients and load to one subscriber, in
  * the same run: what a minimal C broker holding the same connections needs.
  *
- *   node --import tsx edge/bench/fleet-memory.ts [--devices 1000] [--seconds 60] [--connects-per-second 200] [--release <folder>] [--commit-interval-ms <n>]
+ *   node --import tsx edge/bench/fleet-memory.ts [--devices 1000] [--seconds 60] [--connects-per-second 200] [--release <folder>]
+ *     [--node-flags '<v8 flags>'] [--commit-interval-ms <n>] [--cache-bytes <n>]
  *
  * `--commit-interval-ms` sets the buffer's group-commit window (default the agent's own, 5 ms):
  * the setting that trades PUBACK latency for fewer, larger WAL commits. `--release` runs the agent from an unpacked release (`pnpm run release`, then its
  * `pnpm install --prod`) on plain node instead of this checkout on tsx. The bytes the agent
  * wrote to storage during the load (/proc/<pid>/io write_bytes: the SQLite buffer and its WAL,
  * nothing is sent upstream) are printed per hour — the SD-card wear of an outage's buffering.
+ * `--node-flags` (with `--release`) starts the release's CLI under `node <flags>`, e.g.
+ * `--max-semi-space-size=2`: the agent's CPU seconds during the load are printed beside its
+ * memory, so a flag's price in CPU is read in the same run as what it saves. `--cache-bytes`
+ * sets the buffer's SQLite page cache (default the agent's own, 32 MiB), which fills as the
+ * buffer grows.
  *
  * The registry's password hashes use a low scrypt cost (N=1024) so that 1,000 connects take
  * seconds, not a minute of CPU; hashing cost does not change what the agent keeps in memory.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -28,14 +34,20 @@ import { benchOptions } from './bench-options.js';
 import { spawnMosquitto } from './peer-mosquitto.js';
 
 const values = benchOptions(
-  'usage: node --import tsx edge/bench/fleet-memory.ts [--devices 1000] [--seconds 60] [--connects-per-second 200] [--release <folder>] [--commit-interval-ms <n>]',
-  { devices: '1000', seconds: '60', 'connects-per-second': '200', release: '', 'commit-interval-ms': '' },
+  'usage: node --import tsx edge/bench/fleet-memory.ts [--devices 1000] [--seconds 60] [--connects-per-second 200] [--release <folder>] [--node-flags \'<v8 flags>\'] [--commit-interval-ms <n>] [--cache-bytes <n>]',
+  { devices: '1000', seconds: '60', 'connects-per-second': '200', release: '', 'node-flags': '', 'commit-interval-ms': '', 'cache-bytes': '' },
 );
 const DEVICES = Number(values.devices);
 const SECONDS = Number(values.seconds);
 const CONNECTS_PER_SECOND = Number(values['connects-per-second']);
 const RELEASE = values.release;
 const COMMIT_INTERVAL_MS = values['commit-interval-ms'];
+const CACHE_BYTES = values['cache-bytes'];
+const NODE_FLAGS = values['node-flags'].split(' ').filter((flag) => flag !== '');
+if (NODE_FLAGS.length > 0 && RELEASE === '') {
+  console.error('--node-flags needs --release (the flags go before the release\'s CLI on plain node)');
+  process.exit(2);
+}
 const PASSWORD = 'bench-fleet';
 const ids = Array.from({ length: DEVICES }, (_, i) => `VH-M${String(i).padStart(5, '0')}`);
 
@@ -55,6 +67,12 @@ function storageWrites(pid: number): number {
   return Number(/^write_bytes:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** Resident and peak resident memory of a process, MB, from /proc. */
 function residentMb(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -71,7 +89,7 @@ async function connectFleet(url: string, options: (id: string) => mqtt.IClientOp
   return clients;
 }
 
-interface LoadFigures { idle: number; connected: number; peak: number; end: number; published: number; writtenBytes: number; loadSeconds: number }
+interface LoadFigures { idle: number; connected: number; peak: number; end: number; published: number; writtenBytes: number; loadSeconds: number; cpuSeconds: number }
 
 /** Connects the fleet, publishes at 1 Hz per device for SECONDS, sampling `pid` every second. */
 async function runLoad(url: string, pid: number, options: (id: string) => mqtt.IClientOptions, label: string): Promise<LoadFigures> {
@@ -80,6 +98,7 @@ async function runLoad(url: string, pid: number, options: (id: string) => mqtt.I
   const connected = residentMb(pid).rss;
   const epoch = `${label[0]}${Date.now().toString(36)}`;
   const writesBefore = storageWrites(pid);
+  const cpuBefore = cpuSeconds(pid);
   const loadStarted = Date.now();
   let published = 0;
   let peak = connected;
@@ -96,13 +115,14 @@ async function runLoad(url: string, pid: number, options: (id: string) => mqtt.I
   const end = residentMb(pid).rss;
   const writtenBytes = storageWrites(pid) - writesBefore;
   const loadSeconds = (Date.now() - loadStarted) / 1000;
+  const cpu = cpuSeconds(pid) - cpuBefore;
   await Promise.all(clients.map((c) => c.endAsync()));
-  return { idle, connected, peak, end, published, writtenBytes, loadSeconds };
+  return { idle, connected, peak, end, published, writtenBytes, loadSeconds, cpuSeconds: cpu };
 }
 
 
 const row = (name: string, f: LoadFigures): string =>
-  `${name.padEnd(24)} idle ${f.idle.toFixed(1).padStart(6)} MB | ${DEVICES} connected ${f.connected.toFixed(1).padStart(6)} MB | peak under load ${f.peak.toFixed(1).padStart(6)} MB | end ${f.end.toFixed(1).padStart(6)} MB | ${f.published} msgs`;
+  `${name.padEnd(24)} idle ${f.idle.toFixed(1).padStart(6)} MB | ${DEVICES} connected ${f.connected.toFixed(1).padStart(6)} MB | peak under load ${f.peak.toFixed(1).padStart(6)} MB | end ${f.end.toFixed(1).padStart(6)} MB | ${f.published} msgs | CPU ${f.cpuSeconds.toFixed(1)} s (${((f.cpuSeconds * 1e6) / f.published).toFixed(0)} µs/msg)`;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fw-bench-fleet-memory-'));
@@ -115,20 +135,24 @@ async function main(): Promise<void> {
       devices: { registryFile: join(dir, 'devices.json') },
       mqtt: { host: '127.0.0.1', port: 0 },
       http: { host: '127.0.0.1', port: 0 },
-      ...(COMMIT_INTERVAL_MS === '' ? {} : { buffer: { commitIntervalMs: Number(COMMIT_INTERVAL_MS) } }),
+      buffer: {
+        ...(COMMIT_INTERVAL_MS === '' ? {} : { commitIntervalMs: Number(COMMIT_INTERVAL_MS) }),
+        ...(CACHE_BYTES === '' ? {} : { cacheBytes: Number(CACHE_BYTES) }),
+      },
     },
     dir,
     'edge.json',
-    RELEASE === '' ? undefined : [join(RELEASE, 'bin', 'fleetwire'), 'edge'],
+    RELEASE === '' ? undefined : NODE_FLAGS.length === 0 ? [join(RELEASE, 'bin', 'fleetwire'), 'edge'] : [process.execPath, ...NODE_FLAGS, join(RELEASE, 'bin', 'fleetwire'), 'edge'],
   );
   const mosquitto = await spawnMosquitto(dir);
   const subscriber = await mqtt.connectAsync(mosquitto.url, { reconnectPeriod: 0, clientId: `bench-sub-${process.pid}` });
   await subscriber.subscribeAsync('fleetwire/v1/+/+/telemetry', { qos: 1 });
   try {
+    console.log(`agent pid ${agent.child.pid}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     console.log(`load: ${DEVICES} devices, one QoS 1 reading (~${reading(ids[0] as string, 'x', 0).length} B) per device per second for ${SECONDS} s`);
     const viaAgent = await runLoad(agent.addresses.mqtt as string, agent.child.pid as number, (id) => ({ clientId: id, username: id, password: PASSWORD }), 'edge agent');
     const viaMosquitto = await runLoad(mosquitto.url, mosquitto.child.pid as number, (id) => ({ clientId: `m-${id}` }), 'mosquitto');
-    console.log(`agent: ${RELEASE === '' ? 'this checkout on tsx' : `release ${RELEASE} on plain node`}, buffer commit window ${COMMIT_INTERVAL_MS === '' ? 'default' : `${COMMIT_INTERVAL_MS} ms`}`);
+    console.log(`agent: ${RELEASE === '' ? 'this checkout on tsx' : `release ${RELEASE} on plain node${NODE_FLAGS.length === 0 ? '' : ` ${NODE_FLAGS.join(' ')}`}`}, buffer commit window ${COMMIT_INTERVAL_MS === '' ? 'default' : `${COMMIT_INTERVAL_MS} ms`}, SQLite cache ${CACHE_BYTES === '' ? 'default' : `${CACHE_BYTES} B`}`);
     console.log(row('edge agent (durable)', viaAgent));
     console.log(row('mosquitto → subscriber', viaMosquitto));
     const held = (f: LoadFigures) => f.peak - f.idle;
@@ -137,6 +161,7 @@ async function main(): Promise<void> {
         `agent peak ${viaAgent.peak.toFixed(1)} MB, ${(viaAgent.peak / viaMosquitto.peak).toFixed(1)}× mosquitto's peak`,
     );
     const perHour = (f: LoadFigures) => (f.writtenBytes / f.loadSeconds) * 3600;
+    console.log(`load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     console.log(
       `storage writes while buffering (uplink off): edge agent ${(viaAgent.writtenBytes / 1024 ** 2).toFixed(1)} MB in ${viaAgent.loadSeconds.toFixed(0)} s = ` +
         `${(perHour(viaAgent) / 1024 ** 3).toFixed(2)} GiB/h, ${(viaAgent.writtenBytes / viaAgent.published).toFixed(0)} B per message; mosquitto (in memory) ${(viaMosquitto.writtenBytes / 1024 ** 2).toFixed(1)} MB`,

@@ -11,7 +11,6 @@ import { isDeviceId, isDeviceKind } from '@fleetwire/protocol';
 import { ENV_OVERRIDES, loadEdgeConfig, redactConfig } from './config.js';
 import { EdgeError, type EdgeErrorCode } from './errors.js';
 import { generateReturnKeyPair, issueReturnToken, RETURN_TOKEN_ALGORITHMS, type ReturnSigningKey, type ReturnTokenAlgorithm } from './vision/upload/return-token.js';
-import { keySetProblems } from './vision/upload/return-keys.js';
 import { hashPassword } from './intake/auth/password-hash.js';
 import { startEdgeAgent } from './main.js';
 
@@ -199,6 +198,8 @@ async function runGenerateReturnKeys(argv: string[]): Promise<number> {
     } catch (error) {
       return fail(`cannot read ${values.jwks}: ${(error as Error).message}`);
     }
+    // Imported here: return-keys loads jose, which running the agent without vision never needs.
+    const { keySetProblems } = await import('./vision/upload/return-keys.js');
     const problems = keySetProblems(jwks);
     if (problems.length > 0) return fail(`${values.jwks}: ${problems.join('; ')}`);
     if (jwks.keys.some((key) => key.kid === values.kid)) return fail(`${values.jwks} already holds a key "${values.kid}": choose a new --kid`);

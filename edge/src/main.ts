@@ -15,10 +15,9 @@ import type { RecordBuffer } from './buffer/buffer.js';
 import { createSqliteBuffer } from './buffer/sqlite/index.js';
 import { SECRET_PATHS, type EdgeConfig } from './config.js';
 import type { CheckState, ReadinessReport } from './http/health.js';
-import { PHOTO_API_SECURITY_SCHEMES } from './vision/upload/photo-api-docs.js';
 import type { openReturnKeyFile as OpenReturnKeyFile } from './vision/upload/return-keys.js';
 import type { ReturnTokenKeys } from './vision/upload/return-token.js';
-import { createHttpApp } from './http/server.js';
+import { createOperatorServer } from './http/operator-server.js';
 import { createLiveRegistry, type LiveRegistry } from './intake/auth/live-registry.js';
 import { createLoginGuard } from './intake/auth/login-guard.js';
 import { createEmbeddedBroker } from './intake/broker/broker.js';
@@ -185,12 +184,14 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
       const ready = Object.entries(checks).every(([name, check]) => name === 'uplink' || check.state !== 'failing');
       return { ready, checks };
     };
-    const http = createHttpApp({ operator: { registry, readiness }, logger: logger.child({ stage: 'http' }) });
+    const http = createOperatorServer({ registry, readiness, logger: logger.child({ stage: 'http' }) });
     const httpAddress = await http.listen({ host: config.http.host, port: config.http.port });
     cleanup.push(() => http.close());
     const addresses: Record<string, string> = { http: httpAddress };
     if (vision) {
-      // Loaded with vision only, like the models: an agent without it never pays for the photo API or JOSE.
+      // Loaded with vision only, like the models: an agent without it never pays for fastify, the photo API or JOSE.
+      const { createHttpApp } = await import('./http/server.js');
+      const { PHOTO_API_SECURITY_SCHEMES } = await import('./vision/upload/photo-api-docs.js');
       const { photoRoutes } = await import('./vision/upload/photo-routes.js');
       const { openReturnKeyFile } = await import('./vision/upload/return-keys.js');
       const { maxPhotos, maxPhotoBytes } = config.vision.limits;

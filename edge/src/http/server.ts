@@ -1,20 +1,16 @@
 /**
- * The agent's HTTP surface: a fastify app per listener (settings.ts says which), one plugin per
- * route group. The operator's app carries health and metrics; the photo API's app gets its routes
- * (vision/upload) registered onto it before it listens.
+ * The photo API's HTTP app (fastify): the return routes (vision/upload) are registered onto it
+ * before it listens. Loaded only with vision; the operator's probes and metrics are served by
+ * operator-server.ts on plain node:http, so an agent without vision never loads fastify.
  * `GET /openapi.json` is the OpenAPI document @fastify/swagger builds from every route's schema
  * (as the cloud does), so it cannot drift from what the routes validate and answer.
  */
 import swagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger';
-import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
-import { healthRoutes, type ReadinessReport } from './health.js';
-import { metricsRoutes } from './metrics.js';
+import { DEFAULT_CONNECTION_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './operator-server.js';
 
 export interface HttpAppOptions {
-  /** With these, the app serves the operator's routes: /healthz, /readyz, /metrics. */
-  operator?: { registry: Registry; readiness(): ReadinessReport };
   logger: Logger;
   /** HTTPS: PEM key and certificate. */
   https?: { key: Buffer; cert: Buffer };
@@ -36,17 +32,10 @@ export interface HttpAppOptions {
 
 type SecuritySchemes = NonNullable<NonNullable<FastifyDynamicSwaggerOptions['openapi']>['components']>['securitySchemes'];
 
-export const DEFAULT_CONNECTION_TIMEOUT_MS = 60_000;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
-
-const PROBE_URLS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
-
 export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   const app = fastify({
     ...(options.https === undefined ? {} : { https: options.https }),
     loggerInstance: options.logger as FastifyBaseLogger,
-    // Probes and scrapes arrive every few seconds; logging each would drown the useful lines.
-    logController: new LogController({ disableRequestLogging: (request) => PROBE_URLS.has(request.url) }),
     bodyLimit: options.bodyLimit ?? 1_048_576,
     // Without these a client that stops sending mid-body holds its socket (and close()) forever.
     connectionTimeout: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
@@ -59,15 +48,11 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
       info: {
         title: 'fleetwire edge',
         version: '1',
-        description: 'The edge agent\'s HTTP API: the return-photo upload API for mobile apps, health and metrics. See docs/edge.md.',
+        description: 'The edge agent\'s HTTP API: the return-photo upload API for mobile apps. See docs/edge.md.',
       },
       components: { securitySchemes: options.securitySchemes ?? {} },
     },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  if (options.operator !== undefined) {
-    void app.register(healthRoutes, { readiness: options.operator.readiness });
-    void app.register(metricsRoutes, { registry: options.operator.registry });
-  }
   return app;
 }

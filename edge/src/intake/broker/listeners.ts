@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
-import { createWebSocketStream, WebSocketServer } from 'ws';
+import type { WebSocketServer } from 'ws';
 import { EdgeError } from '../../errors.js';
 
 export type ConnectionHandler = (connection: Duplex, request?: IncomingMessage) => void;
@@ -67,8 +67,10 @@ function webSocketListener(config: ListenerConfig, handle: ConnectionHandler, on
   let wss: WebSocketServer | undefined;
   return {
     role: 'ws',
-    listen: () =>
-      new Promise((resolvePromise, reject) => {
+    listen: async () => {
+      // ws is imported only when this listener is configured: most agents speak plain MQTT (docs/edge.md, "Memory").
+      const { createWebSocketStream, WebSocketServer } = await import('ws');
+      return new Promise((resolvePromise, reject) => {
         const server = new WebSocketServer({ host, port, path, maxPayload: config.maxPacketBytes + 1024 });
         wss = server;
         server.once('error', (cause) => reject(listenFailed('ws', host, port, cause)));
@@ -81,7 +83,8 @@ function webSocketListener(config: ListenerConfig, handle: ConnectionHandler, on
           stream.on('error', (error) => onTransportError('ws', error));
           handle(stream, request);
         });
-      }),
+      });
+    },
     close: () =>
       new Promise((resolvePromise) => {
         if (!wss) return resolvePromise();

@@ -17,7 +17,8 @@
  * the `jose` library's. The token travels in `Authorization: Bearer …`, never in the URL, and is
  * never logged.
  */
-import { decodeProtectedHeader, errors, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type * as Jose from 'jose';
+import type { JWK, JWTPayload, JWTVerifyGetKey } from 'jose';
 import { isDeviceId } from '@fleetwire/protocol';
 import { EdgeError } from '../../errors.js';
 
@@ -26,6 +27,13 @@ export const RETURN_TOKEN_AUDIENCE = 'fleetwire-return';
 export const RETURN_TOKEN_ALGORITHMS = ['EdDSA', 'ES256'] as const;
 export type ReturnTokenAlgorithm = (typeof RETURN_TOKEN_ALGORITHMS)[number];
 const LEEWAY_S = 60;
+
+/**
+ * jose is imported on first use: this module is reachable from the package's entry (the CLI's
+ * signing commands, the demo), and an agent without vision never signs or verifies a token, so
+ * it should not pay for the library's code at start (docs/edge.md, "Memory").
+ */
+const jose = (): Promise<typeof Jose> => import('jose');
 
 export interface ReturnClaims {
   returnId: string;
@@ -52,6 +60,7 @@ export interface ReturnSigningKey extends JWK {
 
 /** A fresh key pair: the private JWK for the signing side and the public JWK for the edge's JWKS. */
 export async function generateReturnKeyPair(kid: string, alg: ReturnTokenAlgorithm = 'EdDSA'): Promise<{ privateKey: ReturnSigningKey; publicKey: JWK }> {
+  const { generateKeyPair, exportJWK } = await jose();
   const pair = await generateKeyPair(alg, { extractable: true });
   const privateKey = { ...(await exportJWK(pair.privateKey)), kid, alg, use: 'sig' };
   const publicKey = { ...(await exportJWK(pair.publicKey)), kid, alg, use: 'sig' };
@@ -60,6 +69,7 @@ export async function generateReturnKeyPair(kid: string, alg: ReturnTokenAlgorit
 
 /** Signs a return token, as the booking system does. */
 export async function issueReturnToken(signingKey: ReturnSigningKey, claims: ReturnClaims): Promise<string> {
+  const { importJWK, SignJWT } = await jose();
   const key = await importJWK(signingKey, signingKey.alg);
   const { exp, ...rest } = claims;
   return new SignJWT({ ...rest })
@@ -71,6 +81,7 @@ export async function issueReturnToken(signingKey: ReturnSigningKey, claims: Ret
 
 /** The token's claims, or FW_UPLOAD_UNAUTHORIZED (bad, expired, wrong key) / FW_UPLOAD_FORBIDDEN (another return). */
 export async function verifyReturnToken(keys: ReturnTokenKeys, token: string, returnId: string, nowMs: number): Promise<ReturnClaims> {
+  const { decodeProtectedHeader, jwtVerify, errors } = await jose();
   let alg: unknown;
   try {
     alg = decodeProtectedHeader(token).alg;
@@ -88,7 +99,7 @@ export async function verifyReturnToken(keys: ReturnTokenKeys, token: string, re
       ({ payload: claims } = await jwtVerify(token, keys.publicKeys(), { ...options, algorithms: [...RETURN_TOKEN_ALGORITHMS] }));
     }
   } catch (error) {
-    throw error instanceof EdgeError ? error : unauthorized(refusalOf(error));
+    throw error instanceof EdgeError ? error : unauthorized(refusalOf(error, errors));
   }
   const ids = ['returnId', 'bookingId', 'vehicleId'] as const;
   for (const key of ids) if (!isDeviceId(claims[key])) throw unauthorized(`${key} missing or malformed`);
@@ -110,7 +121,7 @@ export function bearerToken(header: string | undefined): string | undefined {
 }
 
 /** Why jose refused, in words a client can act on (never the token itself). */
-function refusalOf(error: unknown): string {
+function refusalOf(error: unknown, errors: typeof Jose.errors): string {
   if (error instanceof errors.JWTExpired) return 'token expired';
   if (error instanceof errors.JWKSNoMatchingKey) return 'signed by a key this edge does not know (kid)';
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'bad signature';
