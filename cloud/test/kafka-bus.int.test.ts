@@ -1,16 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { BUS_TOPICS } from '@fleetwire/protocol';
 import { Partitioners, type PartitionerArgs } from 'kafkajs';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { describe, expect, inject, it } from 'vitest';
-import type { Bus, BusMessage, DeliveredMessage } from '../src/bus/bus.js';
+import type { BusMessage, DeliveredMessage } from '../src/bus/bus.js';
 import { describeBusConformance } from './support/bus-conformance.js';
+import { idListingConsumer, notingDeliveries } from './support/id-listing-consumer.js';
 import { createKafkaBus } from '../src/bus/kafka/kafka-bus.js';
 import { resolveKafkaOptions } from '../src/bus/kafka/options.js';
 import { createKafkaProducer } from '../src/bus/kafka/producer.js';
-import { createCheckpointStore } from '../src/services/checkpointed/checkpoint-store.js';
-import { createPartitionedConsumer } from '../src/services/checkpointed/partitioned-consumer.js';
 
 // The suite names every topic and group uniquely, so runs share the test broker safely.
 describeBusConformance(
@@ -90,18 +87,7 @@ describe('checkpointed consumer over kafka', () => {
     const records = (from: number, count: number): BusMessage[] =>
       Array.from({ length: count }, (_, i) => ({ topic, key: `VH-${(from + i) % 7}`, value: Buffer.alloc(1000, 'x'), headers: { 'fw-id': `r-${from + i}` } }));
     const start = async (delivered: DeliveredMessage[]) => {
-      const noting: Bus = { ...bus, subscribe: (options) => bus.subscribe({ ...options, handle: (batch, progress) => (delivered.push(...batch), options.handle(batch, progress)) }) };
-      const consumer = createPartitionedConsumer<{ ids: string[] }>({
-        bus: noting, store: createCheckpointStore(bus), groupId: `${prefix}group`, topics: [topic], logger: pino({ level: 'silent' }),
-        metrics: new Registry(), service: 'test', startedEvent: 'test_started',
-        settings: { checkpointIntervalMs: 600_000, checkpointRecords: 1_000_000, readyMaxLag: 0, viewRefreshMs: 600_000, restoreLogIntervalMs: 600_000 },
-        create: () => ({ ids: [] }),
-        async apply(state, batch) {
-          state.ids.push(...batch.map((m) => m.headers['fw-id'] as string));
-        },
-        encode: (state) => state,
-        decode: (data) => data as { ids: string[] },
-      });
+      const consumer = idListingConsumer({ bus: notingDeliveries(bus, delivered), checkpointsBus: bus, groupId: `${prefix}group`, topic });
       await consumer.start();
       await expect.poll(() => consumer.ready(), { timeout: 30_000, interval: 100 }).toBe(true);
       return consumer;

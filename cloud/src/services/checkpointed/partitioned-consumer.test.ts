@@ -1,16 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Bus, BusMessage, DeliveredMessage } from '../../bus/bus.js';
 import { createEmbeddedBus } from '../../bus/embedded/index.js';
 import { createCheckpointStore } from './checkpoint-store.js';
-import { createPartitionedConsumer, type PartitionedConsumer } from './partitioned-consumer.js';
-
-/** A state that lists the ids it applied: exactly-once shows as each id once. */
-interface Applied { ids: string[] }
+import type { PartitionedConsumer } from './partitioned-consumer.js';
+import { idListingConsumer, notingDeliveries, type AppliedIds } from '../../../test/support/id-listing-consumer.js';
 
 const TOPIC = 'pc-records';
 const BATCH = 25;
@@ -28,30 +24,14 @@ afterEach(async () => {
 const records = (from: number, count: number): BusMessage[] =>
   Array.from({ length: count }, (_, i) => ({ topic: TOPIC, key: `VH-${(from + i) % 7}`, value: Buffer.from('x'), headers: { 'fw-id': `r-${from + i}` } }));
 
-/** The bus, with every record it hands the consumer's group noted. */
-function noting(delivered: DeliveredMessage[]): Bus {
-  return { ...bus, subscribe: (options) => bus.subscribe({ ...options, handle: (batch, progress) => (delivered.push(...batch), options.handle(batch, progress)) }) };
-}
-
-async function ready(via: Bus = bus): Promise<PartitionedConsumer<Applied>> {
-  const consumer = createPartitionedConsumer<Applied>({
-    bus: via, store: createCheckpointStore(bus), groupId: 'pc-group', topics: [TOPIC], logger: pino({ level: 'silent' }),
-    metrics: new Registry(), service: 'test', startedEvent: 'test_started',
-    // Never due while running: the group's offset stays where it began, only the stop checkpoints.
-    settings: { checkpointIntervalMs: 600_000, checkpointRecords: 1_000_000, readyMaxLag: 0, viewRefreshMs: 600_000, restoreLogIntervalMs: 600_000 },
-    create: () => ({ ids: [] }),
-    async apply(state, batch) {
-      state.ids.push(...batch.map((m) => m.headers['fw-id'] as string));
-    },
-    encode: (state) => state,
-    decode: (data) => data as Applied,
-  });
+async function ready(via: Bus = bus): Promise<PartitionedConsumer<AppliedIds>> {
+  const consumer = idListingConsumer({ bus: via, checkpointsBus: bus, groupId: 'pc-group', topic: TOPIC });
   await consumer.start();
   await expect.poll(() => consumer.ready(), { timeout: 10_000, interval: 20 }).toBe(true);
   return consumer;
 }
 
-const appliedIds = (consumer: PartitionedConsumer<Applied>): string[] => consumer.owned().flatMap((p) => p.state.ids);
+const appliedIds = (consumer: PartitionedConsumer<AppliedIds>): string[] => consumer.owned().flatMap((p) => p.state.ids);
 
 describe('partitioned consumer restart', () => {
   it('resumes at each checkpoint: the records before it are neither applied nor delivered past one batch, the tail is applied once', async () => {
@@ -65,7 +45,7 @@ describe('partitioned consumer restart', () => {
 
     await bus.produce(records(400, 60));
     const delivered: DeliveredMessage[] = [];
-    const again = await ready(noting(delivered));
+    const again = await ready(notingDeliveries(bus, delivered));
     const ids = appliedIds(again);
     expect(ids).toHaveLength(460);
     expect(new Set(ids)).toEqual(new Set(records(0, 460).map((m) => m.headers['fw-id'])));
