@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
 
 describe('snapshot codec', () => {
-  it('gives back Maps (nested, in arrays and as values), non-finite numbers and plain data', () => {
+  it('gives back Maps (nested, in arrays and as values), Sets, non-finite numbers and plain data', () => {
     const state = {
       next: 42,
       vehicles: new Map<string, unknown>([
@@ -10,6 +10,7 @@ describe('snapshot codec', () => {
         ['VH-2', { socPct: null, lastSeen: 1767225600000, connectors: new Map(), dtcs: [] }],
       ]),
       recent: [new Map([['a', Infinity]]), 'text', 3.5, true],
+      seenByDay: new Map([['2026-12-07', new Set(['VH-1', 'VH-2'])]]),
     };
     const decoded = decodeSnapshot(encodeSnapshot(state)) as typeof state;
     expect(decoded.vehicles).toBeInstanceOf(Map);
@@ -17,6 +18,7 @@ describe('snapshot codec', () => {
     expect((decoded.vehicles.get('VH-1') as { connectors: Map<number, unknown> }).connectors.get(1)).toEqual({ status: 'Charging' });
     expect((decoded.vehicles.get('VH-1') as { lastSeen: number }).lastSeen).toBe(-Infinity);
     expect(decoded.recent).toEqual([new Map([['a', Infinity]]), 'text', 3.5, true]);
+    expect(decoded.seenByDay.get('2026-12-07')).toEqual(new Set(['VH-1', 'VH-2']));
     expect(decoded.next).toBe(42);
   });
 
