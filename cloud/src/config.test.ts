@@ -13,7 +13,7 @@ const EMBEDDED_DEFAULTS = {
 const KAFKA_DEFAULTS = {
   clientId: 'fleetwire-cloud', topics: { prefix: '', create: true, settings: {} }, partitions: 6, replicationFactor: -1,
   produceTimeoutMs: 5000, requestTimeoutMs: 4000, maxRequestBytes: 1_000_000, connectionTimeoutMs: 1000, sessionTimeoutMs: 10_000,
-  heartbeatIntervalMs: 1000, retryInitialMs: 100, retryMaxMs: 10_000, maxHandlerAttempts: 5,
+  heartbeatIntervalMs: 1000, fetchMaxWaitMs: 500, retryInitialMs: 100, retryMaxMs: 10_000, maxHandlerAttempts: 5,
 };
 
 describe('cloud config', () => {
@@ -89,7 +89,7 @@ describe('cloud config', () => {
     expect(resolveCloudConfig({
       bus: {
         kind: 'kafka', brokers: ['a:9092'], clientId: 'c', partitions: 1, replicationFactor: -1, produceTimeoutMs: 1, requestTimeoutMs: 1,
-        maxRequestBytes: 1, connectionTimeoutMs: 1, sessionTimeoutMs: 1, heartbeatIntervalMs: 1, retryInitialMs: 0, retryMaxMs: 0,
+        maxRequestBytes: 1, connectionTimeoutMs: 1, sessionTimeoutMs: 1, heartbeatIntervalMs: 1, fetchMaxWaitMs: 1, retryInitialMs: 0, retryMaxMs: 0,
       },
     }).bus.kind).toBe('kafka');
   });

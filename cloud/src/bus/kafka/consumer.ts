@@ -85,6 +85,7 @@ export async function startKafkaConsumer(subscribe: SubscribeOptions, collaborat
       groupId,
       sessionTimeout: options.sessionTimeoutMs,
       heartbeatInterval: options.heartbeatIntervalMs,
+      maxWaitTimeInMs: options.fetchMaxWaitMs,
       allowAutoTopicCreation: false,
     });
     // Before run(): it resolves only after the first join, whose assignment the handler must hear.

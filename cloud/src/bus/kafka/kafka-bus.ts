@@ -206,7 +206,7 @@ async function scanTopic(
   const pending = new Map(ends.filter((e) => BigInt(e.high) > BigInt(e.low)).map((e) => [e.partition, BigInt(e.high)]));
   if (pending.size === 0) return;
   const groupId = `fleetwire-scan-${randomUUID()}`;
-  const consumer = kafka.consumer({ groupId, sessionTimeout: options.sessionTimeoutMs, heartbeatInterval: options.heartbeatIntervalMs });
+  const consumer = kafka.consumer({ groupId, sessionTimeout: options.sessionTimeoutMs, heartbeatInterval: options.heartbeatIntervalMs, maxWaitTimeInMs: options.fetchMaxWaitMs });
   let failure: Error | undefined;
   let lastProgress = Date.now();
   try {

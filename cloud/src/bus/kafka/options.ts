@@ -89,6 +89,7 @@ export const KafkaBusConfigSchema = Type.Object(
     connectionTimeoutMs: Integer(1, 1000, 'TCP (and TLS) connect timeout.'),
     sessionTimeoutMs: Integer(1, 10_000, 'Consumer group session timeout.'),
     heartbeatIntervalMs: Integer(1, 1000, 'Consumer heartbeat interval.'),
+    fetchMaxWaitMs: Integer(1, 500, "How long the broker may hold a consumer's fetch when there is nothing new; a stopping consumer waits for the fetch in flight."),
     retryInitialMs: Integer(0, 100, 'Delay before re-delivering a batch whose handler rejected; doubles per failure.'),
     retryMaxMs: Integer(0, 10_000, 'Upper bound of that delay.'),
     maxHandlerAttempts: Integer(1, 5, 'Attempts of a record whose handler fails with an error that cannot be retried, before it is dead-lettered.'),
