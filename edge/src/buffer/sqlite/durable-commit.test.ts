@@ -4,7 +4,7 @@
  * fsync is held by the test (`fileSync`), so the order is observed, not timed.
  */
 import { describe, expect, it } from 'vitest';
-import { telemetryRecord } from '../../../test/support/telemetry-records.js';
+import { eventRecord, telemetryRecord } from '../../../test/support/telemetry-records.js';
 import { useTestStore } from '../../../test/support/buffer-store.js';
 import type { FileSync } from './options.js';
 
@@ -90,6 +90,24 @@ describe('sqlite buffer: commit durable before append resolves', () => {
     expect(resend).toEqual({ settled: true, error: undefined });
     expect(storedIds()).toEqual(['VH-0001:b1:1']);
     expect(buffer.stats().ledger.duplicate).toBe(1);
+  });
+
+  it('commits a group holding a critical record on the next turn, not after the commit interval', async () => {
+    const { fileSync, calls } = heldSync();
+    const buffer = store.open({ commitIntervalMs: 10_000, fileSync });
+    const telemetry = track(buffer.append([telemetryRecord(1)]));
+    await turn();
+    // Telemetry waits for the interval (10 s here): nothing committed yet.
+    expect(storedIds()).toEqual([]);
+    const critical = eventRecord(2, 'critical');
+    const verdict = track(buffer.append([critical]));
+    await turn();
+    expect(calls).toHaveLength(1);
+    // The critical record took the waiting telemetry along in its group, one commit, one fsync.
+    expect(calls[0]!.committedAtStart).toEqual(['VH-0001:b1:1', critical.id]);
+    calls[0]!.finish();
+    await turn();
+    expect([telemetry, verdict]).toEqual([{ settled: true, error: undefined }, { settled: true, error: undefined }]);
   });
 
   it('with synchronous = normal, resolves at the commit and never fsyncs', async () => {

@@ -52,18 +52,24 @@ export class GroupCommit {
   /** The pending group's tick passed while a sync was running: commit when it ends. */
   #due = false;
   #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  #timerIsImmediate = false;
 
   constructor(options: GroupCommitOptions) {
     this.#options = options;
   }
 
   /** `write` runs inside the group's transaction; it must only touch the database and mirrors. */
-  submit(size: number, write: () => void): Promise<void> {
+  /**
+   * `soon`: someone waits on this write (a return's verdict), so its group is committed on the
+   * next event-loop turn instead of after `intervalMs` — still with whatever arrived in this one,
+   * and still never while a sync runs.
+   */
+  submit(size: number, write: () => void, soon = false): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#pending.push({ write, resolve, reject });
       this.#pendingSize += size;
       if (this.#pendingSize >= this.#options.maxGroupRecords) this.#commit();
-      else this.#schedule();
+      else this.#schedule(soon);
     });
   }
 
@@ -138,14 +144,20 @@ export class GroupCommit {
     if (!this.#syncing && (this.#committed.length > 0 || this.#resync)) this.#startSync();
   }
 
-  #schedule(): void {
-    if (this.#timer !== undefined || this.#due) return;
+  #schedule(soon: boolean): void {
+    if (this.#due) return;
+    const immediate = soon || this.#options.intervalMs === 0;
+    if (this.#timer !== undefined) {
+      if (!immediate || this.#timerIsImmediate) return;
+      this.#cancelTimer();
+    }
     const run = (): void => {
       this.#timer = undefined;
       if (this.#syncing) this.#due = true;
       else this.#commit();
     };
-    this.#timer = this.#options.intervalMs === 0 ? setImmediate(run) : setTimeout(run, this.#options.intervalMs);
+    this.#timerIsImmediate = immediate;
+    this.#timer = immediate ? setImmediate(run) : setTimeout(run, this.#options.intervalMs);
   }
 
   #cancelTimer(): void {

@@ -19,7 +19,7 @@ import { RecordQueue } from './queue.js';
 import { toRecordRow, type RecordRow } from './records.js';
 import { Relief } from './relief.js';
 import { expiryCutoff, type PressureInput, type ReliefLimits } from './relief-policy.js';
-import { openDatabase } from './schema.js';
+import { openDatabase, PRIORITY_CODE } from './schema.js';
 import { openWalSync, type WalSync } from './wal-sync.js';
 
 export class SqliteBuffer implements RecordBuffer {
@@ -110,6 +110,9 @@ export class SqliteBuffer implements RecordBuffer {
       return Promise.reject(error);
     }
     if (rows.length === 0) return Promise.resolve();
+    // A critical record (a return's verdict, a fraud alarm) has someone waiting on its commit:
+    // its group does not wait for the commit interval.
+    const soon = rows.some((r) => r.priority === PRIORITY_CODE.critical);
     return this.#writer.submit(rows.length, () => {
       let duplicates = 0;
       for (const r of rows) {
@@ -124,7 +127,7 @@ export class SqliteBuffer implements RecordBuffer {
         this.#groupFirstSeq ??= seq;
       }
       this.#ledger.add('duplicate', duplicates);
-    });
+    }, soon);
   }
 
   quarantine(entry: QuarantineEntry): Promise<void> {
