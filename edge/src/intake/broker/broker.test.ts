@@ -13,6 +13,7 @@ import type { IntakeSource } from '../intake.js';
 import { createIntakeMetrics } from '../metrics.js';
 import { createIntakePipeline } from '../pipeline.js';
 import { createEmbeddedBroker } from './broker.js';
+import { MAX_AWAITING_COMMIT } from './hooks.js';
 import { createTestStore } from '../../../test/support/buffer-store.js';
 
 /** A buffer whose appends stay pending until the test releases them (with an error: the commit failed). */
@@ -154,6 +155,34 @@ describe('embedded broker', () => {
     await closed;
     expect(acked).toBe(false);
     expect(await metric('fleetwire_intake_messages_total', { kind: 'vehicle_telemetry' })).toBe(0);
+  });
+
+  it('stops reading a device that sends faster than commits settle, and takes the rest once they do', async () => {
+    const { connect, gates, committed } = await startBroker();
+    const client = connect({ clientId: 'VH-0001', username: 'VH-0001', password: 'pw-1' });
+    await connected(client);
+    const total = 3000;
+    let acked = 0;
+    for (let seq = 1; seq <= total; seq += 1) {
+      client.publish('fleetwire/v1/vehicle/VH-0001/telemetry', toPayloadBytes(vehicleTelemetryFixture({ ts: Date.now(), seq })), { qos: 1 }, (error) => {
+        if (!error) acked += 1;
+      });
+    }
+    // No commit settles: the agent holds at most the bound plus one socket read's packets.
+    let before = -1;
+    while (gates.length !== before) {
+      before = gates.length;
+      await tick(200);
+    }
+    expect(gates.length).toBeGreaterThanOrEqual(MAX_AWAITING_COMMIT);
+    expect(gates.length).toBeLessThan(MAX_AWAITING_COMMIT + 400);
+    expect(acked).toBe(0);
+    // Commits settle: reading resumes until every publish is committed once and acknowledged.
+    while (acked < total) {
+      for (const release of gates.splice(0)) release();
+      await tick(20);
+    }
+    expect(committed.map((r) => r.id)).toEqual(Array.from({ length: total }, (_, i) => `VH-0001:b00t1:${i + 1}`));
   });
 
   it('sends the PUBACK only once the SQLite commit is on disk (the WAL fsync finished), not at the commit', async () => {

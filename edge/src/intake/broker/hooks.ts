@@ -27,6 +27,20 @@ import type { IntakePipeline } from '../intake.js';
 import type { IntakeMetrics } from '../metrics.js';
 import { createAckBook } from './acks.js';
 
+/**
+ * QoS 1 publishes of one connection accepted but not yet committed, beyond which the connection
+ * is not read until commits catch up. Far above what a device at 1 Hz or a bridge's window has
+ * in flight; with a socket read's worth of packets on top, it bounds a connection's share of
+ * the heap under overload.
+ */
+export const MAX_AWAITING_COMMIT = 256;
+
+interface AwaitingCommit {
+  count: number;
+  /** aedes callbacks held back, in arrival order: each is released when an earlier commit settles. */
+  held: Array<() => void>;
+}
+
 export interface HookOptions {
   registry: DeviceRegistry;
   logins: LoginGuard;
@@ -48,6 +62,7 @@ export function createBrokerHooks(options: HookOptions): BrokerHooks {
   // reconnects forever: each is logged when it begins, then counted in a summary.
   const commitFailures = createRepeatedLog(logger, { event: 'intake_commit_failed', level: 'error' });
   const acks = createAckBook();
+  const awaitingByClient = new WeakMap<Client, AwaitingCommit>();
   const deviceRefusals = createRepeatedLog(logger, { event: 'device_refused', level: 'info' });
 
   const preConnect: BrokerHooks['preConnect'] = (client, packet, callback) => {
@@ -117,16 +132,37 @@ export function createBrokerHooks(options: HookOptions): BrokerHooks {
     const messageId = packet.messageId as number;
     // aedes neither acknowledges nor tracks a QoS 0 publish: the ack book owes the PUBACK.
     packet.qos = 0;
-    callback(null);
+    const awaiting = awaitingCommit(client);
+    awaiting.count += 1;
+    // aedes reads a connection's next bytes only once every packet of the last read called back,
+    // so holding the callback past the bound stops reading that socket and lets TCP hold the
+    // rest: a device sending faster than the disk commits cannot turn its backlog into heap.
+    if (awaiting.count <= MAX_AWAITING_COMMIT) callback(null);
+    else awaiting.held.push(() => callback(null));
+    const settled = (): void => {
+      awaiting.count -= 1;
+      awaiting.held.shift()?.();
+    };
     // A failed commit (or a refusal, which the check before this path rules out) gets no ack,
     // and the connection is closed: the device re-sends what it has not seen acknowledged.
     outcome.then(
-      (outcome) => (outcome.status === 'refused' ? client.close() : acks.acknowledge(client.conn, messageId)),
+      (outcome) => {
+        settled();
+        if (outcome.status === 'refused') client.close();
+        else acks.acknowledge(client.conn, messageId);
+      },
       (cause: unknown) => {
+        settled();
         commitFailed(client, packet, cause);
         client.close();
       },
     );
+  }
+
+  function awaitingCommit(client: Client): AwaitingCommit {
+    let awaiting = awaitingByClient.get(client);
+    if (!awaiting) awaitingByClient.set(client, (awaiting = { count: 0, held: [] }));
+    return awaiting;
   }
 
   function commitFailed(client: Client | null, packet: { topic: string }, cause: unknown): EdgeError {
