@@ -52,12 +52,14 @@ describe('owned topics and dead letters on Kafka', () => {
         [`${prefix}fleetwire.checkpoints`]: 2, [`${prefix}fleetwire.analytics.partials`]: 2,
       });
       const described = await admin.describeConfigs({
-        resources: names.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['retention.ms', 'cleanup.policy'] })), includeSynonyms: false,
+        resources: names.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['retention.ms', 'cleanup.policy', 'segment.ms'] })), includeSynonyms: false,
       });
       const config = (name: string) => Object.fromEntries(described.resources.map((r) => [r.resourceName, r.configEntries.find((e) => e.configName === name)?.configValue]));
       // The checkpoints topic keeps the newest record of each key for ever: compacted, whatever its retention.
       const { [`${prefix}fleetwire.checkpoints`]: checkpointsCleanup, ...cleanup } = config('cleanup.policy');
       expect(checkpointsCleanup).toBe('compact');
+      // Its active segment rolls hourly: the compactor never reaches an open segment.
+      expect(config('segment.ms')[`${prefix}fleetwire.checkpoints`]).toBe('3600000');
       expect(new Set(Object.values(cleanup))).toEqual(new Set(['delete']));
       const { [`${prefix}fleetwire.checkpoints`]: _checkpointsRetention, ...retention } = config('retention.ms');
       expect(retention).toEqual({

@@ -11,7 +11,7 @@ import { layoutProblems, type TopicFound, type TopicPlan } from './topic-layout.
 // kafkajs is CommonJS and Node's ESM loader does not see this one among its named exports.
 const { ConfigResourceTypes } = kafkajs;
 
-const CHECKED_CONFIGS = ['retention.ms', 'cleanup.policy', 'min.insync.replicas', 'max.message.bytes'];
+const CHECKED_CONFIGS = ['retention.ms', 'cleanup.policy', 'min.insync.replicas', 'max.message.bytes', 'segment.ms'];
 
 export async function findTopics(admin: Admin, names: readonly string[]): Promise<Map<string, TopicFound>> {
   const existing = new Set(await admin.listTopics());

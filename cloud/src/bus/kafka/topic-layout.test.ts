@@ -16,6 +16,8 @@ describe('topic layout', () => {
     expect(plans['fleetwire.dlq']).toMatchObject({ name: 'prod.fleetwire.dlq', partitions: 3, configs: { 'retention.ms': String(800 * DAY) } });
     // Analytics' partials are read within minutes; a week covers a long outage of its second stage.
     expect(plans['fleetwire.analytics.partials']?.configs).toEqual({ 'retention.ms': String(7 * DAY), 'cleanup.policy': 'delete' });
+    // A restore reads the checkpoints' uncompacted tail: the active segment rolls hourly so it stays short.
+    expect(plans['fleetwire.checkpoints']?.configs).toEqual({ 'cleanup.policy': 'compact', 'max.message.bytes': String(16 * 1024 * 1024), 'segment.ms': '3600000' });
   });
 
   it('takes per-topic settings over the defaults, and min.insync.replicas 2 from three replicas', () => {

@@ -12,7 +12,9 @@
  * | any other topic           | broker's     | broker's       | `partitions` (6)  |
  *
  * The checkpoints topic holds the services' state (one record per group, topic and partition,
- * docs/cloud.md): compacted, with room for a large partition's state in one record.
+ * docs/cloud.md): compacted, with room for a large partition's state in one record, and its
+ * segments rolled hourly — Kafka never compacts the active segment, and at the default (7 days)
+ * a restore would read every checkpoint of the week.
  * min.insync.replicas: 2 when the replication factor is 3 or more (so acks=all means two copies),
  * otherwise the broker's. `layoutProblems` compares the plan with what a cluster has and says
  * precisely what is missing or different.
@@ -24,6 +26,8 @@ const DAY_MS = 24 * 3600_000;
 
 /** One checkpoint record holds a partition's whole state, compressed. */
 export const CHECKPOINT_MAX_BYTES = 16 * 1024 * 1024;
+/** How long the checkpoints topic's active segment stays open, out of the compactor's reach. */
+export const CHECKPOINT_SEGMENT_MS = 3600_000;
 
 export interface TopicPlan {
   /** The name the services use. */
@@ -68,7 +72,10 @@ export function topicPlan(options: LayoutOptions, logical: string): TopicPlan {
   if (settings.retentionMs !== undefined) configs['retention.ms'] = String(settings.retentionMs);
   if (settings.cleanupPolicy !== undefined) configs['cleanup.policy'] = settings.cleanupPolicy;
   if (minInsync !== undefined) configs['min.insync.replicas'] = String(minInsync);
-  if (logical === BUS_TOPICS.checkpoints) configs['max.message.bytes'] = String(CHECKPOINT_MAX_BYTES);
+  if (logical === BUS_TOPICS.checkpoints) {
+    configs['max.message.bytes'] = String(CHECKPOINT_MAX_BYTES);
+    configs['segment.ms'] = String(CHECKPOINT_SEGMENT_MS);
+  }
   return { logical, name: physicalName(options, logical), partitions: settings.partitions ?? options.partitions, replicationFactor, configs };
 }
 
