@@ -20,7 +20,7 @@ export const checkpointOptions = () => ({
   }),
   restoreLogIntervalMs: Type.Integer({
     minimum: 100, default: 5000,
-    description: 'while not ready, how often the start-up log says how far the restore is (ms)',
+    description: 'while not ready, how often the start-up log says how far the restore is, and a failed checkpoint read is retried (ms)',
   }),
 });
 

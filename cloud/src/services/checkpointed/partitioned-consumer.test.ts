@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Bus, BusMessage, DeliveredMessage } from '../../bus/bus.js';
 import { createEmbeddedBus } from '../../bus/embedded/index.js';
-import { createCheckpointStore } from './checkpoint-store.js';
-import type { PartitionedConsumer } from './partitioned-consumer.js';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { createCheckpointStore, type CheckpointStore } from './checkpoint-store.js';
+import { createPartitionedConsumer, type PartitionedConsumer } from './partitioned-consumer.js';
 import { idListingConsumer, notingDeliveries, type AppliedIds } from '../../../test/support/id-listing-consumer.js';
 
 const TOPIC = 'pc-records';
@@ -60,5 +62,35 @@ describe('partitioned consumer restart', () => {
     const lag = (await bus.consumerLag()).filter((l) => l.group === 'pc-group').reduce((sum, l) => sum + l.lag, 0);
     expect(lag).toBe(60);
     await again.stop();
+  });
+});
+
+describe('partitioned consumer restore', () => {
+  it('retries a failed checkpoint read for partitions no batch comes to, and becomes ready', async () => {
+    const store = createCheckpointStore(bus);
+    let loads = 0;
+    const failingOnce: CheckpointStore = {
+      save: (groupId, slot, checkpoint) => store.save(groupId, slot, checkpoint),
+      async load(groupId) {
+        loads += 1;
+        if (loads === 1) throw new Error('checkpoints unreachable');
+        return store.load(groupId);
+      },
+    };
+    const consumer = createPartitionedConsumer<AppliedIds>({
+      bus, store: failingOnce, groupId: 'pc-quiet', topics: [TOPIC], logger: pino({ level: 'silent' }), metrics: new Registry(),
+      service: 'test', startedEvent: 'test_started',
+      settings: { checkpointIntervalMs: 600_000, checkpointRecords: 1_000_000, readyMaxLag: 0, viewRefreshMs: 600_000, restoreLogIntervalMs: 100 },
+      create: () => ({ ids: [] }),
+      apply: async () => undefined,
+      encode: (state) => state,
+      decode: (data) => data as AppliedIds,
+    });
+    await consumer.start();
+    // The topic is empty: no batch ever asks for the two partitions again.
+    await expect.poll(() => consumer.ready(), { timeout: 5_000, interval: 20 }).toBe(true);
+    expect(loads).toBe(2);
+    expect(consumer.owned().map((p) => p.slot.partition).sort()).toEqual([0, 1]);
+    await consumer.stop();
   });
 });

@@ -213,8 +213,12 @@ export function createPartitionedConsumer<S>(options: PartitionedConsumerOptions
     const keys = new Set(slots.map(slotKey));
     for (const key of partitions.keys()) if (!keys.has(key)) partitions.delete(key);
     logger.info({ groupId, partitions: slots.map(slotKey) }, 'service_partitions_assigned');
+    restoreMissing(slots);
+  };
+
+  /** A failed read is retried by the next batch of the partition, or by `whileNotReady` for one that stays quiet. */
+  const restoreMissing = (slots: TopicPartition[]): void => {
     restore(slots.filter((slot) => !partitions.has(slotKey(slot)))).catch((error: unknown) => {
-      // The batches retry the restore; readiness waits.
       logger.warn({ err: error }, 'service_restore_failed');
     });
   };
@@ -259,9 +263,10 @@ export function createPartitionedConsumer<S>(options: PartitionedConsumerOptions
         .finally(() => { held.busy = false; });
     }
   };
-  const reportRestore = (): void => {
+  const whileNotReady = (): void => {
     void ready().then((isReady) => {
       if (isReady) return;
+      if (assignment !== undefined && loading === undefined) restoreMissing(assignment);
       return lagging().then((state) => logger.info({
         assigned: assignment?.length, restored: state?.restored ?? 0, lag: state?.lag, ms: now() - startedAt,
       }, 'service_restore_progress'));
@@ -274,7 +279,7 @@ export function createPartitionedConsumer<S>(options: PartitionedConsumerOptions
     started() {
       startedAt = now();
       timers.push(setInterval(flushQuiet, Math.max(100, Math.floor(settings.checkpointIntervalMs / 2))));
-      timers.push(setInterval(reportRestore, settings.restoreLogIntervalMs));
+      timers.push(setInterval(whileNotReady, settings.restoreLogIntervalMs));
       for (const timer of timers) timer.unref();
     },
     stopping() {
