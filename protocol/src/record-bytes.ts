@@ -370,15 +370,15 @@ for (const [kind, schema] of [['vehicle_telemetry', VehicleTelemetrySchema], ['c
 /** Room for the scalars of any payload. */
 const PAYLOAD_SCALARS = { keys: Object.values(PAYLOADS).flatMap((payload) => payload.shape.keys) };
 
-/**
- * The head of a telemetry record line that `JSON.parse` + `validateRecord` accept as it is;
- * `undefined` when the line needs the full path (which may still accept it).
- */
 const reader = new LineReader();
 const found = scalarsOf(envelope);
 const source = scalarsOf(sourceShape);
 const payload = scalarsOf(PAYLOAD_SCALARS);
 
+/**
+ * The head of a telemetry record line that `JSON.parse` + `validateRecord` accept as it is;
+ * `undefined` when the line needs the full path (which may still accept it).
+ */
 export function readRecordHead(line: Buffer): RecordHead | undefined {
   if (!reader.start(line).byte(0x7b)) return undefined;
   // Scalars of the previous line must not stand in for fields this one lacks.

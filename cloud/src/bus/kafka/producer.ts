@@ -100,7 +100,6 @@ export function createKafkaProducer(
     client.close(true, () => undefined);
   };
 
-  /** One request: bounded by the produce timeout, and the client replaced when it fails. */
   const headerBytes = recurringBytes(256);
   const keyBytes = recurringBytes(20_000);
   const toWire = (message: BusMessage): WireMessage => {
@@ -112,6 +111,7 @@ export function createKafkaProducer(
     return { topic: message.topic, key: keyBytes(message.key), value: message.value, headers };
   };
 
+  /** One request: bounded by the produce timeout, and the client replaced when it fails. */
   const sendRequest = async (messages: WireMessage[]): Promise<void> => {
     const client = (current ??= connect());
     let timer: NodeJS.Timeout | undefined;
