@@ -6,7 +6,7 @@
  *
  *   npx tsx cloud/bench/ingest-vs-kcat.ts [--records 100000] [--rounds 3] [--nodes 8] [--devices 1000]
  *     [--batch 500] [--warmup 20000] [--kcat /usr/bin/kcat] [--port 29192] [--cpu-profile file.cpuprofile]
- *     [--processes 1] [--with-services]
+ *     [--processes 1] [--senders-apart] [--with-services]
  *
  * Starts a private single-node Kafka (from @fleetwire/test-servers) and the cloud as an ingest
  * tier (Kafka bus, one inline node entry per simulated edge node with a fresh token; fleet,
@@ -23,9 +23,11 @@
  * and after each, the topic's offsets must have grown by exactly N. kcat writes no per-record
  * headers (it can only set the same headers on every message), so it carries slightly less.
  * With one process the edge senders share it (and its event loop) with the cloud: their bodies
- * are encoded before the clock starts, so what they cost during the run is the HTTP client only.
+ * are encoded before the clock starts, so what they cost during the run is the HTTP client only
+ * — 11–15% of that process's CPU in profiles, which are not the cloud's. `--senders-apart` forks
+ * the one cloud process as `--processes N` forks several, so the senders stay here.
  * The CPU figure is the cloud's: this process's (minus nothing: senders included) with one
- * process, the workers' (from /proc) with several.
+ * process in it, the forked processes' (from /proc) otherwise.
  */
 import { spawn } from 'node:child_process';
 import cluster from 'node:cluster';
@@ -57,6 +59,8 @@ const { values: args } = parseArgs({
     /** Writes a V8 CPU profile of the first round's ingest run (cloud and edge senders) to this file. */
     'cpu-profile': { type: 'string' },
     processes: { type: 'string', default: '1' },
+    /** One process, but forked like several: its CPU leaves out the senders, as with --processes N. */
+    'senders-apart': { type: 'boolean', default: false },
     'with-services': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -78,6 +82,8 @@ vs kcat producing the same records straight to Kafka, on a private single-node K
   --port P           private broker's port; the controller takes P+1 (default 29192)
   --cpu-profile F    write a V8 CPU profile of round 1's ingest run to F (one process only)
   --processes N      ingest processes behind one port (http.processes; default 1)
+  --senders-apart    with one process: run the cloud as a forked process, not in this one, so its
+                     event loop and CPU figure leave out the senders (as with --processes N)
   (run through \`fleetwire bench ingest-vs-kcat\`, node gets the ingest tier's flags, INGEST_NODE_FLAGS)
   --with-services    also run fleet, analytics, maintenance and audit in the ingest process`);
   process.exit(0);
@@ -86,8 +92,11 @@ const RECORDS = Number(args.records);
 const DEVICES = Number(args.devices);
 const BATCH = Number(args.batch);
 const PROCESSES = Number(args.processes);
+/** The cloud runs in forked processes (node:cluster) and the senders stay here. */
+const FORKED = PROCESSES > 1 || args['senders-apart'];
 const WITH_SERVICES = args['with-services'];
 if (WITH_SERVICES && PROCESSES > 1) throw new Error('--with-services needs --processes 1 (the services run once)');
+if (FORKED && args['cpu-profile'] !== undefined) throw new Error('--cpu-profile profiles this process: not with --processes N or --senders-apart');
 const PARTITIONS = 6;
 const KCAT_TOPIC = 'bench.kcat.telemetry.vehicle';
 
@@ -151,11 +160,11 @@ async function profiled<T>(file: string | undefined, work: () => Promise<T>): Pr
 }
 
 /**
- * CPU seconds the cloud used so far: this process's (it and the senders) with one process, the
- * ingest workers' with several (user + system ticks from /proc, 100 per second on Linux).
+ * CPU seconds the cloud used so far: this process's (it and the senders) with the cloud in it,
+ * the forked ingest processes' otherwise (user + system ticks from /proc, 100 per second on Linux).
  */
 function cloudCpuSeconds(): number {
-  if (PROCESSES === 1) {
+  if (!FORKED) {
     const used = process.cpuUsage();
     return (used.user + used.system) / 1e6;
   }
@@ -167,7 +176,7 @@ function cloudCpuSeconds(): number {
 
 /** Peak resident memory of the cloud in MiB: this process's with one process, the largest worker's with several. */
 function cloudPeakRssMiB(): number {
-  if (PROCESSES === 1) return process.resourceUsage().maxRSS / 1024;
+  if (!FORKED) return process.resourceUsage().maxRSS / 1024;
   return Math.max(...Object.values(cluster.workers ?? {}).map((worker) => {
     const line = readFileSync(`/proc/${worker?.process.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
     return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
@@ -180,7 +189,7 @@ function cloudPeakRssMiB(): number {
  */
 function gcFlags(): string {
   const worker = Object.values(cluster.workers ?? {})[0];
-  const commandLine = PROCESSES === 1 || worker === undefined ? process.execArgv : readFileSync(`/proc/${worker.process.pid}/cmdline`, 'utf8').split('\0');
+  const commandLine = !FORKED || worker === undefined ? process.execArgv : readFileSync(`/proc/${worker.process.pid}/cmdline`, 'utf8').split('\0');
   // NODE_OPTIONS is inherited by the workers.
   const flags = [...(process.env.NODE_OPTIONS ?? '').split(' '), ...commandLine];
   return flags.filter((f) => f.startsWith('--max-')).join(' ') || 'none';
@@ -213,14 +222,14 @@ try {
   const config = resolveCloudConfig({
     dataDir: join(dir, 'cloud'),
     logLevel: 'warn',
-    http: { host: '127.0.0.1', port: PROCESSES > 1 ? await freePort() : 0, processes: PROCESSES },
+    http: { host: '127.0.0.1', port: FORKED ? await freePort() : 0, processes: PROCESSES },
     bus: { kind: 'kafka', brokers: [broker.address] },
     auth: { nodes: nodes.map(({ id, entry }) => ({ id, devices: ['VH-*'], tokens: [entry] })) },
     fleet: services, analytics: services, maintenance: services, audit: services, returns: services, commands: services,
     // Throughput is measured here, not the rate limits (all senders share one address).
     rateLimits: { node: { perSecond: 0 }, source: { perSecond: 0 } },
   });
-  cloud = PROCESSES > 1 ? await startCloudProcesses(config, createCloudLogger('warn')) : await startCloud(config);
+  cloud = FORKED ? await startCloudProcesses(config, createCloudLogger('warn')) : await startCloud(config);
   const cloudAddress = cloud.address;
   await admin.createTopics({
     topics: [BUS_TOPICS.vehicleTelemetry, KCAT_TOPIC].map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })),
@@ -233,7 +242,7 @@ try {
   await runKcat(broker.address, warmFile);
   console.log(`${RECORDS.toLocaleString('en')} vehicle records per round, ${DEVICES} vehicles, ${nodes.length} edge nodes ` +
     `× 1 batch of ${BATCH} in flight, ${PARTITIONS} partitions; warm-up ${warmup.length.toLocaleString('en')} records each way; ` +
-    `${PROCESSES} ingest process(es), services ${WITH_SERVICES ? 'in the ingest process' : 'off'}; node ${process.version}, V8 heap flags ${gcFlags()}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    `${PROCESSES} ingest process(es)${FORKED ? ' apart from the senders' : ' with the senders in it'}, services ${WITH_SERVICES ? 'in the ingest process' : 'off'}; node ${process.version}, V8 heap flags ${gcFlags()}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
   const ratios: number[] = [];
   for (let round = 0; round < Number(args.rounds); round++) {
@@ -271,7 +280,7 @@ try {
       `topics grew by ${RECORDS} each${ingestRun.surplus + kcatRun.surplus > 0 ? ` plus re-sent duplicates: ingest ${ingestRun.surplus}, kcat ${kcatRun.surplus}` : ''}`);
   }
   console.log(`median ratio ingest/kcat ${median(ratios).toFixed(2)} (target ≥ 0.5); cloud peak RSS ${Math.round(cloudPeakRssMiB())} MiB` +
-    `${PROCESSES === 1 ? ' (senders included)' : ' (largest process)'}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    `${FORKED ? ' (largest process)' : ' (senders included)'}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 } finally {
   await cloud?.stop();
   await admin.disconnect().catch(() => undefined);

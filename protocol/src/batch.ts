@@ -7,6 +7,8 @@ import { invalidArgument } from './errors.js';
 import { accept, reject, type ReasonCode, type Verdict } from './reasons.js';
 import { compileValidator } from './validation.js';
 import { validateRecord, type FleetRecord } from './records.js';
+import { headOf, type RecordHead } from './bus-mapping.js';
+import { readRecordHead } from './record-bytes.js';
 
 /**
  * The uplink batch: gzip of NDJSON. Line 1 is the header, then one FleetRecord per line, so a
@@ -96,9 +98,34 @@ export interface DecodeBatchOptions {
   maxDecompressedBytes: number;
 }
 
-export type BatchEntry =
-  | { ok: true; record: FleetRecord; raw: Buffer }
-  | { ok: false; reason: ReasonCode; detail: string; raw: Buffer; id?: string };
+/**
+ * A valid line: its head (what ingest routes it by), its bytes, and the record. A telemetry line
+ * in the common shape is validated straight from its bytes (record-bytes.ts) and parsed into
+ * `record` only when someone reads it.
+ */
+export interface ValidEntry {
+  ok: true;
+  head: RecordHead;
+  record: FleetRecord;
+  raw: Buffer;
+}
+
+export type BatchEntry = ValidEntry | { ok: false; reason: ReasonCode; detail: string; raw: Buffer; id?: string };
+
+/** An entry validated from its bytes; parsing the record is left to whoever wants it. */
+class CheckedLine implements ValidEntry {
+  readonly ok = true;
+  #record: FleetRecord | undefined;
+
+  constructor(
+    readonly head: RecordHead,
+    readonly raw: Buffer,
+  ) {}
+
+  get record(): FleetRecord {
+    return (this.#record ??= JSON.parse(this.raw.toString('utf8')) as FleetRecord);
+  }
+}
 
 export interface DecodedBatch {
   header: BatchHeader;
@@ -155,10 +182,12 @@ function claimedId(value: unknown): string | undefined {
 }
 
 function decodeEntry(raw: Buffer): BatchEntry {
+  const head = readRecordHead(raw);
+  if (head !== undefined) return new CheckedLine(head, raw);
   const parsed = parseLine(raw);
   if (!parsed.ok) return { ...parsed, raw };
   const record = validateRecord(parsed.value);
-  if (record.ok) return { ok: true, record: record.value, raw };
+  if (record.ok) return { ok: true, head: headOf(record.value), record: record.value, raw };
   const id = claimedId(parsed.value);
   return { ...record, raw, ...(id === undefined ? {} : { id }) };
 }

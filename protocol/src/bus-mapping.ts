@@ -1,6 +1,6 @@
 import type { ReasonCode, Verdict } from './reasons.js';
 import { reject } from './reasons.js';
-import { validateRecord, type FleetRecord, type RecordKind } from './records.js';
+import { validateRecord, type EventRecord, type FleetRecord, type RecordKind } from './records.js';
 
 /** Bus topics. Telemetry is keyed by device id and events by subject id, so each entity stays in order. */
 export const BUS_TOPICS = {
@@ -47,28 +47,55 @@ const TOPIC_BY_KIND: Record<RecordKind, BusTopic> = {
   event: BUS_TOPICS.events,
 };
 
-export function schemaName(record: FleetRecord): string {
-  return record.kind === 'event'
-    ? `${record.payload.type}.v${record.payload.schemaVersion}`
-    : `${record.kind}.v${record.payload.v}`;
+/**
+ * What the cloud routes a record by — its bus topic, key and headers, and the devices it names —
+ * without its payload. Ingest reads it from a batch line's bytes (record-bytes.ts) or, for a
+ * line that took the full path, from the parsed record (`headOf`).
+ */
+export interface RecordHead {
+  id: string;
+  kind: RecordKind;
+  source: FleetRecord['source'];
+  /** Events only: what the event is about; its id is the bus key. */
+  subject?: EventRecord['payload']['subject'];
+  /** "{schema name}.v{version}", e.g. "vehicle_telemetry.v1", "TripEnded.v1". */
+  schema: string;
 }
 
-/** The value is the whole record as JSON, so consumers see id, source and both timestamps. */
+export function headOfTelemetry(id: string, kind: Exclude<RecordKind, 'event'>, source: FleetRecord['source'], version: number): RecordHead {
+  return { id, kind, source, schema: `${kind}.v${version}` };
+}
+
+export function headOf(record: FleetRecord): RecordHead {
+  if (record.kind !== 'event') return headOfTelemetry(record.id, record.kind, record.source, record.payload.v);
+  const { subject, type, schemaVersion } = record.payload;
+  return { id: record.id, kind: record.kind, source: record.source, subject, schema: `${type}.v${schemaVersion}` };
+}
+
+export function schemaName(record: FleetRecord): string {
+  return headOf(record).schema;
+}
+
+/** The value is the record's JSON as it is: consumers see id, source and both timestamps. */
+export function busMessageOf(head: RecordHead, value: Buffer): BusMessage {
+  return {
+    topic: TOPIC_BY_KIND[head.kind],
+    key: head.subject?.id ?? head.source.id,
+    value,
+    headers: {
+      [BUS_HEADERS.id]: head.id,
+      [BUS_HEADERS.kind]: head.kind,
+      [BUS_HEADERS.schema]: head.schema,
+    },
+  };
+}
+
 /**
  * `serialized` is the record's JSON when the caller already holds it (the cloud forwards the
  * validated line of the edge batch as it came, instead of encoding the parsed record again).
  */
 export function toBusMessage(record: FleetRecord, serialized?: Buffer): BusMessage {
-  return {
-    topic: TOPIC_BY_KIND[record.kind],
-    key: record.kind === 'event' ? record.payload.subject.id : record.source.id,
-    value: serialized ?? Buffer.from(JSON.stringify(record)),
-    headers: {
-      [BUS_HEADERS.id]: record.id,
-      [BUS_HEADERS.kind]: record.kind,
-      [BUS_HEADERS.schema]: schemaName(record),
-    },
-  };
+  return busMessageOf(headOf(record), serialized ?? Buffer.from(JSON.stringify(record)));
 }
 
 /** Headers are metadata, not a second copy of the payload: the detail is cut to this length. */

@@ -98,6 +98,12 @@ export function classifyPriority(record: Pick<FleetRecord, 'kind' | 'payload'>):
 
 const validateRecordShape = compileValidator(FleetRecordSchema);
 
+/** Telemetry comes from a device of the matching kind. */
+export const TELEMETRY_SOURCE_KINDS: Readonly<Record<Exclude<RecordKind, 'event'>, RecordSourceKind>> = {
+  vehicle_telemetry: 'vehicle',
+  charger_telemetry: 'charger',
+};
+
 /**
  * Full check of a record that crossed a trust boundary (uplink batch, bus): the envelope, the
  * payload by kind, and that telemetry comes from a device of the matching kind.
@@ -109,11 +115,11 @@ export function validateRecord(value: unknown): Verdict<FleetRecord> {
   let payload: Verdict<unknown>;
   switch (record.kind) {
     case 'vehicle_telemetry':
-      if (record.source.kind !== 'vehicle') return reject('schema_violation', 'vehicle telemetry from a non-vehicle source');
+      if (record.source.kind !== TELEMETRY_SOURCE_KINDS[record.kind]) return reject('schema_violation', 'vehicle telemetry from a non-vehicle source');
       payload = validateVehicleTelemetry(record.payload);
       break;
     case 'charger_telemetry':
-      if (record.source.kind !== 'charger') return reject('schema_violation', 'charger telemetry from a non-charger source');
+      if (record.source.kind !== TELEMETRY_SOURCE_KINDS[record.kind]) return reject('schema_violation', 'charger telemetry from a non-charger source');
       payload = validateChargerTelemetry(record.payload);
       break;
     case 'event':

@@ -280,8 +280,8 @@ export function createCommandService(options: CommandServiceOptions): CommandSer
       const at = now();
       const seen = new Set<string>();
       for (const entry of batch.entries) {
-        if (!entry.ok || entry.record.source.kind !== 'vehicle') continue;
-        const vehicleId = entry.record.source.id;
+        if (!entry.ok || entry.head.source.kind !== 'vehicle') continue;
+        const vehicleId = entry.head.source.id;
         if (seen.has(vehicleId) || !node.servesDevice(vehicleId)) continue;
         seen.add(vehicleId);
         // Written only when the vehicle moved to another node; the cache spares the hot path a read.

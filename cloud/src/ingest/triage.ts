@@ -9,13 +9,13 @@
  * subject — is `device_not_allowed`.
  */
 import {
+  busMessageOf,
   parseMessageId,
-  toBusMessage,
   toDeadLetter,
   type BusMessage,
   type DecodedBatch,
-  type FleetRecord,
   type ReasonCode,
+  type RecordHead,
 } from '@fleetwire/protocol';
 import type { DeviceAcl } from './device-acl.js';
 import type { RejectedRecord } from './schemas.js';
@@ -58,41 +58,38 @@ export function triageBatch(batch: DecodedBatch, context: TriageContext): BatchT
       deadLetter(entry.raw, entry.reason, entry.detail, entry.id, line);
       return;
     }
-    const { record } = entry;
-    const stranger = foreignDevice(record, context);
+    const { head } = entry;
+    const stranger = foreignDevice(head, context);
     if (stranger !== undefined) {
-      deadLetter(entry.raw, 'device_not_allowed', `node ${context.nodeId} does not serve ${stranger}`, record.id, line);
+      deadLetter(entry.raw, 'device_not_allowed', `node ${context.nodeId} does not serve ${stranger}`, head.id, line);
       return;
     }
-    if (seen.has(record.id) || context.alreadyStored(record.id)) {
+    if (seen.has(head.id) || context.alreadyStored(head.id)) {
       duplicates += 1;
       return;
     }
-    seen.add(record.id);
-    acceptedIds.push(record.id);
-    messages.push(toBusMessage(record, entry.raw));
+    seen.add(head.id);
+    acceptedIds.push(head.id);
+    messages.push(busMessageOf(head, entry.raw));
   });
 
   return { messages, acceptedIds, duplicates, rejected };
 }
 
-/** The first device the record names that the node may not speak for, described; undefined when all are fine. */
-export function foreignDevice(record: FleetRecord, context: Pick<TriageContext, 'nodeId' | 'servesDevice'>): string | undefined {
+/** The first device the record (by its head) names that the node may not speak for, described; undefined when all are fine. */
+export function foreignDevice(head: RecordHead, context: Pick<TriageContext, 'nodeId' | 'servesDevice'>): string | undefined {
   const { nodeId, servesDevice } = context;
   const mayName = (deviceId: string): boolean => deviceId === nodeId || servesDevice(deviceId);
-  const { source } = record;
+  const { source, subject } = head;
   if (source.kind === 'vehicle' || source.kind === 'charger') {
     if (!servesDevice(source.id)) return `${source.kind} ${source.id}`;
   } else if (source.kind !== 'edge' || source.id !== nodeId) {
     return `source ${source.kind}:${source.id}`;
   }
-  const idDevice = parseMessageId(record.id)?.deviceId;
-  if (idDevice === undefined || !mayName(idDevice)) return `record id ${record.id}`;
-  if (record.kind === 'event') {
-    const { subject } = record.payload;
-    if ((subject.kind === 'vehicle' || subject.kind === 'charger') && !servesDevice(subject.id)) {
-      return `subject ${subject.kind} ${subject.id}`;
-    }
+  const idDevice = parseMessageId(head.id)?.deviceId;
+  if (idDevice === undefined || !mayName(idDevice)) return `record id ${head.id}`;
+  if (subject !== undefined && (subject.kind === 'vehicle' || subject.kind === 'charger') && !servesDevice(subject.id)) {
+    return `subject ${subject.kind} ${subject.id}`;
   }
   return undefined;
 }

@@ -118,8 +118,13 @@ class Out {
   }
 
   bytes(bytes: Buffer): void {
-    bytes.copy(this.buffer, this.position);
-    this.position += bytes.length;
+    // Header names and values and keys are a few bytes: a loop beats Buffer#copy's argument
+    // checks and TypedArray#set's call (~60 ns a record); a record value goes through set.
+    const { buffer, position } = this;
+    const length = bytes.length;
+    if (length < 64) for (let i = 0; i < length; i++) buffer[position + i] = bytes[i] as number;
+    else buffer.set(bytes, position);
+    this.position = position + length;
   }
 
   varIntBytes(bytes: Buffer | undefined): void {

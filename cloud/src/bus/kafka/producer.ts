@@ -10,7 +10,8 @@
  * numbers would be taken by the broker for a duplicate and silently dropped. A fresh client
  * gets a new producer id and starts its sequences at zero, so that cannot happen.
  */
-import { compatibilityPartitioner, ProduceAcks, type Producer, stringSerializer } from '@platformatic/kafka';
+import { BUS_HEADERS } from '@fleetwire/protocol';
+import { compatibilityPartitioner, ProduceAcks, type MessageToProduce, type Producer } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import { CloudError } from '../../errors.js';
 import type { BusMessage } from '../bus.js';
@@ -25,7 +26,9 @@ export interface KafkaProducer {
   close(): Promise<void>;
 }
 
-type Client = Producer<string, Buffer, string, string>;
+/** Messages reach the client as bytes: its serializers pass them through. */
+type Client = Producer<Buffer, Buffer, Buffer, Buffer>;
+type WireMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer> & { headers: Map<Buffer, Buffer> };
 
 export function busUnavailable(what: string, cause: unknown): CloudError {
   const detail = cause instanceof Error ? cause.message : String(cause);
@@ -34,27 +37,38 @@ export function busUnavailable(what: string, cause: unknown): CloudError {
 
 /** Record overhead in a v2 record batch (length, attributes, deltas, varint lengths), rounded up. */
 const RECORD_OVERHEAD_BYTES = 24;
+/** Per header: its two length varints, rounded up. */
+const HEADER_OVERHEAD_BYTES = 8;
 
-function wireBytes(message: BusMessage): number {
-  let bytes = RECORD_OVERHEAD_BYTES + Buffer.byteLength(message.key) + message.value.length;
-  const { headers } = message;
-  for (const name in headers) bytes += 8 + Buffer.byteLength(name) + Buffer.byteLength(headers[name] as string);
+function wireBytes(message: WireMessage): number {
+  let bytes = RECORD_OVERHEAD_BYTES + (message.key?.length ?? 0) + (message.value?.length ?? 0);
+  for (const [name, value] of message.headers) bytes += HEADER_OVERHEAD_BYTES + name.length + value.length;
   return bytes;
 }
 
-/** Header names are a handful of constants: encode each once instead of once per record. */
-function headerNameSerializer(): (name: string | undefined) => Buffer | undefined {
-  const known = new Map<string, Buffer>();
-  return (name) => {
-    if (name === undefined) return undefined;
-    let bytes = known.get(name);
+/** Headers whose values come from a small set (kinds, schemas, reasons, senders): encoded once each. */
+const RECURRING_HEADERS: ReadonlySet<string> = new Set([BUS_HEADERS.kind, BUS_HEADERS.schema, BUS_HEADERS.reason, BUS_HEADERS.source]);
+
+/**
+ * UTF-8 of strings that recur record after record — header names and recurring values, keys
+ * (device ids) — kept after the first time, up to `limit` of them (then forgotten all at once,
+ * which bounds memory however many devices there are). Every record used to encode its key and
+ * its three headers afresh.
+ */
+function recurringBytes(limit: number): (text: string) => Buffer {
+  let known = new Map<string, Buffer>();
+  return (text) => {
+    let bytes = known.get(text);
     if (bytes === undefined) {
-      bytes = Buffer.from(name);
-      if (known.size < 64) known.set(name, bytes);
+      if (known.size >= limit) known = new Map();
+      bytes = Buffer.from(text);
+      known.set(text, bytes);
     }
     return bytes;
   };
 }
+
+const passThrough = (bytes: Buffer | undefined): Buffer | undefined => bytes;
 
 export function createKafkaProducer(
   options: Pick<KafkaBusOptions, 'brokers' | 'clientId' | 'produceTimeoutMs' | 'requestTimeoutMs' | 'connectionTimeoutMs' | 'maxRequestBytes' | 'tls' | 'sasl'>,
@@ -64,7 +78,7 @@ export function createKafkaProducer(
   let current: Client | undefined;
 
   const connect = (): Client =>
-    new LeanProducer<string, Buffer, string, string>({
+    new LeanProducer<Buffer, Buffer, Buffer, Buffer>({
       clientId: options.clientId,
       bootstrapBrokers: options.brokers,
       idempotent: true,
@@ -78,7 +92,7 @@ export function createKafkaProducer(
       requestTimeout: options.requestTimeoutMs,
       connectTimeout: options.connectionTimeoutMs,
       ...security,
-      serializers: { key: stringSerializer, value: (value) => value, headerKey: headerNameSerializer(), headerValue: stringSerializer },
+      serializers: { key: passThrough, value: passThrough, headerKey: passThrough, headerValue: passThrough },
     });
 
   const discard = (client: Client): void => {
@@ -86,8 +100,19 @@ export function createKafkaProducer(
     client.close(true, () => undefined);
   };
 
+  const headerBytes = recurringBytes(256);
+  const keyBytes = recurringBytes(20_000);
+  const toWire = (message: BusMessage): WireMessage => {
+    const headers = new Map<Buffer, Buffer>();
+    for (const name in message.headers) {
+      const value = message.headers[name] as string;
+      headers.set(headerBytes(name), RECURRING_HEADERS.has(name) ? headerBytes(value) : Buffer.from(value));
+    }
+    return { topic: message.topic, key: keyBytes(message.key), value: message.value, headers };
+  };
+
   /** One request: bounded by the produce timeout, and the client replaced when it fails. */
-  const sendRequest = async (messages: BusMessage[]): Promise<void> => {
+  const sendRequest = async (messages: WireMessage[]): Promise<void> => {
     const client = (current ??= connect());
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -106,7 +131,7 @@ export function createKafkaProducer(
     }
   };
 
-  const requests = createGroupCommit<BusMessage>({
+  const requests = createGroupCommit<WireMessage>({
     send: sendRequest,
     sizeOf: wireBytes,
     maxBytes: options.maxRequestBytes,
@@ -115,7 +140,7 @@ export function createKafkaProducer(
   });
 
   return {
-    send: (messages) => requests.push(messages),
+    send: (messages) => requests.push(messages.map(toWire)),
     async close() {
       await requests.idle();
       const client = current;
