@@ -3,7 +3,6 @@
  * resolves only after an fsync of the WAL that began once its transaction had committed. The
  * fsync is held by the test (`fileSync`), so the order is observed, not timed.
  */
-import { fstatSync, openSync, closeSync, readSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { eventRecord, telemetryRecord } from '../../../test/support/telemetry-records.js';
 import { useTestStore } from '../../../test/support/buffer-store.js';
@@ -13,29 +12,16 @@ const store = useTestStore();
 
 const storedIds = () => store.peek<{ id: string }[]>('SELECT id FROM records ORDER BY seq').map((row) => row.id);
 
-/** An fsync the test completes by hand; each call remembers which records were committed when it began, and which file it syncs. */
+/** An fsync the test completes by hand; each call remembers which records were committed when it began. */
 function heldSync() {
-  const calls: Array<{ committedAtStart: string[]; file: 'wal' | 'database'; finish(error?: Error): void }> = [];
+  const calls: Array<{ committedAtStart: string[]; finish(error?: Error): void }> = [];
   const fileSync: FileSync = {
-    sync: (fd) =>
+    sync: () =>
       new Promise<void>((resolve, reject) => {
-        const file = fstatSync(fd).ino === statSync(store.path).ino ? 'database' : 'wal';
-        calls.push({ committedAtStart: storedIds(), file, finish: (error) => (error ? reject(error) : resolve()) });
+        calls.push({ committedAtStart: storedIds(), finish: (error) => (error ? reject(error) : resolve()) });
       }),
   };
   return { fileSync, calls };
-}
-
-/** The WAL header's checkpoint sequence: SQLite adds one each time it restarts the WAL (overwriting its frames). */
-function walRestarts(): number {
-  const fd = openSync(`${store.path}-wal`, 'r');
-  try {
-    const header = Buffer.alloc(16);
-    readSync(fd, header, 0, 16, 0);
-    return header.readUInt32BE(12);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Lets timers, immediates and promise callbacks run. */
@@ -122,78 +108,6 @@ describe('sqlite buffer: commit durable before append resolves', () => {
     calls[0]!.finish();
     await turn();
     expect([telemetry, verdict]).toEqual([{ settled: true, error: undefined }, { settled: true, error: undefined }]);
-  });
-
-  it('checkpoints after a WAL fsync, holding commits until the database file is fsynced; the WAL restarts only then', async () => {
-    const { fileSync, calls } = heldSync();
-    const buffer = store.open({ commitIntervalMs: 0, checkpointRecords: 1, fileSync });
-    const first = track(buffer.append([telemetryRecord(1)]));
-    while (calls.length === 0) await turn();
-    calls[0]!.finish();
-    await turn();
-    expect(first).toEqual({ settled: true, error: undefined });
-    // The checkpoint copied the WAL into the database file and waits for its fsync.
-    expect(calls.map((c) => c.file)).toEqual(['wal', 'database']);
-    const restarts = walRestarts();
-    const second = track(buffer.append([telemetryRecord(2)]));
-    await turn();
-    expect(storedIds()).toEqual(['VH-0001:b1:1']);
-    calls[1]!.finish();
-    await turn();
-    // The next commit found the WAL copied and durable in the database file: it restarted it.
-    expect(storedIds()).toEqual(['VH-0001:b1:1', 'VH-0001:b1:2']);
-    expect(walRestarts()).toBe(restarts + 1);
-    expect(calls.map((c) => c.file)).toEqual(['wal', 'database', 'wal']);
-    calls[2]!.finish();
-    await turn();
-    expect(second).toEqual({ settled: true, error: undefined });
-    // The second record started the next checkpoint; let it end so the buffer can close.
-    expect(calls.map((c) => c.file)).toEqual(['wal', 'database', 'wal', 'database']);
-    calls[3]!.finish();
-  });
-
-  it('never overwrites WAL frames whose copy in the database file is not yet on disk', async () => {
-    const { fileSync, calls } = heldSync();
-    // Every append commits at once, even while a sync or a checkpoint is under way.
-    const buffer = store.open({ commitIntervalMs: 0, checkpointRecords: 1, maxGroupRecords: 1, fileSync });
-    const first = track(buffer.append([telemetryRecord(1)]));
-    while (calls.length === 0) await turn();
-    calls[0]!.finish();
-    await turn();
-    expect(calls.map((c) => c.file)).toEqual(['wal', 'database']);
-    const restarts = walRestarts();
-    const second = track(buffer.append([telemetryRecord(2)]));
-    expect(storedIds()).toEqual(['VH-0001:b1:1', 'VH-0001:b1:2']);
-    // Committed after the WAL had been copied, but appended to it: nothing was overwritten.
-    expect(walRestarts()).toBe(restarts);
-    // A failed fsync of the database file: still nothing overwritten, the checkpoint is retried later.
-    calls[1]!.finish(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
-    await turn();
-    const third = track(buffer.append([telemetryRecord(3)]));
-    expect(walRestarts()).toBe(restarts);
-    // From here every fsync succeeds: the next checkpoint copies everything, and the WAL restarts after it.
-    const finished = new Set<number>();
-    const finishAll = async (): Promise<void> => {
-      for (let i = 2; i < calls.length; i++) {
-        if (finished.has(i)) continue;
-        finished.add(i);
-        calls[i]!.finish();
-      }
-      await turn();
-    };
-    while (!calls.slice(2).some((c) => c.file === 'database')) await finishAll();
-    await finishAll();
-    expect([first, second, third].map((a) => a.settled && a.error === undefined)).toEqual([true, true, true]);
-    // The retried checkpoint copied up to what its reader saw (record 1): the WAL restarts after the next one.
-    const later = [];
-    for (let seq = 4; seq < 10 && walRestarts() === restarts; seq++) {
-      later.push(track(buffer.append([telemetryRecord(seq)])));
-      for (let i = 0; i < 4; i++) await finishAll();
-    }
-    expect(walRestarts()).toBe(restarts + 1);
-    for (let i = 0; i < 4; i++) await finishAll();
-    expect(later.every((a) => a.settled && a.error === undefined)).toBe(true);
-    expect(storedIds()).toHaveLength(3 + later.length);
   });
 
   it('with synchronous = normal, resolves at the commit and never fsyncs', async () => {

@@ -14,12 +14,6 @@
  * event-loop turn), but never while a sync is running: writes arriving meanwhile wait, and are
  * committed as one transaction the moment the sync finished. A slow disk thus makes groups
  * larger instead of queueing fsyncs, and a fast one keeps the latency at about one fsync.
- *
- * Checkpoints (with `checkpoint`, see wal-checkpoint.ts) run at the one point where the whole WAL
- * is durable: a sync just ended and nothing was written since it began. They are taken like a
- * sync — commits wait while the database file is fsynced — once `checkpointRecords` records
- * were committed since the last one, or a second passed with anything written; a due
- * checkpoint holds the pending group back until that point comes.
  */
 import type Database from 'better-sqlite3';
 import { EdgeError } from '../../errors.js';
@@ -38,12 +32,6 @@ export interface GroupCommitOptions {
   maxGroupRecords: number;
   /** Makes every transaction committed so far durable (fsync of the WAL); absent: a commit is enough. */
   sync?: { async(): Promise<void>; now(): void };
-  /** Copies the WAL into the database file, durably (only with `sync`); SQLite's own checkpoints are off then. */
-  checkpoint?: { run(): Promise<void> };
-  /** Records committed since the last checkpoint that make the next quiet point take one. */
-  checkpointRecords?: number;
-  /** Failures of a checkpoint (retried at the next quiet point; nothing in the WAL is lost). */
-  onCheckpointFailed?(error: unknown): void;
   /** Called after a rolled-back transaction, to rebuild in-memory mirrors. */
   onRollback(): void;
   /** Called after each successful commit, before the submitters' promises settle. */
@@ -65,10 +53,6 @@ export class GroupCommit {
   #due = false;
   #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #timerIsImmediate = false;
-  /** Records committed, and whether anything was written at all, since the last checkpoint. */
-  #sinceCheckpoint = 0;
-  #writtenSinceCheckpoint = false;
-  #lastCheckpoint = performance.now();
 
   constructor(options: GroupCommitOptions) {
     this.#options = options;
@@ -92,7 +76,6 @@ export class GroupCommit {
   /** A write made outside the groups (an acknowledge) becomes durable with the next sync, started now or after the one under way. */
   syncSoon(): void {
     if (!this.#options.sync) return;
-    this.#writtenSinceCheckpoint = true;
     if (this.#syncing) this.#resync = true;
     else this.#startSync();
   }
@@ -136,8 +119,6 @@ export class GroupCommit {
       this.#options.afterCommit();
     } finally {
       if (this.#options.sync) {
-        this.#sinceCheckpoint += jobs.length;
-        this.#writtenSinceCheckpoint = true;
         for (const job of jobs) this.#committed.push(job);
         if (!this.#syncing) this.#startSync();
       } else {
@@ -159,38 +140,8 @@ export class GroupCommit {
   #synced(jobs: readonly Job[], failure?: EdgeError): void {
     this.#syncing = undefined;
     settle(jobs, failure);
-    if (this.#checkpointDue()) {
-      if (!failure && this.#committed.length === 0 && !this.#resync) return this.#startCheckpoint();
-      // Not quiet yet (written during that sync): sync that first and let the pending group wait,
-      // or under a steady load the quiet point never comes and the WAL only grows.
-      if (this.#committed.length > 0 || this.#resync) return this.#startSync();
-    }
-    this.#resume();
-  }
-
-  #resume(): void {
     if (this.#due) this.#commit();
     if (!this.#syncing && (this.#committed.length > 0 || this.#resync)) this.#startSync();
-  }
-
-  #checkpointDue(): boolean {
-    const { checkpoint, checkpointRecords = Infinity } = this.#options;
-    if (!checkpoint || !this.#writtenSinceCheckpoint) return false;
-    return this.#sinceCheckpoint >= checkpointRecords || performance.now() - this.#lastCheckpoint >= 1000;
-  }
-
-  #startCheckpoint(): void {
-    this.#sinceCheckpoint = 0;
-    this.#writtenSinceCheckpoint = false;
-    this.#lastCheckpoint = performance.now();
-    const done = (): void => {
-      this.#syncing = undefined;
-      this.#resume();
-    };
-    this.#syncing = this.#options.checkpoint!.run().then(done, (error: unknown) => {
-      this.#options.onCheckpointFailed?.(error);
-      done();
-    });
   }
 
   #schedule(soon: boolean): void {

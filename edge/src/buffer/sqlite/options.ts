@@ -47,12 +47,6 @@ export const BufferSettingsSchema = OptionGroup({
   commitIntervalMs: IntegerOption(5, 0, 10_000),
   /** A group is committed at once (even during an fsync) when it reaches this many records. Default 2000. */
   maxGroupRecords: IntegerOption(2000, 1),
-  /**
-   * With `synchronous: full`, a WAL checkpoint (off the event loop, wal-checkpoint.ts) is taken
-   * once this many records were committed since the last one (or a second passed). Its copy runs
-   * on the event loop, so this bounds that pause (about SQLite's own 1,000 pages). Default 2000.
-   */
-  checkpointRecords: IntegerOption(2000, 1),
   /** Byte quota on stored record JSON (not the file size). Default 1 GiB. */
   maxBytes: IntegerOption(1024 ** 3, 1),
   /** Free-disk floor for the database folder. Default 256 MiB. */

@@ -21,7 +21,6 @@ import { Relief } from './relief.js';
 import { expiryCutoff, type PressureInput, type ReliefLimits } from './relief-policy.js';
 import { openDatabase, PRIORITY_CODE } from './schema.js';
 import { openWalSync, type WalSync } from './wal-sync.js';
-import { openWalCheckpoint, type WalCheckpoint } from './wal-checkpoint.js';
 
 export class SqliteBuffer implements RecordBuffer {
   readonly #options: ResolvedBufferOptions;
@@ -33,7 +32,6 @@ export class SqliteBuffer implements RecordBuffer {
   readonly #relief: Relief;
   readonly #writer: GroupCommit;
   readonly #walSync: WalSync | undefined;
-  readonly #checkpoint: WalCheckpoint | undefined;
   readonly #live: LiveWindow;
   readonly #quarantine: QuarantineTable;
   readonly #insert: Database.Statement<[number, string, number, string, string, number, number, number, string]>;
@@ -54,13 +52,7 @@ export class SqliteBuffer implements RecordBuffer {
       this.#walSync = options.synchronous === 'full' ? openWalSync(options.path, options.fileSync) : undefined;
       // The schema steps committed at open become durable now.
       this.#walSync?.now();
-      if (this.#walSync) {
-        // Checkpoints are taken by the group commit at its quiet points instead of inside a COMMIT.
-        this.#db.pragma('wal_autocheckpoint = 0');
-        this.#checkpoint = openWalCheckpoint(this.#db, options.path, options.fileSync);
-      }
     } catch (cause) {
-      this.#walSync?.close();
       this.#db.close();
       throw new EdgeError('FW_BUFFER_UNUSABLE', `cannot use buffer database ${options.path}: its WAL cannot be synced (${(cause as Error).message})`, { cause });
     }
@@ -88,8 +80,6 @@ export class SqliteBuffer implements RecordBuffer {
       intervalMs: options.commitIntervalMs,
       maxGroupRecords: options.maxGroupRecords,
       ...(this.#walSync ? { sync: this.#walSync } : {}),
-      ...(this.#checkpoint ? { checkpoint: this.#checkpoint, checkpointRecords: options.checkpointRecords } : {}),
-      onCheckpointFailed: (error) => options.logger?.error({ event: 'buffer_checkpoint_failed', err: error }, 'buffer_checkpoint_failed'),
       onRollback: () => {
         this.#groupFirstSeq = undefined;
         this.#counters.reload();
@@ -183,7 +173,6 @@ export class SqliteBuffer implements RecordBuffer {
     this.#writer.flush();
     this.#closed = true;
     await Promise.all([this.#maintaining, this.#writer.idle()]);
-    this.#checkpoint?.close();
     this.#db.close();
     this.#walSync?.close();
   }

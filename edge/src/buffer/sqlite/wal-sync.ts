@@ -8,8 +8,8 @@
  * replaced while the connection is open (a reset rewrites it in place, journal_size_limit
  * truncates it), so one descriptor serves for the buffer's life. Its directory entry is made
  * durable once at open: with NORMAL, SQLite would do that only at the first checkpoint.
- * Checkpoints leave the COMMIT too (wal-checkpoint.ts): the database file is fsynced on the
- * thread pool before the WAL may restart.
+ * Checkpoints are unchanged: with NORMAL SQLite still syncs the WAL before and the database
+ * after each one, as with FULL.
  */
 import { closeSync, fsyncSync, openSync, fdatasyncSync } from 'node:fs';
 import { dirname } from 'node:path';
