@@ -127,19 +127,64 @@ async function startCloudProcess(dir: string, token: ReturnType<typeof issueToke
   throw new Error('cloud did not listen within 300 s');
 }
 
+/** What the agent's /metrics say about its backlog and about where a PUBACK's time goes. */
+interface AgentMetrics {
+  /** Records not yet acknowledged by the cloud. */
+  backlog: number;
+  /** Seconds spent in garbage collection since start, all kinds. */
+  gcSeconds: number;
+  /** Longest event-loop delay since the previous scrape (prom-client resets it at each). */
+  lagMaxSeconds: number;
+  /** Receipt → commit histogram: cumulative count per upper bound in seconds, and the total. */
+  commitBuckets: Array<[number, number]>;
+  commits: number;
+}
+
 /**
- * The agent's records not yet acknowledged by the cloud, from its /metrics; undefined when the
- * agent did not answer (an agent flooded past what it can take answers its operator port late
- * or drops the connection, and one missed reading must not end a 10-minute run).
+ * The agent's /metrics; undefined when the agent did not answer (an agent flooded past what it
+ * can take answers its operator port late or drops the connection, and one missed reading must
+ * not end a 10-minute run).
  */
-async function agentBacklog(httpAddress: string): Promise<number | undefined> {
+async function agentMetrics(httpAddress: string): Promise<AgentMetrics | undefined> {
   try {
     const text = await (await fetch(`${httpAddress}/metrics`, { signal: AbortSignal.timeout(30_000) })).text();
-    const lines = text.split('\n').filter((line) => line.startsWith('fleetwire_buffer_backlog_records'));
-    return lines.reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+    const lines = text.split('\n');
+    const sum = (prefix: string): number => lines.filter((line) => line.startsWith(prefix)).reduce((total, line) => total + Number(line.split(' ').at(-1)), 0);
+    const commitBuckets = lines
+      .map((line) => /^fleetwire_intake_commit_latency_seconds_bucket\{le="([^"]+)"\} (\S+)$/.exec(line))
+      .filter((match) => match !== null && match[1] !== '+Inf')
+      .map((match) => [Number(match![1]), Number(match![2])] as [number, number]);
+    return {
+      backlog: sum('fleetwire_buffer_backlog_records'),
+      gcSeconds: sum('nodejs_gc_duration_seconds_sum'),
+      lagMaxSeconds: sum('nodejs_eventloop_lag_max_seconds'),
+      commitBuckets,
+      commits: sum('fleetwire_intake_commit_latency_seconds_count'),
+    };
   } catch {
     return undefined;
   }
+}
+
+async function agentBacklog(httpAddress: string): Promise<number | undefined> {
+  return (await agentMetrics(httpAddress))?.backlog;
+}
+
+/**
+ * The agent's side of the latency during the load, from two scrapes and the lag seen by the
+ * progress scrapes: how much of its CPU went to GC, how long its event loop stood still, and
+ * receipt → commit (the part of publish → PUBACK spent in the agent up to the fsync).
+ */
+function agentBreakdown(before: AgentMetrics, after: AgentMetrics, lagMaxSeconds: number, cpuSeconds: number): string {
+  const gc = after.gcSeconds - before.gcSeconds;
+  const commits = after.commits - before.commits;
+  const within = (bound: number): number => {
+    const count = (m: AgentMetrics): number => m.commitBuckets.find(([le]) => le === bound)?.[1] ?? NaN;
+    return count(after) - count(before);
+  };
+  const p99Bound = after.commitBuckets.map(([le]) => le).find((le) => within(le) >= 0.99 * commits);
+  return `GC ${gc.toFixed(1)} s (${((gc / cpuSeconds) * 100).toFixed(0)}% of its CPU time), event-loop delay max ${(lagMaxSeconds * 1000).toFixed(0)} ms (10 s scrapes), ` +
+    `receipt → commit within 100 ms for ${((within(0.1) / commits) * 100).toFixed(1)}% of ${commits} messages, p99 ${p99Bound === undefined ? '> 2.5 s' : `≤ ${p99Bound * 1000} ms`}`;
 }
 
 /** Connects at CONNECTS_PER_SECOND with up to CONNECTS_IN_FLIGHT handshakes open, so the ramp is not bounded by one handshake's round trip. */
@@ -174,12 +219,14 @@ interface SideFigures {
   rssConnected: number;
   rssPeak: number;
   cpuPercent: number;
+  cpuSeconds: number;
   generatorCpuPercent: number;
 }
 
 /** Every vehicle publishes once a second in its own slot for SECONDS; the peer process (`pid`) is sampled each second. */
-async function runLoad(url: string, pids: number[], options: (id: string) => mqtt.IClientOptions, label: string, progress?: () => Promise<string>): Promise<SideFigures> {
+async function runLoad(url: string, pids: number[], options: (id: string) => mqtt.IClientOptions, label: string, progress?: () => Promise<string>, loadStarts?: () => Promise<void>): Promise<SideFigures> {
   const clients = await connectFleet(url, options, label);
+  await loadStarts?.();
   const figures = () => pids.map(processFigures).reduce((a, b) => ({ rssMb: a.rssMb + b.rssMb, cpuSeconds: a.cpuSeconds + b.cpuSeconds }));
   const connected = figures();
   const epoch = `${label[0]}${Date.now().toString(36)}`;
@@ -243,6 +290,7 @@ async function runLoad(url: string, pids: number[], options: (id: string) => mqt
     p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted[sorted.length - 1] ?? NaN,
     rssConnected: connected.rssMb, rssPeak,
     cpuPercent: ((end.cpuSeconds - connected.cpuSeconds) / seconds) * 100,
+    cpuSeconds: end.cpuSeconds - connected.cpuSeconds,
     generatorCpuPercent: ((generator.user + generator.system) / 1e6 / seconds) * 100,
   };
 }
@@ -279,11 +327,23 @@ async function main(): Promise<void> {
     stops.push(() => agent.kill('SIGTERM'));
     const agentPid = agent.child.pid as number;
     const httpAddress = agent.addresses.http as string;
+    let atLoadStart: AgentMetrics | undefined;
+    let lagMaxSeconds = 0;
     const viaAgent = await runLoad(
       agent.addresses.mqtt as string, [agentPid], (id) => ({ clientId: id, username: id, password: PASSWORD }), 'edge agent',
-      async () => `, backlog to the cloud ${(await agentBacklog(httpAddress)) ?? '(no answer)'} records, cloud rss ${processFigures(cloud.child.pid as number).rssMb.toFixed(0)} MB`,
+      async () => {
+        const metrics = await agentMetrics(httpAddress);
+        lagMaxSeconds = Math.max(lagMaxSeconds, metrics?.lagMaxSeconds ?? 0);
+        return `, backlog to the cloud ${metrics?.backlog ?? '(no answer)'} records, cloud rss ${processFigures(cloud.child.pid as number).rssMb.toFixed(0)} MB`;
+      },
+      async () => {
+        atLoadStart = await agentMetrics(httpAddress);
+      },
     );
     console.log(row('edge agent (durable)', viaAgent));
+    const atLoadEnd = await agentMetrics(httpAddress);
+    lagMaxSeconds = Math.max(lagMaxSeconds, atLoadEnd?.lagMaxSeconds ?? 0);
+    console.log(`  the agent during the load: ${atLoadStart && atLoadEnd ? agentBreakdown(atLoadStart, atLoadEnd, lagMaxSeconds, viaAgent.cpuSeconds) : '(its /metrics did not answer)'}`);
     const drainStarted = Date.now();
     let backlog = await agentBacklog(httpAddress);
     while (backlog !== 0 && agent.child.exitCode === null && Date.now() - drainStarted < DRAIN_SECONDS * 1000) {
