@@ -50,10 +50,12 @@ export const CLI_PACKAGE = '@fleetwire/deploy';
  * The edge agent ships bundled: its modules, @fleetwire/protocol and the libraries it loads at
  * start-up (aedes, mqtt-packet, typebox, pino, prom-client, …) in a few minified files instead
  * of ~560 modules. V8 keeps every loaded module's source text, its records and its functions'
- * metadata; bundled, the idle agent's heap is 4 MB smaller and its RSS 8–15 MB (docs/edge.md,
+ * metadata; bundled, the idle agent's heap is 3 MB smaller and its RSS 7–13 MB (docs/edge.md,
  * "Memory"). Left out of the bundle, loaded from node_modules as they are: native addons, and
  * what loads only when a feature is enabled (vision, OCPP, the bridge, WebSockets), where a
  * bundler's rewrite would gain nothing at idle and only risk the library's own file lookups.
+ * (pino is bundled: its only file lookups, `__dirname` for its worker threads, serve transports,
+ * which the agent does not use — it logs to stdout.)
  */
 export const EDGE_BUNDLE = {
   /** `@fleetwire/edge`'s entry in the checkout (bundled from the TypeScript, against the checkout's node_modules) and where the bundle goes in the release folder. */
