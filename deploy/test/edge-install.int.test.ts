@@ -46,10 +46,11 @@ function environmentFile(file: string): Record<string, string> {
   return assignments(readFileSync(file, 'utf8').split('\n'));
 }
 
-/** What the unit's own Environment= lines set (NODE_ENV, NODE_OPTIONS with its V8 flags). */
+/** What the unit's own Environment= lines set (NODE_ENV, NODE_OPTIONS with its V8 flags); one assignment a line, quoted as systemd reads it when it holds spaces. */
 function unitEnvironment(unit: string): Record<string, string> {
   const lines = readFileSync(unit, 'utf8').split('\n');
-  return assignments(lines.filter((line) => line.startsWith('Environment=')).map((line) => line.slice('Environment='.length)));
+  const values = lines.filter((line) => line.startsWith('Environment=')).map((line) => line.slice('Environment='.length));
+  return assignments(values.map((value) => (/^".*"$/.test(value) ? value.slice(1, -1) : value)));
 }
 
 async function install(root: string, ...args: string[]): Promise<string> {
@@ -192,7 +193,7 @@ describe('the edge release installed into a scratch root', () => {
     running.push(agent);
     const status = readFileSync(`/proc/${agent.child.pid}/status`, 'utf8');
     expect(status).toMatch(new RegExp(`^Uid:\\s+${user.uid}\\s`, 'm'));
-    expect(readFileSync(`/proc/${agent.child.pid}/environ`, 'utf8').split('\0')).toContain('NODE_OPTIONS=--max-semi-space-size=2');
+    expect(readFileSync(`/proc/${agent.child.pid}/environ`, 'utf8').split('\0')).toContain('NODE_OPTIONS=--max-semi-space-size=2 --max-old-space-size=256');
     const mqttPort = new URL((agent.started.addresses as Record<string, string>).mqtt as string).port;
 
     const reading = {

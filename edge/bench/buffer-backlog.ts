@@ -6,9 +6,10 @@
  * same run (target: drain ≥ 3× intake). `inflight` > 1 keeps that many batches taken before the
  * oldest is acknowledged, as `concurrency` uplink workers do. Next to each wall-clock rate it
  * prints the process CPU time per record, which a busy shared machine disturbs much less, and
- * the load average before and after.
+ * the load average before and after. `--cache-bytes` sets SQLite's page cache (`cacheBytes`,
+ * default the buffer's own), which holds the id index and the pages the drain reads.
  *
- *   node --expose-gc --import tsx edge/bench/buffer-backlog.ts [--records 1000000] [--batch 500] [--inflight 1]
+ *   node --expose-gc --import tsx edge/bench/buffer-backlog.ts [--records 1000000] [--batch 500] [--inflight 1] [--cache-bytes <n>]
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -19,8 +20,8 @@ import { telemetryRecord } from '../test/support/telemetry-records.js';
 import { benchOptions } from './bench-options.js';
 
 const values = benchOptions(
-  'node --expose-gc --import tsx edge/bench/buffer-backlog.ts [--records 1000000] [--batch 500] [--inflight 1]',
-  { records: '1000000', batch: '500', inflight: '1' },
+  'node --expose-gc --import tsx edge/bench/buffer-backlog.ts [--records 1000000] [--batch 500] [--inflight 1] [--cache-bytes <n>]',
+  { records: '1000000', batch: '500', inflight: '1', 'cache-bytes': '' },
 );
 const total = Number(values.records);
 const batchSize = Number(values.batch);
@@ -31,7 +32,8 @@ const concurrentAppends = 4;
 
 const folder = mkdtempSync(join(tmpdir(), 'fleetwire-backlog-'));
 const path = join(folder, 'buffer.db');
-const buffer = createSqliteBuffer({ path, maxBytes: 2 ** 40, minFreeDiskBytes: 0, liveWindowMs: 0 });
+const cacheBytes = values['cache-bytes'];
+const buffer = createSqliteBuffer({ path, maxBytes: 2 ** 40, minFreeDiskBytes: 0, liveWindowMs: 0, ...(cacheBytes === '' ? {} : { cacheBytes: Number(cacheBytes) }) });
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 const rss = () => {
   (globalThis as { gc?: () => void }).gc?.();
@@ -46,7 +48,7 @@ const cpu = () => {
   return used.user + used.system;
 };
 
-console.log(`# buffer backlog: ${total} records, batches of ${batchSize}, ${inflight} in flight, node ${process.version}, load ${load()}`);
+console.log(`# buffer backlog: ${total} records, batches of ${batchSize}, ${inflight} in flight, SQLite cache ${cacheBytes === '' ? 'default' : `${cacheBytes} B`}, node ${process.version}, load ${load()}`);
 report('fill', 0);
 let appended = 0;
 const fillStarted = performance.now();

@@ -17,7 +17,7 @@
  * `--node-flags` (with `--release`) starts the release's CLI under `node <flags>`, e.g.
  * `--max-semi-space-size=2`: the agent's CPU seconds during the load are printed beside its
  * memory, so a flag's price in CPU is read in the same run as what it saves. `--cache-bytes`
- * sets the buffer's SQLite page cache (default the agent's own, 32 MiB), which fills as the
+ * sets the buffer's SQLite page cache (default the agent's own, 8 MiB), which fills as the
  * buffer grows.
  *
  * The registry's password hashes use a low scrypt cost (N=1024) so that 1,000 connects take

@@ -13,8 +13,9 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlink
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { ReleaseError } from './errors.js';
-import { compiledPath, CLI_ENTRY, releaseName, releasePackageJson, releaseRootPackageJson, type PackageJson } from './release-manifest.js';
+import { compiledPath, CLI_ENTRY, EDGE_BUNDLE, releaseName, releasePackageJson, releaseRootPackageJson, type PackageJson } from './release-manifest.js';
 
 const run = promisify(execFile);
 
@@ -76,6 +77,33 @@ async function step(what: string, action: () => Promise<unknown>): Promise<void>
   }
 }
 
+/**
+ * The edge agent and what it loads at start-up in a few minified ES modules (see EDGE_BUNDLE).
+ * Code splitting keeps each lazily loaded part (vision, OCPP, the bridge) in its own file, loaded
+ * only when enabled, as in the source. Bundled CommonJS code `require`s Node's built-ins and the
+ * external packages at run time, so each file gets a `require` of its own. Names are kept
+ * (`keepNames`): logs carry class and function names (`err.type`, stack frames). The source
+ * maps lie beside the files and cost nothing until `node --enable-source-maps` reads them.
+ */
+async function bundleEdgeAgent(root: string, outDir: string): Promise<void> {
+  await build({
+    absWorkingDir: root,
+    entryPoints: [join(root, EDGE_BUNDLE.entry)],
+    outdir: outDir,
+    entryNames: '[name]',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    external: [...EDGE_BUNDLE.external],
+    banner: { js: "import { createRequire as createRequireOfBundle } from 'node:module'; const require = createRequireOfBundle(import.meta.url);" },
+    logLevel: 'silent',
+  });
+}
+
 export async function buildRelease(options: ReleaseOptions): Promise<Release> {
   const progress = options.progress ?? (() => undefined);
   const rootManifest = readJson(join(options.root, 'package.json'));
@@ -99,6 +127,9 @@ export async function buildRelease(options: ReleaseOptions): Promise<Release> {
   for (const pkg of WORKSPACE_PACKAGES) {
     writeJson(join(folder, pkg, 'package.json'), releasePackageJson(readJson(join(options.root, pkg, 'package.json')), version));
   }
+  progress(`bundling the edge agent into ${join(folder, EDGE_BUNDLE.outDir)}`);
+  await step('bundling the edge agent', () => bundleEdgeAgent(options.root, join(folder, EDGE_BUNDLE.outDir)));
+
   mkdirSync(join(folder, 'bin'));
   const cli = join('deploy', compiledPath(CLI_ENTRY));
   chmodSync(join(folder, cli), 0o755);

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ReleaseError } from './errors.js';
-import { compiledPath, releaseName, releasePackageJson, releaseRootPackageJson } from './release-manifest.js';
+import { compiledPath, EDGE_BUNDLE, EDGE_PACKAGE, releaseName, releasePackageJson, releaseRootPackageJson } from './release-manifest.js';
 
 describe('release package.json files', () => {
   it('point exports at the compiled JavaScript, leave test support out, keep the dependencies and drop the scripts', () => {
     const released = releasePackageJson(
       {
-        name: '@fleetwire/edge',
+        name: '@fleetwire/cloud',
         version: '0.1.0',
         exports: { '.': './src/index.ts', './vision': { types: './src/vision.d.ts', default: './src/vision.ts' }, './testing': './test/support/index.ts' },
         scripts: { test: 'vitest' },
@@ -16,12 +16,18 @@ describe('release package.json files', () => {
       '1.2.3',
     );
     expect(released).toEqual({
-      name: '@fleetwire/edge',
+      name: '@fleetwire/cloud',
       version: '1.2.3',
       exports: { '.': './src/index.js', './vision': { types: './src/vision.d.ts', default: './src/vision.js' } },
       dependencies: { aedes: '^1.2.0' },
       devDependencies: { '@fleetwire/simulators': 'workspace:*' },
     });
+  });
+
+  it('point the edge package at its bundle and keep its other exports compiled', () => {
+    const released = releasePackageJson({ name: EDGE_PACKAGE, exports: { '.': './src/index.ts', './testing': './test/support/index.ts' } }, '0.1.0');
+    expect(released.exports).toEqual({ '.': EDGE_BUNDLE.exportPath });
+    expect(EDGE_BUNDLE.exportPath.startsWith(`./${EDGE_BUNDLE.outDir.slice('edge/'.length)}/`)).toBe(true);
   });
 
   it('give the deploy package the fleetwire bin on the compiled command line', () => {

@@ -81,9 +81,12 @@ export const BufferSettingsSchema = OptionGroup({
   maintenanceIntervalMs: IntegerOption(1000, 10),
   /**
    * SQLite page cache of the buffer's connection: a fixed bound, so memory stays flat as the
-   * backlog grows; large enough to keep the dedupe index of a big backlog in memory. Default 32 MiB.
+   * backlog grows. Default 8 MiB: during an outage the cache fills with pages intake wrote and
+   * nothing reads again, and 32 MiB of it was most of what 1,000 devices at 1 Hz added to the
+   * agent's memory; a larger cache keeps more of a big backlog's id index for the drain
+   * (docs/buffer.md, "stats() and memory"), worth it on a box with memory to spare.
    */
-  cacheBytes: IntegerOption(32 * 1024 ** 2, 64 * 1024),
+  cacheBytes: IntegerOption(8 * 1024 ** 2, 64 * 1024),
 });
 
 export type BufferSettings = Static<typeof BufferSettingsSchema>;

@@ -7,9 +7,10 @@
  *           `damage_location` [N, rows, cols] (per cell of a grid over the photo: damage here)
  *   screen: `screen_probability` [N, 1]
  */
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { EdgeError } from '../../errors.js';
+import { EDGE_PACKAGE_ROOT } from '../../package-root.js';
 import type { ModelInputSize } from '../photos/preprocess.js';
 import type { DamageClass } from './model-card.js';
 
@@ -18,7 +19,7 @@ export const SCREEN_OUTPUTS = ['screen_probability'] as const;
 export { DAMAGE_CLASSES, type DamageClass } from './model-card.js';
 
 /** The card of the models committed with the edge (see edge/models/MODEL_CARD.md); the model files lie beside it. */
-export const BUNDLED_CARD = fileURLToPath(new URL('../../../models/model-card.json', import.meta.url));
+export const BUNDLED_CARD = join(EDGE_PACKAGE_ROOT, 'models', 'model-card.json');
 
 export interface PhotoModel {
   readonly path: string;
