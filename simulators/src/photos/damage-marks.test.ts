@@ -43,3 +43,19 @@ describe('drawDamage: cracks', () => {
     expect(seen.lightBumper).toBeGreaterThan(5);
   });
 });
+
+describe('drawDamage: scratches', () => {
+  it('stay in the paint: between belt line and sill, inside the body, off the wheel arches', () => {
+    for (let seed = 1; seed <= 200; seed++) {
+      const { geometry: g } = composeCarScene(createRandom(seed), 256, 192);
+      const mark = drawDamage(createRandom(2000 + seed), 'scratch', g, seed % 2 === 0 ? 0.12 : 0.85, 0);
+      expect(mark.extent.length).toBeGreaterThanOrEqual(3);
+      for (const p of mark.extent) {
+        expect(p.y).toBeGreaterThanOrEqual(g.beltY + 2);
+        expect(p.y).toBeLessThanOrEqual(g.sillY - 2);
+        expect(Math.abs(p.x)).toBeLessThanOrEqual(g.halfLength);
+        for (const w of g.wheelX) expect(Math.hypot(p.x - w, p.y - (40 - g.wheelRadius))).toBeGreaterThan(g.wheelRadius + 5);
+      }
+    }
+  });
+});

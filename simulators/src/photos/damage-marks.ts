@@ -32,30 +32,32 @@ function darkPaint(bodyLuminance: number): boolean {
   return bodyLuminance < 0.55;
 }
 
-/** A point on a body panel: between belt line and sill, clear of the wheel arches. */
+/** Whether a point lies on a body panel: between belt line and sill, clear of the body's ends and the wheel arches. */
+function onPanel(g: CarGeometry, p: Point, margin: number): boolean {
+  return Math.abs(p.x) <= g.halfLength - margin
+    && p.y >= g.beltY + 2 + margin * 0.3 && p.y <= g.sillY - 2 - margin * 0.3
+    && g.wheelX.every((w) => Math.hypot(p.x - w, p.y - (40 - g.wheelRadius)) > g.wheelRadius + 5 + margin * 0.3);
+}
+
+/** A point on a body panel (see onPanel). */
 function panelPoint(random: Random, g: CarGeometry, margin: number): Point {
   for (;;) {
-    const x = random.range(-g.halfLength + margin, g.halfLength - margin);
-    const y = random.range(g.beltY + 2 + margin * 0.3, g.sillY - 2 - margin * 0.3);
-    const clearOfArches = g.wheelX.every((w) => Math.hypot(x - w, y - (40 - g.wheelRadius)) > g.wheelRadius + 5 + margin * 0.3);
-    if (clearOfArches) return { x, y };
+    const p = { x: random.range(-g.halfLength + margin, g.halfLength - margin), y: random.range(g.beltY + 2 + margin * 0.3, g.sillY - 2 - margin * 0.3) };
+    if (onPanel(g, p, margin)) return p;
   }
 }
 
 function drawScratch(random: Random, g: CarGeometry, bodyLuminance: number): DamageMark {
-  const start = panelPoint(random, g, 6);
-  const heading = random.range(-0.6, 0.6) + (random.chance(0.5) ? 0 : Math.PI);
-  const steps = random.int(4, 9);
-  const points: Point[] = [start];
-  let p = start;
-  for (let i = 0; i < steps; i++) {
-    const len = random.range(4, 11);
-    const a = heading + random.range(-0.35, 0.35);
-    p = {
-      x: Math.max(-g.halfLength + 2, Math.min(g.halfLength - 2, p.x + Math.cos(a) * len)),
-      y: Math.max(g.beltY + 1, Math.min(g.sillY - 1, p.y + Math.sin(a) * len)),
-    };
-    points.push(p);
+  // A scratch is in the paint: it ends where the panel does (a wheel arch, the body's end, the
+  // belt line, the sill) instead of running on across a tyre, or along the body's edge where it
+  // would read as a cracked bumper corner. Started too close to an end, it runs the other way.
+  let points: Point[] = [];
+  while (points.length < 3) {
+    const start = panelPoint(random, g, 6);
+    const heading = random.range(-0.6, 0.6) + (random.chance(0.5) ? 0 : Math.PI);
+    const steps = random.int(4, 9);
+    points = scratchWalk(random, g, start, heading, steps);
+    if (points.length < 3) points = scratchWalk(random, g, start, heading + Math.PI, steps);
   }
   // A scratch is seen because it cuts through the paint: exposed primer or metal reads lighter
   // on dark paint and darker on light paint. A light scratch on white paint would be a mark
@@ -72,6 +74,20 @@ function drawScratch(random: Random, g: CarGeometry, bodyLuminance: number): Dam
   }
   const svg = lines.map((d) => `<path d="${d}" fill="none" stroke="${colour}" stroke-opacity="${opacity.toFixed(2)}" stroke-width="${width.toFixed(2)}" stroke-linecap="round" stroke-linejoin="round"/>`).join('');
   return { kind: 'scratch', svg, extent: points };
+}
+
+/** Up to `steps` jagged strokes from `start` along `heading`, stopping where the next would leave the panel. */
+function scratchWalk(random: Random, g: CarGeometry, start: Point, heading: number, steps: number): Point[] {
+  const points = [start];
+  let p = start;
+  for (let i = 0; i < steps; i++) {
+    const len = random.range(4, 11);
+    const a = heading + random.range(-0.35, 0.35);
+    p = { x: p.x + Math.cos(a) * len, y: p.y + Math.sin(a) * len };
+    if (!onPanel(g, p, 0)) break;
+    points.push(p);
+  }
+  return points;
 }
 
 function drawDent(random: Random, g: CarGeometry, bodyLuminance: number, index: number): DamageMark {
@@ -94,7 +110,9 @@ function drawDent(random: Random, g: CarGeometry, bodyLuminance: number, index: 
   const rim = (rxs: number, rys: number, upper: boolean): string =>
     `M ${at(c.x - rxs)} ${at(c.y)} A ${at(rxs)} ${at(rys)} 0 0 ${upper ? 1 : 0} ${at(c.x + rxs)} ${at(c.y)}`;
   const parts = [
-    `<defs><filter id="${id}" x="-50%" y="-50%" width="200%" height="200%"><feGaussianBlur stdDeviation="${at(random.range(0.5, 1.1))}"/></filter></defs>`,
+    // The hollow's walls curve smoothly, so its shading fades over a fraction of its size:
+    // a crisp light arc would be a line drawn on the paint, and read as a scratch.
+    `<defs><filter id="${id}" x="-50%" y="-50%" width="200%" height="200%"><feGaussianBlur stdDeviation="${at(ry * random.range(0.12, 0.22))}"/></filter></defs>`,
     `<g filter="url(#${id})" transform="rotate(${at(angle)} ${at(c.x)} ${at(c.y)})">`,
     `<path d="${rim(rx * 0.85, ry * 0.8, true)}" fill="none" stroke="#000" stroke-opacity="${at(shadow)}" stroke-width="${at(ry * random.range(0.3, 0.5))}" stroke-linecap="round"/>`,
     `<path d="${rim(rx * 0.8, ry * 0.75, false)}" fill="none" stroke="#fff" stroke-opacity="${at(highlight)}" stroke-width="${at(ry * random.range(0.2, 0.35))}" stroke-linecap="round"/>`,
