@@ -35,6 +35,7 @@ interface ComposeService {
   environment?: Record<string, string | number>;
   volumes?: string[];
   ports?: string[];
+  mem_limit?: string;
 }
 const compose = parse(read('deploy/compose/compose.yaml')) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
 const services = compose.services;
@@ -162,6 +163,15 @@ describe('compose file', () => {
     expect(containerfile).toContain(`http://127.0.0.1:${edge.http.port}/healthz`);
     const scrape = parse(read('deploy/compose/victoria-metrics/scrape.yaml')) as { scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }> };
     expect(scrape.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets)).sort()).toEqual([`cloud:${cloud.http.port}`, `edge:${edge.http.port}`]);
+  });
+
+  it('bounds the edge container as the systemd unit bounds the agent: the same V8 flags and memory limit', () => {
+    const unit = read('deploy/edge/fleetwire-edge.service');
+    const nodeOptions = /^Environment="NODE_OPTIONS=([^"]+)"$/m.exec(unit)?.[1];
+    const memoryMax = /^MemoryMax=(\d+)M$/m.exec(unit)?.[1];
+    expect(nodeOptions).toMatch(/--max-old-space-size=\d+/);
+    expect(services.edge!.environment!.NODE_OPTIONS).toBe(nodeOptions);
+    expect(services.edge!.mem_limit).toBe(`${memoryMax}m`);
   });
 
   it('provisions Grafana with the data sources and dashboards of deploy/grafana', () => {
