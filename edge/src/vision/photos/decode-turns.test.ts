@@ -52,6 +52,41 @@ describe('decode turns', () => {
     expect(await Promise.all(results)).toEqual(['a', 'x', 'c', 'y']);
   });
 
+  it('runs at most maxShared shared turns at once, the others in the order asked', async () => {
+    const turns = createDecodeTurns({ maxShared: 2 });
+    const log: string[] = [];
+    const [a, b, c, d] = [job(log, 'a'), job(log, 'b'), job(log, 'c'), job(log, 'd')];
+    const results = [a, b, c, d].map((j) => turns.shared(j.work));
+    await settle();
+    expect(log).toEqual(['a start', 'b start']);
+    b.finish();
+    await settle();
+    expect(log.slice(2)).toEqual(['b end', 'c start']);
+    a.finish();
+    await settle();
+    expect(log.slice(4)).toEqual(['a end', 'd start']);
+    c.finish();
+    d.finish();
+    expect(await Promise.all(results)).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('lets an exclusive turn wait for shared turns that were waiting for a place', async () => {
+    const turns = createDecodeTurns({ maxShared: 1 });
+    const log: string[] = [];
+    const [a, b, x] = [job(log, 'a'), job(log, 'b'), job(log, 'x')];
+    const results = [turns.shared(a.work), turns.shared(b.work), turns.exclusive(x.work)];
+    await settle();
+    expect(log).toEqual(['a start']);
+    a.finish();
+    await settle();
+    expect(log.slice(1)).toEqual(['a end', 'b start']);
+    b.finish();
+    await settle();
+    expect(log.slice(3)).toEqual(['b end', 'x start']);
+    x.finish();
+    expect(await Promise.all(results)).toEqual(['a', 'b', 'x']);
+  });
+
   it('passes a failure through and frees the turn', async () => {
     const turns = createDecodeTurns();
     await expect(turns.exclusive(() => Promise.reject(new Error('bad')))).rejects.toThrow('bad');

@@ -59,5 +59,9 @@ describe('hammingDistance and closestHash', () => {
     expect(closestHash('0700000000000000', known, 6)).toEqual({ photoId: 'b', distance: 1 });
     expect(closestHash('00000000000000ff', known, 6)).toBeUndefined();
     expect(closestHash('000000000000000f', known, 4)).toEqual({ photoId: 'c', distance: 4 });
+    // Known entries are parsed once; an entry given another hash is read anew.
+    known[2]!.hash = '00000000000000fe';
+    expect(closestHash('00000000000000ff', known, 6)).toEqual({ photoId: 'c', distance: 1 });
+    expect(() => closestHash('0000', known, 6)).toThrow(RangeError);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The EXIF fields fraud checks need (capture time, GPS position, orientation), read from the raw
- * EXIF block that sharp's metadata() returns. Pure; a malformed block reads as "no EXIF" rather
- * than failing the photo, because the photo itself may still be fine.
+ * EXIF block: a JPEG's own APP1 segment (jpegExifBlock), or what sharp's metadata() returns for
+ * PNG and WebP. Pure; a malformed block reads as "no EXIF" rather than failing the photo,
+ * because the photo itself may still be fine.
  *
  * Capture time: DateTimeOriginal with OffsetTimeOriginal applied; a DateTimeOriginal without an
  * offset tag is taken as UTC (phones that omit the offset mostly write UTC or the site's zone,
@@ -9,6 +10,7 @@
  */
 import exifReader from 'exif-reader';
 import type { GeoPoint } from '../returns/geofence.js';
+import { jpegSegmentAt } from './image-header.js';
 
 export interface PhotoExif {
   takenAt: Date | null;
@@ -31,6 +33,23 @@ export function readPhotoExif(block: Buffer | undefined): PhotoExif {
     gps: position(tags.GPSInfo),
     orientation: typeof tags.Image?.Orientation === 'number' ? tags.Image.Orientation : null,
   };
+}
+
+/**
+ * The EXIF block of a JPEG as libvips takes it (so as sharp's metadata() returns it, and as
+ * sharp's rotate() reads the orientation): the payload of the first APP1 segment starting "Exif"
+ * before the scan. Read from the bytes, it spares each photo a libvips header read beside its
+ * decode.
+ */
+export function jpegExifBlock(b: Buffer): Buffer | undefined {
+  for (let at = 2; ;) {
+    const segment = jpegSegmentAt(b, at);
+    if (typeof segment === 'string' || segment.marker === 0xda) return undefined;
+    if (segment.marker === 0xe1 && segment.end - segment.start > 8 && b.toString('latin1', segment.start + 4, segment.start + 8) === 'Exif') {
+      return b.subarray(segment.start + 4, segment.end);
+    }
+    at = segment.end;
+  }
 }
 
 function captureTime(local: unknown, offset: unknown): Date | null {

@@ -4,6 +4,7 @@ import { generatePhoto } from '@fleetwire/simulators';
 import { DEFAULT_FRAUD_THRESHOLDS } from '../fraud/fraud-features.js';
 import { readImageHeader } from './image-header.js';
 import { hammingDistance } from './perceptual-hash.js';
+import { jpegExifBlock } from './photo-exif.js';
 import { inspectPhoto, jpegDataEndedEarly, photoTensor, preparePhoto } from './preprocess.js';
 
 const size = { width: 256, height: 192 };
@@ -66,6 +67,26 @@ describe('preparePhoto', () => {
     expect(photo.exif.gps?.lon).toBeCloseTo(gps.lon, 6);
     expect(photo.exif.orientation).toBe(8);
     expect([photo.width, photo.height, photo.orientation]).toEqual([256, 192, 8]);
+  });
+
+  it('reads a JPEG\'s header from its bytes as libvips does: the first EXIF segment, an XMP segment before it skipped', async () => {
+    const first = (await generatePhoto({ seed: 15, exif: { takenAt, gps, orientation: 6 } })).jpeg;
+    const { jpeg } = await generatePhoto({ seed: 15, exif: { takenAt: new Date('2026-02-01T08:00:00Z'), gps, orientation: 1 } });
+    const exifSegment = (b: Buffer): Buffer => {
+      const at = b.indexOf(Buffer.from('Exif\0\0', 'latin1')) - 4;
+      return b.subarray(at, at + 2 + b.readUInt16BE(at + 2));
+    };
+    const xmp = Buffer.from('http://ns.adobe.com/xap/1.0/\0<x:xmpmeta/>', 'latin1');
+    const xmpSegment = Buffer.concat([Buffer.from([0xff, 0xe1, 0, 0]), xmp]);
+    xmpSegment.writeUInt16BE(xmp.length + 2, 2);
+    // SOI, XMP, the first photo's EXIF, then the second photo's own segments (its EXIF among them).
+    const both = Buffer.concat([jpeg.subarray(0, 2), xmpSegment, exifSegment(first), jpeg.subarray(2)]);
+    const ours = await inspectPhoto(both);
+    const theirs = await sharp(both).metadata();
+    expect(theirs.orientation).toBe(6);
+    expect([ours.width, ours.height, ours.orientation]).toEqual([theirs.height, theirs.width, 6]);
+    expect(ours.exif.takenAt?.toISOString()).toBe(takenAt.toISOString());
+    expect(jpegExifBlock(both)?.equals(theirs.exif as Buffer)).toBe(true);
   });
 
   it('reads no EXIF from a photo without any', async () => {

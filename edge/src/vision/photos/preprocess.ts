@@ -1,7 +1,8 @@
 /**
  * Turns uploaded photo bytes into what the models and the store need, decoding once, small:
- * - the header (sharp metadata, no pixel decoded): dimensions, EXIF orientation, and the EXIF
- *   fields fraud checks need (read before anything is stripped);
+ * - the header (no pixel decoded; a JPEG's from its own segments, PNG and WebP by sharp's
+ *   metadata): dimensions, EXIF orientation, and the EXIF fields fraud checks need (read before
+ *   anything is stripped);
  * - ONE decode straight to the model's input size (fit 'fill', sharp's default lanczos3, sRGB):
  *   EXIF auto-orientation first; for a JPEG, libjpeg decodes at 1/2, 1/4 or 1/8 scale
  *   (shrink-on-load, sharp's default fastShrinkOnLoad), so a 12 MP photo is never decoded at
@@ -20,10 +21,10 @@
 import sharp from 'sharp';
 import { EdgeError } from '../../errors.js';
 import { createDecodeTurns } from './decode-turns.js';
-import { sniffImageFormat } from './image-header.js';
+import { readImageHeader, sniffImageFormat } from './image-header.js';
 import { cutJpegMetadata } from './metadata-cut.js';
 import { PHASH_SIZE, pHash, type PerceptualHash } from './perceptual-hash.js';
-import { readPhotoExif, type PhotoExif } from './photo-exif.js';
+import { jpegExifBlock, readPhotoExif, type PhotoExif } from './photo-exif.js';
 import { exifOrientation, greyThumbnail, rgbTensor, type RgbPixels } from './photo-pixels.js';
 
 export interface ModelInputSize {
@@ -128,24 +129,40 @@ async function decode<T>(from: Source, pipeline: (image: sharp.Sharp) => Promise
   return run(turns.shared(() => pipeline(sharp(from.bytes, from.options))));
 }
 
-/** Every sharp operation of the process takes a turn here (decode-turns.ts). */
-const turns = createDecodeTurns();
+/**
+ * Every sharp operation of the process takes a turn here (decode-turns.ts), leaving one of
+ * libuv's threads to the short jobs (fsyncs, file operations, token checks).
+ */
+const turns = createDecodeTurns({ maxShared: Math.max(1, threadPoolSize() - 1) });
 
-/** Header only: dimensions, orientation and EXIF, without decoding pixels. */
+/** libuv's thread pool: UV_THREADPOOL_SIZE when set (libuv reads it at the first job), else 4. */
+function threadPoolSize(): number {
+  const size = Number(process.env.UV_THREADPOOL_SIZE);
+  return Number.isInteger(size) && size > 0 ? Math.min(size, 1024) : 4;
+}
+
+/**
+ * Header only: dimensions, orientation and EXIF, without decoding pixels. A JPEG's are read from
+ * its bytes (frame header, EXIF segment); PNG, WebP, and a JPEG whose header does not read, by
+ * libvips.
+ */
 export async function inspectPhoto(bytes: Uint8Array, options: DecodeOptions = {}): Promise<PhotoInfo> {
   const from = source(bytes, options);
+  const header = from.jpeg ? readImageHeader(from.bytes) : undefined;
+  if (header?.ok === true) {
+    const exif = readPhotoExif(jpegExifBlock(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
+    return upright(header.value.width, header.value.height, exifOrientation(exif.orientation), exif);
+  }
   // Header only, but it takes libvips warnings too: a shared turn like the decodes.
   const metadata = await run(turns.shared(() => sharp(from.bytes, from.options).metadata()));
   if (metadata.width === undefined || metadata.height === undefined) throw imageInvalid(new Error('image has no dimensions'));
-  const orientation = exifOrientation(metadata.orientation);
+  return upright(metadata.width, metadata.height, exifOrientation(metadata.orientation), readPhotoExif(metadata.exif));
+}
+
+function upright(width: number, height: number, orientation: number, exif: PhotoExif): PhotoInfo {
   // Orientations 5–8 swap width and height.
   const swapped = orientation >= 5;
-  return {
-    width: swapped ? metadata.height : metadata.width,
-    height: swapped ? metadata.width : metadata.height,
-    orientation,
-    exif: readPhotoExif(metadata.exif),
-  };
+  return { width: swapped ? height : width, height: swapped ? width : height, orientation, exif };
 }
 
 /** The photo turned upright and resized to `size` (fit 'fill'): 8-bit sRGB. */

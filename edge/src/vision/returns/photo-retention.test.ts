@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +6,11 @@ import { DAY_MS as DAY } from '@fleetwire/protocol';
 import { createSqliteVisionStore } from '../store/sqlite-vision-store.js';
 import { choosePhotosToPrune, createPhotoRetention } from './photo-retention.js';
 import { createFolderPhotoStore } from './photo-store.js';
+
+async function waitUntil(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(done()).toBe(true);
+}
 
 const set = (returnId: string, verifiedAt: number, photoBytes: number) => ({ returnId, verifiedAt, photoBytes });
 
@@ -57,6 +62,33 @@ describe('photo retention', () => {
     await expect(photos.save('../escape', [Buffer.alloc(1)])).rejects.toMatchObject({ code: 'FW_VISION_STORE_FAILED' });
     mkdirSync(join(dir, '.staging-RT-2-deadbeef'));
     await photos.sweep();
+    expect(readdirSync(dir)).toEqual(['RT-1']);
+  });
+
+  it('stages photos one by one: on disk before commit, in place only after it; a discarded or failed set leaves nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fw-photo-staging-'));
+    const photos = createFolderPhotoStore({ dir });
+    await photos.save('RT-1', [Buffer.alloc(10), Buffer.alloc(10)]);
+    const staged = photos.stage('RT-1');
+    staged.write(0, Buffer.alloc(7, 1));
+    await waitUntil(() => readdirSync(dir).some((name) => name.startsWith('.staging-RT-1-') && existsSync(join(dir, name, '0.jpg'))));
+    // Until the commit, the return's photos are the earlier set.
+    expect(readdirSync(join(dir, 'RT-1')).sort()).toEqual(['0.jpg', '1.jpg']);
+    staged.write(1, Buffer.alloc(5, 2));
+    expect(await staged.commit()).toBe(12);
+    expect(readdirSync(dir)).toEqual(['RT-1']);
+    expect(readFileSync(join(dir, 'RT-1', '1.jpg'))).toEqual(Buffer.alloc(5, 2));
+
+    const dropped = photos.stage('RT-2');
+    dropped.write(0, Buffer.alloc(3));
+    await dropped.discard();
+    // A write that fails (its folder gone under it) fails the commit, which cleans up.
+    const failing = photos.stage('RT-3');
+    failing.write(0, Buffer.alloc(3));
+    await waitUntil(() => readdirSync(dir).some((name) => name.startsWith('.staging-RT-3-')));
+    for (const name of readdirSync(dir).filter((n) => n.startsWith('.staging-RT-3-'))) rmSync(join(dir, name), { recursive: true, force: true });
+    failing.write(1, Buffer.alloc(3));
+    await expect(failing.commit()).rejects.toMatchObject({ code: 'FW_VISION_STORE_FAILED' });
     expect(readdirSync(dir)).toEqual(['RT-1']);
   });
 

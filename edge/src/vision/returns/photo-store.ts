@@ -4,6 +4,9 @@
  * its image data as taken, its EXIF orientation is in the vision store). A return's folder
  * appears whole or not at all: the files are written and fsynced in a temporary folder that is
  * then renamed into place (and the parent fsynced), so a crash never leaves half a return.
+ * stage() lets the upload write each photo as soon as it is prepared, while later ones are still
+ * received and decoded; the verdict then waits only for the rename and one fsync, not for
+ * folder, files, fsyncs and rename one after another on libuv's threads.
  * Return ids are `[A-Za-z0-9_-]{1,64}` (protocol EntityId), safe as folder names.
  *
  * The folder is written (and fsynced) before the vision store commits the return's row; a
@@ -20,6 +23,8 @@ import { EdgeError } from '../../errors.js';
 const STAGING = '.staging-';
 
 export interface PhotoStore {
+  /** Photos of a return written one by one, put in place together by commit(). */
+  stage(returnId: string): StagedPhotos;
   /** Stores the photos of a return (replacing an earlier set); resolves with the bytes written. */
   save(returnId: string, photos: readonly Buffer[]): Promise<number>;
   remove(returnId: string): Promise<void>;
@@ -29,6 +34,18 @@ export interface PhotoStore {
    * the orphans removed. Run at start.
    */
   sweep(orphans?: OrphanSweep): Promise<string[]>;
+}
+
+export interface StagedPhotos {
+  /** Starts writing (and fsyncing) photo `index` in the staging folder; a failure comes out of commit(). */
+  write(index: number, bytes: Buffer): void;
+  /**
+   * Once every photo written is on disk: they replace the return's photos (an earlier set goes),
+   * durably; resolves with their bytes. On failure nothing of the staging folder is left.
+   */
+  commit(): Promise<number>;
+  /** Removes what was written, once the writes have ended. */
+  discard(): Promise<void>;
 }
 
 export interface OrphanSweep {
@@ -44,21 +61,49 @@ export function createFolderPhotoStore(options: { dir: string }): PhotoStore {
     if (!isDeviceId(returnId)) throw new EdgeError('FW_VISION_STORE_FAILED', `not a safe return id: ${JSON.stringify(returnId)}`);
     return join(dir, returnId);
   };
+  function stage(returnId: string): StagedPhotos {
+    const target = folder(returnId);
+    const staging = join(dir, `${STAGING}${returnId}-${randomBytes(4).toString('hex')}`);
+    // Made with the first photo: an upload refused before any photo was prepared costs no folder.
+    let made: Promise<unknown> | undefined;
+    const folderMade = (): Promise<unknown> => (made ??= mkdir(staging, { recursive: true }));
+    const writes: Array<Promise<number>> = [];
+    const ended = (): Promise<unknown> => Promise.allSettled(writes);
+    return {
+      write(index, bytes) {
+        const written = folderMade().then(() => writeDurably(join(staging, `${index}.jpg`), bytes)).then(() => bytes.length);
+        // Failures are read in commit(); until then they are not unhandled.
+        written.catch(() => undefined);
+        writes.push(written);
+      },
+      async commit() {
+        try {
+          await folderMade();
+          const bytes = (await Promise.all(writes)).reduce((sum, n) => sum + n, 0);
+          await rm(target, { recursive: true, force: true });
+          await rename(staging, target);
+          await syncFolder(dir);
+          return bytes;
+        } catch (cause) {
+          await ended();
+          await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+          throw new EdgeError('FW_VISION_STORE_FAILED', `cannot store the photos of return ${returnId}`, { cause, canRetry: true });
+        }
+      },
+      async discard() {
+        if (made === undefined) return;
+        await ended();
+        await rm(staging, { recursive: true, force: true });
+      },
+    };
+  }
+
   return {
+    stage,
     async save(returnId, photos) {
-      const target = folder(returnId);
-      const staging = join(dir, `${STAGING}${returnId}-${randomBytes(4).toString('hex')}`);
-      try {
-        await mkdir(staging, { recursive: true });
-        await Promise.all(photos.map((bytes, i) => writeDurably(join(staging, `${i}.jpg`), bytes)));
-        await rm(target, { recursive: true, force: true });
-        await rename(staging, target);
-        await syncFolder(dir);
-      } catch (cause) {
-        await rm(staging, { recursive: true, force: true }).catch(() => undefined);
-        throw new EdgeError('FW_VISION_STORE_FAILED', `cannot store the photos of return ${returnId}`, { cause, canRetry: true });
-      }
-      return photos.reduce((sum, b) => sum + b.length, 0);
+      const staged = stage(returnId);
+      photos.forEach((bytes, i) => staged.write(i, bytes));
+      return staged.commit();
     },
     async remove(returnId) {
       await rm(folder(returnId), { recursive: true, force: true });

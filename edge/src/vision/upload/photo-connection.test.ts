@@ -91,11 +91,19 @@ describe('photo uploads on a real socket', () => {
 
   it('decodes no photo that arrives after a photo was refused', async () => {
     const prepared: Array<Promise<CheckedPhoto>> = [];
-    const original = api.vision.verifier.prepare.bind(api.vision.verifier);
-    const spy = vi.spyOn(api.vision.verifier, 'prepare').mockImplementation((bytes, context) => {
-      const checked = original(bytes, context);
-      prepared.push(checked);
-      return checked;
+    const begin = api.vision.verifier.begin.bind(api.vision.verifier);
+    const spy = vi.fn();
+    const spyBegin = vi.spyOn(api.vision.verifier, 'begin').mockImplementation((returnId) => {
+      const upload = begin(returnId);
+      return {
+        ...upload,
+        prepare(bytes, context) {
+          spy();
+          const checked = upload.prepare(bytes, context);
+          prepared.push(checked);
+          return checked;
+        },
+      };
     });
     const { payload, contentType } = multipartBody(photoParts([TEXT_NAMED_JPG, good[0]!, good[1]!]));
     // The body up to the start of photo 1's bytes: photo 0 is complete, photo 1 announced.
@@ -112,7 +120,7 @@ describe('photo uploads on a real socket', () => {
     expect(client.received()).toContain('"photo":0');
     expect(spy).toHaveBeenCalledTimes(1);
     await within(5000, client.closed, 'connection closed');
-    spy.mockRestore();
+    spyBegin.mockRestore();
   });
 
   it('answers a retry after the connection dropped before the answer with the one stored verdict', async () => {

@@ -3,6 +3,7 @@
  * status from the error table, counted, quarantined where its bytes are worth keeping (with
  * their metadata cut), and the API keeps verifying good returns afterwards.
  */
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,8 +62,12 @@ describe('refused photo uploads', () => {
     expect(rows[0]?.detail).toContain(`return ${returnId} photo 1`);
     expect(rows[0]?.bytes.includes('Exif\0\0')).toBe(false);
     expect(rows[0]?.bytes.includes('photo-simulator')).toBe(false);
-    // Nothing of a refused return is verified or stored.
+    // Nothing of a refused return is verified or stored: photo 0, written while photo 1 was
+    // received, is removed again (the answer may leave before the removal ends).
     expect(api.vision.verifier.storedAnswer(returnId)).toBeUndefined();
+    const left = (): string[] => readdirSync(join(api.dataDir, 'photos')).filter((name) => name.includes(returnId));
+    for (let i = 0; i < 200 && left().length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(left()).toEqual([]);
   });
 
   it('quarantines the truncated JPEG as sent, minus its EXIF segment', async () => {

@@ -28,7 +28,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { EdgeError } from '../../errors.js';
 import type { ReturnAnswer } from '../returns/return-answer.js';
-import type { CheckedPhoto } from '../returns/return-verification.js';
+import type { CheckedPhoto, ReturnUpload } from '../returns/return-verification.js';
 import type { VisionStage } from '../vision.js';
 import { bearerToken, verifyReturnToken, type ReturnClaims, type ReturnTokenKeys } from './return-token.js';
 import { RETURN_ID_PATTERN, UPLOAD_ROUTE_CONFIG, UPLOAD_ROUTE_SCHEMA, VERDICT_ROUTE_SCHEMA } from './photo-api-docs.js';
@@ -112,12 +112,14 @@ export const photoRoutes: FastifyPluginAsync<PhotoRoutesOptions> = async (app, o
       return { ...previous, replayed: true };
     }
     let release: (() => void) | undefined;
+    let upload: ReturnUpload | undefined;
     let photo: number | undefined;
     // Photos being prepared while the next part is received; awaited in order below.
     const pending: Array<Promise<CheckedPhoto>> = [];
     const body: BodyState = { started: false, done: false };
     try {
       release = await gate.enter(claims.returnId);
+      upload = verifier.begin(claims.returnId);
       // Settles once a photo is refused: waiting for the next part or a part's bytes stops then,
       // so a refusal is answered at once, also when the client stalls.
       let refused = false;
@@ -145,7 +147,7 @@ export const photoRoutes: FastifyPluginAsync<PhotoRoutesOptions> = async (app, o
           photo = undefined;
           break;
         }
-        const checked = verifier.prepare(bytes, { returnId: claims.returnId, index: photo, receivedAt });
+        const checked = upload.prepare(bytes, { index: photo, receivedAt });
         checked.catch(onRefused);
         pending.push(checked);
         photo = undefined;
@@ -159,7 +161,7 @@ export const photoRoutes: FastifyPluginAsync<PhotoRoutesOptions> = async (app, o
       if (prepared.length === 0) throw new EdgeError('FW_UPLOAD_NO_PHOTOS', 'the upload holds no photo (one file part per photo)');
       metrics.stageSeconds.observe({ stage: 'prepare' }, (performance.now() - started) / 1000);
       const { tripId, returnId, bookingId, vehicleId } = claims;
-      const answer = await verifier.verify({ returnId, bookingId, vehicleId, ...(tripId ? { tripId } : {}), returnAt: receivedAt }, prepared);
+      const answer = await upload.verify({ returnId, bookingId, vehicleId, ...(tripId ? { tripId } : {}), returnAt: receivedAt }, prepared);
       metrics.verdictSeconds.observe((performance.now() - started) / 1000);
       return answer;
     } catch (error) {
@@ -170,8 +172,9 @@ export const photoRoutes: FastifyPluginAsync<PhotoRoutesOptions> = async (app, o
       if (first >= 0 && first < (photo ?? pending.length)) return refuse(reply, (settled[first] as PromiseRejectedResult).reason, first);
       return refuse(reply, error, photo);
     } finally {
-      // No photo of this return is still being worked on once it leaves the gate.
+      // No photo of this return is still being worked on, nor left on disk unverified, once it leaves the gate.
       await Promise.allSettled(pending);
+      await upload?.abandon();
       release?.();
     }
   });
