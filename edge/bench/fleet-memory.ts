@@ -2,11 +2,12 @@
  * Memory of the edge agent serving a fleet (not a test): `--devices` MQTT clients (default
  * 1,000) connect to a real agent process and each publishes one QoS 1 vehicle reading per
  * second for `--seconds`, uplink off (the buffer fills, as during an outage). The agent's
- * resident memory is sampled from /proc every second: idle, all devices connected, peak and
- * end of load. The peer is Mosquitto carrying the same clients and load to one subscriber, in
+ * resident memory is sampled from /proc every second: idle (right after start, and after
+ * `--idle-seconds` with nothing connected: a box is idle for hours, and V8's idle-time GC returns
+ * the start-up garbage only after a while), all devices connected, peak and end of load. The peer is Mosquitto carrying the same clients and load to one subscriber, in
  * the same run: what a minimal C broker holding the same connections needs.
  *
- *   node --import tsx edge/bench/fleet-memory.ts [--devices 1000] [--seconds 60] [--connects-per-second 200] [--release <folder>]
+ *   node --import tsx edge/bench/fleet-memory.ts [--devices 1000] [--seconds 60] [--connects-per-second 200] [--idle-seconds 60] [--release <folder>]
  *     [--node-flags '<v8 flags>'] [--commit-interval-ms <n>] [--cache-bytes <n>]
  *
  * `--commit-interval-ms` sets the buffer's group-commit window (default the agent's own, 5 ms):
@@ -34,12 +35,13 @@ import { benchOptions } from './bench-options.js';
 import { spawnMosquitto } from './peer-mosquitto.js';
 
 const values = benchOptions(
-  'usage: node --import tsx edge/bench/fleet-memory.ts [--devices 1000] [--seconds 60] [--connects-per-second 200] [--release <folder>] [--node-flags \'<v8 flags>\'] [--commit-interval-ms <n>] [--cache-bytes <n>]',
-  { devices: '1000', seconds: '60', 'connects-per-second': '200', release: '', 'node-flags': '', 'commit-interval-ms': '', 'cache-bytes': '' },
+  'usage: node --import tsx edge/bench/fleet-memory.ts [--devices 1000] [--seconds 60] [--connects-per-second 200] [--idle-seconds 60] [--release <folder>] [--node-flags \'<v8 flags>\'] [--commit-interval-ms <n>] [--cache-bytes <n>]',
+  { devices: '1000', seconds: '60', 'connects-per-second': '200', 'idle-seconds': '60', release: '', 'node-flags': '', 'commit-interval-ms': '', 'cache-bytes': '' },
 );
 const DEVICES = Number(values.devices);
 const SECONDS = Number(values.seconds);
 const CONNECTS_PER_SECOND = Number(values['connects-per-second']);
+const IDLE_SECONDS = Number(values['idle-seconds']);
 const RELEASE = values.release;
 const COMMIT_INTERVAL_MS = values['commit-interval-ms'];
 const CACHE_BYTES = values['cache-bytes'];
@@ -89,10 +91,15 @@ async function connectFleet(url: string, options: (id: string) => mqtt.IClientOp
   return clients;
 }
 
-interface LoadFigures { idle: number; connected: number; peak: number; end: number; published: number; writtenBytes: number; loadSeconds: number; cpuSeconds: number }
+interface LoadFigures { started: number; idle: number; connected: number; peak: number; end: number; published: number; writtenBytes: number; loadSeconds: number; cpuSeconds: number }
 
 /** Connects the fleet, publishes at 1 Hz per device for SECONDS, sampling `pid` every second. */
 async function runLoad(url: string, pid: number, options: (id: string) => mqtt.IClientOptions, label: string): Promise<LoadFigures> {
+  const started = residentMb(pid).rss;
+  for (let second = 1; second <= IDLE_SECONDS; second++) {
+    await sleep(1000);
+    if (second % 20 === 0) console.log(`  ${label}: idle ${second}/${IDLE_SECONDS} s, rss ${residentMb(pid).rss.toFixed(1)} MB`);
+  }
   const idle = residentMb(pid).rss;
   const clients = await connectFleet(url, options);
   const connected = residentMb(pid).rss;
@@ -117,12 +124,12 @@ async function runLoad(url: string, pid: number, options: (id: string) => mqtt.I
   const loadSeconds = (Date.now() - loadStarted) / 1000;
   const cpu = cpuSeconds(pid) - cpuBefore;
   await Promise.all(clients.map((c) => c.endAsync()));
-  return { idle, connected, peak, end, published, writtenBytes, loadSeconds, cpuSeconds: cpu };
+  return { started, idle, connected, peak, end, published, writtenBytes, loadSeconds, cpuSeconds: cpu };
 }
 
 
 const row = (name: string, f: LoadFigures): string =>
-  `${name.padEnd(24)} idle ${f.idle.toFixed(1).padStart(6)} MB | ${DEVICES} connected ${f.connected.toFixed(1).padStart(6)} MB | peak under load ${f.peak.toFixed(1).padStart(6)} MB | end ${f.end.toFixed(1).padStart(6)} MB | ${f.published} msgs | CPU ${f.cpuSeconds.toFixed(1)} s (${((f.cpuSeconds * 1e6) / f.published).toFixed(0)} µs/msg)`;
+  `${name.padEnd(24)} at start ${f.started.toFixed(1).padStart(6)} MB | idle ${f.idle.toFixed(1).padStart(6)} MB | ${DEVICES} connected ${f.connected.toFixed(1).padStart(6)} MB | peak under load ${f.peak.toFixed(1).padStart(6)} MB | end ${f.end.toFixed(1).padStart(6)} MB | ${f.published} msgs | CPU ${f.cpuSeconds.toFixed(1)} s (${((f.cpuSeconds * 1e6) / f.published).toFixed(0)} µs/msg)`;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fw-bench-fleet-memory-'));
