@@ -163,6 +163,12 @@ async function main(): Promise<void> {
     console.log(row('edge agent (durable)', viaAgent));
     console.log(row('mosquitto → subscriber', viaMosquitto));
     const held = (f: LoadFigures) => f.peak - f.idle;
+    const connecting = (f: LoadFigures) => f.connected - f.idle;
+    const loading = (f: LoadFigures) => f.peak - f.connected;
+    console.log(
+      `${DEVICES} devices connecting add (connected − idle): edge agent ${connecting(viaAgent).toFixed(1)} MB, mosquitto ${connecting(viaMosquitto).toFixed(1)} MB; ` +
+        `the 1 Hz load adds (peak − connected): edge agent ${loading(viaAgent).toFixed(1)} MB, mosquitto ${loading(viaMosquitto).toFixed(1)} MB`,
+    );
     console.log(
       `memory for ${DEVICES} devices under load (peak − idle): edge agent ${held(viaAgent).toFixed(1)} MB, mosquitto ${held(viaMosquitto).toFixed(1)} MB; ` +
         `agent peak ${viaAgent.peak.toFixed(1)} MB, ${(viaAgent.peak / viaMosquitto.peak).toFixed(1)}× mosquitto's peak`,
