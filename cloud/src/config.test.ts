@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { authFileOf, busConfigOf, loadCloudConfig, resolveCloudConfig } from './config.js';
+import { authFileOf, busConfigOf, configWarnings, loadCloudConfig, resolveCloudConfig } from './config.js';
 import { CloudError } from './errors.js';
 
 /** What the bus sections hold when the config gives only the required options. */
@@ -121,6 +121,17 @@ describe('cloud config', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'fw-config-')), 'cloud.json');
     writeFileSync(file, JSON.stringify(tier));
     expect(loadCloudConfig({ file, env: { FLEETWIRE_CLOUD_PROCESSES: '3' } }).http.processes).toBe(3);
+  });
+
+  it('warns, without refusing, when analytics would count a Kafka member that died as idle before it is resumed', () => {
+    const kafka = (sessionTimeoutMs: number) => ({ kind: 'kafka', brokers: ['b:9092'], sessionTimeoutMs });
+    expect(configWarnings(resolveCloudConfig({ bus: kafka(10_000) }))).toEqual([]);
+    const [warning, ...more] = configWarnings(resolveCloudConfig({ bus: kafka(40_000) }));
+    expect(more).toEqual([]);
+    expect(warning).toMatch(/^\/analytics\/idlePartitionMs \(60000\) is under twice \/bus\/sessionTimeoutMs \(40000\)/);
+    expect(configWarnings(resolveCloudConfig({ bus: kafka(40_000), analytics: { idlePartitionMs: 80_000 } }))).toEqual([]);
+    expect(configWarnings(resolveCloudConfig({ bus: kafka(40_000), analytics: { enabled: false } }))).toEqual([]);
+    expect(configWarnings(resolveCloudConfig({ analytics: { idlePartitionMs: 100 } }))).toEqual([]);
   });
 });
 

@@ -207,6 +207,24 @@ function severalProcessesProblems(value: Record<string, unknown>): string[] {
   return problems;
 }
 
+/**
+ * Settings that work but are probably not meant, said at start-up instead of refused: the
+ * single-instance setups of tests and demos run them on purpose.
+ */
+export function configWarnings(config: CloudConfig): string[] {
+  const warnings: string[] = [];
+  const { bus, analytics } = config;
+  // A killed member's partitions fall silent until another member resumes them (after the
+  // session timeout and a restore); an idle window shorter than that closes days without them.
+  if (analytics.enabled && bus.kind === 'kafka' && analytics.idlePartitionMs < 2 * bus.sessionTimeoutMs) {
+    warnings.push(
+      `/analytics/idlePartitionMs (${analytics.idlePartitionMs}) is under twice /bus/sessionTimeoutMs (${bus.sessionTimeoutMs}): ` +
+        'if an analytics member dies, the days its partitions hold back can close without their records before another member resumes them',
+    );
+  }
+  return warnings;
+}
+
 export interface LoadCloudConfigOptions {
   file?: string;
   env?: Record<string, string | undefined>;

@@ -17,7 +17,7 @@ import { createBus } from './bus/create-bus.js';
 import { auditRoutes, configLoadedEntry, createAuditService, openSqliteAuditLog } from './audit/index.js';
 import { businessEventsRoutes, createPseudonymiser, loadClients, loadPseudonymKey } from './business-events/index.js';
 import { commandRoutes, createCommandService, downlinkRoutes, openCloudCommandStore, type CommandService } from './commands/index.js';
-import { auditLogOf, authFileOf, busConfigOf, clientsFileOf, commandLogOf, pseudonymKeyFileOf, returnStoreOf, type CloudConfig } from './config.js';
+import { auditLogOf, authFileOf, busConfigOf, clientsFileOf, configWarnings, commandLogOf, pseudonymKeyFileOf, returnStoreOf, type CloudConfig } from './config.js';
 import { CloudError } from './errors.js';
 import { healthRoutes, type ReadinessCheck } from './http/health.js';
 import { metricsRoutes } from './http/metrics.js';
@@ -61,6 +61,7 @@ export async function startCloud(config: CloudConfig, dependencies: CloudDepende
   const logger = dependencies.logger ?? createCloudLogger(config.logLevel);
   const metrics = dependencies.metrics ?? defaultRegistry();
   mkdirSync(config.dataDir, { recursive: true });
+  for (const warning of configWarnings(config)) logger.warn({ warning }, 'config_warning');
 
   const bus = createBus(busConfigOf(config), { logger, metrics });
   const stops: Array<() => Promise<void> | void> = [() => bus.close()];
