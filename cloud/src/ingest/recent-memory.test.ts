@@ -26,6 +26,21 @@ describe('recent memory', () => {
     for (let i = 0; i < 10_000; i += 1) memory.set(`k${i}`, i);
     expect([memory.size, present(['k9996', 'k9997', 'k9998', 'k9999'])]).toEqual([3, ['k9997', 'k9998', 'k9999']]);
   });
+
+  it('keeps a re-set key for its newest value and time, and never holds more than maxEntries', () => {
+    let now = 0;
+    const memory = createRecentMemory<number>({ maxEntries: 3, ttlMs: 100, now: () => now });
+    memory.set('a', 1);
+    memory.set('b', 1);
+    now = 50;
+    memory.set('a', 2);
+    // a's first slot is overwritten by c, which must not take the re-set a with it.
+    memory.set('c', 1);
+    now = 120;
+    expect([memory.get('a'), memory.has('b'), memory.get('c'), memory.size]).toEqual([2, false, 1, 2]);
+    for (let i = 0; i < 7; i += 1) memory.set(`k${i}`, i);
+    expect([memory.size, memory.has('a'), memory.get('k6')]).toEqual([3, false, 6]);
+  });
 });
 
 describe('idempotency memory', () => {
