@@ -79,7 +79,6 @@ export function triageBatch(batch: DecodedBatch, context: TriageContext): BatchT
 /** The first device the record (by its head) names that the node may not speak for, described; undefined when all are fine. */
 export function foreignDevice(head: RecordHead, context: Pick<TriageContext, 'nodeId' | 'servesDevice'>): string | undefined {
   const { nodeId, servesDevice } = context;
-  const mayName = (deviceId: string): boolean => deviceId === nodeId || servesDevice(deviceId);
   const { source, subject } = head;
   if (source.kind === 'vehicle' || source.kind === 'charger') {
     if (!servesDevice(source.id)) return `${source.kind} ${source.id}`;
@@ -87,7 +86,7 @@ export function foreignDevice(head: RecordHead, context: Pick<TriageContext, 'no
     return `source ${source.kind}:${source.id}`;
   }
   const idDevice = parseMessageId(head.id)?.deviceId;
-  if (idDevice === undefined || !mayName(idDevice)) return `record id ${head.id}`;
+  if (idDevice === undefined || (idDevice !== nodeId && !servesDevice(idDevice))) return `record id ${head.id}`;
   if (subject !== undefined && (subject.kind === 'vehicle' || subject.kind === 'charger') && !servesDevice(subject.id)) {
     return `subject ${subject.kind} ${subject.id}`;
   }
