@@ -17,6 +17,7 @@
  */
 import type Database from 'better-sqlite3';
 import { EdgeError } from '../../errors.js';
+import type { CommitStats } from '../buffer.js';
 
 interface Job {
   write(): void;
@@ -53,6 +54,11 @@ export class GroupCommit {
   #due = false;
   #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #timerIsImmediate = false;
+  /** When the pending group's first write arrived (performance.now()). */
+  #openedAt = 0;
+  /** When each group in #committed finished its COMMIT. */
+  #committedAt: number[] = [];
+  readonly #stats: CommitStats = { groups: 0, writes: 0, collectMs: 0, transactionMs: 0, syncWaitMs: 0, syncs: 0, syncMs: 0 };
 
   constructor(options: GroupCommitOptions) {
     this.#options = options;
@@ -66,6 +72,7 @@ export class GroupCommit {
    */
   submit(size: number, write: () => void, soon = false): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      if (this.#pending.length === 0) this.#openedAt = performance.now();
       this.#pending.push({ write, resolve, reject });
       this.#pendingSize += size;
       if (this.#pendingSize >= this.#options.maxGroupRecords) this.#commit();
@@ -80,6 +87,11 @@ export class GroupCommit {
     else this.#startSync();
   }
 
+  /** Where the time of the groups went so far (summed; see CommitStats). */
+  get stats(): Readonly<CommitStats> {
+    return this.#stats;
+  }
+
   /** Resolves once no sync is under way (at close, before the WAL's descriptor goes). */
   async idle(): Promise<void> {
     while (this.#syncing) await this.#syncing;
@@ -92,6 +104,7 @@ export class GroupCommit {
     if (!this.#options.sync || this.#committed.length === 0) return;
     const jobs = this.#committed;
     this.#committed = [];
+    this.#committedAt = [];
     try {
       this.#options.sync.now();
     } catch (cause) {
@@ -105,8 +118,10 @@ export class GroupCommit {
     this.#due = false;
     if (this.#pending.length === 0) return;
     const jobs = this.#pending;
+    const writes = this.#pendingSize;
     this.#pending = [];
     this.#pendingSize = 0;
+    const started = performance.now();
     try {
       this.#options.db.transaction(() => {
         for (const job of jobs) job.write();
@@ -115,11 +130,18 @@ export class GroupCommit {
       this.#options.onRollback();
       return settle(jobs, new EdgeError('FW_BUFFER_WRITE_FAILED', 'buffer transaction failed; nothing in it was stored', { cause, canRetry: true }));
     }
+    const committed = performance.now();
+    const stats = this.#stats;
+    stats.groups += 1;
+    stats.writes += writes;
+    stats.collectMs += started - this.#openedAt;
+    stats.transactionMs += committed - started;
     try {
       this.#options.afterCommit();
     } finally {
       if (this.#options.sync) {
         for (const job of jobs) this.#committed.push(job);
+        this.#committedAt.push(committed);
         if (!this.#syncing) this.#startSync();
       } else {
         settle(jobs);
@@ -131,13 +153,18 @@ export class GroupCommit {
     const jobs = this.#committed;
     this.#committed = [];
     this.#resync = false;
+    const started = performance.now();
+    for (const committed of this.#committedAt) this.#stats.syncWaitMs += started - committed;
+    this.#committedAt = [];
     this.#syncing = this.#options.sync!.async().then(
-      () => this.#synced(jobs),
-      (cause: unknown) => this.#synced(jobs, syncFailed(cause)),
+      () => this.#synced(jobs, started),
+      (cause: unknown) => this.#synced(jobs, started, syncFailed(cause)),
     );
   }
 
-  #synced(jobs: readonly Job[], failure?: EdgeError): void {
+  #synced(jobs: readonly Job[], started: number, failure?: EdgeError): void {
+    this.#stats.syncs += 1;
+    this.#stats.syncMs += performance.now() - started;
     this.#syncing = undefined;
     settle(jobs, failure);
     if (this.#due) this.#commit();

@@ -164,6 +164,7 @@ export class SqliteBuffer implements RecordBuffer {
       quarantined: this.#counters.quarantined,
       quarantinedBytes: this.#counters.quarantinedBytes,
       ledger: this.#ledger.counts(),
+      commits: this.#writer.stats,
     };
   }
 
