@@ -10,10 +10,13 @@
  * submitters' promises resolve (intake sends the PUBACKs). That is synchronous = FULL's
  * guarantee without the event loop standing still for every fsync.
  *
- * Adaptive grouping: a group is committed `intervalMs` after its first write (0: on the next
- * event-loop turn), but never while a sync is running: writes arriving meanwhile wait, and are
- * committed as one transaction the moment the sync finished. A slow disk thus makes groups
- * larger instead of queueing fsyncs, and a fast one keeps the latency at about one fsync.
+ * Pipelined: a group is committed `intervalMs` after its first write (0: on the next event-loop
+ * turn) even while the previous group's fsync runs — a COMMIT only appends to the WAL, which the
+ * fsync under way does not need to be still. One fsync runs at a time: the groups committed
+ * during it wait, and the next fsync, started the moment it returns, makes them all durable.
+ * A group's submitters are settled only by an fsync that began after its COMMIT returned, never
+ * by the one that was under way then. A slow disk thus makes the fsyncs cover more groups instead
+ * of queueing, and the disk never waits for a COMMIT that could have run during its last fsync.
  */
 import type Database from 'better-sqlite3';
 import { EdgeError } from '../../errors.js';
@@ -29,7 +32,7 @@ export interface GroupCommitOptions {
   db: Database.Database;
   /** 0: commit on the next event-loop turn (still grouping everything submitted in this one). */
   intervalMs: number;
-  /** Committed at once (even while a sync runs) when this many records are pending. */
+  /** Committed at once when this many records are pending. */
   maxGroupRecords: number;
   /** Makes every transaction committed so far durable (fsync of the WAL); absent: a commit is enough. */
   sync?: { async(): Promise<void>; now(): void };
@@ -50,8 +53,6 @@ export class GroupCommit {
   #syncing: Promise<void> | undefined;
   /** A write outside the groups came after the sync under way began: sync again when it ends. */
   #resync = false;
-  /** The pending group's tick passed while a sync was running: commit when it ends. */
-  #due = false;
   #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #timerIsImmediate = false;
   /** When the pending group's first write arrived (performance.now()). */
@@ -67,8 +68,7 @@ export class GroupCommit {
   /** `write` runs inside the group's transaction; it must only touch the database and mirrors. */
   /**
    * `soon`: someone waits on this write (a return's verdict), so its group is committed on the
-   * next event-loop turn instead of after `intervalMs` — still with whatever arrived in this one,
-   * and still never while a sync runs.
+   * next event-loop turn instead of after `intervalMs`, with whatever arrived in this one.
    */
   submit(size: number, write: () => void, soon = false): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -115,7 +115,6 @@ export class GroupCommit {
 
   #commit(): void {
     this.#cancelTimer();
-    this.#due = false;
     if (this.#pending.length === 0) return;
     const jobs = this.#pending;
     const writes = this.#pendingSize;
@@ -166,13 +165,20 @@ export class GroupCommit {
     this.#stats.syncs += 1;
     this.#stats.syncMs += performance.now() - started;
     this.#syncing = undefined;
-    settle(jobs, failure);
-    if (this.#due) this.#commit();
-    if (!this.#syncing && (this.#committed.length > 0 || this.#resync)) this.#startSync();
+    let settling = jobs;
+    if (failure) {
+      // What was committed during a failed fsync follows WAL frames that may never reach the disk,
+      // and recovery stops at the first missing frame: a later fsync would not make it durable.
+      settling = [...jobs, ...this.#committed];
+      this.#committed = [];
+      this.#committedAt = [];
+    }
+    // The groups committed meanwhile start their fsync before this one's submitters run.
+    if (this.#committed.length > 0 || this.#resync) this.#startSync();
+    settle(settling, failure);
   }
 
   #schedule(soon: boolean): void {
-    if (this.#due) return;
     const immediate = soon || this.#options.intervalMs === 0;
     if (this.#timer !== undefined) {
       if (!immediate || this.#timerIsImmediate) return;
@@ -180,8 +186,7 @@ export class GroupCommit {
     }
     const run = (): void => {
       this.#timer = undefined;
-      if (this.#syncing) this.#due = true;
-      else this.#commit();
+      this.#commit();
     };
     this.#timerIsImmediate = immediate;
     this.#timer = immediate ? setImmediate(run) : setTimeout(run, this.#options.intervalMs);
