@@ -179,6 +179,7 @@ export class SqliteBuffer implements RecordBuffer {
   }
 
   #afterCommit(): void {
+    this.#ids.appended(this.#nextSeq - 1);
     if (this.#groupFirstSeq !== undefined) this.#live.mark(this.#groupFirstSeq, this.#options.now());
     this.#groupFirstSeq = undefined;
     const overQuota = this.#counters.totalBytes > this.#options.maxBytes;
