@@ -206,21 +206,26 @@ describe('sqlite buffer: commit durable before append resolves', () => {
     expect(calls).toHaveLength(0);
   });
 
-  it('close waits for the fsync under way and syncs what is left', async () => {
+  it('close waits for the fsync under way and syncs what is left after it', async () => {
     const { fileSync, calls } = heldSync();
     const buffer = store.open({ commitIntervalMs: 0, fileSync });
     const first = track(buffer.append([telemetryRecord(1)]));
     while (calls.length === 0) await turn();
     const second = track(buffer.append([telemetryRecord(2)]));
     const closed = track(buffer.close());
-    // close committed the second append and fsynced it itself, blocking.
+    // close committed the second append; its fsync waits for the one under way.
     expect(storedIds()).toEqual(['VH-0001:b1:1', 'VH-0001:b1:2']);
     await turn();
-    expect(second).toEqual({ settled: true, error: undefined });
-    expect(closed.settled).toBe(false);
+    expect([first.settled, second.settled, closed.settled]).toEqual([false, false, false]);
     calls[0]!.finish();
     await turn();
-    expect(first.settled).toBe(true);
+    expect(first).toEqual({ settled: true, error: undefined });
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.committedAtStart).toEqual(['VH-0001:b1:1', 'VH-0001:b1:2']);
+    expect([second.settled, closed.settled]).toEqual([false, false]);
+    calls[1]!.finish();
+    await turn();
+    expect(second).toEqual({ settled: true, error: undefined });
     expect(closed).toEqual({ settled: true, error: undefined });
   });
 });

@@ -35,7 +35,7 @@ export interface GroupCommitOptions {
   /** Committed at once when this many records are pending. */
   maxGroupRecords: number;
   /** Makes every transaction committed so far durable (fsync of the WAL); absent: a commit is enough. */
-  sync?: { async(): Promise<void>; now(): void };
+  sync?: { async(): Promise<void> };
   /** Called after a rolled-back transaction, to rebuild in-memory mirrors. */
   onRollback(): void;
   /** Called after each successful commit, before the submitters' promises settle. */
@@ -94,23 +94,18 @@ export class GroupCommit {
 
   /** Resolves once no sync is under way (at close, before the WAL's descriptor goes). */
   async idle(): Promise<void> {
+    // A sync that returns starts the next one before its promise settles: loop until none follows.
     while (this.#syncing) await this.#syncing;
   }
 
-  /** Commits and syncs everything pending now, blocking (at close). */
+  /**
+   * Commits everything pending now (at close). Its fsync starts at once, or — with one under way —
+   * the moment that one returns, so that a failure of the one under way refuses it too; `idle()`
+   * waits for both.
+   */
   flush(): void {
     this.#cancelTimer();
     this.#commit();
-    if (!this.#options.sync || this.#committed.length === 0) return;
-    const jobs = this.#committed;
-    this.#committed = [];
-    this.#committedAt = [];
-    try {
-      this.#options.sync.now();
-    } catch (cause) {
-      return settle(jobs, syncFailed(cause));
-    }
-    settle(jobs);
   }
 
   #commit(): void {
