@@ -12,6 +12,7 @@ import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { FleetRecord } from '@fleetwire/protocol';
 import type { RecordBuffer } from './buffer/buffer.js';
+import { registerCommitMetrics } from './buffer/metrics.js';
 import { createSqliteBuffer } from './buffer/sqlite/index.js';
 import { SECRET_PATHS, type EdgeConfig } from './config.js';
 import type { CheckState, ReadinessReport } from './http/health.js';
@@ -73,6 +74,7 @@ export async function startEdgeAgent(config: EdgeConfig, options: StartOptions =
       path: join(config.dataDir, 'buffer.sqlite'),
       logger: logger.child({ stage: 'buffer' }),
     });
+    registerCommitMetrics(registry, buffer);
     let bufferOpen = true;
     cleanup.push(async () => {
       bufferOpen = false;

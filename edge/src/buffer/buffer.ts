@@ -69,6 +69,25 @@ export interface BacklogStats {
   quarantinedBytes: number;
   /** Loss ledger: reason -> count, over the whole life of the store. */
   ledger: Record<string, number>;
+  /** Where the group commit's time went since the store was opened (absent for a store without one). */
+  commits?: Readonly<CommitStats>;
+}
+
+/**
+ * Running sums over the group commit's transactions, in milliseconds: per group, how long it
+ * collected writes (first write → COMMIT begins), its COMMIT, and the wait from the COMMIT to the
+ * start of the WAL fsync that made it durable; per fsync, its duration. An append's latency is
+ * about part of the collect time + the transaction + the sync wait + one fsync.
+ */
+export interface CommitStats {
+  groups: number;
+  /** Records and quarantine entries in those groups. */
+  writes: number;
+  collectMs: number;
+  transactionMs: number;
+  syncWaitMs: number;
+  syncs: number;
+  syncMs: number;
 }
 
 export interface BatchLimits {

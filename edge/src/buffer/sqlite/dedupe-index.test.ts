@@ -33,18 +33,41 @@ describe('sqlite buffer: duplicate ids', () => {
   });
 
   it('prunes only stale entries: an id taken over since keeps its entry', async () => {
-    const buffer = store.open({ idPruneRecords: 1000 });
-    await buffer.append(telemetryRecords(2));
-    drainIds(buffer);
-    await buffer.append(telemetryRecords(1)); // takes over the stale entry of record 0
-    await buffer.append(telemetryRecords(1, 10));
-    await buffer.close(); // keeps the queue of stale entries (a table: a crash would too)
-    const reopened = store.open({ idPruneRecords: 1 });
-    reopened.acknowledge(reopened.takeBatch({ maxRecords: 1, maxBytes: 1 << 20 })!); // record 0 again: prune runs
+    // 2: entries are merged into `ids`, and stale ones pruned, two at a time.
+    const buffer = store.open({ idPruneRecords: 2, liveWindowMs: 0 });
+    const deliverOldest = () => buffer.acknowledge(buffer.takeBatch({ maxRecords: 1, maxBytes: 1 << 20 })!);
+    await buffer.append(telemetryRecords(2)); // 0 and 1, merged
+    expect(store.peek<{ id: string }[]>('SELECT id FROM ids ORDER BY id')).toEqual([{ id: 'VH-0001:b1:0' }, { id: 'VH-0001:b1:1' }]);
+    deliverOldest(); // 0: its entry queued as stale
+    await buffer.append(telemetryRecords(1)); // 0 re-sent: takes the stale entry over
+    await buffer.append(telemetryRecords(1, 10)); // the merge writes the taken-over entry
+    deliverOldest(); // 1: two stale entries queued, prune runs
     expect(count('stale')).toBe(0);
-    expect(store.peek<{ id: string }[]>('SELECT id FROM ids ORDER BY id')).toEqual([{ id: 'VH-0001:b1:10' }]);
-    await reopened.append(telemetryRecords(1, 10));
-    expect(reopened.stats()).toMatchObject({ records: 1, ledger: { duplicate: 1 } });
+    expect(store.peek<{ id: string }[]>('SELECT id FROM ids ORDER BY id')).toEqual([{ id: 'VH-0001:b1:0' }, { id: 'VH-0001:b1:10' }]);
+    await buffer.close();
+    const reopened = store.open({ idPruneRecords: 2 });
+    await reopened.append([...telemetryRecords(1), ...telemetryRecords(1, 10)]);
+    expect(reopened.stats()).toMatchObject({ records: 2, ledger: { duplicate: 2 } });
+  });
+
+  it('refuses a duplicate of a record not merged into `ids` yet, also after a restart, and merges in bulk', async () => {
+    const buffer = store.open({ idPruneRecords: 5 });
+    await buffer.append(telemetryRecords(4));
+    expect(count('ids')).toBe(0); // four fresh entries: below the bulk size, nothing written yet
+    await buffer.append(telemetryRecords(2, 3)); // 3 is a duplicate of a fresh record
+    expect(buffer.stats().ledger.duplicate).toBe(1);
+    expect(count('ids')).toBe(5); // the fifth fresh entry: all merged in one transaction
+    await buffer.append(telemetryRecords(1, 5));
+    await buffer.close();
+    const reopened = store.open({ idPruneRecords: 5 });
+    // 5 was fresh when the store closed: read back from the records above the merge mark.
+    await reopened.append(telemetryRecords(6));
+    expect(reopened.stats()).toMatchObject({ records: 6, ledger: { duplicate: 7 } });
+    // A record not in flight is still found by id (acknowledged after a release).
+    const batch = reopened.takeBatch({ maxRecords: 10, maxBytes: 1 << 20 })!;
+    reopened.release(batch);
+    reopened.acknowledge(batch);
+    expect(reopened.stats().records).toBe(0);
   });
 
   it('queues the entries of records removed by relief or expiry too', async () => {

@@ -10,13 +10,17 @@
  * submitters' promises resolve (intake sends the PUBACKs). That is synchronous = FULL's
  * guarantee without the event loop standing still for every fsync.
  *
- * Adaptive grouping: a group is committed `intervalMs` after its first write (0: on the next
- * event-loop turn), but never while a sync is running: writes arriving meanwhile wait, and are
- * committed as one transaction the moment the sync finished. A slow disk thus makes groups
- * larger instead of queueing fsyncs, and a fast one keeps the latency at about one fsync.
+ * Pipelined: a group is committed `intervalMs` after its first write (0: on the next event-loop
+ * turn) even while the previous group's fsync runs — a COMMIT only appends to the WAL, which the
+ * fsync under way does not need to be still. One fsync runs at a time: the groups committed
+ * during it wait, and the next fsync, started the moment it returns, makes them all durable.
+ * A group's submitters are settled only by an fsync that began after its COMMIT returned, never
+ * by the one that was under way then. A slow disk thus makes the fsyncs cover more groups instead
+ * of queueing, and the disk never waits for a COMMIT that could have run during its last fsync.
  */
 import type Database from 'better-sqlite3';
 import { EdgeError } from '../../errors.js';
+import type { CommitStats } from '../buffer.js';
 
 interface Job {
   write(): void;
@@ -28,10 +32,10 @@ export interface GroupCommitOptions {
   db: Database.Database;
   /** 0: commit on the next event-loop turn (still grouping everything submitted in this one). */
   intervalMs: number;
-  /** Committed at once (even while a sync runs) when this many records are pending. */
+  /** Committed at once when this many records are pending. */
   maxGroupRecords: number;
   /** Makes every transaction committed so far durable (fsync of the WAL); absent: a commit is enough. */
-  sync?: { async(): Promise<void>; now(): void };
+  sync?: { async(): Promise<void> };
   /** Called after a rolled-back transaction, to rebuild in-memory mirrors. */
   onRollback(): void;
   /** Called after each successful commit, before the submitters' promises settle. */
@@ -49,10 +53,13 @@ export class GroupCommit {
   #syncing: Promise<void> | undefined;
   /** A write outside the groups came after the sync under way began: sync again when it ends. */
   #resync = false;
-  /** The pending group's tick passed while a sync was running: commit when it ends. */
-  #due = false;
   #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #timerIsImmediate = false;
+  /** When the pending group's first write arrived (performance.now()). */
+  #openedAt = 0;
+  /** When each group in #committed finished its COMMIT. */
+  #committedAt: number[] = [];
+  readonly #stats: CommitStats = { groups: 0, writes: 0, collectMs: 0, transactionMs: 0, syncWaitMs: 0, syncs: 0, syncMs: 0 };
 
   constructor(options: GroupCommitOptions) {
     this.#options = options;
@@ -61,11 +68,11 @@ export class GroupCommit {
   /** `write` runs inside the group's transaction; it must only touch the database and mirrors. */
   /**
    * `soon`: someone waits on this write (a return's verdict), so its group is committed on the
-   * next event-loop turn instead of after `intervalMs` — still with whatever arrived in this one,
-   * and still never while a sync runs.
+   * next event-loop turn instead of after `intervalMs`, with whatever arrived in this one.
    */
   submit(size: number, write: () => void, soon = false): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      if (this.#pending.length === 0) this.#openedAt = performance.now();
       this.#pending.push({ write, resolve, reject });
       this.#pendingSize += size;
       if (this.#pendingSize >= this.#options.maxGroupRecords) this.#commit();
@@ -80,33 +87,35 @@ export class GroupCommit {
     else this.#startSync();
   }
 
+  /** Where the time of the groups went so far (summed; see CommitStats). */
+  get stats(): Readonly<CommitStats> {
+    return this.#stats;
+  }
+
   /** Resolves once no sync is under way (at close, before the WAL's descriptor goes). */
   async idle(): Promise<void> {
+    // A sync that returns starts the next one before its promise settles: loop until none follows.
     while (this.#syncing) await this.#syncing;
   }
 
-  /** Commits and syncs everything pending now, blocking (at close). */
+  /**
+   * Commits everything pending now (at close). Its fsync starts at once, or — with one under way —
+   * the moment that one returns, so that a failure of the one under way refuses it too; `idle()`
+   * waits for both.
+   */
   flush(): void {
     this.#cancelTimer();
     this.#commit();
-    if (!this.#options.sync || this.#committed.length === 0) return;
-    const jobs = this.#committed;
-    this.#committed = [];
-    try {
-      this.#options.sync.now();
-    } catch (cause) {
-      return settle(jobs, syncFailed(cause));
-    }
-    settle(jobs);
   }
 
   #commit(): void {
     this.#cancelTimer();
-    this.#due = false;
     if (this.#pending.length === 0) return;
     const jobs = this.#pending;
+    const writes = this.#pendingSize;
     this.#pending = [];
     this.#pendingSize = 0;
+    const started = performance.now();
     try {
       this.#options.db.transaction(() => {
         for (const job of jobs) job.write();
@@ -115,11 +124,18 @@ export class GroupCommit {
       this.#options.onRollback();
       return settle(jobs, new EdgeError('FW_BUFFER_WRITE_FAILED', 'buffer transaction failed; nothing in it was stored', { cause, canRetry: true }));
     }
+    const committed = performance.now();
+    const stats = this.#stats;
+    stats.groups += 1;
+    stats.writes += writes;
+    stats.collectMs += started - this.#openedAt;
+    stats.transactionMs += committed - started;
     try {
       this.#options.afterCommit();
     } finally {
       if (this.#options.sync) {
         for (const job of jobs) this.#committed.push(job);
+        this.#committedAt.push(committed);
         if (!this.#syncing) this.#startSync();
       } else {
         settle(jobs);
@@ -131,21 +147,33 @@ export class GroupCommit {
     const jobs = this.#committed;
     this.#committed = [];
     this.#resync = false;
+    const started = performance.now();
+    for (const committed of this.#committedAt) this.#stats.syncWaitMs += started - committed;
+    this.#committedAt = [];
     this.#syncing = this.#options.sync!.async().then(
-      () => this.#synced(jobs),
-      (cause: unknown) => this.#synced(jobs, syncFailed(cause)),
+      () => this.#synced(jobs, started),
+      (cause: unknown) => this.#synced(jobs, started, syncFailed(cause)),
     );
   }
 
-  #synced(jobs: readonly Job[], failure?: EdgeError): void {
+  #synced(jobs: readonly Job[], started: number, failure?: EdgeError): void {
+    this.#stats.syncs += 1;
+    this.#stats.syncMs += performance.now() - started;
     this.#syncing = undefined;
-    settle(jobs, failure);
-    if (this.#due) this.#commit();
-    if (!this.#syncing && (this.#committed.length > 0 || this.#resync)) this.#startSync();
+    let settling = jobs;
+    if (failure) {
+      // What was committed during a failed fsync follows WAL frames that may never reach the disk,
+      // and recovery stops at the first missing frame: a later fsync would not make it durable.
+      settling = [...jobs, ...this.#committed];
+      this.#committed = [];
+      this.#committedAt = [];
+    }
+    // The groups committed meanwhile start their fsync before this one's submitters run.
+    if (this.#committed.length > 0 || this.#resync) this.#startSync();
+    settle(settling, failure);
   }
 
   #schedule(soon: boolean): void {
-    if (this.#due) return;
     const immediate = soon || this.#options.intervalMs === 0;
     if (this.#timer !== undefined) {
       if (!immediate || this.#timerIsImmediate) return;
@@ -153,8 +181,7 @@ export class GroupCommit {
     }
     const run = (): void => {
       this.#timer = undefined;
-      if (this.#syncing) this.#due = true;
-      else this.#commit();
+      this.#commit();
     };
     this.#timerIsImmediate = immediate;
     this.#timer = immediate ? setImmediate(run) : setTimeout(run, this.#options.intervalMs);

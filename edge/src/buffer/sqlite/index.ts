@@ -3,17 +3,18 @@
  *
  * Durable when: `append()` / `quarantine()` resolve only after the transaction holding the data
  * committed. Writes share one transaction (group commit), committed `commitIntervalMs` after the
- * first (0: next turn) but never during the previous group's fsync: what arrives meanwhile is one
- * group right after it. The database runs in WAL mode; with `synchronous = full` (default) the
- * WAL is fdatasynced on the thread pool (wal-sync.ts; the connection itself runs NORMAL, so the
- * event loop never waits for the disk) before the promises resolve, so a resolved append
+ * first (0: next turn), also during the previous group's fsync; one fsync runs at a time and
+ * settles only the groups committed before it began. The database runs in WAL mode; with
+ * `synchronous = full` (default) the WAL is fdatasynced on the thread pool (wal-sync.ts; the
+ * connection itself runs NORMAL, so the event loop never waits for the disk) before the promises
+ * resolve, so a resolved append
  * survives a power cut; with `normal` it survives a process crash (kill -9) but the last commits
  * before a power cut may be lost. Intake sends PUBACK only after `append()` resolved, hence the
  * default.
  * A record leaves the table only by `acknowledge()` (after the cloud's 2xx) or by a relief /
  * expiry step that counts it in the ledger in the same transaction.
  *
- * Tables (schema 2; a schema-1 file is rebuilt at open, 5000 rows per transaction, resumable):
+ * Tables (schema 3; a schema-1 file is rebuilt at open, 5000 rows per transaction, resumable):
  *   records    seq (autoincrement, never reused, send order within a class), id (MessageId),
  *              priority 0 critical | 1 alert | 2 telemetry, kind, source_id, device_time,
  *              received_at, bytes (JSON size, what the quota counts), payload (the FleetRecord
@@ -22,7 +23,10 @@
  *              no index on id: deleting a delivered row touches only seq-ordered B-trees.
  *   ids        id -> seq, WITHOUT ROWID: duplicate detection. An id is refused (ledger
  *              `duplicate`) while the record named by its entry is stored; an entry whose record
- *              is gone is stale and is taken over by the next record with that id.
+ *              is gone is stale and is taken over by the next record with that id. New entries
+ *              are merged `idPruneRecords` at a time in id order (ids sort by device, so one
+ *              entry per record rewrote a scattered page per record); until then the records
+ *              above `meta.ids_merged_through` answer for them (in memory, read back at open).
  *   stale      seq, id of deleted records, filled by a trigger in the deleting transaction; once
  *              `idPruneRecords` are queued their `ids` entries are removed in one transaction
  *              (ids sort by device, so one-by-one deletes rewrote about a page per record).
@@ -31,7 +35,7 @@
  *              oldest dropped (`quarantine_trimmed`); an entry over the byte cap alone is not
  *              stored (counted the same way). See quarantine.ts.
  *   ledger     reason -> count of records gone without reaching the cloud.
- *   meta       schema_version.
+ *   meta       schema_version, ids_merged_through.
  * In flight: `takeBatch` leases the rows it returns in memory only (leases.ts: runs of seqs per
  * priority, skipped by range in the next scans; relief's SQL asks `fw_leased(priority, seq)`).
  * Nothing about a lease is written, so after a restart nothing is in flight and a batch that

@@ -64,7 +64,7 @@ function writeSchema1(path: string, records: readonly FleetRecord[]): void {
 const store = useTestStore();
 
 
-describe('sqlite buffer: schema 1 → 2', () => {
+describe('sqlite buffer: schema 1 → 2 → 3', () => {
   it('keeps every record of a schema-1 file, in send order, with its ledger, quarantine and dedupe', async () => {
     const records = [...telemetryRecords(5), eventRecord(1, 'critical'), ...telemetryRecords(3, 5), eventRecord(2, 'alert'), telemetryRecord(99)];
     writeSchema1(store.path, records);
@@ -77,8 +77,10 @@ describe('sqlite buffer: schema 1 → 2', () => {
       quarantined: 1,
       ledger: { evicted_quota: 3 },
     });
-    expect(store.peek<{ value: string }[]>("SELECT value FROM meta WHERE key = 'schema_version'")[0]!.value).toBe('2');
+    expect(store.peek<{ value: string }[]>("SELECT value FROM meta WHERE key = 'schema_version'")[0]!.value).toBe('3');
     expect(store.peek<{ name: string }[]>('PRAGMA table_info(records)').map((c) => c.name)).not.toContain('lease');
+    // Schema 3: every record of the old file has its `ids` entry, none is waiting for a merge.
+    expect(store.peek<{ value: string }[]>("SELECT value FROM meta WHERE key = 'ids_merged_through'")[0]!.value).toBe(String(records.length));
     // Ids of stored records are still duplicates; the delivered one is stored again, after every old seq.
     await buffer.append([telemetryRecord(2), telemetryRecord(99)]);
     expect(buffer.stats().ledger.duplicate).toBe(1);
@@ -104,9 +106,10 @@ describe('sqlite buffer: schema 1 → 2', () => {
     expect(drainIds(buffer, 5000)).toEqual(records.slice(0, 12_000).map((r) => r.id));
   });
 
-  it('a fresh file gets schema 2 directly', () => {
+  it('a fresh file gets schema 3 directly', () => {
     store.open();
-    expect(store.peek<{ value: string }[]>("SELECT value FROM meta WHERE key = 'schema_version'")[0]!.value).toBe('2');
+    expect(store.peek<{ value: string }[]>("SELECT value FROM meta WHERE key = 'schema_version'")[0]!.value).toBe('3');
+    expect(store.peek<{ value: string }[]>("SELECT value FROM meta WHERE key = 'ids_merged_through'")[0]!.value).toBe('0');
     expect(store.peek<{ name: string }[]>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").map((t) => t.name)).toEqual([
       'ids', 'ledger', 'meta', 'quarantine', 'records', 'sqlite_sequence', 'stale',
     ]);

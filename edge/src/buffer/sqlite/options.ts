@@ -40,12 +40,13 @@ export const BufferSettingsSchema = OptionGroup({
   synchronous: Type.Union([Type.Literal('full'), Type.Literal('normal')], { default: 'full' }),
   /**
    * Group commit: appends share one transaction, committed this long after the first of them
-   * (0 = on the next event-loop turn) and never while the previous group's fsync is under way
-   * (what arrives meanwhile is committed as one group when it ends). Default 5: with 0 the
-   * fsyncs run back to back and cost CPU per message (docs/edge.md, intake benchmark).
+   * (0 = on the next event-loop turn), also while the previous group's fsync is under way; one
+   * fsync at a time makes the groups committed before it began durable. Default 5: shorter ticks
+   * make smaller groups, and each COMMIT costs CPU and rewrites its partly filled pages
+   * (docs/buffer.md, docs/edge.md intake benchmark).
    */
   commitIntervalMs: IntegerOption(5, 0, 10_000),
-  /** A group is committed at once (even during an fsync) when it reaches this many records. Default 2000. */
+  /** A group is committed at once when it reaches this many records. Default 2000. */
   maxGroupRecords: IntegerOption(2000, 1),
   /** Byte quota on stored record JSON (not the file size). Default 1 GiB. */
   maxBytes: IntegerOption(1024 ** 3, 1),
@@ -72,9 +73,10 @@ export const BufferSettingsSchema = OptionGroup({
    */
   maxQuarantineBytes: IntegerOption(64 * 1024 ** 2, 1),
   /**
-   * Dedupe entries of deleted records are queued (table `stale`) and removed this many at a time,
-   * in one transaction: far cheaper than one by one. Bounds that table and the pause of one
-   * prune. Default 20000.
+   * The dedupe index is written in bulk, this many entries at a time, each in one transaction in
+   * id order: new records' entries (kept in memory until then, ~100 B each) and the entries of
+   * deleted records (queued in table `stale`). Far cheaper than one by one; bounds that memory,
+   * that table and the pause of one merge or prune. Default 20000.
    */
   idPruneRecords: IntegerOption(20_000, 1),
   /** Period of expiry and free-disk checks. Default 1000 ms. */

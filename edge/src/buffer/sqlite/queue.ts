@@ -29,7 +29,6 @@ export class RecordQueue {
   readonly #ascending: Database.Statement<[number, number, number, number]>;
   readonly #descending: Database.Statement<[number, number, number, number]>;
   readonly #deleteSeqs: Database.Statement<[string]>;
-  readonly #deleteIds: Database.Statement<[string]>;
   readonly #oldestReceived: Database.Statement<[number]>;
   #nextLease = 1;
   #segments = 0;
@@ -44,10 +43,6 @@ export class RecordQueue {
     this.#descending = db.prepare(`SELECT ${COLUMNS} ${range} ORDER BY seq DESC LIMIT ?`);
     // One statement per batch, the keys passed as a JSON array.
     this.#deleteSeqs = db.prepare(`DELETE FROM records WHERE seq IN (SELECT value FROM json_each(?)) ${RETURNED}`);
-    // Ids that are not in flight (acknowledged twice, or after a release): found through `ids`.
-    this.#deleteIds = db.prepare(
-      `DELETE FROM records WHERE seq IN (SELECT seq FROM ids WHERE id IN (SELECT value FROM json_each(?))) ${RETURNED}`,
-    );
     this.#oldestReceived = db.prepare('SELECT received_at AS at FROM records WHERE priority = ? ORDER BY seq LIMIT 1');
   }
 
@@ -80,7 +75,8 @@ export class RecordQueue {
     const { seqs, unknown } = this.#leases.lookup(ids);
     const removed = this.#db.transaction(() => {
       const rows = this.#deleteSeqs.all(JSON.stringify(seqs)) as RemovedRow[];
-      if (unknown.length > 0) rows.push(...(this.#deleteIds.all(JSON.stringify(unknown)) as RemovedRow[]));
+      // Ids that are not in flight (acknowledged twice, or after a release): found through the dedupe index.
+      if (unknown.length > 0) rows.push(...(this.#deleteSeqs.all(JSON.stringify(this.#ids.seqsOf(unknown))) as RemovedRow[]));
       return rows;
     })();
     this.#leases.acknowledged(ids);

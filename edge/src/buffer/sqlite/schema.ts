@@ -91,6 +91,13 @@ const MIGRATIONS: readonly Migration[] = [
     END;
     `,
   },
+  // 3: new `ids` entries are merged in bulk (dedupe-index.ts); every record appended so far has its entry.
+  {
+    sql: `
+    INSERT INTO meta (key, value)
+      SELECT 'ids_merged_through', CAST(coalesce(max(seq), 0) AS TEXT) FROM sqlite_sequence WHERE name = 'records';
+    `,
+  },
 ];
 
 /** Moves the oldest rows of the schema-1 records table into records_v2 and ids; false when none are left. Exported for its test. */

@@ -164,6 +164,7 @@ export class SqliteBuffer implements RecordBuffer {
       quarantined: this.#counters.quarantined,
       quarantinedBytes: this.#counters.quarantinedBytes,
       ledger: this.#ledger.counts(),
+      commits: this.#writer.stats,
     };
   }
 
@@ -178,6 +179,7 @@ export class SqliteBuffer implements RecordBuffer {
   }
 
   #afterCommit(): void {
+    this.#ids.appended(this.#nextSeq - 1);
     if (this.#groupFirstSeq !== undefined) this.#live.mark(this.#groupFirstSeq, this.#options.now());
     this.#groupFirstSeq = undefined;
     const overQuota = this.#counters.totalBytes > this.#options.maxBytes;
