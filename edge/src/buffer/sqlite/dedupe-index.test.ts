@@ -70,6 +70,24 @@ describe('sqlite buffer: duplicate ids', () => {
     expect(reopened.stats().records).toBe(0);
   });
 
+  it('merges in bounded steps spread over the next group commits, leaving out records delivered meanwhile', async () => {
+    const buffer = store.open({ idPruneRecords: 100, idStepRecords: 10, liveWindowMs: 0 });
+    const mark = () => store.peek<{ value: string }[]>("SELECT value FROM meta WHERE key = 'ids_merged_through'")[0]?.value;
+    for (let i = 0; i < 100; i += 10) await buffer.append(telemetryRecords(10, i));
+    // The 100th fresh entry started the merge; that group paid for two steps: seqs 1-20 collected.
+    expect([count('ids'), mark()]).toEqual([0, '0']);
+    expect(drainIds(buffer)).toHaveLength(100);
+    let next = 100;
+    while (mark() === '0' && next < 120) await buffer.append(telemetryRecords(1, next++));
+    // A step per group: eight collect seqs 21-100 (delivered, so nothing), two go through the 20
+    // collected before the delivery, the last finds the end.
+    expect([mark(), next]).toEqual(['100', 111]);
+    expect(count('ids')).toBe(0); // the 20 collected before the delivery were left out
+    // The entries of the records still stored are found, merged or fresh.
+    await buffer.append(telemetryRecords(10, 100));
+    expect(buffer.stats()).toMatchObject({ records: 11, ledger: { duplicate: 10 } });
+  });
+
   it('queues the entries of records removed by relief or expiry too', async () => {
     const hour = 3_600_000;
     const buffer = store.open({ maxAgeMs: hour, maintenanceIntervalMs: 10, idPruneRecords: 1_000_000 });

@@ -24,8 +24,9 @@
  *   ids        id -> seq, WITHOUT ROWID: duplicate detection. An id is refused (ledger
  *              `duplicate`) while the record named by its entry is stored; an entry whose record
  *              is gone is stale and is taken over by the next record with that id. New entries
- *              are merged `idPruneRecords` at a time in id order (ids sort by device, so one
- *              entry per record rewrote a scattered page per record); until then the records
+ *              are merged `idPruneRecords` at a time in id order, in steps of `idStepRecords`
+ *              (ids sort by device, so one entry per record rewrote a scattered page per
+ *              record); until then the records
  *              above `meta.ids_merged_through` answer for them (in memory, read back at open).
  *   stale      seq, id of deleted records, filled by a trigger in the deleting transaction; once
  *              `idPruneRecords` are queued their `ids` entries are removed in one transaction

@@ -73,12 +73,18 @@ export const BufferSettingsSchema = OptionGroup({
    */
   maxQuarantineBytes: IntegerOption(64 * 1024 ** 2, 1),
   /**
-   * The dedupe index is written in bulk, this many entries at a time, each in one transaction in
-   * id order: new records' entries (kept in memory until then, ~100 B each) and the entries of
-   * deleted records (queued in table `stale`). Far cheaper than one by one; bounds that memory,
-   * that table and the pause of one merge or prune. Default 20000.
+   * The dedupe index is written in bulk, this many entries at a time, in id order: new records'
+   * entries (kept in memory until then, ~100 B each) and the entries of deleted records (queued
+   * in table `stale`). Far cheaper than one by one; bounds that memory and that table.
+   * Default 20000.
    */
   idPruneRecords: IntegerOption(20_000, 1),
+  /**
+   * A merge of new entries runs in steps of at most this many rows, one transaction each, spread
+   * over the group commits that follow, so it never holds the event loop for long (one 20,000-entry
+   * transaction paused it 16–33 ms, 80 ms with a 500,000-record backlog). Default 1000.
+   */
+  idStepRecords: IntegerOption(1000, 1),
   /** Period of expiry and free-disk checks. Default 1000 ms. */
   maintenanceIntervalMs: IntegerOption(1000, 10),
   /**
