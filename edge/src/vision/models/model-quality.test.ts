@@ -14,7 +14,7 @@ import { selectModels, type ModelSelection } from './model-selection.js';
 import { loadReturnModels, scoreDamage, scoreScreen, type DamageScores, type ReturnModels } from './models.js';
 
 const SEED = 4242;
-// ~250 positives per damage class: one standard error of a class's recall near 0.85 is ~0.02.
+// ~260 positives per damage class (261–292 here): one standard error of a class's recall near 0.85 is ~0.02.
 // At 300 photos (~80 positives) it was ~0.04, and three 300-photo sets moved a class by ±0.06.
 const COUNT = 1000;
 
@@ -104,7 +104,7 @@ describe.each(MODEL_VARIANTS)('the %s return-photo models on a fresh synthetic s
 
   it('finds damage at or above the accuracy, recall and precision the card states', () => {
     const measured = figures(scored, (s) => s.damage.probability, (s) => s.labels.damaged, selection.damage.thresholds.photo);
-    expect(measured.positives).toBeGreaterThan(100);
+    expect(measured.positives).toBeGreaterThan(400);
     const stated = selection.damage.stated.photo;
     expect(measured.accuracy).toBeGreaterThanOrEqual(stated.accuracy);
     expect(measured.recall).toBeGreaterThanOrEqual(stated.recall);
@@ -114,7 +114,7 @@ describe.each(MODEL_VARIANTS)('the %s return-photo models on a fresh synthetic s
   it.each(DAMAGE_CLASSES)('finds %s at or above the recall and precision the card states and the edge\'s per-class floors', (kind) => {
     const threshold = selection.damage.thresholds.classes?.[kind] as number;
     const measured = figures(scored, (s) => s.damage.classes[kind], (s) => s.labels.damage[kind] > 0, threshold);
-    expect(measured.positives).toBeGreaterThan(40);
+    expect(measured.positives).toBeGreaterThan(200);
     const stated = selection.damage.stated.classes?.[kind] as ClassFigures;
     expect(measured.recall).toBeGreaterThanOrEqual(stated.recall);
     expect(measured.precision).toBeGreaterThanOrEqual(stated.precision);
@@ -135,7 +135,7 @@ describe.each(MODEL_VARIANTS)('the %s return-photo models on a fresh synthetic s
 
   it('finds screen photos at or above the accuracy, recall and precision the card states', () => {
     const measured = figures(scored, (s) => s.screen, (s) => s.labels.screen, selection.screen.thresholds.photo);
-    expect(measured.positives).toBeGreaterThan(50);
+    expect(measured.positives).toBeGreaterThan(250);
     const stated = selection.screen.stated.photo;
     expect(measured.accuracy).toBeGreaterThanOrEqual(stated.accuracy);
     expect(measured.recall).toBeGreaterThanOrEqual(stated.recall);
