@@ -72,7 +72,7 @@ describe('return photos at the edge agent', () => {
     const ready = (await (await fetch(`${agent.addresses.http}/readyz`)).json()) as { ready: boolean; checks: Record<string, { state: string; detail: string }> };
     expect(ready.ready).toBe(true);
     expect(ready.checks.vision?.state).toBe('ok');
-    expect(ready.checks.vision?.detail).toMatch(/damage-v4@[0-9a-f]{8}, screen-v2@[0-9a-f]{8}/);
+    expect(ready.checks.vision?.detail).toMatch(/damage-v5@[0-9a-f]{8}, screen-v2@[0-9a-f]{8}/);
   });
 
   it('answers uploads with verdicts and sends the return events to the cloud ahead of a telemetry backlog', async () => {

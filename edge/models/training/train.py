@@ -32,10 +32,9 @@ from evaluate import choose_thresholds, measure, open_session, predict, stated
 from model import WIDTHS, export_onnx, forward, init_params, parameter_count, params_from_onnx, widen
 from quantize import quantize
 
-# damage-v4: damage-v3 trained further on the simulator's photos with scratches that stay in the
-# paint and dents shaded softly, weighing the cells of other kinds' marks more (README.md).
-# screen-v2 is unchanged.
-VERSIONS = {"damage": "v4", "screen": "v2"}
+# damage-v5: damage-v4 trained further on the simulator's photos with scratches drawn as matte
+# grooves (README.md). screen-v2 is unchanged.
+VERSIONS = {"damage": "v5", "screen": "v2"}
 TASKS = {
     "damage": ("damage_probability", "fleetwire damage model: image [N,3,192,256] RGB/255 -> damage_probability [N,1], "
                "damage_class_scores [N,3] (scratch, dent, crack), damage_location [N,6,8] (grid cells)"),

@@ -1,6 +1,6 @@
 /**
  * Damage marks drawn in the car's local units, so they follow the body through pose jitter:
- * scratches (thin jagged lines contrasting with the paint), dents (the panel's reflection band
+ * scratches (thin jagged lines contrasting with the paint, in a matte groove), dents (the panel's reflection band
  * bent into the hollow, a shading edge along the upper rim and a highlight along the lower) and
  * cracks (branching lines, in the side glass or on a bumper corner). Each mark reports its local bounding box for the ground-truth labels.
  */
@@ -67,12 +67,21 @@ function drawScratch(random: Random, g: CarGeometry, bodyLuminance: number): Dam
     : `rgb(${random.int(40, 90)},${random.int(40, 90)},${random.int(40, 90)})`;
   const width = random.range(0.9, 2.0);
   const opacity = random.range(0.75, 1);
+  // The groove's walls are matte and face away from the light: a dark rim along the cut. On
+  // plain paint it hardly shows, but where the scratch crosses the panel's reflection band it
+  // breaks the band, as a groove does — drawn light on a light band alone, a scratch along the
+  // band would be a mark nobody (and no model) can see, or one that reads as a dent's bent
+  // reflection.
+  const groove = width + random.range(0.9, 1.5);
+  const grooveOpacity = random.range(0.45, 0.65);
   const lines = [polyline(points)];
   if (random.chance(0.4)) {
     const dy = random.range(2, 4);
     lines.push(polyline(points.slice(1).map((q) => ({ x: q.x + random.range(-1, 1), y: q.y + dy }))));
   }
-  const svg = lines.map((d) => `<path d="${d}" fill="none" stroke="${colour}" stroke-opacity="${opacity.toFixed(2)}" stroke-width="${width.toFixed(2)}" stroke-linecap="round" stroke-linejoin="round"/>`).join('');
+  const stroke = (d: string, paint: string, strokeOpacity: number, strokeWidth: number): string =>
+    `<path d="${d}" fill="none" stroke="${paint}" stroke-opacity="${strokeOpacity.toFixed(2)}" stroke-width="${strokeWidth.toFixed(2)}" stroke-linecap="round" stroke-linejoin="round"/>`;
+  const svg = lines.map((d) => stroke(d, '#000', grooveOpacity, groove) + stroke(d, colour, opacity, width)).join('');
   return { kind: 'scratch', svg, extent: points };
 }
 

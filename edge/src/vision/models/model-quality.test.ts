@@ -6,7 +6,7 @@
  * class, and where: the hottest cell of the location grid must lie on a mark the simulator drew.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateLabelledSet, type DamageRegion, type LabelledPhoto } from '@fleetwire/simulators';
+import { labelledPhotos, type DamageRegion, type LabelledPhoto } from '@fleetwire/simulators';
 import { preparePhoto } from '../photos/preprocess.js';
 import { DAMAGE_CLASSES, MODEL_VARIANTS, type ClassFigures, type ModelVariant } from './model-card.js';
 import { MODEL_FLOORS } from './model-floors.js';
@@ -14,7 +14,9 @@ import { selectModels, type ModelSelection } from './model-selection.js';
 import { loadReturnModels, scoreDamage, scoreScreen, type DamageScores, type ReturnModels } from './models.js';
 
 const SEED = 4242;
-const COUNT = 300;
+// ~260 positives per damage class (261–292 here): one standard error of a class's recall near 0.85 is ~0.02.
+// At 300 photos (~80 positives) it was ~0.04, and three 300-photo sets moved a class by ±0.06.
+const COUNT = 1000;
 
 interface Scored { damage: DamageScores; screen: number; labels: LabelledPhoto['labels'] }
 
@@ -52,30 +54,38 @@ function hottestOnMark(s: Scored): boolean {
   return s.labels.regions.some((region) => cellOnRegion(hottest, rows, cols, region, s.labels.width, s.labels.height));
 }
 
-const photos: LabelledPhoto[] = [];
-const tensors: Float32Array[] = [];
+interface Run { selection: ModelSelection; models: ReturnModels; scored: Scored[] }
+
+const runs = new Map<ModelVariant, Run>();
 
 beforeAll(async () => {
-  photos.push(...await generateLabelledSet({ seed: SEED, count: COUNT, damageRate: 0.5, screenRate: 0.3, rotatedRate: 0.1 }));
-  for (const photo of photos) tensors.push((await preparePhoto(photo.jpeg, { width: 256, height: 192 })).tensor);
-}, 300_000);
+  for (const variant of MODEL_VARIANTS) {
+    // Refuses (throws) when the card does not vouch for the files or falls below the floors.
+    const selection = selectModels({ damage: '', screen: '', card: '', variant, force: false });
+    const models = await loadReturnModels({ damagePath: selection.damage.path, screenPath: selection.screen.path });
+    runs.set(variant, { selection, models, scored: [] });
+  }
+  // Streamed, each photo scored by both variants and dropped: 1,000 decoded tensors would hold
+  // ~600 MB.
+  for await (const photo of labelledPhotos({ seed: SEED, count: COUNT, damageRate: 0.5, screenRate: 0.3, rotatedRate: 0.1 })) {
+    const { tensor } = await preparePhoto(photo.jpeg, { width: 256, height: 192 });
+    for (const run of runs.values()) {
+      run.scored.push({ damage: await scoreDamage(run.models.damage, tensor), screen: await scoreScreen(run.models.screen, tensor), labels: photo.labels });
+    }
+  }
+}, 600_000);
+
+afterAll(async () => {
+  for (const run of runs.values()) await run.models.close();
+});
 
 describe.each(MODEL_VARIANTS)('the %s return-photo models on a fresh synthetic set', (variant: ModelVariant) => {
   let selection: ModelSelection;
   let models: ReturnModels;
-  const scored: Scored[] = [];
+  let scored: Scored[];
 
-  beforeAll(async () => {
-    // Refuses (throws) when the card does not vouch for the files or falls below the floors.
-    selection = selectModels({ damage: '', screen: '', card: '', variant, force: false });
-    models = await loadReturnModels({ damagePath: selection.damage.path, screenPath: selection.screen.path });
-    for (const [i, tensor] of tensors.entries()) {
-      scored.push({ damage: await scoreDamage(models.damage, tensor), screen: await scoreScreen(models.screen, tensor), labels: (photos[i] as LabelledPhoto).labels });
-    }
-  }, 120_000);
-
-  afterAll(async () => {
-    await models?.close();
+  beforeAll(() => {
+    ({ selection, models, scored } = runs.get(variant) as Run);
   });
 
   it('reads the input contract and the location grid from the models themselves', () => {
@@ -94,7 +104,7 @@ describe.each(MODEL_VARIANTS)('the %s return-photo models on a fresh synthetic s
 
   it('finds damage at or above the accuracy, recall and precision the card states', () => {
     const measured = figures(scored, (s) => s.damage.probability, (s) => s.labels.damaged, selection.damage.thresholds.photo);
-    expect(measured.positives).toBeGreaterThan(100);
+    expect(measured.positives).toBeGreaterThan(400);
     const stated = selection.damage.stated.photo;
     expect(measured.accuracy).toBeGreaterThanOrEqual(stated.accuracy);
     expect(measured.recall).toBeGreaterThanOrEqual(stated.recall);
@@ -104,7 +114,7 @@ describe.each(MODEL_VARIANTS)('the %s return-photo models on a fresh synthetic s
   it.each(DAMAGE_CLASSES)('finds %s at or above the recall and precision the card states and the edge\'s per-class floors', (kind) => {
     const threshold = selection.damage.thresholds.classes?.[kind] as number;
     const measured = figures(scored, (s) => s.damage.classes[kind], (s) => s.labels.damage[kind] > 0, threshold);
-    expect(measured.positives).toBeGreaterThan(40);
+    expect(measured.positives).toBeGreaterThan(200);
     const stated = selection.damage.stated.classes?.[kind] as ClassFigures;
     expect(measured.recall).toBeGreaterThanOrEqual(stated.recall);
     expect(measured.precision).toBeGreaterThanOrEqual(stated.precision);
@@ -125,7 +135,7 @@ describe.each(MODEL_VARIANTS)('the %s return-photo models on a fresh synthetic s
 
   it('finds screen photos at or above the accuracy, recall and precision the card states', () => {
     const measured = figures(scored, (s) => s.screen, (s) => s.labels.screen, selection.screen.thresholds.photo);
-    expect(measured.positives).toBeGreaterThan(50);
+    expect(measured.positives).toBeGreaterThan(250);
     const stated = selection.screen.stated.photo;
     expect(measured.accuracy).toBeGreaterThanOrEqual(stated.accuracy);
     expect(measured.recall).toBeGreaterThanOrEqual(stated.recall);

@@ -81,7 +81,7 @@ describe('selectModels', () => {
     const other = join(BUNDLED_CARD, '..', card.models.damage.int8.file);
     const error = refusal(() => selectModels(bundled({ damage: other })));
     expect(error.code).toBe('FW_VISION_MODEL_REFUSED');
-    expect(error.message).toMatch(/damage: file .* is not the damage-v4\.onnx the card measured/);
+    expect(error.message).toMatch(/damage: file .* is not the damage-v5\.onnx the card measured/);
     const forced = selectModels(bundled({ damage: other, force: true }));
     expect(forced.versions.damage).toBe(`${card.models.damage.version}@${card.models.damage.int8.sha256.slice(0, 8)}`);
   });

@@ -23,7 +23,7 @@ const input = (screenScore: number, damage?: number) => ({
   assessment: assessment(screenScore, damage),
   photoCount: 1,
   models: {
-    versions: { damage: 'damage-v4@00000000', screen: 'screen-v2@11111111' },
+    versions: { damage: 'damage-v5@00000000', screen: 'screen-v2@11111111' },
     thresholds: { damage: 0.45, scratch: 0.5, dent: 0.4, crack: 0.5, screen: 0.35 },
   },
   verifiedAt: returnAt + 1000,
@@ -52,7 +52,7 @@ describe('return events', () => {
         locations: [{ photo: 0, rows: 2, cols: 4, cells: [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.88, 0.08] }],
       },
       parkedInGeofence: true, geofenceId: 'depot', photoCount: 1,
-      modelVersions: { damage: 'damage-v4@00000000', screen: 'screen-v2@11111111' },
+      modelVersions: { damage: 'damage-v5@00000000', screen: 'screen-v2@11111111' },
       modelThresholds: { damage: 0.45, scratch: 0.5, dent: 0.4, crack: 0.5, screen: 0.35 },
     });
   });

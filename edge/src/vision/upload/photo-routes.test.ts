@@ -85,7 +85,7 @@ describe('POST /v1/returns/{returnId}/photos', () => {
       parking: { state: 'inside', areaId: 'depot' }, fraud: { suspected: false }, replayed: false,
     });
     expect(answer.photos).toHaveLength(4);
-    expect(answer.modelVersions).toMatchObject({ damage: expect.stringMatching(/^damage-v4@[0-9a-f]{8}$/), screen: expect.stringMatching(/^screen-v2@[0-9a-f]{8}$/) });
+    expect(answer.modelVersions).toMatchObject({ damage: expect.stringMatching(/^damage-v5@[0-9a-f]{8}$/), screen: expect.stringMatching(/^screen-v2@[0-9a-f]{8}$/) });
     expect(Object.keys(answer.modelThresholds)).toEqual(['damage', 'scratch', 'dent', 'crack', 'screen']);
     expect(answer.damage).toMatchObject({ findings: [], locations: [] });
 
