@@ -21,9 +21,10 @@
  */
 import sharp from 'sharp';
 import { spawn, execFileSync } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { generateReturnKeyPair, issueReturnToken } from '../src/vision/upload/return-token.js';
 import { writeReturnKeys } from '../test/support/photo-upload.js';
 import { MODEL_VARIANTS, type ModelVariant } from '../src/vision/models/model-card.js';
@@ -179,18 +180,21 @@ function threadCpuMs(pid: number): Map<string, number> {
   return byName;
 }
 
-/** `perf record` attached to `pid`, sampling only between enable() and disable() (perf's control FIFO). */
-function startPerf(pid: number, file: string, control: string): { enable(): void; disable(): void; stop(): Promise<void> } {
-  execFileSync('mkfifo', [control]);
-  const perf = spawn('perf', ['record', '-e', 'cpu-clock', '-F', '499', '-g', '-D', '-1', '--control', `fifo:${control}`, '-p', String(pid), '-o', file], { stdio: ['ignore', 'ignore', 'inherit'] });
-  // Opening the FIFO waits for perf to open it too.
-  const fd = openSync(control, 'w');
+/** `perf record` attached to `pid`, sampling only between enable() and disable() (perf's control descriptor). */
+function startPerf(pid: number, file: string): { enable(): void; disable(): void; stop(): Promise<void> } {
+  const perf = spawn('perf', ['record', '-e', 'cpu-clock', '-F', '499', '-g', '-D', '-1', '--control', 'fd:3', '-p', String(pid), '-o', file], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
+  const control = perf.stdio[3] as Writable;
+  const exited = new Promise((resolve) => perf.once('close', resolve));
+  let ended = false;
+  void exited.then(() => (ended = true));
+  // A profile is a diagnosis: perf ending early costs the profile, not the run.
+  control.on('error', (error) => console.error(`perf (${file}) stopped: ${error.message}`));
+  const send = (command: string): void => void (ended || control.write(`${command}\n`));
   return {
-    enable: () => void writeSync(fd, 'enable\n'),
-    disable: () => void writeSync(fd, 'disable\n'),
+    enable: () => send('enable'),
+    disable: () => send('disable'),
     async stop() {
-      closeSync(fd);
-      const exited = new Promise((resolve) => perf.once('close', resolve));
+      control.end();
       perf.kill('SIGINT');
       await exited;
     },
@@ -265,8 +269,8 @@ async function main(): Promise<void> {
     // be fraud cases), made before the first batch so that no photo is generated between them;
     // the side going first alternating; photos/s over all batches per side.
     const agentPid = agent.child.pid as number;
-    const perf = PERF === '' ? undefined : startPerf(agentPid, PERF, join(dir, 'perf-agent'));
-    const perfBare = PERF === '' ? undefined : startPerf(process.pid, `${PERF}.bare`, join(dir, 'perf-bare'));
+    const perf = PERF === '' ? undefined : startPerf(agentPid, PERF);
+    const perfBare = PERF === '' ? undefined : startPerf(process.pid, `${PERF}.bare`);
     const rates = { http: [] as number[], bare: [] as number[] };
     const cpu = { agent: 0, client: 0, bare: 0, agentThreads: new Map<string, number>(), bareThreads: new Map<string, number>() };
     const addThreads = (into: Map<string, number>, before: Map<string, number>, after: Map<string, number>): void => {
