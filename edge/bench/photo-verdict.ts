@@ -17,7 +17,10 @@
  * The bare side decodes a return's photos side by side (libvips works off the event loop) and
  * runs both models on each as soon as it is decoded (onnxruntime-node runs a session
  * synchronously on the event loop); latency per return, throughput with `--concurrency`
- * returns at once, like the uploads.
+ * returns at once, like the uploads. Each throughput batch also reports the CPU each side used
+ * per photo (from /proc: the agent plus this process as its client, against this process alone
+ * for the bare side) and the load average: on a shared machine a throughput ratio is noisy, a
+ * CPU cost per photo much less so.
  */
 import sharp from 'sharp';
 import { spawn, execFileSync } from 'node:child_process';
