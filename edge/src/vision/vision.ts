@@ -73,7 +73,7 @@ export async function startVision(options: StartVisionOptions): Promise<VisionSt
     const photos = createFolderPhotoStore({ dir: join(options.dataDir, 'photos') });
     // Folders whose return row never committed (crash or store failure after the photos were
     // written); the grace period spares a folder whose row is still being written.
-    const onDisk = new Set(store.storedPhotoSets().map((set) => set.returnId));
+    const onDisk = new Set(Array.from(store.storedPhotoSets(), (set) => set.returnId));
     const orphans = await photos.sweep({ keep: (returnId) => onDisk.has(returnId), graceMs: ORPHAN_GRACE_MS });
     if (orphans.length > 0) {
       metrics.pruned.inc({ reason: 'orphaned' }, orphans.length);

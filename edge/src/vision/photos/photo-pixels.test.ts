@@ -14,6 +14,21 @@ describe('photo pixels', () => {
     expect([...tensor].map((v) => Math.round(v * 100) / 100)).toEqual([1, 0, 0, 0.4, 0.2, 1]);
   });
 
+  it('writes the tensor into a given array, which must fit the pixels', () => {
+    const into = new Float32Array(6).fill(9);
+    expect(rgbTensor(rgb(2, 1, () => [255, 0, 51]), into)).toBe(into);
+    expect([...into].map((v) => Math.round(v * 100) / 100)).toEqual([1, 1, 0, 0, 0.2, 0.2]);
+    expect(() => rgbTensor(rgb(2, 2, () => [0, 0, 0]), into)).toThrow(RangeError);
+  });
+
+  it('gives the same thumbnail whatever size of photo came before (its rows are reused)', () => {
+    const photo = rgb(256, 192, (x, y) => [(x * 3) % 256, (y * 5) % 256, (x * y) % 256]);
+    const first = greyThumbnail(photo, 64);
+    greyThumbnail(rgb(400, 300, () => [255, 255, 255]), 64);
+    greyThumbnail(rgb(70, 65, () => [0, 0, 0]), 64);
+    expect(greyThumbnail(photo, 64)).toEqual(first);
+  });
+
   it('reads orientations outside 1–8 as 1', () => {
     expect([undefined, 0, 9, 2.5, '6', 6].map(exifOrientation)).toEqual([1, 1, 1, 1, 1, 6]);
   });

@@ -211,7 +211,7 @@ export async function storedPhoto(
 export async function preparePhoto(
   bytes: Uint8Array,
   input: ModelInputSize,
-  options: DecodeOptions & { store?: StoreOptions } = {},
+  options: DecodeOptions & { store?: StoreOptions; tensor?: Float32Array } = {},
 ): Promise<PreparedPhoto> {
   const [info, pixels] = await Promise.all([inspectPhoto(bytes, options), photoPixels(bytes, input, options)]);
   const stored = await storedPhoto(bytes, info, { ...options, ...options.store });
@@ -223,7 +223,7 @@ export async function preparePhoto(
     width: info.width,
     height: info.height,
     exif: info.exif,
-    tensor: rgbTensor(pixels),
+    tensor: rgbTensor(pixels, options.tensor),
     tensorShape: [1, 3, input.height, input.width],
     hash: pHash(greyThumbnail(thumbnailSource, PHASH_SIZE)),
     storedJpeg: stored.jpeg,

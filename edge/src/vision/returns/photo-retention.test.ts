@@ -17,10 +17,22 @@ const set = (returnId: string, verifiedAt: number, photoBytes: number) => ({ ret
 describe('choosePhotosToPrune', () => {
   it('prunes returns past the age limit, then the oldest while over the byte limit', () => {
     const sets = [set('A', 0, 10), set('B', 5 * DAY, 10), set('C', 9 * DAY, 10), set('D', 10 * DAY, 10)];
-    expect(choosePhotosToPrune(sets, 10 * DAY, { photoMaxAgeMs: 7 * DAY, photoMaxBytes: 1000 })).toEqual([{ returnId: 'A', reason: 'age', photoBytes: 10 }]);
-    expect(choosePhotosToPrune(sets, 10 * DAY, { photoMaxAgeMs: 7 * DAY, photoMaxBytes: 15 }).map((c) => [c.returnId, c.reason])).toEqual([['A', 'age'], ['B', 'bytes'], ['C', 'bytes']]);
-    expect(choosePhotosToPrune(sets, 10 * DAY, { photoMaxAgeMs: 30 * DAY, photoMaxBytes: 40 })).toEqual([]);
-    expect(choosePhotosToPrune([], 0, { photoMaxAgeMs: 1, photoMaxBytes: 0 })).toEqual([]);
+    expect(choosePhotosToPrune(sets, 40, 10 * DAY, { photoMaxAgeMs: 7 * DAY, photoMaxBytes: 1000 })).toEqual([{ returnId: 'A', reason: 'age', photoBytes: 10 }]);
+    expect(choosePhotosToPrune(sets, 40, 10 * DAY, { photoMaxAgeMs: 7 * DAY, photoMaxBytes: 15 }).map((c) => [c.returnId, c.reason])).toEqual([['A', 'age'], ['B', 'bytes'], ['C', 'bytes']]);
+    expect(choosePhotosToPrune(sets, 40, 10 * DAY, { photoMaxAgeMs: 30 * DAY, photoMaxBytes: 40 })).toEqual([]);
+    expect(choosePhotosToPrune([], 0, 0, { photoMaxAgeMs: 1, photoMaxBytes: 0 })).toEqual([]);
+  });
+
+  it('takes the sets only up to the first one it keeps', () => {
+    let taken = 0;
+    function* sets() {
+      for (let i = 0; i < 10_000; i++) {
+        taken += 1;
+        yield set(`R${i}`, i * DAY, 10);
+      }
+    }
+    expect(choosePhotosToPrune(sets(), 100_000, 10_003 * DAY, { photoMaxAgeMs: 10_000 * DAY, photoMaxBytes: 1 << 20 }).map((c) => c.returnId)).toEqual(['R0', 'R1', 'R2']);
+    expect(taken).toBe(4);
   });
 });
 
@@ -47,8 +59,49 @@ describe('photo retention', () => {
     expect(await retention.run()).toBe(150);
     expect(existsSync(join(dir, 'photos', 'RT-OLD'))).toBe(false);
     expect(existsSync(join(dir, 'photos', 'RT-NEW', '1.jpg'))).toBe(true);
-    expect(store.storedPhotoSets().map((s) => s.returnId)).toEqual(['RT-NEW']);
+    expect(Array.from(store.storedPhotoSets(), (s) => s.returnId)).toEqual(['RT-NEW']);
     expect(passes).toEqual([300, 150]);
+    await retention.close();
+    store.close();
+  });
+
+  it('reads, after each return, the returns it prunes and one more — not the whole history', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fw-retention-history-'));
+    const store = createSqliteVisionStore({ path: join(dir, 'vision.sqlite') });
+    // A year of returns, 100 bytes of photos each, one a minute apart; photos kept 300 days.
+    const MINUTE = 60_000;
+    for (let i = 0; i < 5000; i++) store.saveReturn({ returnId: `RT-${i}`, bookingId: 'BK', vehicleId: 'VH', verifiedAt: i * MINUTE, answer: {}, photoBytes: 100 }, []);
+    let read = 0;
+    const removed: string[] = [];
+    const counted = {
+      ...store,
+      *storedPhotoSets() {
+        for (const s of store.storedPhotoSets()) {
+          read += 1;
+          yield s;
+        }
+      },
+    };
+    const now = 300 * DAY + 2.5 * MINUTE;
+    const retention = createPhotoRetention({
+      store: counted, photos: { remove: async (id) => void removed.push(id) }, intervalMs: 60_000, now: () => now,
+      policy: { photoMaxAgeMs: 300 * DAY, photoMaxBytes: 499_650, hashMaxAgeMs: 400 * DAY },
+    });
+    // Past the age limit: RT-0..2; then over the byte limit by one return: RT-3.
+    expect(await retention.run()).toBe(499_600);
+    expect(removed).toEqual(['RT-0', 'RT-1', 'RT-2', 'RT-3']);
+    expect(read).toBe(5);
+    // The next return puts the photos over the limit again: the oldest goes.
+    read = 0;
+    store.saveReturn({ returnId: 'RT-NEXT', bookingId: 'BK', vehicleId: 'VH', verifiedAt: now, answer: {}, photoBytes: 100 }, []);
+    expect(await retention.run()).toBe(499_600);
+    expect(removed.slice(4)).toEqual(['RT-4']);
+    expect(read).toBe(2);
+    // Nothing to do: one return read.
+    read = 0;
+    expect(await retention.run()).toBe(499_600);
+    expect(read).toBe(1);
+    expect(Array.from(store.storedPhotoSets())).toHaveLength(4996);
     await retention.close();
     store.close();
   });

@@ -5,7 +5,9 @@
  * than `photoMaxAgeMs`, and, while the photos on disk together exceed `photoMaxBytes`, the
  * oldest returns' photos go first — a whole return at a time. The decision is the pure
  * `choosePhotosToPrune`; `createPhotoRetention` runs it at start, every `intervalMs` and after
- * each stored return, deletes the folders, then marks them pruned in the store.
+ * each stored return, deletes the folders, then marks them pruned in the store. A pass reads the
+ * oldest stored returns only up to the first it keeps, beside the running total of stored bytes
+ * and index look-ups of what to forget: it costs what it prunes, not the months of history.
  * Perceptual hashes and return rows are kept for `hashMaxAgeMs` (longer than the photos: a
  * re-used photo from a return whose photos are gone is still recognised; a hash is not a photo).
  */
@@ -25,10 +27,14 @@ export interface PruneChoice {
   photoBytes: number;
 }
 
-/** `sets` oldest first, as VisionStore.storedPhotoSets returns them. */
-export function choosePhotosToPrune(sets: readonly StoredPhotoSet[], now: number, policy: Pick<RetentionPolicy, 'photoMaxAgeMs' | 'photoMaxBytes'>): PruneChoice[] {
+/**
+ * `sets` oldest first, as VisionStore.storedPhotoSets gives them, and `storedBytes` their total:
+ * taken only until the first set kept (the rest is younger and fits), so a pass costs what it
+ * prunes, whatever the history.
+ */
+export function choosePhotosToPrune(sets: Iterable<StoredPhotoSet>, storedBytes: number, now: number, policy: Pick<RetentionPolicy, 'photoMaxAgeMs' | 'photoMaxBytes'>): PruneChoice[] {
   const chosen: PruneChoice[] = [];
-  let total = sets.reduce((sum, s) => sum + s.photoBytes, 0);
+  let total = storedBytes;
   for (const set of sets) {
     const expired = now - set.verifiedAt > policy.photoMaxAgeMs;
     if (!expired && total <= policy.photoMaxBytes) break;
@@ -45,7 +51,7 @@ export interface PhotoRetention {
 }
 
 export interface PhotoRetentionOptions {
-  store: Pick<VisionStore, 'storedPhotoSets' | 'markPhotosPruned' | 'forgetBefore'>;
+  store: Pick<VisionStore, 'storedPhotoSets' | 'storedPhotoBytes' | 'markPhotosPruned' | 'forgetBefore'>;
   photos: Pick<PhotoStore, 'remove'>;
   policy: RetentionPolicy;
   intervalMs: number;
@@ -60,12 +66,11 @@ export function createPhotoRetention(options: PhotoRetentionOptions): PhotoReten
 
   async function pass(): Promise<number> {
     const at = now();
-    const sets = options.store.storedPhotoSets();
-    const pruned = choosePhotosToPrune(sets, at, options.policy);
+    const pruned = choosePhotosToPrune(options.store.storedPhotoSets(), options.store.storedPhotoBytes(), at, options.policy);
     for (const choice of pruned) await options.photos.remove(choice.returnId);
     options.store.markPhotosPruned(pruned.map((c) => c.returnId), at);
     const forgotten = options.store.forgetBefore(at - options.policy.hashMaxAgeMs);
-    const storedBytes = sets.reduce((sum, s) => sum + s.photoBytes, 0) - pruned.reduce((sum, c) => sum + c.photoBytes, 0);
+    const storedBytes = options.store.storedPhotoBytes();
     options.onPass?.({ pruned, storedBytes, forgotten });
     if (pruned.length > 0) options.logger?.info({ event: 'vision_photos_pruned', returns: pruned.length, storedBytes }, 'vision_photos_pruned');
     return storedBytes;

@@ -36,7 +36,7 @@ const round = (value: number): number => Math.round(value * 10_000) / 10_000;
 export interface AnswerInput {
   request: ReturnSubject;
   assessment: ReturnAssessment;
-  photos: readonly PreparedPhoto[];
+  photos: ReadonlyArray<Pick<PreparedPhoto, 'width' | 'height'>>;
   events: readonly EventRecord[];
   models: ModelTrace;
   verifiedAt: number;

@@ -41,8 +41,8 @@ export interface ReturnRequest extends ReturnSubject {
   returnAt: number;
 }
 
-/** A photo ready for the verdict: preprocessed and scored by both models. */
-export interface CheckedPhoto extends PreparedPhoto {
+/** A photo ready for the verdict: preprocessed and scored by both models (its tensor went back for the next photo). */
+export interface CheckedPhoto extends Omit<PreparedPhoto, 'tensor' | 'tensorShape'> {
   damage: DamageScores;
   screen: number;
   /** Seconds both models took on it. */
@@ -97,6 +97,9 @@ const REFUSAL_CODES = {
 } as const satisfies Record<string, EdgeErrorCode>;
 type PhotoRefusal = keyof typeof REFUSAL_CODES;
 
+/** Spare model inputs kept: the photos of two uploads in flight at once. */
+const MAX_SPARE_TENSORS = 8;
+
 export function createReturnVerifier(options: ReturnVerifierOptions): ReturnVerifier {
   const { models, store, metrics, logger, thresholds } = options;
   const now = options.now ?? Date.now;
@@ -112,11 +115,19 @@ export function createReturnVerifier(options: ReturnVerifierOptions): ReturnVeri
     throw new EdgeError(REFUSAL_CODES[reason], `${where}: ${detail}`);
   }
 
+  // Model inputs (590 KB each at 256x192) are reused: one per photo between its decode and the
+  // end of its models, kept for the next photo. Fresh ones per photo made V8 run a full
+  // mark-compact every few returns to account for them (docs/edge.md, photo-verdict benchmark).
+  const spareTensors: Float32Array[] = [];
+  const tensorValues = 3 * inputSize.width * inputSize.height;
+
   /** Both models, as soon as the photo is prepared (overlapping the next photo's decode). */
   async function check(photo: PreparedPhoto): Promise<CheckedPhoto> {
     const started = performance.now();
-    const [damage, screen] = await Promise.all([scoreDamage(models.damage, photo.tensor), scoreScreen(models.screen, photo.tensor)]);
-    return { ...photo, damage, screen, inferSeconds: (performance.now() - started) / 1000 };
+    const { tensor, tensorShape: _shape, ...prepared } = photo;
+    const [damage, screen] = await Promise.all([scoreDamage(models.damage, tensor), scoreScreen(models.screen, tensor)]);
+    if (spareTensors.length < MAX_SPARE_TENSORS) spareTensors.push(tensor);
+    return { ...prepared, damage, screen, inferSeconds: (performance.now() - started) / 1000 };
   }
 
   async function prepare(staged: StagedPhotos, bytes: Uint8Array, context: { returnId: string; index: number; receivedAt: number }): Promise<CheckedPhoto> {
@@ -128,7 +139,7 @@ export function createReturnVerifier(options: ReturnVerifierOptions): ReturnVeri
     }
     let prepared: PreparedPhoto;
     try {
-      prepared = await preparePhoto(bytes, inputSize, { maxInputPixels: options.maxPixels });
+      prepared = await preparePhoto(bytes, inputSize, { maxInputPixels: options.maxPixels, tensor: spareTensors.pop() ?? new Float32Array(tensorValues) });
     } catch (error) {
       if (error instanceof EdgeError && error.code === 'FW_VISION_IMAGE_TRUNCATED') return refuse('image_truncated', error.message, bytes, context);
       if (!(error instanceof EdgeError) || error.code !== 'FW_VISION_IMAGE_INVALID') throw error;

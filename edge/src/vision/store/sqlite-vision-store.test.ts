@@ -53,15 +53,36 @@ describe('sqlite vision store', () => {
     const store = createSqliteVisionStore({ path: path() });
     store.saveReturn(entry('RT-B', 2000, 20), [hash('RT-B/0', '1111111111111111', 2000)]);
     store.saveReturn(entry('RT-A', 1000, 10), [hash('RT-A/0', '2222222222222222', 1000)]);
-    expect(store.storedPhotoSets()).toEqual([{ returnId: 'RT-A', verifiedAt: 1000, photoBytes: 10 }, { returnId: 'RT-B', verifiedAt: 2000, photoBytes: 20 }]);
+    expect([...store.storedPhotoSets()]).toEqual([{ returnId: 'RT-A', verifiedAt: 1000, photoBytes: 10 }, { returnId: 'RT-B', verifiedAt: 2000, photoBytes: 20 }]);
     store.markPhotosPruned(['RT-A'], 3000);
-    expect(store.storedPhotoSets().map((s) => s.returnId)).toEqual(['RT-B']);
+    expect(Array.from(store.storedPhotoSets(), (s) => s.returnId)).toEqual(['RT-B']);
     expect(store.forgetBefore(2500)).toEqual({ returns: 1, hashes: 2 });
     expect(store.findReturn('RT-A')).toBeUndefined();
     // RT-B's photos are still on disk: its row stays so retention can find them.
     expect(store.findReturn('RT-B')).toBeDefined();
     expect(store.photoHashes()).toEqual([]);
     store.close();
+  });
+
+  it('keeps the total of stored photo bytes through new, repeated and pruned returns, and across a reopen', () => {
+    const file = path();
+    const store = createSqliteVisionStore({ path: file });
+    expect(store.storedPhotoBytes()).toBe(0);
+    store.saveReturn(entry('RT-A', 1000, 10), []);
+    store.saveReturn(entry('RT-B', 2000, 20), []);
+    // Verified again: its new photos replace the earlier ones.
+    store.saveReturn(entry('RT-A', 3000, 15), []);
+    expect(store.storedPhotoBytes()).toBe(35);
+    store.markPhotosPruned(['RT-B', 'RT-B', 'RT-UNKNOWN'], 4000);
+    expect(store.storedPhotoBytes()).toBe(15);
+    // A pruned return verified again has its photos on disk again.
+    store.saveReturn(entry('RT-B', 5000, 7), []);
+    expect(store.storedPhotoBytes()).toBe(22);
+    store.close();
+    const reopened = createSqliteVisionStore({ path: file });
+    expect(reopened.storedPhotoBytes()).toBe(22);
+    expect([...reopened.storedPhotoSets()].reduce((sum, s) => sum + s.photoBytes, 0)).toBe(22);
+    reopened.close();
   });
 
   it('keeps each vehicle at its newest position by device time, across a restart', () => {

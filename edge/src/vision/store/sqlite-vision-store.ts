@@ -5,7 +5,7 @@
  * the last returns' rows, in which case a repeated upload is verified again and produces the
  * same event ids (return-events.ts), which the buffer drops as duplicates.
  *
- * Tables (schema version in PRAGMA user_version):
+ * Tables (schema version in PRAGMA user_version; indexes in MIGRATIONS):
  *   returns            return_id PK, booking_id, vehicle_id, verified_at, answer (JSON),
  *                      photo_bytes, photos_pruned_at (NULL while the photos are on disk)
  *   photo_hashes       photo_id PK, return_id, hash (64 hex), seen_at, orientation (EXIF
@@ -48,6 +48,14 @@ const MIGRATIONS: readonly string[] = [
   // Stored JPEGs keep their image data as uploaded (metadata cut, not re-encoded): the EXIF
   // orientation they lost is kept here.
   'ALTER TABLE photo_hashes ADD COLUMN orientation INTEGER;',
+  // Retention runs after every verified return: it reads the oldest stored returns in index
+  // order (verified_at, then return_id, no sort of the whole history) and forgets pruned ones
+  // by an index of their own.
+  `
+  DROP INDEX returns_stored;
+  CREATE INDEX returns_stored ON returns (verified_at, return_id) WHERE photos_pruned_at IS NULL;
+  CREATE INDEX returns_pruned ON returns (verified_at) WHERE photos_pruned_at IS NOT NULL;
+  `,
 ];
 
 interface ReturnRow { return_id: string; booking_id: string; vehicle_id: string; verified_at: number; answer: string; photo_bytes: number }
@@ -66,16 +74,30 @@ export function createSqliteVisionStore(options: { path: string }): VisionStore 
      ON CONFLICT (vehicle_id) DO UPDATE SET lat = excluded.lat, lon = excluded.lon, reported_at = excluded.reported_at, received_at = excluded.received_at
      WHERE excluded.reported_at >= vehicle_positions.reported_at`,
   );
-  const markPruned = db.prepare('UPDATE returns SET photos_pruned_at = ?, photo_bytes = 0 WHERE return_id = ?');
-  const saveReturn = db.transaction((entry: VerifiedReturn, photos: readonly SavedPhoto[]) => {
+  const storedBytesOf = db.prepare('SELECT photo_bytes FROM returns WHERE return_id = ? AND photos_pruned_at IS NULL').pluck();
+  const markPruned = db.prepare('UPDATE returns SET photos_pruned_at = ?, photo_bytes = 0 WHERE return_id = ? AND photos_pruned_at IS NULL');
+  const selectStored = db.prepare('SELECT return_id, verified_at, photo_bytes FROM returns WHERE photos_pruned_at IS NULL ORDER BY verified_at, return_id');
+  // The bytes on disk, summed once at open and then kept by every change of a row's photos.
+  let storedBytes = db.prepare('SELECT COALESCE(SUM(photo_bytes), 0) FROM returns WHERE photos_pruned_at IS NULL').pluck().get() as number;
+  const returnKnown = db.prepare('SELECT 1 FROM returns WHERE return_id = ?').pluck();
+  /** Each returns the change of the stored bytes, applied once its transaction committed. */
+  const saveReturn = db.transaction((entry: VerifiedReturn, photos: readonly SavedPhoto[]): { bytes: number; again: boolean } => {
+    const again = returnKnown.get(entry.returnId) !== undefined;
+    const replaced = (storedBytesOf.get(entry.returnId) as number | undefined) ?? 0;
     insertReturn.run(entry.returnId, entry.bookingId, entry.vehicleId, entry.verifiedAt, JSON.stringify(entry.answer), entry.photoBytes);
     for (const p of photos) insertHash.run(p.photoId, p.returnId, p.hash, p.seenAt, p.orientation ?? null);
+    return { bytes: entry.photoBytes - replaced, again };
   });
   const savePositions = db.transaction((positions: readonly StoredPosition[]) => {
     for (const p of positions) upsertPosition.run(p.vehicleId, p.lat, p.lon, p.reportedAt, p.receivedAt);
   });
-  const markPhotosPruned = db.transaction((returnIds: readonly string[], at: number) => {
-    for (const id of returnIds) markPruned.run(at, id);
+  const markPhotosPruned = db.transaction((returnIds: readonly string[], at: number): number => {
+    let freed = 0;
+    for (const id of returnIds) {
+      freed += (storedBytesOf.get(id) as number | undefined) ?? 0;
+      markPruned.run(at, id);
+    }
+    return -freed;
   });
 
   // Every return compares its photos with all known hashes: they are mirrored in memory
@@ -94,10 +116,18 @@ export function createSqliteVisionStore(options: { path: string }): VisionStore 
       };
     },
     saveReturn(entry, photos) {
-      saveReturn(entry, photos);
-      const replaced = new Set(photos.map((p) => p.photoId));
+      const saved = saveReturn(entry, photos);
+      storedBytes += saved.bytes;
       const added = photos.map((p): KnownPhotoHash => ({ photoId: p.photoId, returnId: p.returnId, hash: p.hash, seenAt: p.seenAt }));
-      hashes = [...hashes.filter((h) => !replaced.has(h.photoId)), ...added];
+      // A return verified again replaces its hashes; a new one (nearly every return) only adds
+      // them, without copying a year of hashes. (A return's row outlives its hashes: forgotten
+      // rows have no hashes left to replace.)
+      if (saved.again) {
+        const replaced = new Set(photos.map((p) => p.photoId));
+        hashes = [...hashes.filter((h) => !replaced.has(h.photoId)), ...added];
+      } else {
+        hashes.push(...added);
+      }
     },
     photoOrientations(returnId) {
       const rows = db.prepare('SELECT photo_id, orientation FROM photo_hashes WHERE return_id = ? ORDER BY photo_id').all(returnId) as Array<{ photo_id: string; orientation: number | null }>;
@@ -107,10 +137,13 @@ export function createSqliteVisionStore(options: { path: string }): VisionStore 
       (db.prepare('SELECT vehicle_id, lat, lon, reported_at, received_at FROM vehicle_positions').all() as PositionRow[])
         .map((r) => ({ vehicleId: r.vehicle_id, lat: r.lat, lon: r.lon, reportedAt: r.reported_at, receivedAt: r.received_at })),
     savePositions: (positions) => savePositions(positions),
-    storedPhotoSets: () =>
-      (db.prepare('SELECT return_id, verified_at, photo_bytes FROM returns WHERE photos_pruned_at IS NULL ORDER BY verified_at, return_id').all() as ReturnRow[])
-        .map((r): StoredPhotoSet => ({ returnId: r.return_id, verifiedAt: r.verified_at, photoBytes: r.photo_bytes })),
-    markPhotosPruned: (returnIds, at) => markPhotosPruned(returnIds, at),
+    *storedPhotoSets() {
+      for (const r of selectStored.iterate() as IterableIterator<ReturnRow>) yield { returnId: r.return_id, verifiedAt: r.verified_at, photoBytes: r.photo_bytes } satisfies StoredPhotoSet;
+    },
+    storedPhotoBytes: () => storedBytes,
+    markPhotosPruned(returnIds, at) {
+      storedBytes += markPhotosPruned(returnIds, at);
+    },
     forgetBefore(cutoff) {
       // A return whose photos are still on disk stays: retention must find them to delete them.
       const returns = db.prepare('DELETE FROM returns WHERE verified_at < ? AND photos_pruned_at IS NOT NULL').run(cutoff).changes;

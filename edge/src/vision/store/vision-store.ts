@@ -66,8 +66,14 @@ export interface VisionStore {
   positions(): StoredPosition[];
   /** Upserts; a position older (by device time) than the stored one is ignored. */
   savePositions(positions: readonly StoredPosition[]): void;
-  /** Returns whose photos are still on disk, oldest first. */
-  storedPhotoSets(): StoredPhotoSet[];
+  /**
+   * Returns whose photos are still on disk, oldest first, read as they are taken: retention
+   * stops at the first it keeps, so a pass reads what it prunes and one more, not the history.
+   * Take them before any other call on the store, or to the end.
+   */
+  storedPhotoSets(): IterableIterator<StoredPhotoSet>;
+  /** Bytes of the photos on disk over all returns (kept as rows change, not summed per call). */
+  storedPhotoBytes(): number;
   markPhotosPruned(returnIds: readonly string[], at: number): void;
   /** Forgets returns and hashes verified / seen before `cutoff`; returns how many of each. */
   forgetBefore(cutoff: number): { returns: number; hashes: number };
