@@ -24,8 +24,9 @@
  *              `duplicate`) while the record named by its entry is stored; an entry whose record
  *              is gone is stale and is taken over by the next record with that id.
  *   stale      seq, id of deleted records, filled by a trigger in the deleting transaction; once
- *              `idPruneRecords` are queued their `ids` entries are removed in one transaction
- *              (ids sort by device, so one-by-one deletes rewrote about a page per record).
+ *              `idPruneRecords` are queued their `ids` entries are removed together, in id order
+ *              (ids sort by device, so one-by-one deletes rewrote about a page per record), in
+ *              steps of at most `idPruneStepRecords` rows, one transaction per event-loop turn.
  *   quarantine original bytes (BLOB) of refused input with reason, detail, topic, source;
  *              capped at `maxQuarantineRecords` entries and `maxQuarantineBytes` of BLOBs,
  *              oldest dropped (`quarantine_trimmed`); an entry over the byte cap alone is not

@@ -58,7 +58,7 @@ export class SqliteBuffer implements RecordBuffer {
     }
     this.#counters = new BacklogCounters(this.#db);
     this.#ledger = new Ledger(this.#db);
-    this.#ids = new DedupeIndex(this.#db, options.idPruneRecords, options.logger);
+    this.#ids = new DedupeIndex(this.#db, { pruneRecords: options.idPruneRecords, stepRecords: options.idPruneStepRecords, logger: options.logger });
     const leases = new LeaseBook();
     // Lets relief's SQL skip records in flight without a lease column (see relief.ts).
     this.#db.function('fw_leased', { deterministic: false }, (priority, seq) => (leases.covers(Number(priority), Number(seq)) ? 1 : 0));
@@ -170,6 +170,7 @@ export class SqliteBuffer implements RecordBuffer {
   async close(): Promise<void> {
     if (this.#closed) return;
     clearInterval(this.#maintenance);
+    this.#ids.stop();
     this.#writer.flush();
     this.#closed = true;
     await Promise.all([this.#maintaining, this.#writer.idle()]);
