@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { telemetryRecord, telemetryRecords } from '../../../test/support/telemetry-records.js';
 import { drainIds, useTestStore } from '../../../test/support/buffer-store.js';
-import { DedupeIndex, takeInIdOrder } from './dedupe-index.js';
+import { DedupeIndex, pruneBudget, takeInIdOrder } from './dedupe-index.js';
 import { openDatabase } from './schema.js';
 
 const store = useTestStore();
@@ -27,8 +27,8 @@ describe('sqlite buffer: duplicate ids', () => {
     expect(buffer.stats()).toMatchObject({ records: 1, ledger: {} });
     await buffer.append(telemetryRecords(1)); // ...and now a duplicate again
     expect(buffer.stats().ledger.duplicate).toBe(1);
-    drainIds(buffer); // the 4th stale entry: the prune starts, in steps on the next turns
-    await vi.waitFor(() => expect(count('stale')).toBe(0), { timeout: 5000, interval: 5 });
+    drainIds(buffer); // the 4th stale entry: pruned (a prune this small fits in one delete's share)
+    expect(count('stale')).toBe(0);
     expect(count('ids')).toBe(0);
     await buffer.append(telemetryRecords(2));
     expect(buffer.stats()).toMatchObject({ records: 2, ledger: { duplicate: 1 } });
@@ -43,7 +43,7 @@ describe('sqlite buffer: duplicate ids', () => {
     await buffer.close(); // keeps the queue of stale entries (a table: a crash would too)
     const reopened = store.open({ idPruneRecords: 1 });
     reopened.acknowledge(reopened.takeBatch({ maxRecords: 1, maxBytes: 1 << 20 })!); // record 0 again: prune runs
-    await vi.waitFor(() => expect(count('stale')).toBe(0), { timeout: 5000, interval: 5 });
+    expect(count('stale')).toBe(0);
     expect(store.peek<{ id: string }[]>('SELECT id FROM ids ORDER BY id')).toEqual([{ id: 'VH-0001:b1:10' }]);
     await reopened.append(telemetryRecords(1, 10));
     expect(reopened.stats()).toMatchObject({ records: 1, ledger: { duplicate: 1 } });
@@ -61,65 +61,72 @@ describe('sqlite buffer: duplicate ids', () => {
 });
 
 describe('sqlite buffer: pruning stale ids in bounded steps', () => {
+  type Db = ReturnType<typeof openDatabase>;
   /** A schema-2 database holding records 1..n under these ids. */
-  function databaseWith(ids: string[]) {
+  function databaseWith(ids: string[]): Db {
     const db = openDatabase({ path: store.path, cacheBytes: 1 << 20 });
     const insert = db.prepare(`INSERT INTO records (seq, id, priority, kind, source_id, device_time, received_at, bytes, payload) VALUES (?, ?, 2, 'vehicle_telemetry', 'VH-1', 0, 0, 2, '{}')`);
     const entry = db.prepare('INSERT INTO ids (id, seq) VALUES (?, ?)');
     db.transaction(() => ids.forEach((id, i) => (insert.run(i + 1, id), entry.run(id, i + 1))))();
     return db;
   }
-  /** Deletes every record: the trigger queues their entries in `stale`. */
-  const deliverAll = (db: ReturnType<typeof openDatabase>) => db.prepare('DELETE FROM records').run().changes;
-  const rows = (db: ReturnType<typeof openDatabase>, table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-
-  it('removes N queued entries in steps of at most K rows, one step per turn, ids in id order', () => {
-    const ids = ['VH-7:a:0', 'VH-2:a:0', 'VH-9:a:0', 'VH-1:a:0', 'VH-5:a:0', 'VH-3:a:0', 'VH-8:a:0'];
-    const db = databaseWith(ids);
-    const turns: Array<() => void> = [];
-    const index = new DedupeIndex(db, { pruneRecords: 5, stepRecords: 2, schedule: (step) => (turns.push(step), () => undefined) });
-    deliverAll(db);
+  /** Deletes the records with these seqs: the trigger queues their entries in `stale`. */
+  const deliver = (db: Db, seqs: number[]) => db.prepare('DELETE FROM records WHERE seq IN (SELECT value FROM json_each(?))').run(JSON.stringify(seqs)).changes;
+  const rows = (db: Db, table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  /** Rows each transaction of the index changed, and the ids it deleted, in order. */
+  function watch(db: Db) {
+    const steps: number[] = [];
     const deletedIds: string[] = [];
     db.function('fw_seen', (id) => (deletedIds.push(String(id)), 0));
     db.exec('CREATE TEMP TRIGGER seen AFTER DELETE ON ids BEGIN SELECT fw_seen(old.id); END');
+    const total = db.prepare('SELECT total_changes() AS n').pluck();
+    const transaction = db.transaction.bind(db);
+    vi.spyOn(db, 'transaction').mockImplementation(((fn: () => void) => () => {
+      const before = total.get() as number;
+      transaction(fn)();
+      steps.push((total.get() as number) - before);
+    }) as never);
+    return { steps, deletedIds };
+  }
 
-    index.deleted(4);
-    expect(turns).toHaveLength(0); // below pruneRecords
-    index.deleted(3);
-    expect(turns).toHaveLength(1);
-    expect([rows(db, 'ids'), rows(db, 'stale')]).toEqual([7, 7]); // nothing done in the calling turn
-    let steps = 0;
-    while (turns.length > 0) {
-      expect(turns).toHaveLength(1); // one step at a time
-      const before = rows(db, 'ids') + rows(db, 'stale');
-      turns.shift()!();
-      steps += 1;
-      expect(before - (rows(db, 'ids') + rows(db, 'stale'))).toBeLessThanOrEqual(2);
+  it('removes N queued entries in steps of at most K rows, a bounded amount per delete, ids in id order', () => {
+    const ids = ['VH-7:a:0', 'VH-2:a:0', 'VH-9:a:0', 'VH-1:a:0', 'VH-5:a:0', 'VH-3:a:0', 'VH-8:a:0', 'VH-4:a:0', 'VH-6:a:0'];
+    const db = databaseWith(ids);
+    const index = new DedupeIndex(db, { pruneRecords: 6, stepRecords: 2 });
+    const { steps, deletedIds } = watch(db);
+
+    index.deleted(deliver(db, [1, 2, 3, 4, 5]));
+    expect(steps).toEqual([]); // below pruneRecords: nothing to do yet
+    // From the 6th on, each delete of n records does at most max(3n, K) rows of the prune (plus
+    // the rest of its last step), in transactions of at most K rows.
+    const calls: Array<[number, number[]]> = [];
+    for (const seqs of [[6], [7, 8], [9], [], [], [], []]) {
+      const before = steps.length;
+      const n = deliver(db, seqs);
+      index.deleted(n);
+      calls.push([n, steps.slice(before)]);
     }
-    expect([rows(db, 'ids'), rows(db, 'stale'), index.stale, index.pruning]).toEqual([0, 0, 0, false]);
-    expect(deletedIds).toEqual([...ids].sort()); // one pass over the B-tree, in its order
-    expect(steps).toBe(4 + 4 + 4); // read, delete from ids, delete from stale: ceil(7 / 2) each
+    for (const [n, changed] of calls) {
+      expect(changed.every((rows) => rows <= 2)).toBe(true);
+      expect(changed.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(pruneBudget(n, 2) + 2);
+    }
+    expect(index.pruning).toBe(false);
+    expect(deletedIds).toEqual(['VH-7:a:0', 'VH-2:a:0', 'VH-9:a:0', 'VH-1:a:0', 'VH-5:a:0', 'VH-3:a:0'].sort()); // one pass, in B-tree order
+    expect([rows(db, 'ids'), rows(db, 'stale'), index.stale]).toEqual([3, 3, 3]); // queued after the prune began: the next one
     db.close();
   });
 
-  it('keeps an entry taken over while the prune is under way, and stops at close', () => {
+  it('keeps an entry taken over while the prune is under way', () => {
     const db = databaseWith(['VH-1:a:0', 'VH-1:a:1', 'VH-1:a:2']);
-    const turns: Array<() => void> = [];
-    const index = new DedupeIndex(db, { pruneRecords: 1, stepRecords: 10, schedule: (step) => (turns.push(step), () => turns.splice(0)) });
-    index.deleted(deliverAll(db));
-    turns.shift()!(); // read
+    const index = new DedupeIndex(db, { pruneRecords: 3, stepRecords: 1 });
+    index.deleted(deliver(db, [1, 2, 3])); // 9 rows of budget at most: reads 3, deletes 3 from ids, ...
+    expect(index.pruning).toBe(true);
+    db.prepare('DELETE FROM ids').run(); // (so the takeover below is what the rest of the prune meets)
+    db.prepare("INSERT INTO ids (id, seq) VALUES ('VH-1:a:1', 2)").run();
     expect(index.claim('VH-1:a:1', 10)).toBe(true); // re-sent after delivery: takes the stale entry over
-    turns.shift()!(); // ids
-    turns.shift()!(); // stale
+    while (index.pruning) index.deleted(0);
     expect(db.prepare('SELECT id, seq FROM ids').all()).toEqual([{ id: 'VH-1:a:1', seq: 10 }]);
     expect(rows(db, 'stale')).toBe(0);
-
-    db.prepare("INSERT INTO records (seq, id, priority, kind, source_id, device_time, received_at, bytes, payload) VALUES (10, 'VH-1:a:1', 2, 'k', 'VH-1', 0, 0, 2, '{}')").run();
-    index.deleted(deliverAll(db));
-    expect(turns).toHaveLength(1);
-    index.stop();
-    expect(turns).toHaveLength(0); // the scheduled step is cancelled; the queue stays in the table
-    expect(rows(db, 'stale')).toBe(1);
     db.close();
   });
 

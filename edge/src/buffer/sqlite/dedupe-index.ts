@@ -10,13 +10,17 @@
  * together, in id order, once `pruneRecords` are queued: each page is touched once for many.
  * `stale` is a table, not memory, so a crash forgets nothing and memory does not grow.
  *
- * A prune never holds the event loop for long: at 10,000 records a second one transaction over
- * 20,000 entries took 18–19 ms of CPU and 30–300 ms on a busy machine (docs/buffer.md). It runs
- * as steps of at most `stepRecords` rows, one transaction per event-loop turn: it reads the
- * queued entries in seq order, then deletes their `ids` entries in id order (so each step
- * touches a contiguous stretch of that B-tree, and the prune as a whole still each page once),
- * then their `stale` rows in seq order. A crash between steps leaves `stale` rows whose entries
- * are gone already; the next prune deletes nothing for them and clears them.
+ * A prune never holds the event loop for long. At 10,000 records a second one transaction over
+ * 20,000 entries took 16–19 ms of CPU every 2 s, in one turn (docs/buffer.md). So a prune is
+ * paid for by the deletes that queue the next entries: each `deleted(n)` call does up to
+ * max(3n, stepRecords) rows of its work, in steps of at most `stepRecords` rows, each step one
+ * transaction. Three rows per deleted record keep pace with the queue (every entry is read,
+ * deleted from `ids`, deleted from `stale`), and the work runs where the deletes run, with no
+ * timer or later turn to wait for (a flooded event loop runs those late: docs/edge.md). The
+ * phases: read the queued entries in seq order (each read a run sorted by id), delete them from
+ * `ids` in id order by merging the runs (so the prune as a whole still touches each page about
+ * once), then delete their `stale` rows in seq order. A crash mid-prune leaves `stale` rows whose
+ * entries are gone already: the next prune deletes nothing for them and clears them.
  */
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -26,27 +30,17 @@ interface StaleEntry {
   id: string;
 }
 
-/** Runs a prune step on a later event-loop turn; returns how to cancel it. */
-export type StepScheduler = (step: () => void) => () => void;
-
-export const nextTurn: StepScheduler = (step) => {
-  const handle = setImmediate(step);
-  return () => clearImmediate(handle);
-};
-
 export interface DedupeIndexOptions {
   /** A prune starts once this many stale entries are queued. */
   pruneRecords: number;
   /** Rows read or deleted per step (one transaction). */
   stepRecords: number;
   logger?: Logger | undefined;
-  /** Default: the next turn (setImmediate). */
-  schedule?: StepScheduler;
 }
 
 /**
- * A prune's state between steps: the queued entries read so far (their seqs in seq order, and
- * the same entries as runs sorted by id, one per read step, merged as the ids are deleted).
+ * A prune under way: the queued entries read so far (their seqs in seq order, and the same
+ * entries as runs sorted by id, one per read step, merged as they are deleted from `ids`).
  */
 interface Prune {
   phase: 'read' | 'ids' | 'stale';
@@ -77,21 +71,24 @@ export function takeInIdOrder(runs: readonly StaleEntry[][], heads: number[], co
   return taken;
 }
 
+/** Rows of prune work a `deleted(count)` call does at most (plus the rest of its last step). */
+export function pruneBudget(count: number, stepRecords: number): number {
+  return Math.max(3 * count, stepRecords);
+}
+
 export class DedupeIndex {
   readonly #db: Database.Database;
-  readonly #options: Required<Omit<DedupeIndexOptions, 'logger'>> & { logger?: Logger | undefined };
+  readonly #options: DedupeIndexOptions;
   readonly #claim: Database.Statement<[string, number]>;
   readonly #readStale: Database.Statement<[number, number]>;
   readonly #deleteEntry: Database.Statement<[string, number]>;
   readonly #deleteStale: Database.Statement<[number]>;
   #stale: number;
   #prune: Prune | undefined;
-  #cancel: (() => void) | undefined;
-  #stopped = false;
 
   constructor(db: Database.Database, options: DedupeIndexOptions) {
     this.#db = db;
-    this.#options = { schedule: nextTurn, ...options };
+    this.#options = options;
     // A conflict on `id` is a duplicate only while the record it names is stored; otherwise the
     // stale entry is taken over. No row changed = duplicate.
     this.#claim = db.prepare(
@@ -111,10 +108,18 @@ export class DedupeIndex {
     return this.#claim.run(id, seq).changes > 0;
   }
 
-  /** Call after a transaction that deleted `count` records committed (the trigger queued their entries). */
+  /**
+   * Call after a transaction that deleted `count` records committed (the trigger queued their
+   * entries): starts a prune once `pruneRecords` are queued, and does a bounded part of it.
+   */
   deleted(count: number): void {
     this.#stale += count;
-    if (this.#stale >= this.#options.pruneRecords) this.#start();
+    if (this.#prune === undefined && this.#stale >= this.#options.pruneRecords) {
+      // The entries queued now; those queued meanwhile wait for the next prune.
+      this.#prune = { phase: 'read', wanted: this.#stale, seqs: [], runs: [], heads: [], done: 0 };
+    }
+    let budget = pruneBudget(count, this.#options.stepRecords);
+    while (this.#prune !== undefined && budget > 0) budget -= this.#step(this.#prune);
   }
 
   /** Entries queued and not yet pruned. */
@@ -127,62 +132,38 @@ export class DedupeIndex {
     return this.#prune !== undefined;
   }
 
-  /** No further steps (at close; the queue stays in `stale` for the next open). */
-  stop(): void {
-    this.#stopped = true;
-    this.#cancel?.();
-    this.#cancel = undefined;
-    this.#prune = undefined;
-  }
-
-  #start(): void {
-    if (this.#prune !== undefined || this.#stopped) return;
-    // The entries queued now; those queued meanwhile wait for the next prune.
-    this.#prune = { phase: 'read', wanted: this.#stale, seqs: [], runs: [], heads: [], done: 0 };
-    this.#next();
-  }
-
-  #next(): void {
-    this.#cancel = this.#options.schedule(() => {
-      this.#cancel = undefined;
-      this.#step();
-    });
-  }
-
-  /** One bounded step of the prune under way. A failure ends the prune; the next `deleted` starts over. */
-  #step(): void {
-    const prune = this.#prune;
-    if (prune === undefined || this.#stopped) return;
+  /** One step of at most `stepRecords` rows; returns the rows it did. A failure ends the prune: the next one starts over. */
+  #step(prune: Prune): number {
     const limit = this.#options.stepRecords;
     try {
       if (prune.phase === 'read') {
-        const after = prune.seqs.at(-1) ?? 0;
-        const rows = this.#readStale.all(after, Math.min(limit, prune.wanted - prune.seqs.length)) as StaleEntry[];
+        const rows = this.#readStale.all(prune.seqs.at(-1) ?? 0, Math.min(limit, prune.wanted - prune.seqs.length)) as StaleEntry[];
         for (const row of rows) prune.seqs.push(row.seq);
         prune.runs.push(rows.sort(byId));
         prune.heads.push(0);
         if (rows.length === 0 || prune.seqs.length >= prune.wanted) prune.phase = 'ids';
-      } else if (prune.phase === 'ids') {
+        return Math.max(1, rows.length);
+      }
+      if (prune.phase === 'ids') {
         const chunk = takeInIdOrder(prune.runs, prune.heads, limit);
         this.#db.transaction(() => {
           for (const entry of chunk) this.#deleteEntry.run(entry.id, entry.seq);
         })();
         if (chunk.length < limit) prune.phase = 'stale';
-      } else {
-        const chunk = prune.seqs.slice(prune.done, prune.done + limit);
-        this.#db.transaction(() => {
-          for (const seq of chunk) this.#deleteStale.run(seq);
-        })();
-        prune.done += chunk.length;
-        this.#stale = Math.max(0, this.#stale - chunk.length);
-        if (prune.done >= prune.seqs.length) this.#prune = undefined;
+        return Math.max(1, chunk.length);
       }
+      const chunk = prune.seqs.slice(prune.done, prune.done + limit);
+      this.#db.transaction(() => {
+        for (const seq of chunk) this.#deleteStale.run(seq);
+      })();
+      prune.done += chunk.length;
+      this.#stale = Math.max(0, this.#stale - chunk.length);
+      if (prune.done >= prune.seqs.length) this.#prune = undefined;
+      return Math.max(1, chunk.length);
     } catch (error) {
       this.#options.logger?.error({ event: 'buffer_ids_prune_failed', err: error, entries: this.#stale }, 'buffer_ids_prune_failed');
       this.#prune = undefined;
-      return;
+      return 0;
     }
-    if (this.#prune !== undefined) this.#next();
-    else if (this.#stale >= this.#options.pruneRecords) this.#start();
   }
 }

@@ -26,7 +26,8 @@
  *   stale      seq, id of deleted records, filled by a trigger in the deleting transaction; once
  *              `idPruneRecords` are queued their `ids` entries are removed together, in id order
  *              (ids sort by device, so one-by-one deletes rewrote about a page per record), in
- *              steps of at most `idPruneStepRecords` rows, one transaction per event-loop turn.
+ *              steps of at most `idPruneStepRecords` rows, each a transaction, done a bounded
+ *              amount at a time by the deletes that queue further entries (dedupe-index.ts).
  *   quarantine original bytes (BLOB) of refused input with reason, detail, topic, source;
  *              capped at `maxQuarantineRecords` entries and `maxQuarantineBytes` of BLOBs,
  *              oldest dropped (`quarantine_trimmed`); an entry over the byte cap alone is not

@@ -170,7 +170,6 @@ export class SqliteBuffer implements RecordBuffer {
   async close(): Promise<void> {
     if (this.#closed) return;
     clearInterval(this.#maintenance);
-    this.#ids.stop();
     this.#writer.flush();
     this.#closed = true;
     await Promise.all([this.#maintaining, this.#writer.idle()]);

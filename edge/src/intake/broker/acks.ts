@@ -8,10 +8,7 @@
  * neither acknowledges nor tracks it) and the PUBACK is written here once the pipeline's
  * commit resolved — never earlier. The PUBACKs of a connection settled in one turn go out as
  * one write, in the order their commits settled (arrival order: the group commit is first in,
- * first out). A group commit settles up to `maxGroupRecords` publishes at once, each from a
- * different vehicle in a fleet: one socket write per connection, ~30 µs each, so 2,000 of them
- * held the event loop for ~60 ms in one turn (docs/edge.md, 10,000 vehicles). At most
- * `connectionsPerTurn` connections are written per turn; the rest go on the next turns.
+ * first out).
  */
 import type { Client } from 'aedes';
 
@@ -22,37 +19,23 @@ export interface AckBook {
   acknowledge(connection: Connection, messageId: number): void;
 }
 
-export interface AckBookOptions {
-  /** Connections written per event-loop turn. Default 256. */
-  connectionsPerTurn?: number;
-  /** Runs the writes left over on a later turn. Default setImmediate. */
-  nextTurn?: (write: () => void) => void;
-}
-
-export function createAckBook({ connectionsPerTurn = 256, nextTurn = setImmediate }: AckBookOptions = {}): AckBook {
-  // Insertion order is write order; a connection waiting for its turn collects further ids.
-  const due = new Map<Connection, number[]>();
-  let scheduled = false;
+export function createAckBook(): AckBook {
+  let due = new Map<Connection, number[]>();
 
   const writeDue = (): void => {
-    let written = 0;
-    for (const [connection, ids] of due) {
-      if (written === connectionsPerTurn) return void nextTurn(writeDue);
-      due.delete(connection);
+    const connections = due;
+    due = new Map();
+    for (const [connection, ids] of connections) {
       if (!connection.destroyed) connection.write(pubacks(ids));
-      written += 1;
     }
-    scheduled = false;
   };
 
   return {
     acknowledge(connection, messageId) {
       const ids = due.get(connection);
       if (ids !== undefined) return void ids.push(messageId);
+      if (due.size === 0) process.nextTick(writeDue);
       due.set(connection, [messageId]);
-      if (scheduled) return;
-      scheduled = true;
-      process.nextTick(writeDue);
     },
   };
 }
