@@ -41,6 +41,10 @@
  * deletes by seq in one transaction and starts a WAL sync, so once it returned, a process crash
  * cannot bring those records back (a power cut before that sync can: they are sent again and the
  * cloud's id dedupe drops them); `release` only drops the lease.
+ * WAL checkpoints: while the buffer commits ≥ `checkpointWorkerRate` records a second, a worker
+ * thread's connection runs them (PASSIVE) after the commits, so SQLite's automatic checkpoint
+ * (kept at a higher threshold as a backstop) no longer stops the event loop for its fsyncs
+ * (wal-checkpointer.ts).
  * Measured (edge/bench/buffer-backlog.ts, 1M telemetry records, shared 2-core VM, same session):
  * drain 20k → 57k records/s and 23.9 → 11.9 µs CPU per record against schema 1; about 5× the
  * saturated MQTT intake of edge/bench/intake.ts. RSS flat from 100k to 1M records (the page

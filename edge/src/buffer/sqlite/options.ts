@@ -84,6 +84,13 @@ export const BufferSettingsSchema = OptionGroup({
    * Default 1000.
    */
   idPruneStepRecords: IntegerOption(1000, 1),
+  /**
+   * While the buffer commits at least this many records a second, WAL checkpoints run on a
+   * second connection in a worker thread instead of inside a COMMIT on the event loop (see
+   * wal-checkpointer.ts); the worker costs ~16 MB and stops after a minute below the rate.
+   * 0: never. Default 2000.
+   */
+  checkpointWorkerRate: IntegerOption(2000, 0),
   /** Period of expiry and free-disk checks. Default 1000 ms. */
   maintenanceIntervalMs: IntegerOption(1000, 10),
   /**
