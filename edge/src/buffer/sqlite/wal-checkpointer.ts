@@ -4,7 +4,8 @@
  * file it just copied ~4 MB of pages to): at 10,000 records a second that is a 3–220 ms stop of
  * the event loop about every 0.3 s, depending on the disk's queue (docs/buffer.md,
  * "buffer-turns"). Here a worker thread holds a second connection and runs PASSIVE checkpoints
- * — which never wait for the writer and never block it — right after the buffer's commits, so
+ * — which never wait for the writer and never block it — after the buffer's commits (at most
+ * one per 100 ms: each costs two fsyncs, and the commits' own WAL syncs queue behind them), so
  * the WAL is mostly copied back before the main connection's own automatic checkpoint comes
  * due; that one is kept at a higher threshold (`BACKSTOP_PAGES`) as a backstop: it bounds the WAL
  * if the worker falls behind, and lets the WAL restart from its start, so what it still has to
@@ -26,6 +27,8 @@ import type { Logger } from 'pino';
 /** The main connection's automatic checkpoint, once the worker runs (SQLite's default: 1,000). */
 export const BACKSTOP_PAGES = 4000;
 const DEFAULT_PAGES = 1000;
+/** Checkpoints at most this often: each costs two fsyncs, which the WAL syncs of the commits queue behind. */
+const MIN_CHECKPOINT_GAP_MS = 100;
 
 // Plain CommonJS for `eval`: no file to ship beside the bundle. One request at a time.
 const WORKER_SOURCE = `
@@ -58,6 +61,8 @@ export class WalCheckpointer {
   readonly #now: () => number;
   #worker: Worker | undefined;
   #busy = false;
+  /** When the last checkpoint ended. */
+  #lastCheckpoint = Number.NEGATIVE_INFINITY;
   #second = 0;
   #secondRecords = 0;
   #lastBusy = Number.NEGATIVE_INFINITY;
@@ -76,8 +81,10 @@ export class WalCheckpointer {
   }
 
   /**
-   * Call after each commit of `records` records (and with 0 now and then, so an idle buffer lets
-   * the worker go): counts the rate, starts or stops the worker, and asks it for a checkpoint.
+   * Call after each commit of `records` records, and with 0 now and then (so an idle buffer lets
+   * the worker go, and the last commits of a burst are checkpointed too): counts the rate,
+   * starts or stops the worker, and asks it for a checkpoint unless one ran in the last
+   * `MIN_CHECKPOINT_GAP_MS`.
    */
   committed(records: number): void {
     if (this.#closed || this.#failed) return;
@@ -92,7 +99,7 @@ export class WalCheckpointer {
     const wanted = now - this.#lastBusy < this.#options.idleMs;
     if (wanted && this.#worker === undefined) this.#start();
     else if (!wanted && this.#worker !== undefined) this.#stop();
-    if (this.#worker !== undefined && records > 0 && !this.#busy) {
+    if (this.#worker !== undefined && !this.#busy && now - this.#lastCheckpoint >= MIN_CHECKPOINT_GAP_MS) {
       this.#busy = true;
       this.#worker.postMessage(0);
     }
@@ -111,6 +118,7 @@ export class WalCheckpointer {
     worker.unref();
     worker.on('message', (result: { ok: boolean; message?: string }) => {
       this.#busy = false;
+      this.#lastCheckpoint = this.#now();
       if (!result.ok) this.#options.logger?.warn({ event: 'buffer_checkpoint_failed', error: result.message }, 'buffer_checkpoint_failed');
     });
     worker.on('error', (error) => {
