@@ -5,7 +5,8 @@
  * the event loop about every 0.3 s, depending on the disk's queue (docs/buffer.md,
  * "buffer-turns"). Here a worker thread holds a second connection and runs PASSIVE checkpoints
  * — which never wait for the writer and never block it — after the buffer's commits (at most
- * one per 100 ms: each costs two fsyncs, and the commits' own WAL syncs queue behind them), so
+ * one per 100 ms: each costs two fsyncs, and the commits' own WAL syncs queue behind them; the
+ * last commits of a burst are checkpointed once the 100 ms have passed), so
  * the WAL is mostly copied back before the main connection's own automatic checkpoint comes
  * due; that one is kept at a higher threshold (`BACKSTOP_PAGES`) as a backstop: it bounds the WAL
  * if the worker falls behind, and lets the WAL restart from its start, so what it still has to
@@ -61,8 +62,12 @@ export class WalCheckpointer {
   readonly #now: () => number;
   #worker: Worker | undefined;
   #busy = false;
-  /** When the last checkpoint ended. */
+  /** A commit came after the last checkpoint began. */
+  #requested = false;
+  /** When the last checkpoint ended (monotonic clock). */
   #lastCheckpoint = Number.NEGATIVE_INFINITY;
+  /** Waits out the gap between checkpoints, so a burst's last commits are checkpointed too. */
+  #timer: NodeJS.Timeout | undefined;
   #second = 0;
   #secondRecords = 0;
   #lastBusy = Number.NEGATIVE_INFINITY;
@@ -82,9 +87,8 @@ export class WalCheckpointer {
 
   /**
    * Call after each commit of `records` records, and with 0 now and then (so an idle buffer lets
-   * the worker go, and the last commits of a burst are checkpointed too): counts the rate,
-   * starts or stops the worker, and asks it for a checkpoint unless one ran in the last
-   * `MIN_CHECKPOINT_GAP_MS`.
+   * the worker go): counts the rate, starts or stops the worker, and has it checkpoint — at once,
+   * or once `MIN_CHECKPOINT_GAP_MS` have passed since the last checkpoint.
    */
   committed(records: number): void {
     if (this.#closed || this.#failed) return;
@@ -99,14 +103,30 @@ export class WalCheckpointer {
     const wanted = now - this.#lastBusy < this.#options.idleMs;
     if (wanted && this.#worker === undefined) this.#start();
     else if (!wanted && this.#worker !== undefined) this.#stop();
-    if (this.#worker !== undefined && !this.#busy && now - this.#lastCheckpoint >= MIN_CHECKPOINT_GAP_MS) {
-      this.#busy = true;
-      this.#worker.postMessage(0);
+    if (records > 0) this.#requested = true;
+    this.#kick();
+  }
+
+  #kick(): void {
+    const worker = this.#worker;
+    if (worker === undefined || !this.#requested || this.#busy || this.#timer !== undefined) return;
+    const wait = this.#lastCheckpoint + MIN_CHECKPOINT_GAP_MS - performance.now();
+    if (wait > 0) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#kick();
+      }, wait);
+      this.#timer.unref();
+      return;
     }
+    this.#requested = false;
+    this.#busy = true;
+    worker.postMessage(0);
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#timer);
     const worker = this.#worker;
     this.#worker = undefined;
     if (worker !== undefined) await worker.terminate();
@@ -117,9 +137,11 @@ export class WalCheckpointer {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, path: this.#options.path }, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 } });
     worker.unref();
     worker.on('message', (result: { ok: boolean; message?: string }) => {
+      if (this.#worker !== worker) return;
       this.#busy = false;
-      this.#lastCheckpoint = this.#now();
+      this.#lastCheckpoint = performance.now();
       if (!result.ok) this.#options.logger?.warn({ event: 'buffer_checkpoint_failed', error: result.message }, 'buffer_checkpoint_failed');
+      this.#kick();
     });
     worker.on('error', (error) => {
       this.#options.logger?.warn({ event: 'buffer_checkpointer_failed', err: error }, 'buffer_checkpointer_failed');
@@ -135,6 +157,9 @@ export class WalCheckpointer {
   #stop(): void {
     const worker = this.#worker;
     this.#worker = undefined;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#busy = false;
     this.#options.db.pragma(`wal_autocheckpoint = ${DEFAULT_PAGES}`);
     void worker?.terminate();
     this.#options.logger?.info({ event: 'buffer_checkpointer_stopped' }, 'buffer_checkpointer_stopped');
