@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import { issueToken } from '@fleetwire/cloud';
 import { hashPassword } from '@fleetwire/edge';
-import { spawnMosquitto, startAgentProcess } from '@fleetwire/edge/testing';
+import { AGENT_ENTRY, spawnMosquitto, startAgentProcess } from '@fleetwire/edge/testing';
 
 const USAGE = `Usage: node --import tsx deploy/bench/fleet-scale.ts [options]
 
@@ -39,6 +39,8 @@ RSS and CPU of each, and whether the agent's backlog to the cloud drained. Not a
   --connects-per-second N   connection ramp (default 500)
   --drain-seconds N         how long the agent's backlog may take to drain after the load (default 120)
   --release F               run the agent from an unpacked release folder on plain node
+  --node-flags='<flags>'    node flags for the agent's process, e.g. --node-flags='--cpu-prof --cpu-prof-dir=/tmp/p'
+                            (on tsx or with --release)
   --skip-mosquitto          the agent only`;
 
 const { values: args } = parseArgs({
@@ -49,6 +51,7 @@ const { values: args } = parseArgs({
     'connects-per-second': { type: 'string', default: '500' },
     'drain-seconds': { type: 'string', default: '120' },
     release: { type: 'string', default: '' },
+    'node-flags': { type: 'string', default: '' },
     'skip-mosquitto': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -61,6 +64,7 @@ const VEHICLES = Number(args.vehicles);
 const SECONDS = Number(args.duration ?? args.seconds);
 const CONNECTS_PER_SECOND = Number(args['connects-per-second']);
 const DRAIN_SECONDS = Number(args['drain-seconds']);
+const NODE_FLAGS = (args['node-flags'] ?? '').split(' ').filter((flag) => flag !== '');
 for (const [name, value] of Object.entries({ VEHICLES, SECONDS, CONNECTS_PER_SECOND, DRAIN_SECONDS })) {
   if (!(value > 0)) {
     console.error(`${name.toLowerCase()} must be a positive number\n\n${USAGE}`);
@@ -322,7 +326,9 @@ async function main(): Promise<void> {
       },
       dir,
       'edge.json',
-      args.release === '' ? undefined : [join(args.release, 'bin', 'fleetwire'), 'edge'],
+      args.release === ''
+        ? [process.execPath, ...NODE_FLAGS, '--import', 'tsx', AGENT_ENTRY]
+        : [process.execPath, ...NODE_FLAGS, join(args.release, 'bin', 'fleetwire'), 'edge'],
     );
     stops.push(() => agent.kill('SIGTERM'));
     const agentPid = agent.child.pid as number;
@@ -353,7 +359,7 @@ async function main(): Promise<void> {
     const drained = agent.child.exitCode !== null
       ? `unknown: the agent exited (${agent.child.exitCode}) ${agent.logs.filter((entry) => entry.level === 50 || entry.level === 60).slice(-3).map((entry) => JSON.stringify(entry)).join(' ')}`
       : backlog === 0 ? `drained ${((Date.now() - drainStarted) / 1000).toFixed(1)} s after the load` : `NOT drained: ${backlog ?? '(no answer)'} records left after ${DRAIN_SECONDS} s`;
-    console.log(`  the agent's backlog to the cloud ${drained}; agent ${args.release === '' ? 'on tsx from this checkout' : `from release ${args.release}`}`);
+    console.log(`  the agent's backlog to the cloud ${drained}; agent ${args.release === '' ? 'on tsx from this checkout' : `from release ${args.release}`}${NODE_FLAGS.length === 0 ? '' : ` under node ${NODE_FLAGS.join(' ')}`}`);
     await agent.kill('SIGTERM');
     if (!args['skip-mosquitto']) {
       const mosquitto = await spawnMosquitto(dir);

@@ -9,7 +9,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
 import type { FleetRecord } from '@fleetwire/protocol';
 import type { RecordBuffer } from './buffer/buffer.js';
 import { registerCommitMetrics } from './buffer/metrics.js';
@@ -19,6 +19,7 @@ import type { CheckState, ReadinessReport } from './http/health.js';
 import type { openReturnKeyFile as OpenReturnKeyFile } from './vision/upload/return-keys.js';
 import type { ReturnTokenKeys } from './vision/upload/return-token.js';
 import { createOperatorServer } from './http/operator-server.js';
+import { registerRuntimeMetrics } from './http/runtime-metrics.js';
 import { createLiveRegistry, type LiveRegistry } from './intake/auth/live-registry.js';
 import { createLoginGuard } from './intake/auth/login-guard.js';
 import { createEmbeddedBroker } from './intake/broker/broker.js';
@@ -53,7 +54,7 @@ export function createEdgeLogger(config: Pick<EdgeConfig, 'logLevel' | 'nodeId'>
 export async function startEdgeAgent(config: EdgeConfig, options: StartOptions = {}): Promise<EdgeAgent> {
   const logger = options.logger ?? createEdgeLogger(config);
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  registerRuntimeMetrics(registry);
   const cleanup: Array<() => Promise<void>> = [];
   const stopAll = async (): Promise<void> => {
     for (const step of cleanup.splice(0).reverse()) {

@@ -19,6 +19,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   { name: 'fleet-memory', script: 'edge/bench/fleet-memory.ts', summary: 'edge agent memory serving 1,000 devices at 1 Hz vs Mosquitto holding the same clients and load' },
   { name: 'fleet-scale', script: 'deploy/bench/fleet-scale.ts', summary: '10,000 vehicles at 1 Hz QoS 1: rate, p50/p99 publish → PUBACK, RSS, CPU and backlog drain of the agent vs Mosquitto with the same clients' },
   { name: 'buffer-backlog', script: 'edge/bench/buffer-backlog.ts', summary: 'buffer memory from 0 to 1 M records, and drain rate vs append rate', nodeFlags: ['--expose-gc'] },
+  { name: 'buffer-turns', script: 'edge/bench/buffer-turns.ts', summary: 'how long each synchronous step of the SQLite buffer (group commit, WAL checkpoint, ids prune, acknowledge, takeBatch) and GC hold the event loop at 10,000 records/s' },
   { name: 'buffer-durability', script: 'edge/bench/buffer-durability.ts', summary: 'committed appends per synchronous setting and group-commit tick vs one transaction per record' },
   { name: 'auth-under-attack', script: 'edge/bench/auth-under-attack.ts', summary: 'device logins during a wrong-password flood and a whole fleet reconnecting, vs another checkout (--baseline) in the same run' },
   { name: 'photo-verdict', script: 'edge/bench/photo-verdict.ts', summary: 'return photo upload → verdict latency and throughput vs the bare pipeline (shrink-on-load decode + both models, in process)' },

@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { telemetryRecord, telemetryRecords } from '../../../test/support/telemetry-records.js';
 import { drainIds, useTestStore } from '../../../test/support/buffer-store.js';
+import { IdsPrune, pruneBudget, takeInIdOrder } from './ids-prune.js';
+import { openDatabase } from './schema.js';
 
 const store = useTestStore();
 
@@ -25,7 +27,7 @@ describe('sqlite buffer: duplicate ids', () => {
     expect(buffer.stats()).toMatchObject({ records: 1, ledger: {} });
     await buffer.append(telemetryRecords(1)); // ...and now a duplicate again
     expect(buffer.stats().ledger.duplicate).toBe(1);
-    drainIds(buffer); // the 4th stale entry: pruned
+    drainIds(buffer); // the 4th stale entry: pruned (a prune this small fits in one delete's share)
     expect(count('stale')).toBe(0);
     expect(count('ids')).toBe(0);
     await buffer.append(telemetryRecords(2));
@@ -96,5 +98,84 @@ describe('sqlite buffer: duplicate ids', () => {
     expect(count('stale')).toBe(5);
     await buffer.append(telemetryRecords(5)); // all stale: stored again
     expect(buffer.stats().records).toBe(5);
+  });
+});
+
+describe('sqlite buffer: pruning stale ids in bounded steps', () => {
+  type Db = ReturnType<typeof openDatabase>;
+  /** A database holding records 1..n under these ids. */
+  function databaseWith(ids: string[]): Db {
+    const db = openDatabase({ path: store.path, cacheBytes: 1 << 20 });
+    const insert = db.prepare(`INSERT INTO records (seq, id, priority, kind, source_id, device_time, received_at, bytes, payload) VALUES (?, ?, 2, 'vehicle_telemetry', 'VH-1', 0, 0, 2, '{}')`);
+    const entry = db.prepare('INSERT INTO ids (id, seq) VALUES (?, ?)');
+    db.transaction(() => ids.forEach((id, i) => (insert.run(i + 1, id), entry.run(id, i + 1))))();
+    return db;
+  }
+  /** Deletes the records with these seqs: the trigger queues their entries in `stale`. */
+  const deliver = (db: Db, seqs: number[]) => db.prepare('DELETE FROM records WHERE seq IN (SELECT value FROM json_each(?))').run(JSON.stringify(seqs)).changes;
+  const rows = (db: Db, table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  /** Rows each transaction of the index changed, and the ids it deleted, in order. */
+  function watch(db: Db) {
+    const steps: number[] = [];
+    const deletedIds: string[] = [];
+    db.function('fw_seen', (id) => (deletedIds.push(String(id)), 0));
+    db.exec('CREATE TEMP TRIGGER seen AFTER DELETE ON ids BEGIN SELECT fw_seen(old.id); END');
+    const total = db.prepare('SELECT total_changes() AS n').pluck();
+    const transaction = db.transaction.bind(db);
+    vi.spyOn(db, 'transaction').mockImplementation(((fn: () => void) => () => {
+      const before = total.get() as number;
+      transaction(fn)();
+      steps.push((total.get() as number) - before);
+    }) as never);
+    return { steps, deletedIds };
+  }
+
+  it('removes N queued entries in steps of at most K rows, a bounded amount per delete, ids in id order', () => {
+    const ids = ['VH-7:a:0', 'VH-2:a:0', 'VH-9:a:0', 'VH-1:a:0', 'VH-5:a:0', 'VH-3:a:0', 'VH-8:a:0', 'VH-4:a:0', 'VH-6:a:0'];
+    const db = databaseWith(ids);
+    const index = new IdsPrune(db, { bulkRecords: 6, stepRecords: 2 });
+    const { steps, deletedIds } = watch(db);
+
+    index.deleted(deliver(db, [1, 2, 3, 4, 5]));
+    expect(steps).toEqual([]); // below bulkRecords: nothing to do yet
+    // From the 6th on, each delete of n records does at most max(3n, K) rows of the prune (plus
+    // the rest of its last step), in transactions of at most K rows.
+    const calls: Array<[number, number[]]> = [];
+    for (const seqs of [[6], [7, 8], [9], [], [], [], []]) {
+      const before = steps.length;
+      const n = deliver(db, seqs);
+      index.deleted(n);
+      calls.push([n, steps.slice(before)]);
+    }
+    for (const [n, changed] of calls) {
+      expect(changed.every((rows) => rows <= 2)).toBe(true);
+      expect(changed.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(pruneBudget(n, 2) + 2);
+    }
+    expect(index.pruning).toBe(false);
+    expect(deletedIds).toEqual(['VH-7:a:0', 'VH-2:a:0', 'VH-9:a:0', 'VH-1:a:0', 'VH-5:a:0', 'VH-3:a:0'].sort()); // one pass, in B-tree order
+    expect([rows(db, 'ids'), rows(db, 'stale'), index.stale]).toEqual([3, 3, 3]); // queued after the prune began: the next one
+    db.close();
+  });
+
+  it('keeps an entry taken over while the prune is under way', () => {
+    const db = databaseWith(['VH-1:a:0', 'VH-1:a:1', 'VH-1:a:2']);
+    const index = new IdsPrune(db, { bulkRecords: 3, stepRecords: 1 });
+    index.deleted(deliver(db, [1, 2, 3])); // 9 rows of budget at most: reads 3, deletes 3 from ids, ...
+    expect(index.pruning).toBe(true);
+    db.prepare('DELETE FROM ids').run(); // (so the takeover below is what the rest of the prune meets)
+    // Re-sent after delivery and merged since: the entry names the new record.
+    db.prepare("INSERT INTO ids (id, seq) VALUES ('VH-1:a:1', 10)").run();
+    while (index.pruning) index.deleted(0);
+    expect(db.prepare('SELECT id, seq FROM ids').all()).toEqual([{ id: 'VH-1:a:1', seq: 10 }]);
+    expect(rows(db, 'stale')).toBe(0);
+    db.close();
+  });
+
+  it('merges sorted runs in id order', () => {
+    const runs = [[{ seq: 1, id: 'a' }, { seq: 4, id: 'd' }], [{ seq: 2, id: 'b' }, { seq: 3, id: 'c' }, { seq: 5, id: 'e' }]];
+    const heads = [0, 0];
+    expect(takeInIdOrder(runs, heads, 3).map((e) => e.id)).toEqual(['a', 'b', 'c']);
+    expect(takeInIdOrder(runs, heads, 3).map((e) => e.id)).toEqual(['d', 'e']);
+    expect(takeInIdOrder(runs, heads, 3)).toEqual([]);
   });
 });

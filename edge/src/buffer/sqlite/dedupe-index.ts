@@ -14,18 +14,19 @@
  *   bounded steps (see `Merge`), and `meta.ids_merged_through` names the last seq merged. At open
  *   `#fresh` is read back from the records above that mark, so a restart forgets nothing;
  * - entries of deleted records: a trigger queues them in `stale` (same transaction, an append in
- *   seq order), and `prune` removes them from `ids` once `bulkRecords` are queued. `stale` is a
- *   table, not memory, so a crash forgets nothing and memory does not grow with it.
+ *   seq order), and a prune removes them from `ids` once `bulkRecords` are queued, in bounded
+ *   steps too (ids-prune.ts).
  */
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
+import { IdsPrune } from './ids-prune.js';
 
 const MERGED_THROUGH = 'ids_merged_through';
 
 export interface DedupeIndexOptions {
   /** A merge starts once this many fresh entries are held; a prune once this many are queued. */
   bulkRecords: number;
-  /** Rows of merge work per step (one statement or transaction), so none holds the event loop long. */
+  /** Rows of merge or prune work per step (one statement or transaction), so none holds the event loop long. */
   stepRecords: number;
   logger?: Logger | undefined;
 }
@@ -55,11 +56,9 @@ export class DedupeIndex {
   readonly #clearMerging: Database.Statement<[]>;
   readonly #readMark: Database.Statement<[]>;
   readonly #markMerged: Database.Statement<[string]>;
-  readonly #prune: Database.Statement<[]>;
-  readonly #clearStale: Database.Statement<[]>;
+  readonly #prune: IdsPrune;
   /** Id -> seq of the records appended since the last completed merge: not (all) in `ids` yet. */
   readonly #fresh = new Map<string, number>();
-  #stale: number;
   #merge: Merge | undefined;
   #lastAppended: number;
 
@@ -86,10 +85,7 @@ export class DedupeIndex {
     );
     this.#readMark = db.prepare(`SELECT value FROM meta WHERE key = '${MERGED_THROUGH}'`).pluck();
     this.#markMerged = db.prepare(`INSERT INTO meta (key, value) VALUES ('${MERGED_THROUGH}', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
-    // An entry taken over since is not stale any more: its seq is not in `stale`.
-    this.#prune = db.prepare('DELETE FROM ids WHERE id IN (SELECT id FROM stale) AND seq IN (SELECT seq FROM stale)');
-    this.#clearStale = db.prepare('DELETE FROM stale');
-    this.#stale = (db.prepare('SELECT count(*) AS n FROM stale').get() as { n: number }).n;
+    this.#prune = new IdsPrune(db, options);
     const mark = this.#mergedThrough();
     this.#lastAppended = mark;
     for (const { id, seq } of db.prepare('SELECT id, seq FROM records WHERE seq > ?').iterate(mark) as Iterable<{ id: string; seq: number }>) {
@@ -178,27 +174,7 @@ export class DedupeIndex {
 
   /** Call after a transaction that deleted `count` records committed (the trigger queued their entries). */
   deleted(count: number): void {
-    this.#stale += count;
-    if (this.#stale >= this.#options.bulkRecords) this.prune();
-  }
-
-  /** Entries queued for the next prune. */
-  get stale(): number {
-    return this.#stale;
-  }
-
-  /** Removes every queued stale entry in one transaction. A failure only postpones it. */
-  prune(): void {
-    if (this.#stale === 0) return;
-    try {
-      this.#db.transaction(() => {
-        this.#prune.run();
-        this.#clearStale.run();
-      })();
-      this.#stale = 0;
-    } catch (error) {
-      this.#options.logger?.error({ event: 'buffer_ids_prune_failed', err: error, entries: this.#stale }, 'buffer_ids_prune_failed');
-    }
+    this.#prune.deleted(count);
   }
 
   #mergedThrough(): number {

@@ -29,8 +29,10 @@
  *              record); until then the records
  *              above `meta.ids_merged_through` answer for them (in memory, read back at open).
  *   stale      seq, id of deleted records, filled by a trigger in the deleting transaction; once
- *              `idPruneRecords` are queued their `ids` entries are removed in one transaction
- *              (ids sort by device, so one-by-one deletes rewrote about a page per record).
+ *              `idPruneRecords` are queued their `ids` entries are removed together, in id order
+ *              (ids sort by device, so one-by-one deletes rewrote about a page per record), in
+ *              steps of at most `idStepRecords` rows, each a transaction, done a bounded
+ *              amount at a time by the deletes that queue further entries (ids-prune.ts).
  *   quarantine original bytes (BLOB) of refused input with reason, detail, topic, source;
  *              capped at `maxQuarantineRecords` entries and `maxQuarantineBytes` of BLOBs,
  *              oldest dropped (`quarantine_trimmed`); an entry over the byte cap alone is not
@@ -44,6 +46,10 @@
  * deletes by seq in one transaction and starts a WAL sync, so once it returned, a process crash
  * cannot bring those records back (a power cut before that sync can: they are sent again and the
  * cloud's id dedupe drops them); `release` only drops the lease.
+ * WAL checkpoints: while the buffer commits ≥ `checkpointWorkerRate` records a second, a worker
+ * thread's connection runs them (PASSIVE) after the commits, so SQLite's automatic checkpoint
+ * (kept at a higher threshold as a backstop) no longer stops the event loop for its fsyncs
+ * (wal-checkpointer.ts).
  * Measured (edge/bench/buffer-backlog.ts, 1M telemetry records, shared 2-core VM, same session):
  * drain 20k → 57k records/s and 23.9 → 11.9 µs CPU per record against schema 1; about 5× the
  * saturated MQTT intake of edge/bench/intake.ts. RSS flat from 100k to 1M records (the page

@@ -75,16 +75,25 @@ export const BufferSettingsSchema = OptionGroup({
   /**
    * The dedupe index is written in bulk, this many entries at a time, in id order: new records'
    * entries (kept in memory until then, ~100 B each) and the entries of deleted records (queued
-   * in table `stale`). Far cheaper than one by one; bounds that memory and that table.
-   * Default 20000.
+   * in table `stale`). Far cheaper than one by one (each `ids` page is touched once for many);
+   * bounds that memory and that table. Default 20000.
    */
   idPruneRecords: IntegerOption(20_000, 1),
   /**
-   * A merge of new entries runs in steps of at most this many rows, one transaction each, spread
-   * over the group commits that follow, so it never holds the event loop for long (one 20,000-entry
-   * transaction paused it 16–33 ms, 80 ms with a 500,000-record backlog). Default 1000.
+   * A merge of new entries or a prune of stale ones runs in steps of at most this many rows, one
+   * transaction each, paid for by the commits that follow (a merge: twice the records a group
+   * added; a prune: three rows per deleted record; at least one step), so it never holds the
+   * event loop for long: one 20,000-entry transaction took 16–33 ms, 80 ms with a 500,000-record
+   * backlog. Default 1000.
    */
   idStepRecords: IntegerOption(1000, 1),
+  /**
+   * While the buffer commits at least this many records a second, WAL checkpoints run on a
+   * second connection in a worker thread instead of inside a COMMIT on the event loop (see
+   * wal-checkpointer.ts); the worker costs ~16 MB and stops after a minute below the rate.
+   * 0: never. Default 2000.
+   */
+  checkpointWorkerRate: IntegerOption(2000, 0),
   /** Period of expiry and free-disk checks. Default 1000 ms. */
   maintenanceIntervalMs: IntegerOption(1000, 10),
   /**

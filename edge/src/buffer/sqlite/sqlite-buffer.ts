@@ -21,6 +21,10 @@ import { Relief } from './relief.js';
 import { expiryCutoff, type PressureInput, type ReliefLimits } from './relief-policy.js';
 import { openDatabase, PRIORITY_CODE } from './schema.js';
 import { openWalSync, type WalSync } from './wal-sync.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
+
+/** How long the checkpoint worker stays after the commit rate fell below its threshold. */
+const CHECKPOINTER_IDLE_MS = 60_000;
 
 export class SqliteBuffer implements RecordBuffer {
   readonly #options: ResolvedBufferOptions;
@@ -37,6 +41,9 @@ export class SqliteBuffer implements RecordBuffer {
   readonly #insert: Database.Statement<[number, string, number, string, string, number, number, number, string]>;
   readonly #pageSize: number;
   readonly #maintenance: NodeJS.Timeout;
+  readonly #checkpointer: WalCheckpointer | undefined;
+  /** #nextSeq at the last commit: the records each commit stored. */
+  #committedSeq: number;
   /** Seq of the next stored record: assigned here so the ids entry can name it before the insert. */
   #nextSeq: number;
   #groupFirstSeq: number | undefined;
@@ -65,6 +72,11 @@ export class SqliteBuffer implements RecordBuffer {
     this.#queue = new RecordQueue(this.#db, this.#counters, leases, this.#ids);
     this.#relief = new Relief(this.#db, { counters: this.#counters, ledger: this.#ledger, ids: this.#ids }, this.#reliefLimits(), options.logger);
     this.#nextSeq = lastSeq(this.#db) + 1;
+    this.#committedSeq = this.#nextSeq;
+    this.#checkpointer =
+      options.checkpointWorkerRate > 0
+        ? new WalCheckpointer({ db: this.#db, path: options.path, minRecordsPerSecond: options.checkpointWorkerRate, idleMs: CHECKPOINTER_IDLE_MS, logger: options.logger, now: options.now })
+        : undefined;
     this.#live = new LiveWindow(options.liveWindowMs);
     this.#pageSize = this.#db.pragma('page_size', { simple: true }) as number;
     this.#insert = this.#db.prepare(
@@ -173,7 +185,7 @@ export class SqliteBuffer implements RecordBuffer {
     clearInterval(this.#maintenance);
     this.#writer.flush();
     this.#closed = true;
-    await Promise.all([this.#maintaining, this.#writer.idle()]);
+    await Promise.all([this.#maintaining, this.#writer.idle(), this.#checkpointer?.close()]);
     this.#db.close();
     this.#walSync?.close();
   }
@@ -182,6 +194,8 @@ export class SqliteBuffer implements RecordBuffer {
     this.#ids.appended(this.#nextSeq - 1);
     if (this.#groupFirstSeq !== undefined) this.#live.mark(this.#groupFirstSeq, this.#options.now());
     this.#groupFirstSeq = undefined;
+    this.#checkpointer?.committed(this.#nextSeq - this.#committedSeq);
+    this.#committedSeq = this.#nextSeq;
     const overQuota = this.#counters.totalBytes > this.#options.maxBytes;
     const lowDisk = this.#fsFreeBytes !== null && this.#fsFreeBytes < this.#options.minFreeDiskBytes;
     if (overQuota || lowDisk) this.#runRelief();
@@ -189,6 +203,7 @@ export class SqliteBuffer implements RecordBuffer {
 
   async #maintain(): Promise<void> {
     if (this.#closed) return;
+    this.#checkpointer?.committed(0);
     try {
       const free = await this.#options.diskSpace.freeBytes(dirname(this.#options.path));
       if (this.#closed) return;
