@@ -60,7 +60,6 @@ export class DedupeIndex {
   /** Id -> seq of the records appended since the last completed merge: not (all) in `ids` yet. */
   readonly #fresh = new Map<string, number>();
   #merge: Merge | undefined;
-  #lastAppended: number;
 
   constructor(db: Database.Database, options: DedupeIndexOptions) {
     this.#db = db;
@@ -86,11 +85,8 @@ export class DedupeIndex {
     this.#readMark = db.prepare(`SELECT value FROM meta WHERE key = '${MERGED_THROUGH}'`).pluck();
     this.#markMerged = db.prepare(`INSERT INTO meta (key, value) VALUES ('${MERGED_THROUGH}', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
     this.#prune = new IdsPrune(db, options);
-    const mark = this.#mergedThrough();
-    this.#lastAppended = mark;
-    for (const { id, seq } of db.prepare('SELECT id, seq FROM records WHERE seq > ?').iterate(mark) as Iterable<{ id: string; seq: number }>) {
+    for (const { id, seq } of db.prepare('SELECT id, seq FROM records WHERE seq > ?').iterate(this.#mergedThrough()) as Iterable<{ id: string; seq: number }>) {
       this.#fresh.set(id, seq);
-      this.#lastAppended = seq;
     }
   }
 
@@ -118,14 +114,13 @@ export class DedupeIndex {
   }
 
   /**
-   * Call after each group commit, with the last seq assigned: starts a merge once `bulkRecords`
-   * entries are fresh, and does a part of it proportional to what the group added (twice its
-   * records, at least one step), so merging keeps pace with intake without one long pause. A
-   * failure drops the merge under way; the next group starts it again (`#fresh` still answers).
+   * Call after each group commit, with the last seq assigned and the records the group `added`:
+   * starts a merge once `bulkRecords` entries are fresh, and does a part of it proportional to
+   * what the group added (twice its records, at least one step), so merging keeps pace with
+   * intake without one long pause. A failure drops the merge under way; the next group starts
+   * it again (`#fresh` still answers).
    */
-  appended(lastSeq: number): void {
-    const added = lastSeq - this.#lastAppended;
-    this.#lastAppended = lastSeq;
+  appended(lastSeq: number, added: number): void {
     if (this.#merge === undefined && this.#fresh.size >= this.#options.bulkRecords) {
       const from = this.#mergedThrough();
       this.#merge = { through: lastSeq, collected: from, afterId: undefined };

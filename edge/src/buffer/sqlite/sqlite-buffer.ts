@@ -191,11 +191,12 @@ export class SqliteBuffer implements RecordBuffer {
   }
 
   #afterCommit(): void {
-    this.#ids.appended(this.#nextSeq - 1);
+    const stored = this.#nextSeq - this.#committedSeq;
+    this.#committedSeq = this.#nextSeq;
+    this.#ids.appended(this.#nextSeq - 1, stored);
     if (this.#groupFirstSeq !== undefined) this.#live.mark(this.#groupFirstSeq, this.#options.now());
     this.#groupFirstSeq = undefined;
-    this.#checkpointer?.committed(this.#nextSeq - this.#committedSeq);
-    this.#committedSeq = this.#nextSeq;
+    this.#checkpointer?.committed(stored);
     const overQuota = this.#counters.totalBytes > this.#options.maxBytes;
     const lowDisk = this.#fsFreeBytes !== null && this.#fsFreeBytes < this.#options.minFreeDiskBytes;
     if (overQuota || lowDisk) this.#runRelief();

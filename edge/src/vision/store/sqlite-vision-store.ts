@@ -79,14 +79,14 @@ export function createSqliteVisionStore(options: { path: string }): VisionStore 
   const selectStored = db.prepare('SELECT return_id, verified_at, photo_bytes FROM returns WHERE photos_pruned_at IS NULL ORDER BY verified_at, return_id');
   // The bytes on disk, summed once at open and then kept by every change of a row's photos.
   let storedBytes = db.prepare('SELECT COALESCE(SUM(photo_bytes), 0) FROM returns WHERE photos_pruned_at IS NULL').pluck().get() as number;
-  const returnKnown = db.prepare('SELECT 1 FROM returns WHERE return_id = ?').pluck();
+  // A known return's photo bytes still on disk (0 once pruned); undefined for a new return.
+  const knownBytesOf = db.prepare('SELECT CASE WHEN photos_pruned_at IS NULL THEN photo_bytes ELSE 0 END FROM returns WHERE return_id = ?').pluck();
   /** Each returns the change of the stored bytes, applied once its transaction committed. */
   const saveReturn = db.transaction((entry: VerifiedReturn, photos: readonly SavedPhoto[]): { bytes: number; again: boolean } => {
-    const again = returnKnown.get(entry.returnId) !== undefined;
-    const replaced = (storedBytesOf.get(entry.returnId) as number | undefined) ?? 0;
+    const replaced = knownBytesOf.get(entry.returnId) as number | undefined;
     insertReturn.run(entry.returnId, entry.bookingId, entry.vehicleId, entry.verifiedAt, JSON.stringify(entry.answer), entry.photoBytes);
     for (const p of photos) insertHash.run(p.photoId, p.returnId, p.hash, p.seenAt, p.orientation ?? null);
-    return { bytes: entry.photoBytes - replaced, again };
+    return { bytes: entry.photoBytes - (replaced ?? 0), again: replaced !== undefined };
   });
   const savePositions = db.transaction((positions: readonly StoredPosition[]) => {
     for (const p of positions) upsertPosition.run(p.vehicleId, p.lat, p.lon, p.reportedAt, p.receivedAt);
@@ -97,7 +97,7 @@ export function createSqliteVisionStore(options: { path: string }): VisionStore 
       freed += (storedBytesOf.get(id) as number | undefined) ?? 0;
       markPruned.run(at, id);
     }
-    return -freed;
+    return freed;
   });
 
   // Every return compares its photos with all known hashes: they are mirrored in memory
@@ -142,7 +142,7 @@ export function createSqliteVisionStore(options: { path: string }): VisionStore 
     },
     storedPhotoBytes: () => storedBytes,
     markPhotosPruned(returnIds, at) {
-      storedBytes += markPhotosPruned(returnIds, at);
+      storedBytes -= markPhotosPruned(returnIds, at);
     },
     forgetBefore(cutoff) {
       // A return whose photos are still on disk stays: retention must find them to delete them.
